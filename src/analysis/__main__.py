@@ -1,0 +1,129 @@
+"""Command line: `python -m analysis {run,check,synth,coding-sample}`.
+
+Exit codes: 0 success, 1 a failure of our own, 2 bad input (the message names the file,
+column, row and what was expected), 75 another run of the same survey holds the lock.
+Imports are done inside each command so that `--help` answers at once.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .paths import DEFAULT_PARAMS
+
+EPILOG = """examples:
+  python -m analysis run                          # the embedded synthetic sample
+  python -m analysis run params/my-survey.yaml --from 02
+  python -m analysis check params/my-survey.yaml  # validate inputs, run nothing
+  python -m analysis synth --n 1200 --seed 2022 --out data/sample
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis", description="Research workspace for public consultations "
+        "(the Liepāja 2022 survey): clean, test, analyse proposals, report.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="run the whole pipeline and render the HTML reports",
+                       description="Execute the stage notebooks (01 clean, 02 ratings, 03 proposals, "
+                       "04 summary) with papermill, render the reports with nbconvert, write "
+                       "outputs/<survey>/<run-id>/ and move outputs/<survey>/latest to it on success. "
+                       "Inputs are checked first; nothing is written when they have errors.")
+    p.add_argument("params", nargs="?", default=DEFAULT_PARAMS,
+                   help=f"run parameters (YAML); default: {DEFAULT_PARAMS} (the synthetic sample)")
+    p.add_argument("--out", help="survey output folder (default: outputs/<survey>)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--only", metavar="STAGE", help="run one stage (e.g. 02 or ratings); earlier "
+                   "stages' outputs are taken from the last successful run")
+    g.add_argument("--from", dest="start", metavar="STAGE", help="run from this stage on")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="if another run of the survey is in progress, wait this long for it (default: exit 75)")
+    p.add_argument("--no-html", action="store_true", help="execute the notebooks but skip HTML rendering")
+
+    p = sub.add_parser("check", help="validate the inputs against the codebook; run nothing",
+                       description="Read every input named in PARAMS and report every problem at once: "
+                       "missing/unexpected columns, unknown labels (with counts and row ids), "
+                       "unparseable dates, empty files, duplicate headers, files of another form. "
+                       "Exit 0 if clean, 2 on errors.")
+    p.add_argument("params", nargs="?", default=DEFAULT_PARAMS, help="run parameters (YAML)")
+
+    p = sub.add_parser("synth", help="write a synthetic survey (Forms exports, mbox, truth.json)",
+                       description="Generate a realistic synthetic consultation in the exact Microsoft "
+                       "Forms export format (forms_lv.xlsx, forms_ru.xlsx), an mbox of e-mailed proposals "
+                       "and truth.json recording every planted effect, theme, personal datum and "
+                       "data-quality problem. The same seed gives the same content.")
+    p.add_argument("--n", type=int, default=1200, help="number of form responses (default 1200)")
+    p.add_argument("--emails", type=int, default=None, help="number of e-mails (default: n/20)")
+    p.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
+    p.add_argument("--out", required=True, help="output folder")
+
+    p = sub.add_parser("coding-sample", help="write a stratified sample of proposals for manual coding",
+                       description="Write a CSV of proposals stratified by sector and source, with one "
+                       "empty column per theme, for human coders. List the coded file under "
+                       "`human_coding` in the params to get agreement figures in the report.")
+    p.add_argument("params", nargs="?", default=DEFAULT_PARAMS, help="run parameters (YAML)")
+    p.add_argument("--n", type=int, default=200, help="number of proposals (default 200)")
+    p.add_argument("--seed", type=int, default=1, help="sampling seed")
+    p.add_argument("--out", default=None, help="CSV path (default: outputs/<survey>/coding_sample.csv)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    from .run import RunError, run
+
+    try:
+        run_dir = run(args.params, out=args.out, only=args.only, start=args.start,
+                      wait=args.wait, render=not args.no_html)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    index = run_dir / "report" / "index.html"
+    print(index if index.exists() else run_dir)
+    return 0
+
+
+def _check(args) -> int:
+    try:
+        from .checks import check_command
+    except ImportError:
+        print("check: the input validation stage is not built yet", file=sys.stderr)
+        return 1
+    return check_command(args.params)
+
+
+def _synth(args) -> int:
+    from . import synth
+
+    info = synth.synth(n=args.n, seed=args.seed, out_dir=args.out, n_emails=args.emails)
+    for name in sorted(info.get("files", {})) if isinstance(info, dict) else []:
+        print(name)
+    return 0
+
+
+def _coding_sample(args) -> int:
+    try:
+        from .themes import coding_sample_command
+    except ImportError:
+        print("coding-sample: arrives with the proposals stage (issue 5); not built yet", file=sys.stderr)
+        return 1
+    return coding_sample_command(args.params, n=args.n, seed=args.seed, out=args.out)
+
+
+COMMANDS = {"run": _run, "check": _check, "synth": _synth, "coding-sample": _coding_sample}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Figures in the house style: colour-blind-safe palettes, sentences as titles, n on every bar."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Okabe–Ito, the colour-blind-safe qualitative palette
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+# Diverging for Likert 1..5 (Brewer RdBu, colour-blind safe), grey for "don't know"
+LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#d9d9d9", 4: "#67a9cf", 5: "#2166ac", "dk": "#9e9e9e"}
+
+
+def apply_style() -> None:
+    """Matplotlib defaults for every notebook: readable, print-friendly, deterministic SVG ids."""
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 100,
+        "figure.figsize": (8, 4.5),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO),
+        "font.size": 10,
+        "svg.hashsalt": "liepaja",
+        "figure.max_open_warning": 0,
+    })
