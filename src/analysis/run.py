@@ -25,8 +25,7 @@ from typing import Any
 from . import paths
 
 NOTEBOOK_DIR = paths.ROOT / "notebooks"
-# The stages in order; a stage whose notebook does not exist yet is skipped with a note.
-STAGES = ("01_clean", "02_ratings", "03_proposals", "04_summary")
+# The stages are the numbered notebooks, run in order: 01_clean, 02_ratings, 03_proposals, 04_summary.
 # Parameters the run itself gives every notebook (not taken from the params file).
 RUN_PARAMETERS = ("run_dir",)
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 75  # 75 = EX_TEMPFAIL
@@ -53,11 +52,12 @@ def log(message: str) -> None:
 
 # --- planning ---------------------------------------------------------------------------
 
-def available_stages(only: str | None = None, start: str | None = None) -> list[Stage]:
+def available_stages(only: str | None = None, start: str | None = None,
+                     notebook_dir: Path = NOTEBOOK_DIR) -> list[Stage]:
     """The stage notebooks to run, with their declared parameters (papermill.inspect_notebook)."""
     import papermill
 
-    names = [s for s in STAGES if (NOTEBOOK_DIR / f"{s}.ipynb").exists()]
+    names = sorted(p.stem for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
     for wanted in (only, start):
         if wanted and _match_stage(wanted, names) is None:
             raise RunError(f"unknown stage {wanted!r}; stages: {', '.join(names)}", EXIT_BAD_INPUT)
@@ -67,7 +67,7 @@ def available_stages(only: str | None = None, start: str | None = None) -> list[
         names = names[names.index(_match_stage(start, names)):]
     stages = []
     for name in names:
-        nb = NOTEBOOK_DIR / f"{name}.ipynb"
+        nb = notebook_dir / f"{name}.ipynb"
         declared = papermill.inspect_notebook(str(nb))
         stages.append(Stage(name, nb, declared))
     return stages
@@ -178,16 +178,17 @@ def _input_error_reason(exc) -> bool:
 
 def run(params_file: str | Path = paths.DEFAULT_PARAMS, out: str | Path | None = None,
         only: str | None = None, start: str | None = None, wait: float = 0.0,
-        render: bool = True, skip_checks: bool = False) -> Path:
+        render: bool = True, skip_checks: bool = False,
+        notebook_dir: Path = NOTEBOOK_DIR) -> Path:
     """Run the stages and render the reports; return the run folder. Raises RunError."""
     params = paths.load_params(params_file)
     survey = str(params.get("survey") or Path(params_file).stem)
-    all_stages = available_stages()
-    stages = available_stages(only, start)
+    all_stages = available_stages(notebook_dir=notebook_dir)
+    stages = available_stages(only, start, notebook_dir)
     if not stages:
-        raise RunError(f"no stage notebooks found in {NOTEBOOK_DIR}")
+        raise RunError(f"no stage notebooks found in {notebook_dir}")
     check_parameters(params, stages, all_stages)
-    if not skip_checks and stages[0].name == STAGES[0]:
+    if not skip_checks and stages[0].name == all_stages[0].name:
         _check_inputs_or_stop(params)
 
     survey_dir = Path(out).resolve() if out else paths.ROOT / "outputs" / survey
