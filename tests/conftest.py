@@ -21,3 +21,14 @@ def codebook():
     from analysis import codebook as cb
 
     return cb.load(CODEBOOK)
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """One full run of the pipeline on the embedded sample (shared by the slow tests)."""
+    from analysis.run import run
+
+    if not (SAMPLE / "forms_lv.xlsx").exists():
+        pytest.fail("the embedded sample is missing: make sample")
+    out = tmp_path_factory.mktemp("sample-run")
+    return run(PARAMS, out=out)
