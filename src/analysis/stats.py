@@ -1,0 +1,1166 @@
+"""Estimates, tests, effect sizes, multiple-testing correction and models.
+
+Every function here takes plain inputs (arrays, dicts, DataFrames) and returns tuples,
+dicts or DataFrames, and reproduces a named R function on the same data.  The tests in
+``tests/test_stats.py`` hold each one to a published R output (help-page examples,
+package test outputs, textbooks), cited next to the expected number.
+
+Conventions shared by the whole module
+
+* Missing values (NaN) are dropped pairwise/listwise as R does by default
+  (``na.action = na.omit``); the functions never impute.
+* p-values are two-sided.
+* Effect-size labels are English codes ("negligible", "small", "medium", "large");
+  translation happens in the report layer.
+* Survey-style (weighted) estimators follow R's *survey* package (Lumley 2004, 2010):
+  Taylor linearisation, with-replacement ("ultimate cluster") variance, optional
+  first-stage clusters and finite-population correction, and - for raked or otherwise
+  calibrated weights - variances computed on the calibration residuals, exactly as
+  ``svydesign(...)`` followed by ``rake()``/``calibrate()``/``postStratify()``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+__all__ = [
+    "kruskal",
+    "epsilon_squared",
+    "effect_label",
+    "EFFECT_THRESHOLDS",
+    "dunn",
+    "mann_whitney",
+    "rank_biserial",
+    "chi2_independence",
+    "cramers_v",
+    "adjusted_residuals",
+    "fisher_exact",
+    "friedman",
+    "kendalls_w",
+    "wilcoxon_signed_rank",
+    "matched_pairs_rank_biserial",
+    "pairwise_wilcoxon",
+    "p_adjust",
+    "ordinal_logit",
+    "odds_ratios",
+    "wilson_ci",
+    "mean_ci",
+    "nps",
+    "cronbach_alpha",
+    "weighted_mean_ci",
+    "weighted_total_ci",
+    "weighted_share_ci",
+    "rao_scott_chi2",
+]
+
+
+# ---------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------
+
+
+def _clean(x: Any) -> np.ndarray:
+    """1-d float array with NaN removed."""
+    a = np.asarray(x, dtype=float).ravel()
+    return a[~np.isnan(a)]
+
+
+def _tie_sum(values: np.ndarray) -> float:
+    """Sum over tie groups of (t^3 - t)."""
+    _, counts = np.unique(values, return_counts=True)
+    counts = counts.astype(float)
+    return float(np.sum(counts**3 - counts))
+
+
+def _groups_to_list(groups: Any) -> tuple[list[str], list[np.ndarray]]:
+    if isinstance(groups, Mapping):
+        names = [str(k) for k in groups.keys()]
+        arrays = [_clean(v) for v in groups.values()]
+    else:
+        arrays = [_clean(v) for v in groups]
+        names = [str(i + 1) for i in range(len(arrays))]
+    return names, arrays
+
+
+def _table(table: Any) -> np.ndarray:
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2:
+        raise ValueError(f"expected a two-way table, got an array of shape {t.shape}")
+    if np.any(t < 0) or np.any(np.isnan(t)):
+        raise ValueError("a contingency table must hold non-negative counts without NaN")
+    return t
+
+
+# ---------------------------------------------------------------------------
+# Kruskal-Wallis, epsilon squared, labels
+# ---------------------------------------------------------------------------
+
+
+def kruskal(groups: Any) -> tuple[float, float]:
+    """Kruskal-Wallis rank-sum test, tie-corrected, as R ``kruskal.test``.
+
+    Kruskal & Wallis (1952); Hollander & Wolfe (1973), pp. 115-120.  ``groups`` is a
+    dict ``{name: values}`` or a sequence of arrays; NaN values are dropped, empty
+    groups ignored.  Returns ``(H, p)`` with ``p`` from chi-squared on k-1 df.
+    When every value is identical the statistic is undefined and ``(nan, nan)`` is
+    returned (R returns NaN too).
+    """
+    _, arrays = _groups_to_list(groups)
+    arrays = [a for a in arrays if a.size]
+    k = len(arrays)
+    if k < 2:
+        raise ValueError("kruskal() needs at least two non-empty groups")
+    allv = np.concatenate(arrays)
+    n = allv.size
+    ranks = _st.rankdata(allv)
+    ties = 1.0 - _tie_sum(allv) / (n**3 - n)
+    if ties <= 0:
+        return float("nan"), float("nan")
+    h = 0.0
+    start = 0
+    for a in arrays:
+        r = ranks[start : start + a.size]
+        start += a.size
+        h += r.sum() ** 2 / a.size
+    h = (12.0 / (n * (n + 1)) * h - 3.0 * (n + 1)) / ties
+    p = float(_st.chi2.sf(h, k - 1))
+    return float(h), p
+
+
+def epsilon_squared(H: float, n: int) -> float:
+    """Epsilon-squared effect size for Kruskal-Wallis: ``H / ((n^2 - 1) / (n + 1))``.
+
+    Tomczak & Tomczak (2014), Trends in Sport Sciences 21(1), eq. for E^2_R
+    (equivalently H / (n - 1)); ``n`` is the total number of observations.
+    """
+    n = float(n)
+    if n < 2:
+        return float("nan")
+    return float(H) / ((n**2 - 1.0) / (n + 1.0))
+
+
+#: Thresholds (lower bounds of "small", "medium", "large") used by :func:`effect_label`.
+#: Values below the first bound are "negligible".  Sources:
+#:   epsilon_squared - Rea & Parker (1992) as used by rcompanion::epsilonSquared docs
+#:                     (0.01 / 0.08 / 0.26);
+#:   rank_biserial    - |r| 0.1 / 0.3 / 0.5 (Cohen 1988 conventions for r);
+#:   kendalls_w       - 0.1 / 0.3 / 0.5 (Cohen's r conventions, as rstatix::friedman_effsize);
+#:   cramers_v        - Cohen (1988) w = 0.1 / 0.3 / 0.5 divided by sqrt(df*), df* =
+#:                     min(rows, cols) - 1 (Cohen 1988, ch. 7; see :func:`effect_label`);
+#:   odds_ratio       - 1.68 / 3.47 / 6.71 (Chen, Cohen & Chen 2010), symmetric in 1/OR;
+#:   cohens_d         - 0.2 / 0.5 / 0.8 (Cohen 1988).
+EFFECT_THRESHOLDS: dict[str, tuple[float, float, float]] = {
+    "epsilon_squared": (0.01, 0.08, 0.26),
+    "rank_biserial": (0.1, 0.3, 0.5),
+    "kendalls_w": (0.1, 0.3, 0.5),
+    "cramers_v": (0.1, 0.3, 0.5),  # for df* = 1; divided by sqrt(df*) otherwise
+    "odds_ratio": (1.68, 3.47, 6.71),
+    "cohens_d": (0.2, 0.5, 0.8),
+}
+
+_KIND_ALIASES = {
+    "epsilon2": "epsilon_squared",
+    "epsilon²": "epsilon_squared",
+    "r": "rank_biserial",
+    "rank_biserial_r": "rank_biserial",
+    "w": "kendalls_w",
+    "kendall_w": "kendalls_w",
+    "v": "cramers_v",
+    "cramer_v": "cramers_v",
+    "or": "odds_ratio",
+    "d": "cohens_d",
+}
+
+
+def effect_label(value: float, kind: str, df: int = 1) -> str:
+    """Plain-language size label for an effect size: negligible / small / medium / large.
+
+    ``kind`` is one of :data:`EFFECT_THRESHOLDS` (aliases: "r", "w", "v", "or", "d",
+    "epsilon2").  Absolute values are used for signed measures (r, d); odds ratios
+    below 1 are inverted.  For Cramér's V, ``df`` is df* = min(rows, cols) - 1 and the
+    bounds are Cohen's w bounds divided by sqrt(df*) (Cohen 1988: w = V * sqrt(df*)),
+    e.g. df* = 2 gives 0.071 / 0.212 / 0.354.  NaN gives "negligible" is *not*
+    assumed: NaN returns ``"undefined"``.
+    """
+    kind_n = _KIND_ALIASES.get(kind.lower(), kind.lower())
+    if kind_n not in EFFECT_THRESHOLDS:
+        raise ValueError(f"unknown effect-size kind {kind!r}; known: {sorted(EFFECT_THRESHOLDS)}")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "undefined"
+    v = float(value)
+    if math.isnan(v):
+        return "undefined"
+    small, medium, large = EFFECT_THRESHOLDS[kind_n]
+    if kind_n == "odds_ratio":
+        if v <= 0:
+            raise ValueError("an odds ratio must be positive")
+        v = v if v >= 1 else 1.0 / v
+    else:
+        v = abs(v)
+    if kind_n == "cramers_v":
+        if df < 1:
+            raise ValueError("df* for Cramér's V must be >= 1")
+        s = math.sqrt(df)
+        small, medium, large = small / s, medium / s, large / s
+    if v >= large:
+        return "large"
+    if v >= medium:
+        return "medium"
+    if v >= small:
+        return "small"
+    return "negligible"
+
+
+# ---------------------------------------------------------------------------
+# multiple testing
+# ---------------------------------------------------------------------------
+
+
+def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
+    """Adjust p-values for multiple comparisons, as R ``p.adjust``.
+
+    Methods: ``"holm"`` (Holm 1979), ``"BH"``/``"fdr"`` (Benjamini & Hochberg 1995),
+    ``"bonferroni"``, ``"none"``.  NaN p-values are kept as NaN in the output and are
+    *not* counted in the number of tests m (R: ``n = length(p[!is.na(p)])``) - unlike
+    ``statsmodels.stats.multitest.multipletests``, which counts them.
+    """
+    arr = np.asarray(p, dtype=float)
+    shape = arr.shape
+    flat = arr.ravel()
+    out = np.full(flat.shape, np.nan)
+    ok = ~np.isnan(flat)
+    pv = flat[ok]
+    m = pv.size
+    if m == 0:
+        return out.reshape(shape)
+    if np.any((pv < 0) | (pv > 1)):
+        raise ValueError("p-values must lie in [0, 1]")
+    key = method.lower()
+    if key == "holm":
+        order = np.argsort(pv, kind="mergesort")
+        adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
+        res = np.empty(m)
+        res[order] = np.minimum(1.0, adj)
+    elif key in ("bh", "fdr"):
+        order = np.argsort(pv, kind="mergesort")[::-1]
+        i = np.arange(m, 0, -1)
+        adj = np.minimum.accumulate(m / i * pv[order])
+        res = np.empty(m)
+        res[order] = np.minimum(1.0, adj)
+    elif key == "bonferroni":
+        res = np.minimum(1.0, m * pv)
+    elif key == "none":
+        res = pv.copy()
+    else:
+        raise ValueError(f"unknown p-adjust method {method!r}: use holm, BH, bonferroni or none")
+    out[ok] = res
+    return out.reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# Dunn
+# ---------------------------------------------------------------------------
+
+
+def dunn(groups: Mapping[str, Any], p_adjust: str = "holm") -> pd.DataFrame:
+    """Dunn's (1964) pairwise test after Kruskal-Wallis, as ``FSA::dunnTest``.
+
+    Two-sided, tie-corrected (joint ranking of all groups, pooled variance
+    ``N(N+1)/12 - sum(t^3 - t) / (12 (N - 1))``), p-values adjusted over all
+    k(k-1)/2 comparisons with :func:`p_adjust` (default Holm, FSA's default).
+    Pairs are listed in FSA's order (1-2, 1-3, 2-3, 1-4, ...); ``z`` is positive when
+    ``group1`` has the higher mean rank.
+
+    Known difference: FSA delegates Holm to ``dunn.test``, which prints
+    ``(m - i + 1) p_(i)`` *without* the running maximum, so its largest adjusted
+    p-values can be smaller than R's ``p.adjust(p, "holm")``.  We report the monotone
+    (``p.adjust``) values; the rejection decisions at any alpha are the same.  Returns
+    ``DataFrame(group1, group2, z, p_unadj, p_adj, mean_rank1, mean_rank2, n1, n2)``.
+    """
+    method = p_adjust
+    names, arrays = _groups_to_list(groups)
+    keep = [(nm, a) for nm, a in zip(names, arrays) if a.size]
+    if len(keep) < 2:
+        raise ValueError("dunn() needs at least two non-empty groups")
+    names = [k for k, _ in keep]
+    arrays = [a for _, a in keep]
+    allv = np.concatenate(arrays)
+    n = allv.size
+    ranks = _st.rankdata(allv)
+    mean_ranks, sizes = [], []
+    start = 0
+    for a in arrays:
+        mean_ranks.append(ranks[start : start + a.size].mean())
+        sizes.append(a.size)
+        start += a.size
+    var0 = n * (n + 1) / 12.0 - _tie_sum(allv) / (12.0 * (n - 1))
+    rows = []
+    k = len(arrays)
+    for j in range(1, k):
+        for i in range(j):
+            se = math.sqrt(var0 * (1.0 / sizes[i] + 1.0 / sizes[j]))
+            z = (mean_ranks[i] - mean_ranks[j]) / se if se > 0 else float("nan")
+            p = 2.0 * _st.norm.sf(abs(z)) if not math.isnan(z) else float("nan")
+            rows.append(
+                {
+                    "group1": names[i],
+                    "group2": names[j],
+                    "z": z,
+                    "p_unadj": p,
+                    "mean_rank1": mean_ranks[i],
+                    "mean_rank2": mean_ranks[j],
+                    "n1": sizes[i],
+                    "n2": sizes[j],
+                }
+            )
+    df = pd.DataFrame(rows)
+    df.insert(4, "p_adj", globals()["p_adjust"](df["p_unadj"].to_numpy(), method))
+    return df
+
+
+# ---------------------------------------------------------------------------
+# Mann-Whitney / Wilcoxon rank-sum
+# ---------------------------------------------------------------------------
+
+
+def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None) -> tuple[float, float]:
+    """Wilcoxon rank-sum (Mann-Whitney) test, as R ``wilcox.test(x, y)``.
+
+    Returns ``(W, p)`` where W is R's statistic: the Mann-Whitney U of ``x``
+    (rank sum of x minus n_x(n_x+1)/2).  Rules copied from R:
+
+    * ``exact=None`` -> exact p when both samples have fewer than 50 values and there
+      are no ties (permutation distribution of W, R's ``pwilcox``);
+    * otherwise the normal approximation with tie-corrected variance and, when
+      ``correct=True`` (R default), a continuity correction of 0.5 toward the mean.
+    """
+    a, b = _clean(x), _clean(y)
+    nx, ny = a.size, b.size
+    if nx == 0 or ny == 0:
+        raise ValueError("mann_whitney() needs two non-empty samples")
+    allv = np.concatenate([a, b])
+    r = _st.rankdata(allv)
+    w = float(r[:nx].sum() - nx * (nx + 1) / 2.0)
+    ties = np.unique(allv).size != allv.size
+    if exact is None:
+        exact = nx < 50 and ny < 50
+    if exact and not ties:
+        # scipy's exact distribution of U is R's pwilcox; two-sided p = min(1, 2*min tail)
+        p = float(_st.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
+        return w, min(1.0, p)
+    n = nx + ny
+    z = w - nx * ny / 2.0
+    sigma = math.sqrt(nx * ny / 12.0 * ((n + 1) - _tie_sum(allv) / (n * (n - 1))))
+    if sigma == 0:
+        return w, float("nan")
+    corr = 0.5 * np.sign(z) if correct else 0.0
+    z = (z - corr) / sigma
+    p = 2.0 * min(_st.norm.cdf(z), _st.norm.sf(z))
+    return w, float(min(1.0, p))
+
+
+def rank_biserial(x: Any, y: Any) -> float:
+    """Rank-biserial correlation for two independent samples (Glass 1965; Kerby 2014).
+
+    ``r = 2 U_x / (n_x n_y) - 1 = P(X > Y) - P(X < Y)`` (ties count one half), so it
+    is positive when ``x`` tends to be larger; in [-1, 1].  Equal to Cliff's delta.
+    """
+    a, b = _clean(x), _clean(y)
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    allv = np.concatenate([a, b])
+    r = _st.rankdata(allv)
+    u = r[: a.size].sum() - a.size * (a.size + 1) / 2.0
+    return float(2.0 * u / (a.size * b.size) - 1.0)
+
+
+# ---------------------------------------------------------------------------
+# contingency tables
+# ---------------------------------------------------------------------------
+
+
+def chi2_independence(table: Any) -> tuple[float, float, int]:
+    """Pearson chi-squared test of independence, as R ``chisq.test(table, correct=FALSE)``.
+
+    No Yates continuity correction, also on 2x2 tables (R's default would apply it on
+    2x2; pingouin always does).  Returns ``(chi2, p, dof)``.  Rows or columns whose
+    total is zero are rejected (the expected count would be zero).
+    """
+    t = _table(table)
+    n = t.sum()
+    if n <= 0:
+        raise ValueError("the table is empty")
+    rs, cs = t.sum(1), t.sum(0)
+    if np.any(rs == 0) or np.any(cs == 0):
+        raise ValueError("a row or column of the table has no observations")
+    e = np.outer(rs, cs) / n
+    chi2 = float(((t - e) ** 2 / e).sum())
+    dof = (t.shape[0] - 1) * (t.shape[1] - 1)
+    return chi2, float(_st.chi2.sf(chi2, dof)), int(dof)
+
+
+def cramers_v(table: Any, bias_correct: bool = True) -> float:
+    """Cramér's V; with ``bias_correct=True`` the Bergsma (2013) correction.
+
+    Bergsma (2013), J. Korean Stat. Soc. 42:323-328 (also Bergsma & Wicher):
+    phi2~ = max(0, chi2/n - (r-1)(c-1)/(n-1)), r~ = r - (r-1)^2/(n-1),
+    c~ = c - (c-1)^2/(n-1), V~ = sqrt(phi2~ / min(r~-1, c~-1)).  As
+    ``rcompanion::cramerV(bias.correct=TRUE)`` / ``DescTools::CramerV(correct=TRUE)``.
+    Uncorrected: sqrt(chi2 / (n (min(r,c)-1))).
+    """
+    t = _table(table)
+    chi2, _, _ = chi2_independence(t)
+    n = t.sum()
+    r, c = t.shape
+    if not bias_correct:
+        return float(math.sqrt(chi2 / (n * (min(r, c) - 1))))
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rc = r - (r - 1) ** 2 / (n - 1)
+    cc = c - (c - 1) ** 2 / (n - 1)
+    den = min(rc - 1, cc - 1)
+    if den <= 0:
+        return float("nan")
+    return float(math.sqrt(phi2 / den))
+
+
+def adjusted_residuals(table: Any) -> np.ndarray:
+    """Haberman (1973) adjusted standardised residuals, as R ``chisq.test(x)$stdres``.
+
+    ``(O - E) / sqrt(E (1 - row_i/n) (1 - col_j/n))``; |value| > 1.96 marks a cell that
+    departs from independence at the 5 % level (before any multiplicity correction).
+    Returns an array (or a DataFrame with the same labels if a DataFrame was given).
+    """
+    t = _table(table)
+    n = t.sum()
+    rs, cs = t.sum(1), t.sum(0)
+    e = np.outer(rs, cs) / n
+    v = e * np.outer(1 - rs / n, 1 - cs / n)
+    res = (t - e) / np.sqrt(v)
+    if isinstance(table, pd.DataFrame):
+        return pd.DataFrame(res, index=table.index, columns=table.columns)
+    return res
+
+
+def fisher_exact(table: Any) -> tuple[float, float]:
+    """Fisher's exact test on a 2x2 table, as R ``fisher.test``.
+
+    Returns ``(odds_ratio, p)``: the *conditional* maximum-likelihood estimate of the
+    odds ratio (R's estimate; ``scipy.stats.contingency.odds_ratio(kind="conditional")``),
+    not the sample odds ratio that ``scipy.stats.fisher_exact`` reports, and the
+    two-sided p-value (sum of tables no more probable than the observed one).
+    """
+    t = _table(table)
+    if t.shape != (2, 2):
+        raise ValueError("fisher_exact() handles 2x2 tables only")
+    ti = t.astype(int)
+    if not np.array_equal(ti, t):
+        raise ValueError("fisher_exact() needs integer counts")
+    odds = float(_st.contingency.odds_ratio(ti, kind="conditional").statistic)
+    p = float(_st.fisher_exact(ti, alternative="two-sided").pvalue)
+    return odds, p
+
+
+# ---------------------------------------------------------------------------
+# Friedman, Kendall's W, signed-rank tests
+# ---------------------------------------------------------------------------
+
+
+def _complete_matrix(matrix: Any) -> np.ndarray:
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2:
+        raise ValueError("expected a 2-d matrix: rows = respondents (blocks), columns = treatments")
+    return m[~np.isnan(m).any(axis=1)]
+
+
+def _friedman_parts(m: np.ndarray) -> tuple[float, int, int]:
+    n, k = m.shape
+    r = np.apply_along_axis(_st.rankdata, 1, m)
+    ties = sum(_tie_sum(row) for row in m)
+    num = 12.0 * np.sum((r.sum(0) - n * (k + 1) / 2.0) ** 2)
+    den = n * k * (k + 1) - ties / (k - 1)
+    if den <= 0:
+        return float("nan"), n, k
+    return num / den, n, k
+
+
+def friedman(matrix: Any) -> tuple[float, float]:
+    """Friedman rank-sum test, tie-corrected, as R ``friedman.test(matrix)``.
+
+    Rows are blocks (respondents), columns are treatments (e.g. sectors).  Rows with any
+    NaN are removed, as R does.  Returns ``(chi2, p)`` with k-1 df; NaN when every
+    row is constant.
+    """
+    m = _complete_matrix(matrix)
+    if m.shape[0] < 1 or m.shape[1] < 2:
+        raise ValueError("friedman() needs at least one complete row and two columns")
+    chi2, _, k = _friedman_parts(m)
+    if math.isnan(chi2):
+        return float("nan"), float("nan")
+    return float(chi2), float(_st.chi2.sf(chi2, k - 1))
+
+
+def kendalls_w(matrix: Any) -> float:
+    """Kendall's coefficient of concordance W, tie-corrected.
+
+    Kendall & Babington Smith (1939); tie correction as in Siegel & Castellan (1988):
+    ``W = 12 S / (m^2 (k^3 - k) - m sum T)``, which equals the tie-corrected Friedman
+    statistic divided by ``m (k - 1)`` (Tomczak & Tomczak 2014; as
+    ``rstatix::friedman_effsize``).  Rows = raters/respondents (m), columns = items (k).
+    A respondent who gives every item the same score contributes only to the
+    tie term.  NaN when every row is constant.
+    """
+    m = _complete_matrix(matrix)
+    chi2, n, k = _friedman_parts(m)
+    if math.isnan(chi2):
+        return float("nan")
+    return float(chi2 / (n * (k - 1)))
+
+
+def _psignrank_counts(n: int) -> np.ndarray:
+    """Number of subsets of {1..n} with each sum 0..n(n+1)/2 (R's dsignrank * 2^n)."""
+    total = n * (n + 1) // 2
+    c = np.zeros(total + 1, dtype=float)
+    c[0] = 1.0
+    for i in range(1, n + 1):
+        c[i:] = c[i:] + c[: total + 1 - i].copy()
+    return c
+
+
+def wilcoxon_signed_rank(
+    x: Any,
+    y: Any = None,
+    mu: float = 0.0,
+    correct: bool = True,
+    exact: bool | None = None,
+) -> tuple[float, float]:
+    """Wilcoxon signed-rank test, as R ``wilcox.test(x, y, paired=TRUE)`` (or one sample).
+
+    Rules copied from R's ``wilcox.test.default``:
+
+    * d = x - y - mu on complete pairs; zero differences are dropped;
+    * V = T+, the sum of the ranks of |d| over positive d (scipy reports min(T+, T-));
+    * ``exact=None`` -> exact p (``psignrank``) when n < 50 (n after dropping zeros),
+      but only if there are no ties and no zeros; otherwise the normal approximation
+      with tie-corrected variance and, when ``correct=True`` (R default), a
+      continuity correction of 0.5.
+
+    Returns ``(V, p)``, two-sided.
+    """
+    xa = np.asarray(x, dtype=float).ravel()
+    if y is not None:
+        ya = np.asarray(y, dtype=float).ravel()
+        if ya.shape != xa.shape:
+            raise ValueError("x and y must have the same length for a paired test")
+        d = xa - ya
+    else:
+        d = xa
+    d = d[~np.isnan(d)] - mu
+    zeroes = bool(np.any(d == 0))
+    d = d[d != 0]
+    n = d.size
+    if n == 0:
+        return 0.0, float("nan")
+    r = _st.rankdata(np.abs(d))
+    v = float(r[d > 0].sum())
+    ties = np.unique(r).size != r.size
+    if exact is None:
+        exact = n < 50
+    if exact and not ties and not zeroes:
+        counts = _psignrank_counts(n)
+        cdf = np.cumsum(counts) / 2.0**n
+        vi = int(round(v))
+        if v > n * (n + 1) / 4.0:
+            p = 1.0 - cdf[vi - 1]  # P(V >= v)
+        else:
+            p = cdf[vi]  # P(V <= v)
+        return v, float(min(1.0, 2.0 * p))
+    z = v - n * (n + 1) / 4.0
+    _, nties = np.unique(r, return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - np.sum(nties.astype(float) ** 3 - nties) / 48.0)
+    if sigma == 0:
+        return v, float("nan")
+    corr = 0.5 * np.sign(z) if correct else 0.0
+    z = (z - corr) / sigma
+    p = 2.0 * min(_st.norm.cdf(z), _st.norm.sf(z))
+    return v, float(min(1.0, p))
+
+
+def matched_pairs_rank_biserial(x: Any, y: Any) -> float:
+    """Matched-pairs rank-biserial correlation (Kerby 2014): ``(T+ - T-) / (T+ + T-)``.
+
+    Computed on the non-zero differences x - y (as the signed-rank test); positive when
+    x tends to exceed y.
+    """
+    d = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    d = d[~np.isnan(d)]
+    d = d[d != 0]
+    if d.size == 0:
+        return float("nan")
+    r = _st.rankdata(np.abs(d))
+    tp, tm = r[d > 0].sum(), r[d < 0].sum()
+    return float((tp - tm) / (tp + tm))
+
+
+def pairwise_wilcoxon(matrix_df: pd.DataFrame, p_adjust: str = "holm") -> pd.DataFrame:
+    """All pairwise Wilcoxon signed-rank tests between the columns of ``matrix_df``.
+
+    As R ``pairwise.wilcox.test(..., paired=TRUE)`` applied column pair by column pair,
+    each pair on its own complete cases, p-values adjusted with :func:`p_adjust`
+    (default Holm, R's default).  Returns
+    ``DataFrame(group1, group2, n, V, p_unadj, p_adj, r)`` where n counts complete pairs
+    and r is the matched-pairs rank-biserial correlation.
+    """
+    if not isinstance(matrix_df, pd.DataFrame):
+        matrix_df = pd.DataFrame(matrix_df)
+    rows = []
+    for a, b in combinations(matrix_df.columns, 2):
+        sub = matrix_df[[a, b]].dropna()
+        if len(sub) == 0:
+            v, p = float("nan"), float("nan")
+        else:
+            v, p = wilcoxon_signed_rank(sub[a].to_numpy(), sub[b].to_numpy())
+        rows.append(
+            {
+                "group1": a,
+                "group2": b,
+                "n": len(sub),
+                "V": v,
+                "p_unadj": p,
+                "r": matched_pairs_rank_biserial(sub[a], sub[b]) if len(sub) else float("nan"),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["group1", "group2", "n", "V", "p_unadj", "r"])
+    df.insert(5, "p_adj", globals()["p_adjust"](df["p_unadj"].to_numpy(), p_adjust))
+    return df
+
+
+# ---------------------------------------------------------------------------
+# ordinal logistic regression (proportional odds)
+# ---------------------------------------------------------------------------
+
+
+def ordinal_logit(
+    y: Any,
+    X: Any,
+    weights: Any = None,
+    levels: Sequence[Any] | None = None,
+    maxiter: int = 2000,
+) -> dict[str, Any]:
+    """Proportional-odds (cumulative logit) model, in R ``MASS::polr`` conventions.
+
+    Model: ``logit P(Y <= k | x) = zeta_k - x'beta`` (McCullagh 1980; Venables &
+    Ripley 2002, sec. 7.3).  Fitted with ``statsmodels`` ``OrderedModel``
+    (``distr="logit"``), whose cut-point convention is the same as polr's; X must not
+    contain a constant.  ``weights`` are frequency (case) weights, as polr's
+    ``weights=``: each row's log-likelihood is multiplied by its weight.
+
+    ``y`` may be an ordered pandas Categorical (its category order is used), or any
+    values with ``levels`` giving the order (default: sorted unique values).
+
+    Returns a dict with ``coef`` and ``se`` (Series over X's columns), ``thresholds``
+    and ``thresholds_se`` (Series labelled "Low|Medium" etc., the polr intercepts,
+    SEs by the delta method), ``llf`` (weighted log-likelihood), ``deviance``
+    (-2 llf, polr's "Residual Deviance"), ``aic``, ``nobs`` (sum of weights),
+    ``converged``, ``vcov`` (for coef followed by thresholds) and ``levels``.
+    polr stops its optimiser earlier than statsmodels, so agreement is to about 1e-3.
+    """
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    Xdf = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
+    Xdf = Xdf.astype(float)
+    if any(np.allclose(Xdf[c].to_numpy(), Xdf[c].to_numpy()[0]) for c in Xdf.columns):
+        raise ValueError("X must not contain a constant column: polr's cut-points play that role")
+    ys = pd.Series(y).reset_index(drop=True)
+    if levels is None:
+        if isinstance(ys.dtype, pd.CategoricalDtype) and ys.cat.ordered:
+            levels = list(ys.cat.categories)
+        else:
+            levels = sorted(pd.unique(ys.dropna()))
+    levels = list(levels)
+    codes = pd.Categorical(ys, categories=levels, ordered=True).codes.astype(float)
+    codes[codes < 0] = np.nan
+    w = np.ones(len(ys)) if weights is None else np.asarray(weights, dtype=float).ravel()
+    Xv = Xdf.reset_index(drop=True)
+    ok = ~np.isnan(codes) & ~Xv.isna().any(axis=1).to_numpy() & ~np.isnan(w) & (w > 0)
+    codes, Xv, w = codes[ok], Xv.loc[ok].reset_index(drop=True), w[ok]
+    present = np.unique(codes).astype(int)
+    if present.size != len(levels):
+        missing = [levels[i] for i in range(len(levels)) if i not in present]
+        raise ValueError(f"ordinal_logit(): no observations at response level(s) {missing}")
+    endog = pd.Series(pd.Categorical.from_codes(codes.astype(int), categories=levels, ordered=True))
+
+    class _FreqWeightedOrderedModel(OrderedModel):
+        def loglike(self, params):  # noqa: D401 - statsmodels hook
+            return float(np.sum(self._fw * self.loglikeobs(params)))
+
+        def score(self, params):
+            from statsmodels.tools.numdiff import approx_fprime
+
+            return approx_fprime(params, self.loglike, centered=True)
+
+        def hessian(self, params):
+            from statsmodels.tools.numdiff import approx_hess3
+
+            return approx_hess3(params, self.loglike)
+
+    mod = _FreqWeightedOrderedModel(endog, Xv, distr="logit")
+    mod._fw = w
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = mod.fit(method="bfgs", maxiter=maxiter, disp=False, gtol=1e-8)
+        # polish with Newton steps on the exact weighted objective
+        res = mod.fit(start_params=res.params, method="newton", maxiter=100, disp=False)
+    params = np.asarray(res.params, dtype=float)
+    k = Xv.shape[1]
+    hess = mod.hessian(params)
+    cov_t = np.linalg.inv(-hess)
+    th = mod.transform_threshold_params(params)[1:-1]
+    # Jacobian of thresholds w.r.t. (first cut, log increments)
+    nt = len(th)
+    J = np.zeros((nt, nt))
+    raw = params[k:]
+    for i in range(nt):
+        J[i, 0] = 1.0
+        for j in range(1, i + 1):
+            J[i, j] = math.exp(raw[j])
+    full_J = np.zeros((k + nt, k + nt))
+    full_J[:k, :k] = np.eye(k)
+    full_J[k:, k:] = J
+    vcov = full_J @ cov_t @ full_J.T
+    se = np.sqrt(np.diag(vcov))
+    names = [str(c) for c in Xv.columns]
+    th_names = [f"{levels[i]}|{levels[i + 1]}" for i in range(nt)]
+    llf = float(mod.loglike(params))
+    return {
+        "coef": pd.Series(params[:k], index=names),
+        "se": pd.Series(se[:k], index=names),
+        "thresholds": pd.Series(th, index=th_names),
+        "thresholds_se": pd.Series(se[k:], index=th_names),
+        "llf": llf,
+        "deviance": -2.0 * llf,
+        "aic": -2.0 * llf + 2.0 * (k + nt),
+        "nobs": float(w.sum()),
+        "converged": bool(res.mle_retvals.get("converged", True)),
+        "vcov": pd.DataFrame(vcov, index=names + th_names, columns=names + th_names),
+        "levels": levels,
+    }
+
+
+def odds_ratios(result: Mapping[str, Any], level: float = 0.95) -> pd.DataFrame:
+    """Odds ratios with Wald intervals from :func:`ordinal_logit` (or any dict with
+    ``coef`` and ``se`` Series): ``exp(b)``, ``exp(b -/+ z se)``.
+
+    In polr's convention exp(b) > 1 means higher response categories are more likely.
+    Note that R's ``confint(polr)`` profiles the likelihood; these are Wald intervals
+    (``confint.default``).  Returns ``DataFrame(term, coef, se, odds_ratio, ci_low,
+    ci_high, p)``.
+    """
+    b = pd.Series(result["coef"], dtype=float)
+    se = pd.Series(result["se"], dtype=float).reindex(b.index)
+    z = _st.norm.ppf(0.5 + level / 2.0)
+    out = pd.DataFrame(
+        {
+            "term": b.index,
+            "coef": b.to_numpy(),
+            "se": se.to_numpy(),
+            "odds_ratio": np.exp(b.to_numpy()),
+            "ci_low": np.exp(b.to_numpy() - z * se.to_numpy()),
+            "ci_high": np.exp(b.to_numpy() + z * se.to_numpy()),
+            "p": 2.0 * _st.norm.sf(np.abs(b.to_numpy() / se.to_numpy())),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# simple estimates
+# ---------------------------------------------------------------------------
+
+
+def wilson_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson (1927) score interval for a proportion, without continuity correction.
+
+    As R ``prop.test(x, n, correct=FALSE)$conf.int`` and
+    ``binom::binom.confint(method="wilson")``; Newcombe (1998) method 3.
+    Returns ``(low, high)``; ``(nan, nan)`` when n == 0.
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    if successes < 0 or successes > n:
+        raise ValueError("successes must lie between 0 and n")
+    z = _st.norm.ppf(0.5 + level / 2.0)
+    p = successes / n
+    den = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_ci(x: Any, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean with a Student-t interval, as R ``t.test(x)$conf.int``.
+
+    Returns ``(mean, low, high)``; NaN dropped; interval NaN when fewer than 2 values.
+    """
+    a = _clean(x)
+    if a.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(a.mean())
+    if a.size < 2:
+        return m, float("nan"), float("nan")
+    se = a.std(ddof=1) / math.sqrt(a.size)
+    t = _st.t.ppf(0.5 + level / 2.0, a.size - 1)
+    return m, float(m - t * se), float(m + t * se)
+
+
+def nps(scores: Any, level: float = 0.95) -> dict[str, float]:
+    """Net Promoter Score (Reichheld 2003) with a normal-approximation interval.
+
+    NPS = 100 (share of promoters 9-10 - share of detractors 0-6).  Its standard error
+    comes from the multinomial variance of a difference of two shares of the same
+    sample: ``Var = (p_P + p_D - (p_P - p_D)^2) / n`` (e.g. Rocks 2016), scaled by 100.
+    The interval is clipped to [-100, 100].  NaN scores are dropped; scores must be
+    integers 0..10.  Returns dict(nps, se, ci_low, ci_high, n, promoters, passives,
+    detractors) with the three groups as counts.
+    """
+    a = _clean(scores)
+    if np.any((a < 0) | (a > 10)) or np.any(a != np.round(a)):
+        raise ValueError("NPS scores must be whole numbers from 0 to 10")
+    n = a.size
+    prom = int(np.sum(a >= 9))
+    det = int(np.sum(a <= 6))
+    pas = n - prom - det
+    if n == 0:
+        nan = float("nan")
+        return dict(nps=nan, se=nan, ci_low=nan, ci_high=nan, n=0, promoters=0, passives=0, detractors=0)
+    pp, pd_ = prom / n, det / n
+    val = 100.0 * (pp - pd_)
+    se = 100.0 * math.sqrt(max(0.0, pp + pd_ - (pp - pd_) ** 2) / n)
+    z = _st.norm.ppf(0.5 + level / 2.0)
+    return dict(
+        nps=val,
+        se=se,
+        ci_low=max(-100.0, val - z * se),
+        ci_high=min(100.0, val + z * se),
+        n=n,
+        promoters=prom,
+        passives=pas,
+        detractors=det,
+    )
+
+
+def cronbach_alpha(matrix: Any) -> float:
+    """Cronbach's (1951) alpha on complete rows (listwise deletion).
+
+    ``alpha = k/(k-1) (1 - sum(var_i) / var(total))`` (sample variances), R
+    ``psych::alpha(x)$total$raw_alpha`` on complete data (psych uses pairwise
+    covariances when data are missing; this function drops incomplete rows).
+    """
+    m = _complete_matrix(matrix)
+    n, k = m.shape
+    if k < 2 or n < 2:
+        return float("nan")
+    item_var = m.var(axis=0, ddof=1).sum()
+    tot_var = m.sum(axis=1).var(ddof=1)
+    if tot_var == 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - item_var / tot_var))
+
+
+# ---------------------------------------------------------------------------
+# survey-style (weighted) estimates: Taylor linearisation as R's survey package
+# ---------------------------------------------------------------------------
+
+
+def _design_arrays(n: int, w: Any, calibration: Any, base_weights: Any, clusters: Any, fpc: Any):
+    w = np.asarray(w, dtype=float).ravel()
+    if w.size != n:
+        raise ValueError(f"weights have {w.size} values for {n} observations")
+    if np.any(np.isnan(w)) or np.any(w < 0):
+        raise ValueError("weights must be non-negative numbers without NaN")
+    cal = None
+    if calibration is not None:
+        cal = np.asarray(calibration, dtype=float)
+        if cal.ndim == 1:
+            cal = cal[:, None]
+        if cal.shape[0] != n:
+            raise ValueError("the calibration matrix must have one row per observation")
+    d = None
+    if base_weights is not None:
+        d = np.asarray(base_weights, dtype=float).ravel()
+        if d.size != n:
+            raise ValueError("base_weights must have one value per observation")
+    cl = None
+    if clusters is not None:
+        cl = np.asarray(pd.factorize(pd.Series(np.asarray(clusters).ravel()))[0])
+        if cl.size != n:
+            raise ValueError("clusters must have one value per observation")
+    return w, cal, d, cl, fpc
+
+
+def _residualise(x: np.ndarray, w: np.ndarray, cal: np.ndarray | None, d: np.ndarray | None) -> np.ndarray:
+    """Calibration residuals of the linearised totals ``x = w * u`` (n x p).
+
+    As survey's ``svyrecvar`` for calibrated designs: ``u = x / w`` is regressed on the
+    calibration variables with the *base* (pre-calibration) weights ``d`` (default 1,
+    i.e. equal base weights) and ``w * residual`` is returned.
+    """
+    if cal is None:
+        return x
+    dd = np.ones(len(w)) if d is None else d
+    pos = w > 0
+    u = np.zeros_like(x)
+    u[pos] = x[pos] / w[pos, None]
+    sq = np.sqrt(dd)[:, None]
+    beta, *_ = np.linalg.lstsq(cal * sq, u * sq, rcond=None)
+    e = u - cal @ beta
+    return e * w[:, None]
+
+
+def _total_variance(z: np.ndarray, cl: np.ndarray | None, fpc: Any) -> np.ndarray:
+    """With-replacement variance of the total of ``z`` (n x p) over first-stage units.
+
+    ``var = (1 - f) m/(m-1) sum_c (t_c - tbar)(t_c - tbar)'`` with m PSUs (rows, or
+    clusters), f = m / fpc when ``fpc`` (population number of PSUs) is given - the
+    one-stage case of survey's ``multistage``/``onestage``.
+    """
+    if cl is not None:
+        t = pd.DataFrame(z).groupby(cl, sort=False).sum().to_numpy()
+    else:
+        t = z
+    m = t.shape[0]
+    if m < 2:
+        return np.full((z.shape[1], z.shape[1]), np.nan)
+    dev = t - t.mean(axis=0)
+    f = 0.0
+    if fpc is not None:
+        fpc_v = float(np.asarray(fpc, dtype=float).ravel()[0])
+        f = m / fpc_v if fpc_v > 1 else fpc_v  # a value <= 1 is read as a sampling fraction
+    return (1.0 - f) * m / (m - 1.0) * dev.T @ dev
+
+
+def _n_psu(n: int, cl: np.ndarray | None) -> int:
+    return int(np.unique(cl).size) if cl is not None else n
+
+
+def _lin_mean(y: np.ndarray, w: np.ndarray, cal, d, cl, fpc) -> tuple[float, float]:
+    """Weighted (ratio) mean and its linearised SE, as survey ``svymean``."""
+    tw = w.sum()
+    mean = float(np.sum(w * y) / tw)
+    x = (w * (y - mean) / tw)[:, None]
+    x = _residualise(x, w, cal, d)
+    v = _total_variance(x, cl, fpc)
+    return mean, float(math.sqrt(v[0, 0]))
+
+
+def weighted_mean_ci(
+    x: Any,
+    w: Any,
+    level: float = 0.95,
+    calibration: Any = None,
+    base_weights: Any = None,
+    clusters: Any = None,
+    fpc: Any = None,
+) -> dict[str, float]:
+    """Weighted mean with a linearised SE, as ``svymean(~x, design)``.
+
+    Design: ``svydesign(ids=~1, weights=~w)`` by default (each respondent its own PSU,
+    with-replacement variance); ``clusters`` gives first-stage cluster ids
+    (``ids=~cluster``) and ``fpc`` the population number of clusters (or a sampling
+    fraction <= 1).  The mean is the ratio estimator sum(w x)/sum(w); its influence
+    values ``w (x - mean)/sum(w)`` are summed within PSUs.
+
+    **Raked / calibrated weights.**  Pass ``calibration`` = the matrix of margin
+    indicators used for raking (``analysis.weights.margin_dummies``) and, if the
+    pre-raking weights were not all equal, ``base_weights``: the influence values are
+    then replaced by their residuals from the base-weighted regression on those
+    indicators - survey's treatment of ``rake()``/``calibrate()``/``postStratify()``
+    designs (Deville & Särndal 1992).  Without it the raked weights are treated as
+    fixed, which overstates the SE of estimates correlated with the margins.
+
+    The interval is normal (``confint(svymean(...))``).  NaN in x drops those rows
+    (weights, calibration rows and clusters alike) - survey's ``na.rm=TRUE``.
+    Returns dict(mean, se, ci_low, ci_high, n, n_psu, sum_w).
+    """
+    xa = np.asarray(x, dtype=float).ravel()
+    w_, cal, d, cl, fpc = _design_arrays(xa.size, w, calibration, base_weights, clusters, fpc)
+    ok = ~np.isnan(xa)
+    if not ok.all():
+        # survey subsets the design: keep the rows in the design but zero their weight
+        w_ = np.where(ok, w_, 0.0)
+        xa = np.where(ok, xa, 0.0)
+    if w_.sum() <= 0:
+        raise ValueError("the weights sum to zero")
+    mean, se = _lin_mean(xa, w_, cal, d, cl, fpc)
+    z = _st.norm.ppf(0.5 + level / 2.0)
+    return dict(
+        mean=mean,
+        se=se,
+        ci_low=mean - z * se,
+        ci_high=mean + z * se,
+        n=int(ok.sum()),
+        n_psu=_n_psu(xa.size, cl),
+        sum_w=float(w_.sum()),
+    )
+
+
+def weighted_total_ci(
+    x: Any,
+    w: Any,
+    level: float = 0.95,
+    calibration: Any = None,
+    base_weights: Any = None,
+    clusters: Any = None,
+    fpc: Any = None,
+) -> dict[str, float]:
+    """Weighted total sum(w x) with a linearised SE, as ``svytotal(~x, design)``.
+
+    Same design arguments as :func:`weighted_mean_ci`.  Returns dict(total, se,
+    ci_low, ci_high, n).
+    """
+    xa = np.asarray(x, dtype=float).ravel()
+    w_, cal, d, cl, fpc = _design_arrays(xa.size, w, calibration, base_weights, clusters, fpc)
+    ok = ~np.isnan(xa)
+    xa = np.where(ok, xa, 0.0)
+    w_ = np.where(ok, w_, 0.0)
+    total = float(np.sum(w_ * xa))
+    z_ = _residualise((w_ * xa)[:, None], w_, cal, d)
+    se = float(math.sqrt(_total_variance(z_, cl, fpc)[0, 0]))
+    z = _st.norm.ppf(0.5 + level / 2.0)
+    return dict(total=total, se=se, ci_low=total - z * se, ci_high=total + z * se, n=int(ok.sum()))
+
+
+def weighted_share_ci(
+    indicator: Any,
+    w: Any,
+    level: float = 0.95,
+    calibration: Any = None,
+    base_weights: Any = None,
+    clusters: Any = None,
+    fpc: Any = None,
+    df: float | None = None,
+) -> dict[str, float]:
+    """Weighted share of a 0/1 indicator with a logit interval, as
+    ``svyciprop(~I, design, method="logit")``.
+
+    The share and its SE are those of :func:`weighted_mean_ci` (svymean); the interval
+    is ``expit(logit(p) -/+ t_df * se / (p (1 - p)))`` with ``df`` = number of PSUs
+    minus 1 by default (survey's ``degf(design)``; pass ``df=math.inf`` for a normal
+    quantile).  For an intercept-only quasi-binomial ``svyglm`` (what svyciprop's
+    "logit" method fits) this delta-method SE is the sandwich SE exactly.  At p = 0 or 1
+    the interval is degenerate ([p, p]) - survey returns NaN there.
+    Returns dict(share, se, ci_low, ci_high, n, df).
+    """
+    ia = np.asarray(indicator, dtype=float).ravel()
+    vals = ia[~np.isnan(ia)]
+    if np.any((vals != 0) & (vals != 1)):
+        raise ValueError("the indicator must hold only 0, 1 or NaN")
+    r = weighted_mean_ci(ia, w, level, calibration, base_weights, clusters, fpc)
+    p, se = r["mean"], r["se"]
+    dfv = (r["n_psu"] - 1) if df is None else df
+    q = _st.norm.ppf(0.5 + level / 2.0) if math.isinf(dfv) else _st.t.ppf(0.5 + level / 2.0, dfv)
+    if p <= 0 or p >= 1:
+        lo = hi = p
+    else:
+        lg = math.log(p / (1 - p))
+        half = q * se / (p * (1 - p))
+        lo = 1 / (1 + math.exp(-(lg - half)))
+        hi = 1 / (1 + math.exp(-(lg + half)))
+    return dict(share=p, se=se, ci_low=lo, ci_high=hi, n=r["n"], df=float(dfv))
+
+
+def rao_scott_chi2(
+    x: Any,
+    y: Any = None,
+    w: Any = None,
+    calibration: Any = None,
+    base_weights: Any = None,
+    clusters: Any = None,
+    fpc: Any = None,
+) -> tuple[float, float, int, float]:
+    """First-order Rao-Scott corrected chi-square for a weighted two-way table, as
+    ``svychisq(~x + y, design, statistic="Chisq")``.
+
+    Rao & Scott (1981, 1984).  The Pearson X^2 is computed on the weighted table
+    rescaled to the sample size n (survey: ``svytable(..., Ntotal=n)``); the
+    generalised design-effect matrix Delta compares the linearised covariance of the
+    cell proportions (same design options as :func:`weighted_mean_ci`) with the
+    multinomial one in the interaction contrasts; the statistic is divided by the mean
+    eigenvalue ``mean(diag(Delta))`` and referred to chi-squared on (r-1)(c-1) df.
+
+    ``x`` may be a DataFrame with columns (x, y, w) when ``y`` and ``w`` are None;
+    rows with a missing x or y are dropped.  Returns
+    ``(chi2_adj, p, df, mean_deff)``.
+
+    Note: with equal weights and no clusters the survey package's with-replacement
+    variance carries a factor n/(n-1), so mean_deff = n/(n-1) and chi2_adj =
+    X^2 (n-1)/n: the ordinary Pearson statistic up to that factor (it is exactly
+    Pearson's X^2 times (n-1)/n), not identical to it.
+    """
+    if y is None and w is None and isinstance(x, pd.DataFrame):
+        cols = list(x.columns)
+        if len(cols) < 3:
+            raise ValueError("a DataFrame passed alone must have columns (x, y, w)")
+        x, y, w = x[cols[0]], x[cols[1]], x[cols[2]]
+    xs = pd.Series(np.asarray(x, dtype=object).ravel())
+    ys = pd.Series(np.asarray(y, dtype=object).ravel())
+    n0 = len(xs)
+    if w is None:
+        w = np.ones(n0)
+    w_, cal, d, cl, fpc = _design_arrays(n0, w, calibration, base_weights, clusters, fpc)
+    ok = (~xs.isna() & ~ys.isna()).to_numpy()
+    w_ = np.where(ok, w_, 0.0)
+    rx = sorted(pd.unique(xs[ok]), key=str)
+    ry = sorted(pd.unique(ys[ok]), key=str)
+    nr, nc = len(rx), len(ry)
+    if nr < 2 or nc < 2:
+        raise ValueError("rao_scott_chi2() needs at least two levels in each variable")
+    # cell indicators, rows varying fastest (R: interaction(rows, cols))
+    xi = pd.Categorical(xs, categories=rx).codes
+    yi = pd.Categorical(ys, categories=ry).codes
+    cell = np.where(ok, xi + nr * yi, -1)
+    ncell = nr * nc
+    ind = np.zeros((n0, ncell))
+    ind[ok, cell[ok]] = 1.0
+    tw = w_.sum()
+    pcell = (w_[:, None] * ind).sum(0) / tw
+    z = w_[:, None] * (ind - pcell) / tw
+    z = _residualise(z, w_, cal, d)
+    V = _total_variance(z, cl, fpc)
+    N = int(ok.sum())
+    # Pearson X^2 on the table scaled to N
+    tab = pcell.reshape(nc, nr).T * N
+    rs, cs = tab.sum(1), tab.sum(0)
+    if np.any(rs == 0) or np.any(cs == 0):
+        raise ValueError("a row or column of the weighted table is empty")
+    e = np.outer(rs, cs) / N
+    x2 = float(((tab - e) ** 2 / e).sum())
+    # contrasts: interaction columns residualised on the main-effects design
+    rows_i = np.tile(np.arange(nr), nc)
+    cols_i = np.repeat(np.arange(nc), nr)
+    X1 = np.column_stack(
+        [np.ones(ncell)]
+        + [(rows_i == i).astype(float) for i in range(1, nr)]
+        + [(cols_i == j).astype(float) for j in range(1, nc)]
+    )
+    X12 = np.column_stack(
+        [((rows_i == i) & (cols_i == j)).astype(float) for j in range(1, nc) for i in range(1, nr)]
+    )
+    beta, *_ = np.linalg.lstsq(X1, X12, rcond=None)
+    C = X12 - X1 @ beta
+    with np.errstate(divide="ignore"):
+        idm = np.diag(np.where(pcell == 0, 0.0, 1.0 / pcell))
+    denom = C.T @ (idm / N) @ C
+    numr = C.T @ idm @ V @ idm @ C
+    delta = np.linalg.solve(denom, numr)
+    mean_deff = float(np.mean(np.diag(delta)))
+    dof = (nr - 1) * (nc - 1)
+    stat = x2 / mean_deff
+    return float(stat), float(_st.chi2.sf(stat, dof)), int(dof), mean_deff
