@@ -1,0 +1,1152 @@
+"""Text layer: language id, tokens, lemmas, diacritic restoration, stopwords,
+keywords, keyness and collocations.
+
+Everything here runs offline. The language resources and their licences are listed in
+``resources/LICENCES.md``:
+
+- language id: py3langid, restricted to Latvian, Russian and English;
+- tokens: NLTK's regular-expression tokeniser (needs no downloaded data);
+- Latvian lemmas: simplemma's Latvian dictionary and the Latvian hunspell dictionary
+  (vendored in ``resources/hunspell/``) through chunspell, combined by the rules in
+  :func:`_lv_lemma_uncached`; diacritic restoration uses the same hunspell dictionary
+  (a diacritic-free copy of it is written to a temporary folder on first use);
+- Russian lemmas: pymorphy3 with its Russian dictionaries;
+- stopwords: vendored lists in ``resources/``.
+
+Heavy resources are loaded lazily, on first use, so ``import analysis.text`` is cheap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import math
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "LANGS",
+    "detect_language",
+    "tokenize",
+    "lowercase",
+    "is_word",
+    "is_placeholder",
+    "is_url_or_email",
+    "strip_diacritics",
+    "restore_diacritics",
+    "lemmatize",
+    "lemmatize_tokens",
+    "stopwords",
+    "is_stopword",
+    "content_lemmas",
+    "lemma_frequencies",
+    "tfidf_keywords",
+    "keyness",
+    "collocations",
+]
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+HUNSPELL_DIR = RESOURCES / "hunspell"
+LANGS = ("lv", "ru", "en")
+
+
+# ---------------------------------------------------------------------------
+# Language identification
+# ---------------------------------------------------------------------------
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_LV_DIACRITIC = re.compile(r"[āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ]")
+_URLISH = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _langid():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGS))
+    return ident
+
+
+def detect_language(text: str | None) -> str:
+    """Return ``"lv"``, ``"ru"``, ``"en"`` or ``"und"`` for a piece of text.
+
+    py3langid restricted to the three languages of the survey, with cheap guards:
+    no letters -> ``"und"``; Cyrillic letters outnumbering Latin ones -> ``"ru"``;
+    Latvian diacritics (ā, č, ē, ...) -> ``"lv"``. Works on one- or two-word answers
+    and on Latvian typed without diacritics.
+    """
+    if not isinstance(text, str):
+        return "und"
+    text = _URLISH.sub(" ", text)
+    n_cyr = len(_CYRILLIC.findall(text))
+    n_lat = len(_LATIN_LETTER.findall(text))
+    if n_cyr == 0 and n_lat == 0:
+        return "und"
+    if n_cyr > n_lat:
+        return "ru"
+    if n_cyr == 0 and _LV_DIACRITIC.search(text):
+        return "lv"
+    lang, _ = _langid().classify(text)
+    return lang if lang in LANGS else "und"
+
+
+# ---------------------------------------------------------------------------
+# Tokenisation
+# ---------------------------------------------------------------------------
+
+# Redaction placeholders written by the privacy module, e.g. [E-PASTS], [VĀRDS],
+# [PERSONAS KODS]: upper-case words in square brackets, possibly with spaces,
+# hyphens or digits.
+_PLACEHOLDER = r"\[[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ0-9_][A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ0-9_ \-]*\]"
+_URL = r"(?:https?://|www\.)[^\s<>\"'«»„“”]+[^\s<>\"'«»„“”.,;:!?)\]]"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_NUMBER = r"\d+(?:[.,:/]\d+)*\.?"
+_WORD = r"\w+(?:[-'’]\w+)*"
+_TOKEN_PATTERN = "|".join(
+    [_PLACEHOLDER, _URL, _EMAIL, _NUMBER, _WORD, r"[^\w\s]"]
+)
+_PLACEHOLDER_RE = re.compile(_PLACEHOLDER + r"\Z")
+_URL_OR_EMAIL_RE = re.compile(rf"(?:{_URL}|{_EMAIL})\Z", re.I)
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    from nltk.tokenize import RegexpTokenizer
+
+    return RegexpTokenizer(_TOKEN_PATTERN)
+
+
+def tokenize(text: str | None, lower: bool = False, words_only: bool = False) -> list[str]:
+    """Split text into tokens with NLTK's ``RegexpTokenizer`` (no downloaded data).
+
+    URLs and e-mail addresses stay whole (recognise them with :func:`is_url_or_email`),
+    hyphenated words stay whole (``velo-celiņus``), redaction placeholders such as
+    ``[E-PASTS]`` or ``[PERSONAS KODS]`` are one token, numbers keep their
+    separators (``2022.``, ``3,5``). ``lower=True`` lower-cases word tokens (not
+    placeholders); ``words_only=True`` keeps only tokens that contain a letter and
+    are not URLs, e-mails or placeholders.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    text = unicodedata.normalize("NFC", text)
+    tokens = _tokenizer().tokenize(text)
+    if words_only:
+        tokens = [t for t in tokens if is_word(t)]
+    if lower:
+        tokens = lowercase(tokens)
+    return tokens
+
+
+def lowercase(tokens: Iterable[str]) -> list[str]:
+    """Lower-case tokens, leaving redaction placeholders as they are."""
+    return [t if _PLACEHOLDER_RE.match(t) else t.lower() for t in tokens]
+
+
+def is_placeholder(token: str) -> bool:
+    return bool(_PLACEHOLDER_RE.match(token))
+
+
+def is_url_or_email(token: str) -> bool:
+    return bool(_URL_OR_EMAIL_RE.match(token))
+
+
+def is_word(token: str) -> bool:
+    """True for tokens with at least one letter that are not URLs/e-mails/placeholders."""
+    return (
+        bool(_HAS_LETTER.search(token))
+        and not is_placeholder(token)
+        and not is_url_or_email(token)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Latvian resources: simplemma dictionary and hunspell
+# ---------------------------------------------------------------------------
+
+_LV_STRIP = str.maketrans("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "acegiklnsuzACEGIKLNSUZ")
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove Latvian diacritics (ā->a, č->c, ..., ž->z) and other combining marks."""
+    text = text.translate(_LV_STRIP)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _sm_dict() -> Mapping[str, str]:
+    """simplemma's Latvian form -> lemma dictionary (178k forms)."""
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        DEFAULT_DICTIONARY_FACTORY,
+    )
+
+    return DEFAULT_DICTIONARY_FACTORY.get_dictionary("lv")
+
+
+@functools.lru_cache(maxsize=1)
+def _hunspell():
+    import hunspell  # chunspell
+
+    return hunspell.Hunspell("lv_LV", hunspell_data_dir=str(HUNSPELL_DIR))
+
+
+class _Analysis(tuple):
+    """(stem, pos, inflection, flags, last pos) parsed from one hunspell analysis."""
+
+    __slots__ = ()
+
+    @property
+    def stem(self) -> str:
+        return self[0]
+
+    @property
+    def pos(self) -> str:
+        return self[1]
+
+    @property
+    def infl(self) -> str:
+        return self[2]
+
+    @property
+    def flags(self) -> str:
+        return self[3]
+
+    @property
+    def pos2(self) -> str:
+        """The last part-of-speech field (differs from ``pos`` for derived forms)."""
+        return self[4]
+
+
+def _parse_analysis(s: str) -> _Analysis:
+    stem = pos = infl = pos2 = ""
+    flags = []
+    for field in s.split():
+        key, _, val = field.partition(":")
+        if key == "st" and not stem:
+            stem = val
+        elif key == "po":
+            pos = pos or val
+            pos2 = val
+        elif key == "is" and not infl:
+            infl = val
+        elif key == "fl":
+            flags.append(val)
+    return _Analysis((stem, pos, infl, "".join(flags), pos2))
+
+
+def _hs_analyses(word: str) -> list[_Analysis]:
+    h = _hunspell()
+    try:
+        res = h.analyze(word)
+    except UnicodeError:  # pragma: no cover - defensive
+        return []
+    return [_parse_analysis(a) for a in res]
+
+
+# hunspell affix file: a small reader (used to derive feminine lemmas and, for
+# diacritic restoration, to expand a dictionary entry into its word forms)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_aff(path: str) -> tuple[dict, dict, dict]:
+    """Parse SFX/PFX rules: ({flag: [(strip, add, contflags, cond_regex)]} x2, cross)."""
+    sfx: dict[str, list] = {}
+    pfx: dict[str, list] = {}
+    cross: dict[str, bool] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.split()
+            if len(p) < 4 or p[0] not in ("SFX", "PFX"):
+                continue
+            kind, flag = p[0], p[1]
+            table = sfx if kind == "SFX" else pfx
+            if flag not in table and p[2] in ("Y", "N") and p[3].isdigit():
+                table[flag] = []
+                cross[flag] = p[2] == "Y"
+                continue
+            strip = "" if p[2] == "0" else p[2]
+            add, _, cont = p[3].partition("/")
+            if add == "0":
+                add = ""
+            cond = p[4] if len(p) > 4 else "."
+            if cond == ".":
+                rx = None
+            elif kind == "SFX":
+                rx = re.compile("(?:" + cond + ")$")
+            else:
+                rx = re.compile(cond)
+            table[flag].append((strip, add, cont, rx))
+    return sfx, pfx, cross
+
+
+def _apply_sfx(sfx: dict, word: str, flags: Iterable[str]) -> list[tuple[str, str, str]]:
+    out = []
+    for fl in flags:
+        for strip, add, cont, rx in sfx.get(fl, ()):
+            if strip and not word.endswith(strip):
+                continue
+            if rx is not None and not rx.search(word):
+                continue
+            out.append((word[: len(word) - len(strip)] + add, cont, fl))
+    return out
+
+
+def _apply_pfx(pfx: dict, word: str, flags: Iterable[str], circumfix: bool) -> list[str]:
+    out = []
+    for fl in flags:
+        for strip, add, cont, rx in pfx.get(fl, ()):
+            if ("|" in cont) != circumfix:
+                continue
+            if strip and not word.startswith(strip):
+                continue
+            if rx is not None and not rx.match(word):
+                continue
+            out.append(add + word[len(strip):])
+    return out
+
+
+def _expand_entry(aff: tuple[dict, dict, dict], word: str, flags: str) -> set[str]:
+    """All word forms of one .dic entry (suffixes, twofold suffixes, prefixes,
+    circumfixes; NEEDAFFIX ``{`` and CIRCUMFIX ``|`` as declared in lv_LV.aff)."""
+    sfx, pfx, cross = aff
+    out: set[str] = set()
+    needaffix = "{" in flags
+    pflags = [c for c in flags if c in pfx]
+    if not needaffix:
+        out.add(word)
+        out.update(_apply_pfx(pfx, word, pflags, False))
+    for form, cont, sfl in _apply_sfx(sfx, word, flags):
+        circ = "|" in cont
+        alone = not circ and "{" not in cont
+        if alone:
+            out.add(form)
+        for form2, cont2, _ in _apply_sfx(sfx, form, cont):
+            if "|" in cont2 or "{" in cont2:
+                continue
+            out.add(form2)
+            if cross.get(sfl):
+                out.update(_apply_pfx(pfx, form2, pflags, False))
+        if cross.get(sfl):
+            pf = pflags + [c for c in cont if c in pfx]
+            out.update(_apply_pfx(pfx, form, pf, circ))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _lv_aff() -> tuple[dict, dict, dict]:
+    return _read_aff(str(HUNSPELL_DIR / "lv_LV.aff"))
+
+
+@functools.lru_cache(maxsize=1)
+def _lv_dic_flags() -> dict[str, str]:
+    """stem -> affix flags of the Latvian .dic (homonyms: flags joined)."""
+    out: dict[str, str] = {}
+    with open(HUNSPELL_DIR / "lv_LV.dic", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            entry = line.split(None, 1)[0] if line.strip() else ""
+            word, _, flags = entry.partition("/")
+            if word:
+                out[word] = out.get(word, "") + flags
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Latvian lemmatisation
+# ---------------------------------------------------------------------------
+#
+# Conventions followed (those of the Latvian UD treebank): nouns -> nominative
+# singular (deverbal -šana nouns stay nouns), adjectives -> indefinite positive
+# masculine (skaisto -> skaists, lielākais -> liels), verbs and participles ->
+# infinitive, reflexive verbs keep -ties, negated and debitive verbs lose ne-/jā-,
+# negated nouns and adjectives keep ne-.
+
+_CLOSED_POS = ("vietnv", "skv", "apstv", "saiklis", "izs", "vientv")
+_DIGIT = re.compile(r"\d")
+_DIMINUTIVE = re.compile(r"(iņ|īt|ēn)(?!.*(iņ|īt|ēn))")
+_FEMININE_DECL = ("lietv4", "lietv5", "lietv6")
+
+
+def _is_verb(a: _Analysis) -> bool:
+    return a.pos.startswith("darb")
+
+
+def _is_reflexive(a: _Analysis) -> bool:
+    infl = a.infl
+    return len(infl) >= 4 and infl[3] == "a" and not infl.startswith("r")
+
+
+def _feminine_of(stem: str) -> str | None:
+    """Feminine nominative of a masculine noun by the dictionary's ``x`` rules
+    (rakstnieks -> rakstniece, sportists -> sportiste, vadītājs -> vadītāja)."""
+    sfx = _lv_aff()[0]
+    for form, _cont, _fl in _apply_sfx(sfx, stem, "x"):
+        return form
+    return None
+
+
+def _diminutive_lemma(a: _Analysis, lw: str) -> str | None:
+    """Nominative of a diminutive noun form (galdiņa -> galdiņš, somiņas -> somiņa)."""
+    m = _DIMINUTIVE.search(lw)
+    if not m:
+        return None
+    base = lw[: m.end()]
+    fem = a.pos.startswith(_FEMININE_DECL)
+    suffix = m.group(1)
+    if suffix == "iņ":
+        return base + ("a" if fem else "š")
+    if suffix == "īt":
+        return base + ("e" if fem else "is")
+    return base + ("a" if fem else "s")
+
+
+def _analysis_lemma(a: _Analysis, lw: str) -> str:
+    """Turn one hunspell analysis of the lower-cased word ``lw`` into a lemma."""
+    stem = a.stem
+    if not stem:
+        return lw
+    if _is_verb(a) and stem.endswith("t"):
+        neg = "ne" if "-" in a.flags else ""
+        if a.infl.startswith("rl") or ("J" in a.flags and lw.endswith("šanās")):
+            return neg + stem[:-1] + "šanās"
+        if "J" in a.flags and "šan" in lw:
+            return neg + stem[:-1] + "šana"
+        if _is_reflexive(a):
+            return stem + "ies"
+        return stem
+    if a.pos.startswith("lietv"):
+        if ("x" in a.flags and not a.infl) or (
+            a.pos2 != a.pos and a.pos2.startswith(_FEMININE_DECL) and not a.pos.startswith(_FEMININE_DECL)
+        ):
+            fem = _feminine_of(stem)
+            if fem:
+                stem = fem
+        elif len(a.infl) == 3 and a.infl[1] == "d":
+            dim = _diminutive_lemma(a, lw)
+            if dim:
+                stem = dim
+    if "-" in a.flags:
+        return "ne" + stem
+    return stem
+
+
+def _proper_noun_lemma(word: str) -> str:
+    """Nominative guess for an unknown capitalised word (a surname or place name):
+    the commonest declension endings only."""
+    lw = word.lower()
+    for end, repl in _PROPN_ENDINGS:
+        if lw.endswith(end) and len(lw) > len(end) + 2:
+            out = word[: len(word) - len(end)] + repl
+            return out[:-1] + "š" if out.endswith("ņs") else out
+    return word
+
+
+# (ending, nominative ending) tried in order; genitive -a is read as masculine
+# (Zatlera -> Zatlers), which is the commoner reading for surnames in news text.
+_PROPN_ENDINGS = (
+    ("iem", "i"),
+    ("am", "s"),
+    ("im", "is"),
+    ("ai", "a"),
+    ("as", "a"),
+    ("ā", "a"),
+    ("ei", "e"),
+    ("es", "e"),
+    ("ē", "e"),
+    ("u", "s"),
+)
+
+
+def _lv_lemma_uncached(word: str) -> str:
+    """Latvian lemma of one token, combining simplemma and hunspell by rule."""
+    lw = word.lower()
+    if not lw:
+        return lw
+    # numbers, ordinals (2022.), abbreviations (g.), acronyms (SIA, DUS)
+    if _DIGIT.search(word) or (word.endswith(".") and len(word) > 1):
+        return lw
+    if not _HAS_LETTER.search(word):
+        return lw
+    if word.isupper() and 1 < len(word) <= 5:
+        return word
+    smd = _sm_dict()
+    s = smd.get(word) or smd.get(lw)
+    analyses = _hs_analyses(word)
+    if not analyses and word != lw:
+        analyses = _hs_analyses(lw)
+    cands: list[str] = []
+    for a in analyses:
+        lem = _analysis_lemma(a, lw)
+        if lem and lem not in cands:
+            cands.append(lem)
+    if not cands:
+        if s:
+            return s
+        if word[:1].isupper():
+            return _proper_noun_lemma(word)
+        import simplemma
+
+        return simplemma.lemmatize(word, lang="lv")
+    if (
+        s is None
+        and lw.endswith("i")
+        and any("W" in a.flags and not a.infl and a.pos.startswith("īpv") for a in analyses)
+    ):
+        return lw  # adverb from an adjective or participle (veiksmīgi, atkārtoti)
+    if s:
+        sl = s.lower()
+        lc = [c.lower() for c in cands]
+        if sl in lc:  # the two resources agree
+            return s
+        if sl == lw:  # simplemma knows the form as a lemma (kur, tik, labi, kopā)
+            return s
+        if all(a.pos.startswith(_CLOSED_POS) or not a.pos for a in analyses):
+            return s  # pronouns, numerals, adverbs, bare entries: simplemma follows LVTB
+        if sl.endswith("ais") and smd.get(cands[0]) != cands[0]:
+            return s  # adjectives used only in the definite form (pēdējais, galvenais)
+    return cands[0]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _lv_lemma_cached(word: str, restore: bool = True) -> str:
+    if restore and word.isascii() and word.isalpha():
+        restored = _restore_word(word)
+        if restored != word:
+            return _lv_lemma_uncached(restored)
+    return _lv_lemma_uncached(word)
+
+
+# ---------------------------------------------------------------------------
+# Diacritic restoration (Latvian typed without ā, č, ē, ģ, ī, ķ, ļ, ņ, š, ū, ž)
+# ---------------------------------------------------------------------------
+#
+# A diacritic-free copy of the hunspell dictionary (stems, affixes and affix
+# conditions stripped, each stem carrying its original spelling as ``st:``) is
+# written to a temporary folder on first use. hunspell then analyses a stripped
+# word against it; each original stem it names is expanded into its real word
+# forms and the forms whose stripped spelling equals the input are the
+# candidates. simplemma's Latvian forms are a second source of candidates.
+
+_LV_PLAIN = "acegiklnsuz"
+_LV_MARKED = "āčēģīķļņšūž"
+_ORIGINALS = {p: {p, m} for p, m in zip(_LV_PLAIN, _LV_MARKED)}
+
+
+def _strip_condition(cond: str) -> str:
+    """Strip diacritics from an affix condition without losing any original match."""
+    out = []
+    i = 0
+    while i < len(cond):
+        c = cond[i]
+        if c == "[":
+            j = cond.index("]", i)
+            body = cond[i + 1 : j]
+            neg = body.startswith("^")
+            chars = set(body[1:] if neg else body)
+            if neg:
+                # a plain letter is excluded only if all its originals were excluded
+                kept = {
+                    strip_diacritics(ch)
+                    for ch in chars
+                    if _ORIGINALS.get(strip_diacritics(ch), {ch}) <= chars
+                }
+                out.append("[^" + "".join(sorted(kept)) + "]" if kept else ".")
+            else:
+                out.append("[" + "".join(sorted({strip_diacritics(ch) for ch in chars})) + "]")
+            i = j + 1
+        else:
+            out.append(strip_diacritics(c))
+            i += 1
+    return "".join(out)
+
+
+def _write_stripped_dictionary(folder: Path) -> None:
+    aff_lines = []
+    with open(HUNSPELL_DIR / "lv_LV.aff", encoding="utf-8") as f:
+        for line in f:
+            p = line.split()
+            if p and p[0] in ("REP", "TRY", "KEY", "MAP"):
+                continue
+            if len(p) >= 4 and p[0] in ("SFX", "PFX") and not (
+                p[2] in ("Y", "N") and p[3].isdigit() and len(p) == 4
+            ):
+                strip = p[2] if p[2] == "0" else strip_diacritics(p[2])
+                add, sep, cont = p[3].partition("/")
+                add = add if add == "0" else strip_diacritics(add)
+                cond = _strip_condition(p[4]) if len(p) > 4 else "."
+                # the morphological fields are not needed here
+                line = " ".join([p[0], p[1], strip, add + sep + cont, cond]) + "\n"
+            aff_lines.append(line)
+    (folder / "lv_LV_plain.aff").write_text("".join(aff_lines), encoding="utf-8")
+    entries = []
+    for word, flags in _lv_dic_flags().items():
+        flagpart = f"/{flags}" if flags else ""
+        entries.append(f"{strip_diacritics(word)}{flagpart} st:{word}")
+    (folder / "lv_LV_plain.dic").write_text(
+        f"{len(entries)}\n" + "\n".join(entries) + "\n", encoding="utf-8"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _hunspell_plain():
+    import hunspell
+
+    folder = Path(tempfile.mkdtemp(prefix="analysis-hunspell-"))
+    atexit.register(shutil.rmtree, folder, True)
+    _write_stripped_dictionary(folder)
+    return hunspell.Hunspell("lv_LV_plain", hunspell_data_dir=str(folder))
+
+
+@functools.lru_cache(maxsize=1)
+def _sm_plain_index() -> dict[str, tuple[str, ...]]:
+    """stripped lower-case form -> simplemma forms that carry diacritics."""
+    idx: dict[str, list[str]] = defaultdict(list)
+    for form in _sm_dict():
+        lf = form.lower()
+        sf = lf.translate(_LV_STRIP)
+        if sf != lf and sf.isascii() and lf not in idx[sf]:
+            idx[sf].append(lf)
+    return {k: tuple(v) for k, v in idx.items()}
+
+
+@functools.lru_cache(maxsize=20_000)
+def _entry_forms(stem: str) -> frozenset[str]:
+    flags = _lv_dic_flags().get(stem, "")
+    return frozenset(f.lower() for f in _expand_entry(_lv_aff(), stem, flags))
+
+
+def _restore_candidates(lw: str) -> list[str]:
+    """Diacritic spellings of a lower-case diacritic-free word, most plausible first."""
+    found: dict[str, int] = {}
+    for s in _hunspell_plain().analyze(lw):
+        a = _parse_analysis(s)
+        if not a.stem:
+            continue
+        for form in _entry_forms(a.stem):
+            if form != lw and strip_diacritics(form) == lw:
+                found[form] = found.get(form, 0) + 1
+    smd = _sm_dict()
+    for form in _sm_plain_index().get(lw, ()):
+        found[form] = found.get(form, 0) + 2
+    # attested in simplemma's (corpus-derived) data first, then the fewest added marks
+    def key(form: str) -> tuple:
+        attested = form in smd or form.capitalize() in smd
+        marks = sum(1 for a, b in zip(form, lw) if a != b)
+        return (not attested, -found[form], marks, form)
+
+    return sorted(found, key=key)
+
+
+def _match_case(form: str, like: str) -> str:
+    if like.isupper() and len(like) > 1:
+        return form.upper()
+    if like[:1].isupper():
+        return form[:1].upper() + form[1:]
+    return form
+
+
+@functools.lru_cache(maxsize=100_000)
+def _restore_word(word: str) -> str:
+    if not word or not word.isalpha() or _LV_DIACRITIC.search(word) or not word.isascii():
+        return word
+    lw = word.lower()
+    marked_stop = _lv_stopwords_marked()
+    if lw in marked_stop:
+        return word
+    cands = _restore_candidates(lw)
+    # a frequent function word beats a rare valid plain spelling (vel -> vēl,
+    # loti -> ļoti, vins -> viņš)
+    for c in cands:
+        if c in marked_stop:
+            return _match_case(c, word)
+    if _is_known_lv(word):
+        return word
+    return _match_case(cands[0], word) if cands else word
+
+
+@functools.lru_cache(maxsize=1)
+def _lv_stopwords_marked() -> frozenset[str]:
+    """The Latvian stopword lists as written (with diacritics)."""
+    words: set[str] = set()
+    for name in _STOPWORD_FILES["lv"]:
+        words.update(_read_wordlist(name))
+    return frozenset(words)
+
+
+def _is_known_lv(word: str) -> bool:
+    """A valid Latvian spelling: in hunspell or in simplemma's forms."""
+    smd = _sm_dict()
+    if word in smd or word.lower() in smd:
+        return True
+    try:
+        return bool(_hunspell().spell(word))
+    except UnicodeError:  # pragma: no cover
+        return False
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def restore_diacritics(text: str) -> str:
+    """Restore Latvian diacritics in a word or a text typed without them.
+
+    Each word that is not already a valid Latvian spelling is replaced by the most
+    plausible diacritic spelling (``majoklu pieejamiba`` -> ``mājokļu
+    pieejamība``); valid words, words that already carry diacritics, numbers and
+    punctuation are left unchanged, as are words with no known restoration.
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    return _WORD_RE.sub(lambda m: _restore_word(m.group(0)), text)
+
+
+# ---------------------------------------------------------------------------
+# Lemmatisation: public API
+# ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _morph_ru():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+@functools.lru_cache(maxsize=100_000)
+def _ru_lemma(word: str) -> str:
+    lw = word.lower()
+    if not _HAS_LETTER.search(lw):
+        return lw
+    parses = _morph_ru().parse(lw)
+    return parses[0].normal_form if parses else lw
+
+
+def lemmatize(word: str, lang: str, restore: bool = True) -> str:
+    """Lemma of one token.
+
+    ``lang="lv"``: simplemma and hunspell combined by rule (see the module notes);
+    a word typed without diacritics is first restored (``majoklu`` -> ``mājokļu``
+    -> ``mājoklis``) unless ``restore=False``; a hyphenated compound is lemmatised
+    on its last part (``velo-celiņus`` -> ``velo-celiņš``).
+    ``lang="ru"``: pymorphy3, normal form of the most probable parse.
+    Other languages: the lower-cased word. Lemmas are lower-case except for proper
+    nouns and acronyms that the dictionaries spell with capitals. Results are cached
+    per word form.
+    """
+    if not word:
+        return ""
+    return _lemmatize_cached(word, lang, restore)
+
+
+@functools.lru_cache(maxsize=500_000)
+def _lemmatize_cached(word: str, lang: str, restore: bool) -> str:
+    if lang == "lv":
+        if is_placeholder(word) or is_url_or_email(word):
+            return word
+        if "-" in word.strip("-") and _HAS_LETTER.search(word):
+            # hyphenated compound (velo-celiņus): inflection is on the last part
+            head, _, last = word.rpartition("-")
+            return head.lower() + "-" + _lv_lemma_cached(last, restore).lower()
+        return _lv_lemma_cached(word, restore)
+    if lang == "ru":
+        return _ru_lemma(word)
+    return word.lower()
+
+
+def _should_restore(tokens: Sequence[str]) -> bool:
+    """Restore diacritics only in a text typed without any: where a text has some,
+    an unknown plain-ASCII word is more likely a foreign word or a name."""
+    return not any(_LV_DIACRITIC.search(t) for t in tokens)
+
+
+def lemmatize_tokens(
+    tokens: Sequence[str], lang: str, restore: bool | None = None
+) -> list[str]:
+    """:func:`lemmatize` applied to each token of one text. With ``restore=None``
+    (default) Latvian diacritics are restored only when the text has none at all."""
+    tokens = list(tokens)
+    if lang == "lv":
+        if restore is None:
+            restore = _should_restore(tokens)
+        return [lemmatize(t, "lv", restore) if t else "" for t in tokens]
+    return [lemmatize(t, lang) for t in tokens]
+
+
+# ---------------------------------------------------------------------------
+# Stopwords
+# ---------------------------------------------------------------------------
+
+_STOPWORD_FILES = {
+    "lv": ("stopwords-lv.txt", "stopwords-lv-extra.txt"),
+    "ru": ("stopwords-ru.txt", "stopwords-ru-extra.txt"),
+    "en": ("stopwords-en.txt",),
+}
+
+
+def _read_wordlist(name: str) -> list[str]:
+    words = []
+    for line in (RESOURCES / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.append(unicodedata.normalize("NFC", line.lower()))
+    return words
+
+
+@functools.lru_cache(maxsize=None)
+def stopwords(lang: str) -> frozenset[str]:
+    """Stopwords for ``"lv"``, ``"ru"`` or ``"en"`` (empty set for other languages).
+
+    Latvian: the stopwords-iso list (the same 161 words as spaCy's) extended with
+    pronouns, common verbs and adverbs it lacks and the survey's own filler
+    (vajag, vajadzētu, būtu, lūdzu, paldies, ...), in surface and lemma forms.
+    Russian: spaCy's list (clean of content words such as работа, город, дом) plus
+    survey filler. English: spaCy's list. Match them on lemmas and on surface forms
+    (:func:`is_stopword`).
+    """
+    files = _STOPWORD_FILES.get(lang)
+    if not files:
+        return frozenset()
+    words: set[str] = set()
+    for name in files:
+        words.update(_read_wordlist(name))
+    if lang == "lv":  # also accept the same words typed without diacritics
+        words.update({strip_diacritics(w) for w in words})
+    return frozenset(words)
+
+
+def is_stopword(token: str, lang: str, lemma: str | None = None) -> bool:
+    """True if the token or its lemma is a stopword (also for non-words)."""
+    sw = stopwords(lang)
+    t = token.lower()
+    if t in sw:
+        return True
+    if lemma is None and lang in ("lv", "ru") and is_word(token):
+        lemma = lemmatize(token, lang)
+    return lemma is not None and lemma.lower() in sw
+
+
+def content_lemmas(
+    tokens: Sequence[str], lang: str, min_len: int = 2, restore: bool | None = None
+) -> list[tuple[str, str]]:
+    """(lemma, surface) pairs of the content words in a token list: drops
+    punctuation, numbers, URLs, e-mails, placeholders, stopwords and words shorter
+    than ``min_len``. Lemmas are lower-cased; the surface form is lower-cased too."""
+    sw = stopwords(lang)
+    tokens = list(tokens)
+    if restore is None:
+        restore = _should_restore(tokens)
+    out = []
+    for t in tokens:
+        if not is_word(t):
+            continue
+        lt = t.lower()
+        if lt in sw:
+            continue
+        lem = lemmatize(t, lang, restore=restore).lower() if lang in ("lv", "ru") else lt
+        if lem in sw or len(lem) < min_len:
+            continue
+        out.append((lem, lt))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Frequencies, keywords, keyness, collocations
+# ---------------------------------------------------------------------------
+
+
+def _doc_pairs(
+    docs_tokens: Iterable[Sequence[str]], lang: str, remove_stopwords: bool, min_len: int
+) -> list[list[tuple[str, str]]]:
+    out = []
+    sw = stopwords(lang) if remove_stopwords else frozenset()
+    for doc in docs_tokens:
+        doc = list(doc)
+        restore = _should_restore(doc)
+        pairs = []
+        for t in doc:
+            if not is_word(t):
+                continue
+            lt = t.lower()
+            if lt in sw:
+                continue
+            lem = lemmatize(t, lang, restore).lower() if lang in ("lv", "ru") else lt
+            if lem in sw or len(lem) < min_len:
+                continue
+            pairs.append((lem, lt))
+        out.append(pairs)
+    return out
+
+
+def _surface_map(pairs_docs: Iterable[Iterable[tuple[str, str]]]) -> dict[str, str]:
+    """lemma -> its most common surface form (ties: alphabetical, for stable output)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for pairs in pairs_docs:
+        for lem, surf in pairs:
+            counts[lem][surf] += 1
+    return {
+        lem: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for lem, c in counts.items()
+    }
+
+
+def lemma_frequencies(
+    docs_tokens: Iterable[Sequence[str]],
+    lang: str,
+    remove_stopwords: bool = True,
+    min_len: int = 2,
+) -> "pd.DataFrame":
+    """Lemma counts over documents (each a list of tokens).
+
+    Returns a DataFrame with columns ``lemma``, ``surface`` (the most common
+    inflected form seen, for display), ``count`` (tokens) and ``doc_count``
+    (documents containing the lemma), sorted by count then lemma. Punctuation,
+    numbers, URLs, e-mails, placeholders and (by default) stopwords are dropped.
+    """
+    import pandas as pd
+
+    pairs_docs = _doc_pairs(docs_tokens, lang, remove_stopwords, min_len)
+    count: Counter = Counter()
+    doc_count: Counter = Counter()
+    for pairs in pairs_docs:
+        lems = [lem for lem, _ in pairs]
+        count.update(lems)
+        doc_count.update(set(lems))
+    surface = _surface_map(pairs_docs)
+    df = pd.DataFrame(
+        {
+            "lemma": list(count),
+            "surface": [surface[k] for k in count],
+            "count": [count[k] for k in count],
+            "doc_count": [doc_count[k] for k in count],
+        },
+        columns=["lemma", "surface", "count", "doc_count"],
+    )
+    df = df.sort_values(["count", "lemma"], ascending=[False, True], kind="mergesort")
+    return df.reset_index(drop=True)
+
+
+def tfidf_keywords(
+    docs_by_group: Mapping[str, Sequence[str | Sequence[str]]],
+    lang: str,
+    top_n: int = 20,
+    min_df: int = 1,
+    sublinear_tf: bool = True,
+) -> "pd.DataFrame":
+    """Keywords per group by TF-IDF over lemmas (stopwords removed).
+
+    ``docs_by_group`` maps a group name to its documents (texts, or token lists).
+    All documents of a group are joined into one pseudo-document, so IDF rewards
+    lemmas that distinguish groups. scikit-learn's ``TfidfVectorizer`` runs on the
+    lemma sequences. Returns DataFrame(group, lemma, surface, tfidf, count) with the
+    ``top_n`` lemmas of each group, by descending TF-IDF then lemma.
+    """
+    import pandas as pd
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    groups = list(docs_by_group)
+    group_lemmas: list[list[str]] = []
+    all_pairs: list[list[tuple[str, str]]] = []
+    for g in groups:
+        docs = [tokenize(d) if isinstance(d, str) else list(d) for d in docs_by_group[g]]
+        pairs_docs = _doc_pairs(docs, lang, True, 2)
+        all_pairs.extend(pairs_docs)
+        group_lemmas.append([lem for pairs in pairs_docs for lem, _ in pairs])
+    columns = ["group", "lemma", "surface", "tfidf", "count"]
+    if not any(group_lemmas):
+        return pd.DataFrame(columns=columns)
+    vec = TfidfVectorizer(
+        analyzer=lambda x: x, lowercase=False, min_df=min_df, sublinear_tf=sublinear_tf
+    )
+    matrix = vec.fit_transform(group_lemmas)
+    vocab = vec.get_feature_names_out()
+    surface = _surface_map(all_pairs)
+    rows = []
+    for gi, g in enumerate(groups):
+        counts = Counter(group_lemmas[gi])
+        row = matrix.getrow(gi).tocoo()
+        scored = sorted(
+            ((float(v), vocab[j]) for j, v in zip(row.col, row.data)),
+            key=lambda x: (-round(x[0], 12), x[1]),
+        )[:top_n]
+        for score, lem in scored:
+            rows.append((g, lem, surface.get(lem, lem), score, counts[lem]))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _bh_adjust(p: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (NaN-free input)."""
+    m = len(p)
+    if m == 0:
+        return []
+    order = sorted(range(m), key=lambda i: p[i])
+    adj = [0.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p[i] * m / rank)
+        adj[i] = min(running, 1.0)
+    return adj
+
+
+def log_likelihood_g2(a: float, b: float, c: float, d: float) -> float:
+    """Rayson & Garside (2000) log-likelihood G2 for a word with frequency ``a`` in a
+    corpus of ``c`` tokens and ``b`` in a corpus of ``d`` tokens:
+    E1 = c(a+b)/(c+d), E2 = d(a+b)/(c+d), G2 = 2(a ln(a/E1) + b ln(b/E2)),
+    a zero frequency contributing 0."""
+    e1 = c * (a + b) / (c + d)
+    e2 = d * (a + b) / (c + d)
+    g2 = 0.0
+    if a > 0:
+        g2 += a * math.log(a / e1)
+    if b > 0:
+        g2 += b * math.log(b / e2)
+    return 2.0 * g2
+
+
+def log_ratio(a: float, b: float, c: float, d: float, zero: float = 0.5) -> float:
+    """Hardie's (2014) Log Ratio: log2 of the ratio of relative frequencies, a zero
+    frequency replaced by ``zero`` (0.5)."""
+    a = a if a > 0 else zero
+    b = b if b > 0 else zero
+    return math.log2((a / c) / (b / d))
+
+
+def keyness(
+    target_counts: Mapping[str, int],
+    reference_counts: Mapping[str, int],
+    min_freq: int = 3,
+    target_total: int | None = None,
+    reference_total: int | None = None,
+) -> "pd.DataFrame":
+    """Keyness of every item in a target corpus against a reference corpus.
+
+    ``target_counts`` / ``reference_counts`` map lemma -> frequency (a Counter, dict
+    or Series). Corpus sizes are the sums of the counts unless ``target_total`` /
+    ``reference_total`` give the real token totals. Items whose combined frequency
+    is below ``min_freq`` are left out (before the multiple-testing correction).
+
+    Returns DataFrame(lemma, freq_target, freq_reference, rel_target,
+    rel_reference (per 1,000 tokens), g2, log_ratio, direction ("+" overused in the
+    target, "-" underused), p (chi-square with 1 df), p_bh (Benjamini-Hochberg)),
+    sorted by G2 descending then lemma.
+    """
+    import pandas as pd
+    from scipy.stats import chi2
+
+    tc = {str(k): int(v) for k, v in dict(target_counts).items() if v}
+    rc = {str(k): int(v) for k, v in dict(reference_counts).items() if v}
+    c = float(target_total if target_total is not None else sum(tc.values()))
+    d = float(reference_total if reference_total is not None else sum(rc.values()))
+    columns = [
+        "lemma", "freq_target", "freq_reference", "rel_target", "rel_reference",
+        "g2", "log_ratio", "direction", "p", "p_bh",
+    ]
+    if c <= 0 or d <= 0:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for lem in sorted(set(tc) | set(rc)):
+        a, b = tc.get(lem, 0), rc.get(lem, 0)
+        if a + b < min_freq:
+            continue
+        g2 = log_likelihood_g2(a, b, c, d)
+        lr = log_ratio(a, b, c, d)
+        direction = "+" if a / c >= b / d else "-"
+        rows.append([lem, a, b, 1000 * a / c, 1000 * b / d, g2, lr, direction,
+                     float(chi2.sf(g2, 1))])
+    df = pd.DataFrame(rows, columns=columns[:-1])
+    df["p_bh"] = _bh_adjust(df["p"].tolist())
+    df = df.sort_values(["g2", "lemma"], ascending=[False, True], kind="mergesort")
+    return df.reset_index(drop=True)
+
+
+def collocations(
+    docs_tokens: Iterable[Sequence[str]],
+    lang: str = "lv",
+    n: int = 2,
+    min_count: int = 3,
+    measure: str = "llr",
+    top_n: int = 30,
+    remove_stopwords: bool = True,
+) -> "pd.DataFrame":
+    """Bigram or trigram collocations on lemmas (NLTK collocation finders).
+
+    Documents are lists of tokens; n-grams never cross a document boundary, nor a
+    dropped token (punctuation, stopword, ...) since those split the sequence.
+    ``measure`` is ``"llr"`` (Dunning's likelihood ratio) or ``"pmi"``. Returns
+    DataFrame(lemmas, surface, score, count): ``lemmas`` joined by spaces,
+    ``surface`` the most common surface sequence seen for that lemma n-gram.
+    """
+    import pandas as pd
+    from nltk.collocations import (
+        BigramAssocMeasures,
+        BigramCollocationFinder,
+        TrigramAssocMeasures,
+        TrigramCollocationFinder,
+    )
+
+    if n not in (2, 3):
+        raise ValueError("n must be 2 or 3")
+    if measure not in ("llr", "pmi"):
+        raise ValueError('measure must be "llr" or "pmi"')
+    sw = stopwords(lang) if remove_stopwords else frozenset()
+    segments: list[list[tuple[str, str]]] = []
+    for doc in docs_tokens:
+        doc = list(doc)
+        restore = _should_restore(doc)
+        seg: list[tuple[str, str]] = []
+        for t in doc:
+            lt = t.lower()
+            keep = is_word(t) and lt not in sw
+            if keep:
+                lem = lemmatize(t, lang, restore).lower() if lang in ("lv", "ru") else lt
+                keep = lem not in sw
+            if keep:
+                seg.append((lem, lt))
+            elif seg:
+                segments.append(seg)
+                seg = []
+        if seg:
+            segments.append(seg)
+    # one sequence with a separator between segments; n-grams containing it are dropped
+    sep = "\x00"
+    seq: list[str] = []
+    surfaces: dict[tuple[str, ...], Counter] = defaultdict(Counter)
+    for seg in segments:
+        lems = [lem for lem, _ in seg]
+        for i in range(len(seg) - n + 1):
+            surfaces[tuple(lems[i : i + n])][" ".join(s for _, s in seg[i : i + n])] += 1
+        seq.extend(lems)
+        seq.append(sep)
+    columns = ["lemmas", "surface", "score", "count"]
+    if not seq:
+        return pd.DataFrame(columns=columns)
+    if n == 2:
+        finder = BigramCollocationFinder.from_words(seq)
+        m = BigramAssocMeasures()
+    else:
+        finder = TrigramCollocationFinder.from_words(seq)
+        m = TrigramAssocMeasures()
+    finder.apply_word_filter(lambda w: w == sep)
+    finder.apply_freq_filter(min_count)
+    fn = m.likelihood_ratio if measure == "llr" else m.pmi
+    scored = sorted(finder.score_ngrams(fn), key=lambda x: (-x[1], x[0]))[:top_n]
+    rows = []
+    for ngram, score in scored:
+        surf = min(surfaces[ngram].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        rows.append((" ".join(ngram), surf, float(score), int(finder.ngram_fd[ngram])))
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,390 @@
+"""Tests for analysis.text: language id, tokens, lemmas, diacritics, stopwords,
+keywords, keyness and collocations."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from analysis import text as T
+
+ROOT = Path(__file__).resolve().parents[1]
+TREEBANK_NAME = "shared/data/ud-latvian-lvtb/lv_lvtb-ud-dev.form-lemma-upos.tsv.gz"
+
+
+def _treebank_path() -> Path | None:
+    for base in (ROOT.parent, ROOT, Path("/work")):
+        p = base / TREEBANK_NAME
+        if p.exists():
+            return p
+    return None
+
+
+# --------------------------------------------------------------------- import cost
+
+
+def test_import_is_cheap():
+    code = "import time; t=time.perf_counter(); import analysis.text; print(time.perf_counter()-t)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=ROOT,
+    )
+    assert float(out.stdout.strip()) < 0.5
+
+
+# --------------------------------------------------------------------- language id
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Paldies", "lv"),
+        ("Labi", "lv"),
+        ("Jā", "lv"),
+        ("Vajag vairāk soliņu", "lv"),
+        ("majoklu pieejamiba", "lv"),
+        ("vajag vairak velo celinu un soliņu pie juras", "lv"),
+        ("Nepieciesams sakartot ielas un uzlabot apgaismojumu", "lv"),
+        ("Нужно больше парковок", "ru"),
+        ("спасибо", "ru"),
+        ("More bike lanes please", "en"),
+        ("The city needs better public transport", "en"),
+        ("", "und"),
+        ("   ", "und"),
+        ("!!! 123 ...", "und"),
+        (None, "und"),
+    ],
+)
+def test_detect_language(text, lang):
+    assert T.detect_language(text) == lang
+
+
+def test_detect_language_ignores_urls():
+    assert T.detect_language("https://www.liepaja.lv paldies") == "lv"
+
+
+# --------------------------------------------------------------------- tokens
+
+
+def test_tokenize_urls_emails_placeholders_hyphens():
+    text = (
+        "Sk. https://www.liepaja.lv/lv/aptauja?id=3, raksti uz info@liepaja.lv! "
+        "Vārds: [VĀRDS], kods [PERSONAS KODS], tel. [TĀLRUNIS], [E-PASTS]. "
+        "Vajag velo-celiņus 2022. gadā, 3,5 km."
+    )
+    toks = T.tokenize(text)
+    for whole in (
+        "https://www.liepaja.lv/lv/aptauja?id=3",
+        "info@liepaja.lv",
+        "[VĀRDS]",
+        "[PERSONAS KODS]",
+        "[TĀLRUNIS]",
+        "[E-PASTS]",
+        "velo-celiņus",
+        "2022.",
+        "3,5",
+    ):
+        assert whole in toks, whole
+    assert T.is_url_or_email("https://www.liepaja.lv/lv/aptauja?id=3")
+    assert T.is_url_or_email("info@liepaja.lv")
+    assert T.is_placeholder("[PERSONAS KODS]")
+    assert not T.is_word("[E-PASTS]") and not T.is_word("info@liepaja.lv")
+    assert T.is_word("velo-celiņus") and not T.is_word(",") and not T.is_word("2022.")
+
+
+def test_tokenize_lowercase_is_separate_and_keeps_placeholders():
+    toks = T.tokenize("Liepājā [VĀRDS] Vajag")
+    assert toks == ["Liepājā", "[VĀRDS]", "Vajag"]
+    assert T.lowercase(toks) == ["liepājā", "[VĀRDS]", "vajag"]
+    assert T.tokenize("Liepājā [VĀRDS] Vajag", lower=True) == ["liepājā", "[VĀRDS]", "vajag"]
+    assert T.tokenize("Sveiki, www.example.com! [E-PASTS]", words_only=True) == ["Sveiki"]
+    assert T.tokenize("") == [] and T.tokenize(None) == []
+
+
+def test_tokenize_url_does_not_swallow_trailing_punctuation():
+    assert T.tokenize("(skat. https://liepaja.lv).") == ["(", "skat", ".", "https://liepaja.lv", ")", "."]
+
+
+# --------------------------------------------------------------------- lemmas
+
+
+@pytest.mark.parametrize(
+    "word, lemma",
+    [
+        ("mājokļu", "mājoklis"),
+        ("pilsētā", "pilsēta"),
+        ("ielas", "iela"),
+        ("bērniem", "bērns"),
+        ("veloceliņi", "veloceliņš"),
+        ("stāvvietas", "stāvvieta"),
+        ("iedzīvotāju", "iedzīvotājs"),
+        ("vajadzētu", "vajadzēt"),
+        ("būtu", "būt"),
+        ("apsaimniekošanas", "apsaimniekošana"),  # -šana nouns stay nouns
+        ("konsultēties", "konsultēties"),  # reflexive verbs keep -ties
+        ("nestāsta", "stāstīt"),  # negated verb -> infinitive
+        ("jāmaksā", "maksāt"),  # debitive
+        ("skaisto", "skaists"),  # definite adjective -> indefinite
+        ("galdiņa", "galdiņš"),  # diminutive stays diminutive
+        ("kur", "kur"),
+        ("2022.", "2022."),
+        ("velo-celiņus", "velo-celiņš"),
+        ("majoklu", "mājoklis"),  # typed without diacritics
+        ("pilsetas", "pilsēta"),
+    ],
+)
+def test_lemmatize_latvian(word, lemma):
+    assert T.lemmatize(word, "lv").lower() == lemma
+
+
+@pytest.mark.parametrize(
+    "word, lemma",
+    [("городе", "город"), ("домов", "дом"), ("улицы", "улица"), ("Парковки", "парковка"), ("сделать", "сделать")],
+)
+def test_lemmatize_russian(word, lemma):
+    assert T.lemmatize(word, "ru") == lemma
+
+
+def test_lemmatize_other_languages_lowercase():
+    assert T.lemmatize("Parking", "en") == "parking"
+    assert T.lemmatize("Mājokļu", "und") == "mājokļu"
+    assert T.lemmatize("", "lv") == ""
+
+
+def test_lemmatize_keeps_placeholders_and_urls():
+    assert T.lemmatize("[E-PASTS]", "lv") == "[E-PASTS]"
+    assert T.lemmatize("info@liepaja.lv", "lv") == "info@liepaja.lv"
+
+
+def test_lemmatize_tokens_restores_only_diacritic_free_text():
+    # a text with diacritics: unknown ASCII words (velo) are left alone
+    assert T.lemmatize_tokens(["velo", "celiņus", "pilsētā"], "lv")[0] == "velo"
+    # a text typed without diacritics: restored before lemmatising
+    assert T.lemmatize_tokens(["majoklu", "pieejamiba"], "lv") == ["mājoklis", "pieejamība"]
+
+
+def test_lemma_cache_is_fast():
+    words = T.tokenize("Liepājā vajag vairāk veloceliņu, soliņu un stāvvietu pie jūras. " * 50)
+    T.lemmatize_tokens(words, "lv")  # warm
+    t0 = time.perf_counter()
+    for _ in range(20):
+        T.lemmatize_tokens(words, "lv")
+    rate = 20 * len(words) / (time.perf_counter() - t0)
+    assert rate > 100_000
+
+
+# --------------------------------------------------------------------- diacritics
+
+
+@pytest.mark.parametrize(
+    "plain, restored",
+    [
+        ("majoklu pieejamiba", "mājokļu pieejamība"),
+        ("pilseta", "pilsēta"),
+        ("Liepaja", "Liepāja"),
+        ("velosipedistiem", "velosipēdistiem"),
+        ("iedzivotaju", "iedzīvotāju"),
+        ("skolenu", "skolēnu"),
+        ("ludzu", "lūdzu"),
+        ("vel", "vēl"),  # frequent function word over the rare valid plain spelling
+        ("loti", "ļoti"),
+        ("Vajag vairak soliņu!", "Vajag vairāk soliņu!"),
+    ],
+)
+def test_restore_diacritics(plain, restored):
+    assert T.restore_diacritics(plain) == restored
+
+
+def test_restore_keeps_valid_words_and_non_words():
+    for word in ("ka", "par", "iela", "un", "mājokļu", "2022", "[E-PASTS]", "Rimi"):
+        assert T.restore_diacritics(word) == word
+    assert T.strip_diacritics("Mājokļu pieejamība") == "Majoklu pieejamiba"
+
+
+# --------------------------------------------------------------------- treebank
+
+
+@pytest.fixture(scope="module")
+def treebank():
+    path = _treebank_path()
+    if path is None:
+        pytest.skip("UD Latvian treebank extract not found")
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        next(f)
+        for line in f:  # plain split: forms contain quote characters
+            _sid, form, lemma, upos = line.rstrip("\n").split("\t")
+            if upos != "PUNCT":
+                rows.append((form, lemma))
+    return rows
+
+
+def _accuracy(rows, fn):
+    cache: dict[str, str] = {}
+    ok = 0
+    for form, gold in rows:
+        if form not in cache:
+            cache[form] = fn(form)
+        ok += cache[form].lower() == gold.lower()
+    return ok / len(rows)
+
+
+def test_treebank_accuracy(treebank):
+    acc = _accuracy(treebank, lambda w: T.lemmatize(w, "lv", restore=False))
+    assert acc >= 0.92, acc
+
+
+def test_treebank_accuracy_without_diacritics(treebank):
+    stripped = [(T.strip_diacritics(f), lem) for f, lem in treebank]
+    acc = _accuracy(stripped, lambda w: T.lemmatize(w, "lv"))
+    assert acc >= 0.85, acc
+
+
+# --------------------------------------------------------------------- stopwords
+
+
+def test_stopwords_latvian():
+    sw = T.stopwords("lv")
+    assert len(sw) > 161
+    for w in ("es", "mēs", "tas", "kas", "nav", "man", "viss", "vēl", "ļoti", "savu",
+              "un", "ir", "vajag", "vajadzētu", "būtu", "varētu", "lūdzu", "paldies"):
+        assert w in sw, w
+    assert "loti" in sw  # diacritic-free spellings too
+    for content in ("pilsēta", "iela", "mājoklis", "velosipēds", "jūra"):
+        assert content not in sw
+
+
+def test_stopwords_russian_clean():
+    sw = T.stopwords("ru")
+    assert {"и", "в", "не", "что", "это"} <= sw
+    assert not {"работа", "город", "дом"} & sw
+    assert {"the", "and"} <= T.stopwords("en")
+    assert T.stopwords("de") == frozenset()
+
+
+def test_is_stopword_on_lemma_and_surface():
+    assert T.is_stopword("Vajadzētu", "lv")
+    assert T.is_stopword("viņiem", "lv")  # surface form listed
+    assert T.is_stopword("bijām", "lv")  # lemma būt
+    assert not T.is_stopword("pilsētā", "lv")
+    assert T.is_stopword("городу", "ru", lemma="это") is True
+
+
+# --------------------------------------------------------------------- frequencies
+
+
+DOCS = [
+    "Vajag vairāk velo celiņu pilsētā!",
+    "Velo celiņi pilsētā ir slikti; vajadzētu jaunus velo celiņus.",
+    "Pilsētā trūkst mājokļu, mājokļu pieejamība ir zema. https://liepaja.lv",
+    "Rakstiet uz [E-PASTS] vai zvaniet [TĀLRUNIS].",
+]
+
+
+def test_lemma_frequencies():
+    df = T.lemma_frequencies([T.tokenize(d) for d in DOCS], "lv")
+    assert list(df.columns) == ["lemma", "surface", "count", "doc_count"]
+    rows = df.set_index("lemma")
+    assert rows.loc["pilsēta", "count"] == 3 and rows.loc["pilsēta", "doc_count"] == 3
+    assert rows.loc["pilsēta", "surface"] == "pilsētā"
+    assert rows.loc["mājoklis", "count"] == 2 and rows.loc["mājoklis", "doc_count"] == 1
+    assert rows.loc["mājoklis", "surface"] == "mājokļu"
+    assert rows.loc["celiņš", "count"] == 3
+    for dropped in ("vajag", "ir", "https://liepaja.lv", "[e-pasts]", "[E-PASTS]", "!"):
+        assert dropped not in rows.index
+
+
+def test_tfidf_keywords():
+    groups = {
+        "jaunieši": ["Vajag velo celiņus", "velo celiņi un skeitparks", "skeitparks pie jūras"],
+        "seniori": ["mājokļu pieejamība", "mājokļi ir dārgi", "soliņi parkā"],
+    }
+    df = T.tfidf_keywords(groups, "lv", top_n=3)
+    assert list(df.columns) == ["group", "lemma", "surface", "tfidf", "count"]
+    top = df.groupby("group")["lemma"].apply(list).to_dict()
+    assert "celiņš" in top["jaunieši"] and "skeitparks" in top["jaunieši"]
+    assert "mājoklis" in top["seniori"]
+    assert not set(top["jaunieši"]) & set(top["seniori"])
+    assert (df["tfidf"] > 0).all()
+
+
+# --------------------------------------------------------------------- keyness
+
+
+def test_keyness_published_example():
+    """UCREL log-likelihood wizard's worked example (Lancaster University corpus
+    linguistics course): a word with 52 occurrences in a 50,000-token corpus and 57
+    in a 75,000-token corpus gives LL = +2.65 (%1 0.10, %2 0.08), not significant."""
+    df = T.keyness({"w": 52, "other": 49_948}, {"w": 57, "other": 74_943}, min_freq=1)
+    row = df.set_index("lemma").loc["w"]
+    assert round(row["g2"], 2) == 2.65
+    assert row["direction"] == "+"
+    assert row["p"] > 0.05
+    assert row["rel_target"] == pytest.approx(1.04) and row["rel_reference"] == pytest.approx(0.76)
+    # Hardie's Log Ratio: log2((52/50000) / (57/75000))
+    assert row["log_ratio"] == pytest.approx(math.log2((52 / 50_000) / (57 / 75_000)))
+    assert row["log_ratio"] == pytest.approx(0.4525, abs=1e-4)
+
+
+def test_keyness_matches_scipy_and_bh():
+    from scipy.stats import chi2, power_divergence
+    from statsmodels.stats.multitest import multipletests
+
+    target = Counter({"jūra": 40, "parks": 12, "iela": 30, "skola": 0, "osta": 5, "tirgus": 2})
+    reference = Counter({"jūra": 10, "parks": 15, "iela": 60, "skola": 25, "osta": 4, "tirgus": 2})
+    df = T.keyness(target, reference, min_freq=5, target_total=1_000, reference_total=2_000)
+    assert "tirgus" not in set(df["lemma"])  # 2 + 2 < min_freq
+    for _, r in df.iterrows():
+        a, b = r["freq_target"], r["freq_reference"]
+        e1 = 1_000 * (a + b) / 3_000
+        e2 = 2_000 * (a + b) / 3_000
+        # the two-cell form of Rayson & Garside; scipy treats 0 * log 0 as 0
+        g2_ref = power_divergence([a, b], [e1, e2], lambda_="log-likelihood").statistic
+        assert r["g2"] == pytest.approx(g2_ref, rel=1e-9)
+        assert r["p"] == pytest.approx(chi2.sf(g2_ref, 1), rel=1e-9)
+    # zero frequency: Log Ratio with the 0.5 correction
+    skola = df.set_index("lemma").loc["skola"]
+    assert skola["log_ratio"] == pytest.approx(math.log2((0.5 / 1_000) / (25 / 2_000)))
+    assert skola["direction"] == "-"
+    bh = multipletests(df["p"], method="fdr_bh")[1]
+    assert df["p_bh"].tolist() == pytest.approx(list(bh))
+    assert df["g2"].is_monotonic_decreasing
+
+
+# --------------------------------------------------------------------- collocations
+
+
+def test_collocations_find_planted_phrase():
+    filler = [
+        "pilsētā vajag vairāk koku un zaļo zonu",
+        "ostas teritorija jāsakārto",
+        "autobusi kursē pārāk reti vakaros",
+        "skolās trūkst sporta laukumu",
+        "tirgus ēkai vajag remontu",
+    ]
+    planted = [
+        "vajag sabiedrisko transportu uz Karostu",
+        "sabiedriskais transports vakaros kursē reti",
+        "uzlabot sabiedrisko transportu",
+        "lētāks sabiedriskais transports skolēniem",
+        "sabiedriskajā transportā ir auksti",
+    ]
+    docs = [T.tokenize(d) for d in filler * 2 + planted]
+    df = T.collocations(docs, "lv", n=2, min_count=3, measure="llr")
+    assert list(df.columns) == ["lemmas", "surface", "score", "count"]
+    assert df.iloc[0]["lemmas"] == "sabiedrisks transports"
+    assert df.iloc[0]["count"] == 5
+    assert df.iloc[0]["surface"] in {"sabiedrisko transportu", "sabiedriskais transports"}
+    pmi = T.collocations(docs, "lv", n=2, min_count=3, measure="pmi")
+    assert "sabiedrisks transports" in set(pmi["lemmas"])
+    tri = T.collocations(docs * 2, "lv", n=3, min_count=2)
+    assert len(tri) >= 1
+    with pytest.raises(ValueError):
+        T.collocations(docs, "lv", n=4)
