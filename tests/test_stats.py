@@ -326,7 +326,9 @@ def test_chi2_independence_no_yates_on_2x2():
 
 
 def test_adjusted_residuals_match_stdres():
-    # R: chisq.test(M)$stdres (?chisq.test example), printed in the R docs output:
+    # R: chisq.test(M)$stdres (?chisq.test example: Xsq$stdres), R output as printed in
+    # an R course handout found via code search and stored in Julia HypothesisTests'
+    # PowerDivergenceTest tests (4.502053521086705, 0.6994517329844298, -5.315945542704929):
     #          Democrat Independent Republican
     #   F  4.5020535   0.6994517 -5.3159455
     #   M -4.5020535  -0.6994517  5.3159455

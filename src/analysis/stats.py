@@ -149,10 +149,10 @@ def epsilon_squared(H: float, n: int) -> float:
 
 #: Thresholds (lower bounds of "small", "medium", "large") used by :func:`effect_label`.
 #: Values below the first bound are "negligible".  Sources:
-#:   epsilon_squared - Rea & Parker (1992) as used by rcompanion::epsilonSquared docs
-#:                     (0.01 / 0.08 / 0.26);
+#:   epsilon_squared - 0.01 / 0.08 / 0.26, the interpretation table of
+#:                     rcompanion::epsilonSquared (Mangiafico);
 #:   rank_biserial    - |r| 0.1 / 0.3 / 0.5 (Cohen 1988 conventions for r);
-#:   kendalls_w       - 0.1 / 0.3 / 0.5 (Cohen's r conventions, as rstatix::friedman_effsize);
+#:   kendalls_w       - 0.1 / 0.3 / 0.5 (Cohen's guidelines, as rstatix::friedman_effsize);
 #:   cramers_v        - Cohen (1988) w = 0.1 / 0.3 / 0.5 divided by sqrt(df*), df* =
 #:                     min(rows, cols) - 1 (Cohen 1988, ch. 7; see :func:`effect_label`);
 #:   odds_ratio       - 1.68 / 3.47 / 6.71 (Chen, Cohen & Chen 2010), symmetric in 1/OR;
@@ -187,8 +187,7 @@ def effect_label(value: float, kind: str, df: int = 1) -> str:
     "epsilon2").  Absolute values are used for signed measures (r, d); odds ratios
     below 1 are inverted.  For Cramér's V, ``df`` is df* = min(rows, cols) - 1 and the
     bounds are Cohen's w bounds divided by sqrt(df*) (Cohen 1988: w = V * sqrt(df*)),
-    e.g. df* = 2 gives 0.071 / 0.212 / 0.354.  NaN gives "negligible" is *not*
-    assumed: NaN returns ``"undefined"``.
+    e.g. df* = 2 gives 0.071 / 0.212 / 0.354.  NaN returns ``"undefined"``.
     """
     kind_n = _KIND_ALIASES.get(kind.lower(), kind.lower())
     if kind_n not in EFFECT_THRESHOLDS:
@@ -265,6 +264,9 @@ def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
     return out.reshape(shape)
 
 
+_p_adjust_fn = p_adjust  # the name p_adjust is shadowed by keyword arguments below
+
+
 # ---------------------------------------------------------------------------
 # Dunn
 # ---------------------------------------------------------------------------
@@ -322,7 +324,7 @@ def dunn(groups: Mapping[str, Any], p_adjust: str = "holm") -> pd.DataFrame:
                 }
             )
     df = pd.DataFrame(rows)
-    df.insert(4, "p_adj", globals()["p_adjust"](df["p_unadj"].to_numpy(), method))
+    df.insert(4, "p_adj", _p_adjust_fn(df["p_unadj"].to_numpy(), method))
     return df
 
 
@@ -410,7 +412,8 @@ def chi2_independence(table: Any) -> tuple[float, float, int]:
 def cramers_v(table: Any, bias_correct: bool = True) -> float:
     """Cramér's V; with ``bias_correct=True`` the Bergsma (2013) correction.
 
-    Bergsma (2013), J. Korean Stat. Soc. 42:323-328 (also Bergsma & Wicher):
+    Bergsma (2013), "A bias-correction for Cramér's V and Tschuprow's T",
+    J. Korean Stat. Soc. 42:323-328:
     phi2~ = max(0, chi2/n - (r-1)(c-1)/(n-1)), r~ = r - (r-1)^2/(n-1),
     c~ = c - (c-1)^2/(n-1), V~ = sqrt(phi2~ / min(r~-1, c~-1)).  As
     ``rcompanion::cramerV(bias.correct=TRUE)`` / ``DescTools::CramerV(correct=TRUE)``.
@@ -638,7 +641,7 @@ def pairwise_wilcoxon(matrix_df: pd.DataFrame, p_adjust: str = "holm") -> pd.Dat
             }
         )
     df = pd.DataFrame(rows, columns=["group1", "group2", "n", "V", "p_unadj", "r"])
-    df.insert(5, "p_adj", globals()["p_adjust"](df["p_unadj"].to_numpy(), p_adjust))
+    df.insert(5, "p_adj", _p_adjust_fn(df["p_unadj"].to_numpy(), p_adjust))
     return df
 
 
@@ -825,7 +828,8 @@ def nps(scores: Any, level: float = 0.95) -> dict[str, float]:
 
     NPS = 100 (share of promoters 9-10 - share of detractors 0-6).  Its standard error
     comes from the multinomial variance of a difference of two shares of the same
-    sample: ``Var = (p_P + p_D - (p_P - p_D)^2) / n`` (e.g. Rocks 2016), scaled by 100.
+    sample, ``Var(p_P - p_D) = (p_P (1-p_P) + p_D (1-p_D) + 2 p_P p_D) / n
+    = (p_P + p_D - (p_P - p_D)^2) / n``, scaled by 100.
     The interval is clipped to [-100, 100].  NaN scores are dropped; scores must be
     integers 0..10.  Returns dict(nps, se, ci_low, ci_high, n, promoters, passives,
     detractors) with the three groups as counts.
@@ -1003,8 +1007,8 @@ def weighted_mean_ci(
     return dict(
         mean=mean,
         se=se,
-        ci_low=mean - z * se,
-        ci_high=mean + z * se,
+        ci_low=float(mean - z * se),
+        ci_high=float(mean + z * se),
         n=int(ok.sum()),
         n_psu=_n_psu(xa.size, cl),
         sum_w=float(w_.sum()),
@@ -1034,7 +1038,7 @@ def weighted_total_ci(
     z_ = _residualise((w_ * xa)[:, None], w_, cal, d)
     se = float(math.sqrt(_total_variance(z_, cl, fpc)[0, 0]))
     z = _st.norm.ppf(0.5 + level / 2.0)
-    return dict(total=total, se=se, ci_low=total - z * se, ci_high=total + z * se, n=int(ok.sum()))
+    return dict(total=total, se=se, ci_low=float(total - z * se), ci_high=float(total + z * se), n=int(ok.sum()))
 
 
 def weighted_share_ci(
@@ -1159,7 +1163,7 @@ def rao_scott_chi2(
         idm = np.diag(np.where(pcell == 0, 0.0, 1.0 / pcell))
     denom = C.T @ (idm / N) @ C
     numr = C.T @ idm @ V @ idm @ C
-    delta = np.linalg.solve(denom, numr)
+    delta = np.linalg.pinv(denom) @ numr  # solve(denom, numr); pinv tolerates empty cells
     mean_deff = float(np.mean(np.diag(delta)))
     dof = (nr - 1) * (nc - 1)
     stat = x2 / mean_deff
