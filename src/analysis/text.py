@@ -483,8 +483,16 @@ def _lv_lemma_uncached(word: str) -> str:
         return lw
     if not _HAS_LETTER.search(word):
         return lw
-    if word.isupper() and 1 < len(word) <= 5:
-        return word
+    if word.isupper() and len(word) > 1:
+        # acronyms (SIA, DUS, LETA) stay; a word typed in capitals is lemmatised
+        if len(word) <= 3:
+            return word
+        if _is_known_lv(lw):
+            word = lw
+        elif _is_known_lv(lw.capitalize()):
+            word = lw.capitalize()
+        else:
+            return word
     smd = _sm_dict()
     s = smd.get(word) or smd.get(lw)
     analyses = _hs_analyses(word)
@@ -525,7 +533,7 @@ def _lv_lemma_uncached(word: str) -> str:
 
 @functools.lru_cache(maxsize=100_000)
 def _lv_lemma_cached(word: str, restore: bool = True) -> str:
-    if restore and word.isascii() and word.isalpha():
+    if restore and word.isascii() and word.isalpha() and not (word.isupper() and len(word) <= 5):
         restored = _restore_word(word)
         if restored != word:
             return _lv_lemma_uncached(restored)
@@ -772,7 +780,7 @@ def _lemmatize_cached(word: str, lang: str, restore: bool) -> str:
 def _should_restore(tokens: Sequence[str]) -> bool:
     """Restore diacritics only in a text typed without any: where a text has some,
     an unknown plain-ASCII word is more likely a foreign word or a name."""
-    return not any(_LV_DIACRITIC.search(t) for t in tokens)
+    return not _LV_DIACRITIC.search(" ".join(tokens))
 
 
 def lemmatize_tokens(
@@ -784,8 +792,10 @@ def lemmatize_tokens(
     if lang == "lv":
         if restore is None:
             restore = _should_restore(tokens)
-        return [lemmatize(t, "lv", restore) if t else "" for t in tokens]
-    return [lemmatize(t, lang) for t in tokens]
+    else:
+        restore = True
+    f = _lemmatize_cached
+    return [f(t, lang, restore) if t else "" for t in tokens]
 
 
 # ---------------------------------------------------------------------------
