@@ -684,6 +684,14 @@ def _restore_word(word: str) -> str:
         if c in marked_stop:
             return _match_case(c, word)
     if _is_known_lv(word):
+        # a valid plain spelling stays, unless only hunspell knows it and simplemma's
+        # (corpus-derived) forms attest a diacritic spelling instead (dala -> daļa)
+        smd = _sm_dict()
+        if lw in smd or word in smd or lw.capitalize() in smd or not cands:
+            return word
+        best = cands[0]
+        if best in smd or best.capitalize() in smd:
+            return _match_case(best, word)
         return word
     return _match_case(cands[0], word) if cands else word
 
