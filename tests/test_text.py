@@ -56,6 +56,9 @@ def test_import_is_cheap():
         ("спасибо", "ru"),
         ("More bike lanes please", "en"),
         ("The city needs better public transport", "en"),
+        ("More events in Liepāja please", "en"),
+        ("Ļoti labi", "lv"),
+        ("Nē", "lv"),
         ("", "und"),
         ("   ", "und"),
         ("!!! 123 ...", "und"),
@@ -388,3 +391,24 @@ def test_collocations_find_planted_phrase():
     assert len(tri) >= 1
     with pytest.raises(ValueError):
         T.collocations(docs, "lv", n=4)
+
+
+def test_detect_language_on_treebank_sentences():
+    """Latvian treebank sentences, as written and with diacritics stripped, and their
+    first two words alone (short answers)."""
+    path = _treebank_path()
+    if path is None:
+        pytest.skip("UD Latvian treebank extract not found")
+    sents: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            sid, form, _lemma, _upos = line.rstrip("\n").split("\t")
+            sents.setdefault(sid, []).append(form)
+    texts = [" ".join(w) for w in list(sents.values())[:300]]
+    for variant in (texts, [T.strip_diacritics(t) for t in texts]):
+        acc = sum(T.detect_language(t) == "lv" for t in variant) / len(variant)
+        assert acc >= 0.97, acc
+    short = [" ".join(w[:2]) for w in list(sents.values())[:300] if sum(len(x) for x in w[:2]) >= 8]
+    acc = sum(T.detect_language(t) == "lv" for t in short) / len(short)
+    assert acc >= 0.85, acc

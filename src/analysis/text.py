@@ -82,9 +82,10 @@ def detect_language(text: str | None) -> str:
     """Return ``"lv"``, ``"ru"``, ``"en"`` or ``"und"`` for a piece of text.
 
     py3langid restricted to the three languages of the survey, with cheap guards:
-    no letters -> ``"und"``; Cyrillic letters outnumbering Latin ones -> ``"ru"``;
-    Latvian diacritics (ā, č, ē, ...) -> ``"lv"``. Works on one- or two-word answers
-    and on Latvian typed without diacritics.
+    URLs and e-mail addresses are ignored; no letters -> ``"und"``; Cyrillic letters
+    outnumbering Latin ones -> ``"ru"``. Works on one- or two-word answers and on
+    Latvian typed without diacritics (a place name such as Liepāja in an English
+    answer does not make it Latvian).
     """
     if not isinstance(text, str):
         return "und"
@@ -95,8 +96,6 @@ def detect_language(text: str | None) -> str:
         return "und"
     if n_cyr > n_lat:
         return "ru"
-    if n_cyr == 0 and _LV_DIACRITIC.search(text):
-        return "lv"
     lang, _ = _langid().classify(text)
     return lang if lang in LANGS else "und"
 
