@@ -98,7 +98,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
     "rental_shortage": [
         "Liepājā [ļoti trūkst|katastrofāli trūkst|pietrūkst] [īres dzīvokļu|kvalitatīvu īres dzīvokļu|normālu īres mājokļu].",
         "[Jaunām ģimenēm|Jauniešiem|Speciālistiem, kas pārceļas,] [nav iespējams|ir ļoti grūti] atrast [dzīvokli|mājokli] [par saprātīgu cenu|par pieņemamu īres maksu].",
-        "Pašvaldībai [vajadzētu būvēt|vajadzētu atbalstīt|būtu jāatbalsta] [jaunus īres namus|pašvaldības īres dzīvokļus][, jo rindas ir garas|].",
+        "Pašvaldībai [vajadzētu būvēt|vajadzētu atbalstīt|derētu atbalstīt] [jaunus īres namus|pašvaldības īres dzīvokļus][, jo rindas ir garas|].",
         "[Īres cenas ir pārāk augstas salīdzinājumā ar algām|Īres maksa aug ātrāk nekā algas].",
         "Daudzi [tukši|pamesti] dzīvokļi [vecpilsētā|Jaunliepājā|centrā] [stāv neizmantoti|netiek izīrēti] — [tos varētu sakārtot un izīrēt|vajag tos atjaunot un piedāvāt īrei].",
         "Vajag vienu vietu, kur redzēt visus [brīvos|pieejamos] [īres dzīvokļus|mājokļus īrei].",
@@ -123,7 +123,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "Ar velosipēdu pa [Klaipēdas|Ganību|Jelgavas] ielu braukt ir [bīstami|nedroši].",
         "[Ierosinu|Piedāvāju] izveidot [velomaršrutu karti|velomaršrutu tīklu] un [to popularizēt|par to stāstīt].",
         "Liepāja varētu būt [īsta|labākā] velopilsēta, [ja veloceliņi nebeigtos pusceļā|ja būtu nepārtraukti veloceliņi].",
-        "Velosipēdistiem [vajag|jāizveido] [atsevišķas joslas|savas joslas], nevis [ietves kopā ar gājējiem|jābrauc pa ietvēm].",
+        "Velosipēdistiem [vajag|jāizveido] [atsevišķas joslas|savas joslas], nevis [ietves kopā ar gājējiem|koplietošanas ietves].",
         "[Vasarā|Siltajā sezonā] [vajadzētu|varētu] ieviest [velonomu|velosipēdu nomu] [pilsētā|kā Rīgā].",
     ],
     "public_transport": [
@@ -133,7 +133,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "Pieturās [nav|trūkst] [elektronisko tablo|informācijas tablo|saprotamu sarakstu].",
         "[Sabiedriskais transports|Autobuss] uz [Ezerkrastu|Zaļo birzi|Tosmari] [kursē|iet] [pārāk reti|tikai dažas reizes dienā].",
         "Braukšanas biļetes [jāvar|vajadzētu varēt] [nopirkt|apmaksāt] ar [bankas karti|telefonu] [transportā|uzreiz].",
-        "Tramvaja līniju [vajadzētu pagarināt|būtu jāpagarina] [līdz Ezerkrastam|uz Ziemeļu priekšpilsētu].",
+        "[Tramvaja līniju vajadzētu pagarināt|Tramvaja līnija būtu jāpagarina] [līdz Ezerkrastam|uz Ziemeļu priekšpilsētu].",
         "[Skolēniem|Senioriem] [braukšanai sabiedriskajā transportā|braukšanai ar autobusu] [vajag lielākas atlaides|jābūt bezmaksas].",
     ],
     "parking": [
@@ -187,7 +187,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
     "schools_kindergartens": [
         "[Bērnudārzu rindas ir pārāk garas|Rindas uz bērnudārziem jāsamazina].",
         "[Nepietiek vietu bērnudārzos|Trūkst bērnudārzu vietu] [mazuļiem no pusotra gada|bērniem no 1,5 gadu vecuma].",
-        "Skolām [vajag|nepieciešami] [mūsdienīgi|jauni] [datori|mācību līdzekļi].",
+        "Skolām [nepieciešami|vajadzīgi] [mūsdienīgi|jauni] [datori|mācību līdzekļi].",
         "[Informācija|Ziņas] par [skolu|izglītības iestāžu] [piedāvājumu|programmām] [jāliek vienuviet|ir izkaisīta pa dažādām vietnēm].",
         "[Skolotāju|Pedagogu] trūkums [skolās|Liepājas skolās] [kļūst arvien lielāks|ir problēma].",
         "[Pagarinātās dienas grupas|Interešu izglītības pulciņi] [sākumskolās|skolās] [jānodrošina|vajadzīgi] [visiem bērniem|bez maksas].",
@@ -219,7 +219,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "[Rūpnieciskās teritorijas|Ražošanas teritorijas] [jāpiedāvā investoriem|ir jāsakārto] [ar gatavu infrastruktūru|ar visiem pieslēgumiem].",
         "[Jāpiesaista|Vajag piesaistīt] [ražotnes|jaunas ražotnes] ar [augstu pievienoto vērtību|eksportspējīgu produkciju].",
         "[Nodokļu atlaides|SEZ nodokļu atvieglojumi] ir [liela priekšrocība|mūsu trumpis], [par to jāstāsta|to vajag izcelt] [investoru forumos|starptautiskās izstādēs].",
-        "[Investoru|Uzņēmēju] [vizītēm|uzņemšanai] [jāsagatavo|vajag] [kvalitatīvus materiālus|labu prezentāciju par pilsētu].",
+        "[Investoru|Uzņēmēju] [vizītēm|uzņemšanai] [vajag|vajadzētu sagatavot] [kvalitatīvus materiālus|labu prezentāciju par pilsētu].",
         "[Bijušā Metalurga|Metalurga] teritorija [jāattīsta|jāpiedāvā] [jauniem investoriem|ražošanai].",
     ],
     "events_calendar": [
@@ -268,10 +268,10 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "[Balsojumi|Elektroniskie balsojumi] par [pilsētas projektiem|apkaimju projektiem] [palielinātu|veicinātu] [iedzīvotāju iesaisti|uzticēšanos].",
     ],
     "remigration": [
-        "[Vajag uzrunāt|Jāuzrunā] [aizbraukušos|ārzemēs dzīvojošos] liepājniekus [ar konkrētiem piedāvājumiem|ar darba piedāvājumiem].",
+        "[Vajag uzrunāt|Vajadzētu uzrunāt|Ir vērts uzrunāt] [aizbraukušos|ārzemēs dzīvojošos] liepājniekus [ar konkrētiem piedāvājumiem|ar darba piedāvājumiem].",
         "[Daudzi|Mani draugi] [Īrijā|Anglijā|Norvēģijā] [gribētu atgriezties|domā par atgriešanos], [bet nezina, vai būs darbs|taču viņiem trūkst informācijas].",
         "[Remigrantiem|Atgriezušajiem] [vajadzīgs|nepieciešams] [savs konsultants|koordinators pašvaldībā].",
-        "Pašvaldība varētu [palīdzēt|atbalstīt] [atgriezušās ģimenes|remigrantu ģimenes] ar [pirmajiem soļiem|dokumentu kārtošanu].",
+        "Pašvaldība varētu [atbalstīt|konsultēt] [atgriezušās ģimenes|remigrantu ģimenes] ar [pirmajiem soļiem|dokumentu kārtošanu].",
         "[Vajag kampaņu|Jārīko kampaņa] [diasporai|ārzemēs dzīvojošajiem latviešiem] [kopā ar diasporas biedrībām|Lielbritānijā un Īrijā].",
         "Mēs [atgriezāmies|pārcēlāmies atpakaļ] no [Vācijas|Norvēģijas|Īrijas] [pirms diviem gadiem|pagājušajā gadā], [un informācijas bija ļoti maz|un nezinājām, kur vērsties].",
         "[Studenti, kas studē Rīgā|Jaunieši, kas mācās ārzemēs], [jāuzrunā|jāaicina] atgriezties [pēc studijām|dzimtajā pilsētā].",
@@ -282,7 +282,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "[Visa informācija|Informācija] par [deklarēšanos|dzīvesvietas deklarēšanu], [ģimenes ārstu|ārstiem] un [sabiedrisko transportu|nodokļiem] [jāapkopo vienuviet|jāliek vienā vietā].",
         "[Kad pārcēlāmies|Pārceļoties] uz Liepāju, [nezinājām, kur ko meklēt|bija grūti saprast, kur vērsties].",
         "[Jaunpienācējiem|Jaunajiem liepājniekiem] [varētu rīkot|vajag] [iepazīšanās pasākumus|ekskursijas pa pilsētu].",
-        "[Mentoru programma|Brīvprātīgo tīkls], kur [vietējie|liepājnieki] [palīdz|palīdzētu] [jaunpienācējiem|jaunajiem iedzīvotājiem] [iejusties|iedzīvoties], būtu ļoti vērtīgs.",
+        "Būtu vērtīgi izveidot [mentoru programmu|brīvprātīgo tīklu], kur [vietējie|liepājnieki] [palīdz|palīdzētu] [jaunpienācējiem|jaunajiem iedzīvotājiem] [iejusties|iedzīvoties].",
         "[Jāizveido sadaļa|Vajadzētu izveidot sadaļu] [jaunajiem iedzīvotājiem|„Jauns Liepājā”] pašvaldības [vietnē|mājaslapā].",
     ],
     "info_channels": [
@@ -314,7 +314,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "Karostā [varētu|vajadzētu] [izveidot|attīstīt] [radošo kvartālu|mākslinieku rezidences].",
     ],
     "multilingual_info": [
-        "Informācija [jāpublicē|vajadzētu publicēt] arī [krievu|angļu] valodā, [jo ne visi saprot latviski|jo pilsētā dzīvo daudz cittautiešu].",
+        "[Informācija jāpublicē|Informāciju vajadzētu publicēt] arī [krievu|angļu] valodā, [jo ne visi saprot latviski|jo pilsētā dzīvo daudz cittautiešu].",
         "[Tūristiem vajag informāciju|Ārzemju viesiem nepieciešama informācija] [angļu valodā|vairākās valodās].",
         "[Ārzemniekiem|Ukraiņu ģimenēm|Ārvalstu studentiem] [trūkst|nav] informācijas [angļu valodā|viņiem saprotamā valodā].",
         "[Pašvaldības vietnei vajag pilnu angļu versiju|Visām pilsētas vietnēm jābūt arī angļu valodā].",
@@ -350,7 +350,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
     ],
     "public_transport": [
         "Трамвай [должен|мог бы] ходить [чаще|и поздно вечером].",
-        "[Нужно|Хотелось бы] [приложение|мобильное приложение], [где видно трамваи и автобусы|с движением автобусов] в реальном времени.",
+        "[Нужно|Очень нужно] [приложение|мобильное приложение], [где видно трамваи и автобусы|с движением автобусов] в реальном времени.",
         "[Расписание автобусов не согласовано с поездами|Автобусы не согласованы с расписанием трамвая].",
         "На остановках [нет|не хватает] [электронных табло|понятного расписания].",
         "[Автобус до Эзеркрастса|Автобус в Тосмаре] ходит [слишком редко|всего несколько раз в день].",
@@ -416,7 +416,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
     "jobs_wages": [
         "В Лиепае [низкие|очень низкие] зарплаты, [поэтому|и поэтому] [специалисты выбирают Ригу|хорошие специалисты уезжают].",
         "[Не хватает|Нет] [хорошо оплачиваемых|нормальных] рабочих мест [для молодых|для специалистов].",
-        "[Нужен|Хотелось бы] [один портал|единый сайт] [с вакансиями|вакансий] [лиепайских предприятий|в Лиепае].",
+        "[Нужен|Был бы полезен] [один портал|единый сайт] [с вакансиями|вакансий] [лиепайских предприятий|в Лиепае].",
         "Работодатели [должны|должны бы] платить [больше|конкурентные зарплаты], [иначе|а то] люди [уедут в Ригу|будут работать за границей].",
         "[Самоуправление могло бы|Надо] поддержать [малый бизнес|начинающих предпринимателей] [помещениями|грантами|консультациями].",
         "[Моей дочери|Моему сыну|Мне] [не удалось|не удаётся] найти работу [по специальности|после университета] в Лиепае.",
@@ -430,7 +430,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "[Надо|Нужно] привлекать [производства|новые заводы] с [высокой добавленной стоимостью|экспортной продукцией].",
     ],
     "events_calendar": [
-        "[Нужен|Хотелось бы] [один|единый] календарь [всех мероприятий|событий], [чтобы не искать на разных сайтах|где всё видно сразу].",
+        "[Нужен|Очень нужен] [один|единый] календарь [всех мероприятий|событий], [чтобы не искать на разных сайтах|где всё видно сразу].",
         "О [концертах|мероприятиях] [часто|обычно] узнаю [только потом|когда они уже прошли].",
         "[Мероприятия|Крупные мероприятия] [часто совпадают по времени|проходят в одно и то же время], [нужна координация|надо лучше планировать].",
         "[Зимой|Вне сезона] [в городе ничего не происходит|мероприятий очень мало].",
@@ -489,7 +489,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
         "Информация о [работе самоуправления|решениях думы] не доходит до [пожилых людей|пенсионеров].",
         "[Информационную газету|Бесплатную газету] [надо|нужно] [раскладывать|разносить] по [всем почтовым ящикам|всем домам].",
         "В [соцсетях|Фейсбуке] [информация теряется|новости тонут] среди [рекламы|других постов].",
-        "[Хотелось бы|Нужна] [рассылка по e-mail|SMS-рассылка] [о новостях моего района|о главном в городе].",
+        "[Нужна|Была бы полезна] [рассылка по e-mail|SMS-рассылка] [о новостях моего района|о главном в городе].",
         "[Сайт|Сайт liepaja.lv] [неудобный|запутанный], [ничего невозможно найти|поиск не работает].",
         "[Телеграм-канал|Канал в Телеграме] с [главными новостями|новостями города] был бы [очень удобен|удобен].",
         "[Информационные стенды|Доски объявлений] [у магазинов|в районах] [нужны|важны] для тех, у кого нет интернета.",
@@ -624,8 +624,8 @@ ITEM_OFFSET = {"housing_1": 0.10, "housing_3": -0.10, "mobility_2": 0.15, "mobil
                "urban_3": 0.05, "education_3": -0.10, "business_2": 0.15, "business_4": -0.20,
                "culture_3": 0.10, "participation_4": 0.15, "newcomers_4": -0.15}
 SD_RESPONDENT = math.sqrt(0.30)          # random intercept: all items of a respondent
-SD_RESP_SECTOR = math.sqrt(0.18)         # respondent x sector: items within a sector correlate more
-SD_ITEM = math.sqrt(0.52)                # item noise
+SD_RESP_SECTOR = math.sqrt(0.21)         # respondent x sector: items within a sector correlate more
+SD_ITEM = math.sqrt(0.49)                # item noise
 CUTS = [-1.9, -1.15, -0.35, 0.55]        # latent -> 1..5
 DONT_KNOW = {"default": 0.06, "mobility_3": 0.12, "business_4": 0.16, "participation_1": 0.13,
              "education_3": 0.10, "newcomers_4": 0.11}
@@ -655,9 +655,9 @@ EFFECTS: list[dict[str, Any]] = [
     {"id": "russian_calendar", "grouping": "info_language", "items": ["culture_1"],
      "direction": "those who want information in Russian rate higher", "shift": {"ru": 0.5}, "multi": True},
     {"id": "students_open_days", "grouping": "occupation", "items": ["education_2"],
-     "direction": "pupils and students rate higher", "shift": {"student": 0.8}},
+     "direction": "pupils and students rate higher", "shift": {"student": 1.0}},
     {"id": "higher_ed_sez", "grouping": "education", "items": ["business_4"],
-     "direction": "those with higher education rate higher", "shift": {"higher": 0.45}},
+     "direction": "those with higher education rate higher", "shift": {"higher": 0.6}},
 ]
 OUTCOMES = {
     "life_satisfaction": {"formula": "clip(round(6.9 + 1.5 * L), 1, 10), L = 0.5*z_urban + 0.3*z_culture + N(0, 0.8)",
@@ -1395,6 +1395,9 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         greeting = _pick(rng, GREETINGS[lang])
         intro = _pick(rng, INTROS[lang])
         closing = _pick(rng, CLOSINGS[lang])
+        if not diacritics:                                   # typed without the Latvian layout throughout
+            greeting, closing = strip_diacritics(greeting), strip_diacritics(closing)
+            intro = strip_diacritics(intro) if intro else None
         phone = _phone(rng) if rng.random() < 0.7 else None
         signature = [closing, name] + ([_pick(rng, PHONE_LABEL[lang]) + phone] if phone else [])
         if phone:
@@ -1715,7 +1718,10 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
         texts.append(dict(id=tid, source=MBOX_FILE, message=m["index"], message_id=m["message_id"], lang=m["lang"],
                           themes=m["themes"], text=m["text"], diacritics=m["diacritics"], typo=False))
         for p in m["pii"]:
-            pii.append(dict(file=MBOX_FILE, message=m["index"], type=p["type"], value=p["value"], where=p["where"], text_id=tid))
+            entry = dict(file=MBOX_FILE, message=m["index"], type=p["type"], value=p["value"], where=p["where"])
+            if p["where"] == "body":
+                entry["text_id"] = tid
+            pii.append(entry)
         for h in m["hostile"]:
             hostile.append(dict(file=MBOX_FILE, message=m["index"], kind=h["kind"], value=h["value"], at_start=h["at_start"], text_id=tid))
     all_rows = [r for form in forms.values() for r in form]
