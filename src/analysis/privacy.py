@@ -1,0 +1,1109 @@
+"""Personal data: redaction of free text, pseudonymous ids, small cells, safe cells and HTML.
+
+Everything that keeps respondents unidentifiable in what the workspace writes lives here:
+
+- :func:`redact` / :func:`find_personal_data` replace e-mail addresses, Latvian phone numbers,
+  personal codes (personas kods), IBANs and person names in free text by typed placeholders
+  (``[E-PASTS]``, ``[TĀLRUNIS]``, ``[PERSONAS KODS]``, ``[IBAN]``, ``[VĀRDS]``);
+- :func:`load_salt` / :func:`pseudonym` turn e-mail addresses and other ids into keyed,
+  non-reversible pseudonyms (HMAC-SHA256);
+- :func:`suppress_small` blanks published counts below the minimum cell size;
+- :func:`neutralise_cell` / :func:`neutralise_frame` stop spreadsheet formula injection;
+- :func:`escape_html` is the one place reports escape text for HTML.
+
+Redaction policy (what counts as personal data, and what deliberately does not):
+
+- **Phone numbers**: Latvian 8-digit numbers starting with 2 (mobile), 6 (landline), 80 (toll
+  free) or 90, alone or after +371 / 00371 / (+371) / 371, written whole or in the usual
+  groups (2912 3456, 29 123 456, 291 23 456, 29 12 34 56, 2912-3456, 29.123.456). Any number
+  that starts with ``+`` and a foreign country code is also a phone. Not phones: years and
+  year ranges ("2021 2022", "2021-2027"), dates, sums (a number followed by EUR/€/eiro/%/km/
+  cilvēki..., or ending in 000 when written in thousands groups), street and flat numbers,
+  anything with fewer or more than 8 digits.
+- **Personal codes**: ``DDMMYY-CNNNN`` with a real date and century digit C in 0–2, and the
+  new ``32NNNN-NNNNN``; with a hyphen, dash, one space or nothing between the two parts. The
+  check digit is not required (planted or mistyped codes are still personal data).
+- **IBAN**: any country's IBAN of the right length with a valid ISO 7064 mod-97 check, with or
+  without spaces; a Latvian IBAN-shaped string (LVkk BBBB + 13 characters) even when the check
+  fails.
+- **E-mail**: ``local@domain.tld``, also ``%40`` (URL-encoded, e.g. inside a ``mailto:`` or a
+  query string — the rest of the URL is kept) and ``(at)`` / ``[at]`` spellings.
+- **Postal codes** (``LV-3401``) are **not** redacted: a postal code covers a whole part of a
+  town, it identifies nobody, and the neighbourhood is analysed anyway. Street addresses are
+  not redacted either (they are mostly places and institutions in this consultation).
+- **Names**: first names from the Latvian name-day calendar (``lv-namedays``, extended list,
+  all singular case forms generated, also written without diacritics) with a few hundred more
+  (``resources/names/extra_first_names.txt``: Russian names in Latvian spelling, English...),
+  and from pymorphy3's Russian dictionary (``Name``), Russian surnames (``Surn``) and
+  patronymics (``Patr``); see ``resources/names/README.md`` for sources and licences. A first
+  name is redacted together with the surname-like capitalised word next to it (either side,
+  "Jānis Bērziņš", "Bērziņš Jānis", "Иванов Сергей") and with an initial ("J. Bērziņš",
+  "Jānis B."). First names that are also ordinary words, places or months ("Saule", "Laima",
+  "Liepa", "Marta", "Вера", "Надежда" — ``resources/names/lv_ambiguous_forms.txt`` and the lists
+  below) are redacted only with a surname beside them, in a signature ("Ar cieņu,\\nLaima" or a
+  name alone on the last line of a multi-line text) or after "mani sauc", "vārds, uzvārds:",
+  "меня зовут", "ФИО:", a greeting ("Labdien, Laima!")... The parts of a Latvian name must
+  agree in case ("Jāņa Bērziņa", not "Nāciju Līgā"). A name followed by a street or institution word ("Krišjāņa Barona
+  iela", "K. Ukstiņa ielā", "Raiņa parks") is a place, not a person, and is kept. Names written
+  all in lower case are not found.
+
+Placeholders are never altered and redaction is idempotent: ``redact(redact(t)) == redact(t)``.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import functools
+import hashlib
+import hmac
+import html
+import json
+import os
+import re
+import secrets
+import unicodedata
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+__all__ = [
+    "PLACEHOLDERS", "Finding", "find_personal_data", "redact", "load_salt", "pseudonym",
+    "pseudonymise_series", "suppress_small", "neutralise_cell", "neutralise_frame",
+    "escape_html", "lv_case_forms",
+]
+
+# --------------------------------------------------------------------------- placeholders
+
+PLACEHOLDERS: dict[str, str] = {
+    "email": "[E-PASTS]",
+    "phone": "[TĀLRUNIS]",
+    "personal_code": "[PERSONAS KODS]",
+    "iban": "[IBAN]",
+    "name": "[VĀRDS]",
+}
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
+# structured types win over each other in this order when two matches overlap
+_PRIORITY = {"email": 4, "iban": 3, "personal_code": 2, "phone": 1}
+# Found data and placeholders are overwritten by mask characters before names are searched:
+# names by one, everything else by another, so that a signature line already redacted to
+# [VĀRDS] is told from a contact line of [TĀLRUNIS] / [E-PASTS].
+_MASK = "\x00"
+_NAME_MASK = "\x01"
+
+
+class Finding(NamedTuple):
+    """One piece of personal data: its type (a key of PLACEHOLDERS), span and text."""
+    type: str
+    start: int
+    end: int
+    value: str
+
+
+# --------------------------------------------------------------------------- e-mail
+
+_EMAIL_RE = re.compile(
+    r"(?<![\w.%+\-])"
+    r"\w[\w.%+\-]*"                                   # local part
+    r"(?:@|%40|\s?[\[({]\s?(?:at|@)\s?[\])}]\s?)"     # @, URL-encoded @, (at) / [at]
+    r"[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"            # domain and top-level domain
+    r"(?![\w\-])",
+    re.IGNORECASE,
+)
+_EMAIL_HINT_RE = re.compile(r"@|%40|[\[({]\s?at\s?[\])}]", re.IGNORECASE)
+_DIGIT_RE = re.compile(r"\d")
+
+# --------------------------------------------------------------------------- IBAN
+
+# ISO 13616 registry lengths (SWIFT IBAN registry)
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HN": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23,
+    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
+    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
+_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
+_LV_IBAN_SHAPE_RE = re.compile(r"LV\d{2}[A-Z]{4}[A-Z0-9]{13}")
+
+
+def _iban_checksum_ok(iban: str) -> bool:
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def _find_ibans(text: str) -> Iterable[Finding]:
+    for mt in _IBAN_START_RE.finditer(text):
+        country = mt.group()[:2].upper()
+        length = _IBAN_LENGTHS.get(country)
+        if length is None:
+            continue
+        pos, chars, end = mt.end(), 4, mt.end()
+        while chars < length and pos < len(text):
+            ch = text[pos]
+            if ch.isascii() and ch.isalnum():
+                chars, pos, end = chars + 1, pos + 1, pos + 1
+            elif ch == " " and pos + 1 < len(text) and text[pos + 1].isascii() \
+                    and text[pos + 1].isalnum() and text[pos - 1] != " ":
+                pos += 1
+            else:
+                break
+        if chars != length or (end < len(text) and text[end].isascii() and text[end].isalnum()):
+            continue
+        compact = text[mt.start():end].replace(" ", "").upper()
+        if _iban_checksum_ok(compact) or _LV_IBAN_SHAPE_RE.fullmatch(compact):
+            yield Finding("iban", mt.start(), end, text[mt.start():end])
+
+
+# --------------------------------------------------------------------------- personal code
+
+_PERSONAL_CODE_RE = re.compile(r"(?<![\d+\-./])(\d{6})[ \-\u2010\u2011\u2013]?(\d{5})(?!\d|[\-./]\d)")
+
+
+def _personal_code_ok(first: str, second: str) -> bool:
+    if first.startswith("32"):               # codes issued since 1 July 2017
+        return True
+    century = second[0]
+    if century not in "012":
+        return False
+    try:
+        _dt.date(1800 + 100 * int(century) + int(first[4:6]), int(first[2:4]), int(first[:2]))
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- phone
+
+_PHONE_RE = re.compile(
+    r"(?<![\d+])(?<!\d[.,])"
+    r"(?:"
+    r"(?P<prefix>(?:\(\s?(?:\+|00)?\s?371\s?\)|(?:\+|00)\s?371|371(?=[ .\-]?[2-9]\d))[ .\-/]?\s?)"
+    r"(?P<body1>[2-9](?:[ .\-]?\d){7})"
+    r"|(?P<intl>\+(?!371)[1-9]\d{0,2}[ .\-]?(?:\(\d{1,4}\)[ .\-]?)?\d(?:[ .\-]?\d){5,11})"
+    r"|(?P<body2>"
+    r"[2689]\d{7}"
+    r"|[2689]\d{3}(?P<s1>[ .\-])\d{4}"
+    r"|[2689]\d(?P<s2>[ .\-])\d{3}(?P=s2)\d{3}"
+    r"|[2689]\d{2}(?P<s3>[ .\-])\d{2}(?P=s3)\d{3}"
+    r"|[2689]\d(?P<s4>[ .\-])\d{2}(?P=s4)\d{2}(?P=s4)\d{2}"
+    r"|[2689]\d{2}(?P<s5>[ .\-])\d{3}(?P=s5)\d{2}"
+    r"|[2689]\d {6}"
+    r"|[2689]\d{2} \d{5}"
+    r")"
+    r")"
+    r"(?!\d)(?![.,]\d)"
+)
+_UNIT_AFTER_RE = re.compile(
+    r"\s?(?:€|\$|%|eur|eiro|euro|евро|ls\b|lvl|lats|latu|usd|rub|руб|proc|km|m2|m²|m\b|ha\b|kg|t\b"
+    r"|cilv|iedz|gab|gad|dien|mēn|чел|жит|тыс|лет|год|дн)",
+    re.IGNORECASE)
+_UNIT_BEFORE_RE = re.compile(r"(?:€|\$|eur|eiro|euro|usd)\s?$", re.IGNORECASE)
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+# a label just before a number makes it a phone whatever its digits look like
+_PHONE_CUE_RE = re.compile(
+    r"(?:tālr|tālrun|tel|mob|zvan|numur|nr|phone|call|тел|моб|звон|номер)\w*\.?\s*[:\-–—]?\s*$",
+    re.IGNORECASE)
+
+
+def _plausible_local_phone(text: str, mt: re.Match) -> bool:
+    body = mt.group("body2")
+    digits = re.sub(r"\D", "", body)
+    if digits[0] in "89" and digits[1] != "0":
+        return False
+    if _PHONE_CUE_RE.search(text, max(0, mt.start() - 20), mt.start()):
+        return True
+    if digits.endswith("00000"):
+        return False                         # round sums: 25000000
+    if mt.group("s1") and _YEAR_RE.fullmatch(digits[:4]) and _YEAR_RE.fullmatch(digits[4:]):
+        return False                         # year ranges: 2021-2027, 2022 2023
+    if (mt.group("s2") or mt.group("s5")) and mt.group("s2" if mt.group("s2") else "s5") in " ." \
+            and digits.endswith("000"):
+        return False                         # thousands groups: 20 000 000
+    if _UNIT_AFTER_RE.match(text, mt.end()) or _UNIT_BEFORE_RE.search(text, 0, mt.start()):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- structured data
+
+def _find_structured(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    if _EMAIL_HINT_RE.search(text):
+        found += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
+    if _DIGIT_RE.search(text):
+        found += _find_ibans(text)
+        for m in _PERSONAL_CODE_RE.finditer(text):
+            if _personal_code_ok(m.group(1), m.group(2)):
+                found.append(Finding("personal_code", m.start(), m.end(), m.group()))
+        for m in _PHONE_RE.finditer(text):
+            if m.group("body2") is None or _plausible_local_phone(text, m):
+                found.append(Finding("phone", m.start(), m.end(), m.group()))
+    return found
+
+
+def _resolve_overlaps(found: list[Finding], protected: list[tuple[int, int]]) -> list[Finding]:
+    taken = list(protected)
+    kept: list[Finding] = []
+    for f in sorted(found, key=lambda f: (-_PRIORITY[f.type], f.start, -(f.end - f.start))):
+        if all(f.end <= s or f.start >= e for s, e in taken):
+            kept.append(f)
+            taken.append((f.start, f.end))
+    return sorted(kept, key=lambda f: f.start)
+
+
+# =========================================================================== names
+
+_NAMES_DIR = files("analysis").joinpath("resources", "names")
+
+_LV_LOWER = "a-zāčēģīķļņšūžõäöüéèáàóòúùíìßçñ"
+_LV_UPPER = "A-ZĀČĒĢĪĶĻŅŠŪŽÕÄÖÜÉÈÁÀÓÒÚÙÍÌÇÑ"
+_WORD_RE = re.compile(r"[^\W\d_]+(?:[\-\u2010'’][^\W\d_]+)*")
+
+# Latvian consonant alternation in the genitive of 2nd-declension nouns (Jānis -> Jāņa)
+_LV_ALTERNATION = (
+    ("ln", "ļņ"), ("sn", "šņ"), ("zn", "žņ"), ("sl", "šļ"), ("zl", "žļ"), ("ll", "ļļ"), ("nn", "ņņ"),
+    ("n", "ņ"), ("l", "ļ"), ("s", "š"), ("t", "š"), ("z", "ž"), ("d", "ž"), ("c", "č"),
+    ("p", "pj"), ("b", "bj"), ("m", "mj"), ("v", "vj"), ("f", "fj"),
+)
+_LV_STRIP = str.maketrans("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "acegiklnsuzACEGIKLNSUZ")
+
+
+def lv_case_forms(word: str, plural_places: bool = False) -> set[str]:
+    """The singular case forms (nom., gen., dat., acc., loc.) of a Latvian name given in the
+    nominative, following the declension its ending implies; both genitives of a name in -is
+    (Jāņa and Jāna). With ``plural_places`` also plural place names (Talsi, Sakas, Cēsis)."""
+    w = word
+    out = {w}
+    if len(w) < 3:
+        return out
+    if plural_places and w.endswith("pils"):
+        return out | {w[:-1] + "ij", w[:-1] + "i", w[:-1] + "ī"}
+    if plural_places and w.endswith("i"):
+        return out | {w[:-1] + "u", w[:-1] + "iem", w[:-1] + "os"}
+    if plural_places and w.endswith(("as", "es", "is")) and w[-3] != "i":
+        stem, vowel = w[:-2], {"a": "ā", "e": "ē", "i": "ī"}[w[-2]]
+        return out | {stem + "u", stem + vowel + "m", stem + vowel + "s", stem + "ju"}
+    if w.endswith("is"):
+        stem = w[:-2]
+        out |= {stem + "a", stem + "im", stem + "i", stem + "ī"}
+        for plain, alternated in _LV_ALTERNATION:
+            if stem.endswith(plain):
+                out.add(stem[: -len(plain)] + alternated + "a")
+                break
+    elif w.endswith("us"):
+        stem = w[:-2]
+        out |= {stem + "um", stem + "u", stem + "ū"}
+    elif w.endswith(("s", "š")) and not w.endswith(("as", "es", "os", "ās", "ēs")):
+        stem = w[:-1]
+        out |= {stem + "a", stem + "am", stem + "u", stem + "ā"}
+    elif w.endswith("a"):
+        stem = w[:-1]
+        out |= {stem + "as", stem + "ai", stem + "u", stem + "ā"}
+    elif w.endswith("e"):
+        stem = w[:-1]
+        out |= {stem + "es", stem + "ei", stem + "i", stem + "ē"}
+    return out
+
+
+def _with_stripped(forms: Iterable[str]) -> set[str]:
+    forms = set(forms)
+    return forms | {f.translate(_LV_STRIP) for f in forms}
+
+
+# First names that are also ordinary words, places, months, brands or holidays; curated by hand
+# on top of the generated list (resources/names/lv_ambiguous_forms.txt).
+LV_AMBIGUOUS_NAMES = frozenset("""
+Liepa Rota Laima Daina Vita Ilga Dzintars Dzintra Saule Jūra Rasa Austra Māra Lauma
+Venta Bārta Marta Maija Jūlija Jūnija Augusts Aprīlis Līgo Rūta Roze Lilija Viola Ieva Egle
+Priede Zīle Ausma Zvaigzne Vēsma Mirdza Gaida Dzidra Sarma Spodra Irbe Bite Lapa Mīla Cerība
+Ziedonis Varavīksne Vara Valda Rainis Aspazija Kurzeme Baltija Eiropa Amerika Latvija
+Rīga Lielupe Gauja Daugava Tosmare Karosta Jūrmala Sēlija Gundega Vizma Dzirkstīte Laimdota
+Brīvība Druva Sniedze Zeltīte Smaida Rudīte Mētra Līksma Skaidrīte Dainis Dzintris Ārija
+Roma Florence Auseklis Laimonis Irma Aina Ilgvars Vilis Lāčplēsis
+Kaija Gulbis Lācis Vilks Ozols Kalns Akmens Avots Strauts Mežs Lauks Upe Ezers
+""".split())
+# Frequent first names whose homonym is rare as a capitalised word here (lāra, dace the fish,
+# ieva the bird cherry, līga the league...): kept unambiguous by build_lists.py.
+LV_FREQUENT_NAMES = frozenset("""
+Laura Dace Ieva Līga Zane Alise Madara Krista Krists Pauls Paula Barbara Nora Justs Kurts
+Inese Juris Ruta Ginta Gints Guna Vija Vanda Zaiga Zinta Zintis Dina Lana Romāns Albīna Velta
+Lita
+""".split())
+# Liepāja's neighbourhoods and places near it, Latvian regions and neighbours (nominative)
+LV_PLACES = frozenset("""
+Liepāja Karosta Vecliepāja Jaunliepāja Ezerkrasts Tosmare Laumas Zaļā Birze Jaunā Pasaule
+Ziemeļu Dienvidrietumu Priekšpilsēta Beberliņi Šķēde Grobiņa Pāvilosta Priekule Durbe Aizpute
+Nīca Rucava Vaiņode Bārta Otaņķi Medze Kalēti Vecpils Dunika Embūte Gramzda Kazdanga Kalvene
+Cīrava Saka Vērgale Ziemupe Bernāti Jūrkalne Skrunda Kuldīga Saldus Talsi Ventspils Rīga
+Jelgava Jūrmala Daugavpils Rēzekne Valmiera Jēkabpils Ogre Tukums Cēsis Sigulda Bauska
+Latvija Lietuva Igaunija Krievija Vācija Zviedrija Polija Ukraina Baltkrievija Somija Dānija
+Norvēģija Anglija Francija Itālija Spānija Amerika Eiropa Baltija Kurzeme Zemgale Vidzeme
+Latgale Sēlija Klaipēda Palanga Tallina Viļņa Londona Berlīne Stokholma Venta Daugava Gauja
+Lielupe Tosmare Liepājas
+""".split())
+# Capitalised words that never continue a person's name (institutions, titles, brands...)
+_STOP_WORDS = frozenset("""
+un vai bet ir nav ar par pie no uz līdz pēc pirms bez caur zem virs aiz starp pret kā kad kur
+ko kas kam kura kuri kuras tas tā tie tās šis šī šie šīs tad jo ja lai gan arī vēl jau tikai
+ļoti es tu viņš viņa mēs jūs viņi viņas mans mana mūsu jūsu savs sava tagad šodien vakar
+rīt tāpēc turklāt tomēr taču protams diemžēl manuprāt kopumā piemēram paldies labdien sveiki
+ceru iesaku domāju lūdzu būtu būs bija var vajag vajadzētu nepieciešams
+dome domes domei domē pašvaldība pašvaldības pašvaldībai valsts pilsēta pilsētas pilsētai
+novads novada republika republikas saeima saeimas ministrija ministrijas biedrība biedrības
+fonds fonda centrs centra muzejs muzeja teātris teātra koncertzāle koncertzāles universitāte
+universitātes skola skolas ģimnāzija vidusskola pamatskola baznīca baznīcas osta ostas
+ezers ezera parks parka iela ielas laukums bulvāris prospekts tilts stadions olimpiskais
+olimpiskā sporta kultūras tūrisma informācijas attīstības nacionālā nacionālais latvijas
+eiropas baltijas jaunā jaunais jaunās vecā vecais vecās lielā lielais lielās mazā mazais
+ziemeļu dienvidu austrumu rietumu centrālā centrālais svētā svētais svētās svētajā svēto
+svētajam svētajai sv dr prof doc mg bc
+sia as akciju ltd kungs kundze kunga kundzes kungam kundzei ziemassvētki lieldienas jāņi
+līgo jaungads facebook instagram twitter tiktok youtube google whatsapp telegram viber
+rimi maxima lidl covid eu es nato lr lpsr pssr pdf
+января февраля марта апреля мая июня июля августа сентября октября ноября декабря
+""".split())
+# A name followed by one of these is a street, school, park or prize named after a person
+_FOLLOWER_WORDS = frozenset(f.lower() for w in """
+iela bulvāris prospekts laukums skvērs parks gatve šoseja krastmala tilts aleja promenāde
+vidusskola ģimnāzija pamatskola skola stadions muzejs nams piemineklis prēmija balva dārzs
+kvartāls pasāža baznīca bibliotēka koncertzāle teātris institūts universitāte akadēmija
+ostmala mežs kalns tirgus slimnīca katedrāle kapi kapsēta pils māja muiža
+""".split() for f in lv_case_forms(w)) | frozenset("""
+ielā ielas ielu ielai vārdā piemiņai dienas улица улице улицы ул проспект проспекта бульвар
+бульвара площадь площади парк парка школа школы музей музея
+""".split())
+# ... and one preceded by these ("улица Пушкина", "ул. Ленина", "школа имени ...")
+_PRECEDER_WORDS = frozenset("""
+улица улице улицы улицу ул проспект проспекте просп пр бульвар бульваре бул площадь площади пл
+переулок пер имени им
+""".split())
+_SURNAME_ENDINGS = tuple("sšaeuāiīmēūo") + tuple("вйнаяоук")  # Latvian and Russian
+_RU_PLACES = frozenset("""
+лиепая лиепаи лиепае лиепаю лиепаей кароста каросты каросте каросту рига риги риге ригу ригой
+латвия латвии латвию курземе вентспилс гробиня паплака юрмала даугавпилс елгава европа
+""".split())
+# Russian first names that are also ordinary words or brands (lemmas)
+RU_AMBIGUOUS_NAMES = frozenset("""
+марина лилия роза вера надежда любовь слава лев мир роман победа майя аврора лада ника злата
+""".split())
+
+
+def _resource_lines(name: str) -> list[str]:
+    try:
+        text = _NAMES_DIR.joinpath(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@functools.lru_cache(maxsize=1)
+def _lv_first_names() -> dict[str, int]:
+    """form -> 1 (a first name only) or 2 (a first name that is also an ordinary word/place)."""
+    data = json.loads(files("lv_namedays.data").joinpath("paplasinatais_saraksts.json")
+                      .read_text(encoding="utf-8"))
+    names = {n for day in data.values() for n in day if n.isalpha() and n[0].isupper()}
+    names |= set(_resource_lines("extra_first_names.txt"))
+    forms: dict[str, int] = {}
+    for name in names:
+        for form in _with_stripped(lv_case_forms(name)):
+            forms[form] = 1
+    ambiguous = set(_resource_lines("lv_ambiguous_forms.txt"))
+    for name in LV_AMBIGUOUS_NAMES:
+        ambiguous |= _with_stripped(lv_case_forms(name))
+    ambiguous |= _lv_place_forms()
+    for form in ambiguous:
+        if form in forms:
+            forms[form] = 2
+    return forms
+
+
+@functools.lru_cache(maxsize=1)
+def _lv_place_forms() -> frozenset[str]:
+    places = set(LV_PLACES) | set(_resource_lines("lv_places.txt"))
+    out: set[str] = set()
+    for p in places:
+        out |= _with_stripped(lv_case_forms(p, plural_places=True))
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _hunspell_lv():
+    """The project's Latvian hunspell dictionary (resources/hunspell), or None without it."""
+    try:
+        import hunspell  # chunspell
+        folder = files("analysis").joinpath("resources", "hunspell")
+        if not folder.joinpath("lv_LV.dic").is_file():
+            return None
+        return hunspell.Hunspell("lv_LV", hunspell_data_dir=str(folder))
+    except Exception:  # noqa: BLE001 - redaction must work without the spell checker
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _lv_common(word: str) -> bool:
+    """True when the lower-cased word is an ordinary Latvian word (hunspell)."""
+    if word.lower() in _STOP_WORDS:
+        return True
+    checker = _hunspell_lv()
+    return bool(checker and checker.spell(word.lower()))
+
+
+@functools.lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+    return pymorphy3.MorphAnalyzer(lang="ru")
+
+
+# token classes
+_NONE, _NAME, _AMBIG, _SURN, _PLACE, _STOP = range(6)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _ru_class(word: str) -> tuple[int, bool]:
+    """(class, common) of a capitalised Cyrillic word from pymorphy3's dictionary parses."""
+    low = word.lower()
+    if low in _RU_PLACES:
+        return _PLACE, False
+    name = surn = patr = geo = common = 0.0
+    homonym = False
+    for p in _morph().parse(word):
+        if type(p.methods_stack[0][0]).__name__ != "DictionaryAnalyzer":
+            continue
+        tag = p.tag
+        if "Name" in tag:
+            name += p.score
+            homonym = homonym or p.normal_form in RU_AMBIGUOUS_NAMES
+        elif "Surn" in tag:
+            surn += p.score
+        elif "Patr" in tag:
+            patr += p.score
+        elif "Geox" in tag or "Orgn" in tag:
+            geo += p.score
+        else:
+            common += p.score
+    is_common = common >= 0.5
+    if geo >= 0.3:
+        return _PLACE, is_common
+    if name >= 0.5 and common < 0.3 and not homonym:
+        return _NAME, False
+    if surn >= 0.5 and common < 0.3:
+        return _SURN, False
+    if name > 0 or surn > 0 or patr > 0:
+        return _AMBIG, is_common
+    return _NONE, is_common
+
+
+# Latvian case endings -> the cases they can mark (nominative, genitive, dative, accusative,
+# locative); the parts of one name stand in the same case ("Jāņa Bērziņa", "Annai Kalniņai"),
+# which tells "Nāciju Līgā" (genitive + locative) from a name.
+_LV_CASE_ENDINGS = (
+    ("am", "D"), ("im", "D"), ("um", "D"), ("ai", "D"), ("ei", "D"), ("ij", "D"),
+    ("as", "G"), ("es", "G"), ("is", "NG"), ("us", "NG"),
+    ("s", "N"), ("š", "N"), ("a", "NG"), ("e", "N"), ("u", "AG"), ("i", "A"),
+    ("ā", "L"), ("ī", "L"), ("ē", "L"), ("ū", "L"),
+)
+
+
+def _lv_cases(word: str) -> str | None:
+    """Cases a Latvian word form can be in, judged by its ending (None: no Latvian ending)."""
+    low = word.lower()
+    for ending, cases in _LV_CASE_ENDINGS:
+        if low.endswith(ending):
+            return cases
+    return None
+
+
+def _agree(a: str, b: str) -> bool:
+    """Could two Latin-script words stand in the same case (unknown endings agree)?"""
+    ca, cb = _lv_cases(a), _lv_cases(b)
+    return ca is None or cb is None or bool(set(ca) & set(cb))
+
+
+def _is_cyrillic(word: str) -> bool:
+    return "\u0400" <= word[0] <= "\u04ff"
+
+
+def _is_title(word: str) -> bool:
+    return word[0].isupper() and any(ch.islower() for ch in word[1:])
+
+
+@functools.lru_cache(maxsize=200_000)
+def _classify(word: str) -> int:
+    """Class of a capitalised word: first name (sure or ambiguous), surname, place, stop."""
+    if _is_cyrillic(word):
+        return _ru_class(word)[0]
+    kind = _lv_first_names().get(word)
+    if kind:
+        return _NAME if kind == 1 else _AMBIG
+    if word in _lv_place_forms():
+        return _PLACE
+    if word.lower() in _STOP_WORDS:
+        return _STOP
+    return _NONE
+
+
+class _Tok(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+
+_CLOSING_RE = re.compile(
+    r"(?:^|(?<=[.!?…]\s)|(?<=[.!?…]))[ \t]*(?:"
+    r"ar\s+(?:patiesu\s+|lielu\s+|dziļu\s+)?cieņu|cieņā|ar\s+sveicien(?:u|iem)|sveicieni"
+    r"|ar\s+(?:vis)?labāk(?:ajiem|iem)\s+vēlējumiem|ar\s+labiem\s+vēlējumiem|labākie\s+vēlējumi"
+    r"|visu\s+labu|(?:liels\s+)?paldies(?:\s+jau\s+iepriekš)?|jauku\s+dienu"
+    r"|с\s+уважением|с\s+наилучшими\s+пожеланиями|всего\s+(?:доброго|хорошего)"
+    r"|(?:заранее\s+)?спасибо|с\s+благодарностью|благодарю|с\s+приветом"
+    r"|(?:best|kind|warm)\s+regards|regards|best\s+wishes|(?:yours\s+)?sincerely|thanks|thank\s+you"
+    r"|--"
+    r")[ \t]*[,.!:;\-–—]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CUE_RE = re.compile(
+    r"(?:"
+    r"\bmani\s+sauc|\bmans\s+vārds\s+(?:ir\b)?|\bvārds,?\s+(?:un\s+)?uzvārds|\buzvārds,?\s+vārds"
+    r"|\bkontaktpersona|\biesniedz(?:ējs|ēja|a)|\bsūtītājs|\bautors|\bparaksts"
+    r"|\bменя\s+зовут|\bмо[её]\s+имя|\bимя,?\s+(?:и\s+)?фамилия|\bфамилия,?\s+имя"
+    r"|\bф\.?\s?и\.?\s?о\.?|\bконтактное\s+лицо"
+    r"|\bmy\s+name\s+is|^[ \t]*(?:from|no|от|sender|name|vārds)[ \t]*:"
+    r")[ \t]*[:\-–—]?",
+    re.IGNORECASE | re.MULTILINE,
+)
+_GREETING_RE = re.compile(
+    r"^[ \t]*(?:labdien|labrīt|labvakar|sveik[iasą]|čau|cienījam\w*|godājam\w*|mīļ\w*|dārg\w*"
+    r"|здравствуйте|добрый\s+(?:день|вечер)|уважаем\w*|привет|dear|hello|hi)[ \t]*,?[ \t]*",
+    re.IGNORECASE | re.MULTILINE)
+_WEAK_CUE_RE = re.compile(r"\b(?:es\s+esmu|esmu|я\s+[-–—]?)[ \t]*", re.IGNORECASE)
+# cheap gates: a context rule's regex runs only when one of its key strings is in the text
+_CLOSING_KEYS = ("cieņ", "sveicien", "vēlējum", "visu labu", "paldies", "jauku", "уважени",
+                 "пожелани", "доброго", "хорошего", "спасибо", "благодар", "привет", "regards",
+                 "wishes", "sincerely", "thank", "--")
+_CUE_KEYS = ("sauc", "vārd", "kontaktperson", "iesniedz", "sūtītāj", "autor", "paraksts", "зовут",
+             "имя", "фамил", "фио", "ф.", "ф и", "контактн", "my name", ":")
+_WEAK_CUE_KEYS = ("esmu", "я ")
+_HONORIFIC_KEYS = ("kung", "kundz", "г-", "господ", "mr", "ms")
+_HONORIFIC_AFTER = frozenset(lv_case_forms("kungs") | lv_case_forms("kundze"))
+_HONORIFIC_BEFORE_RE = re.compile(
+    r"\b(?:г-н|г-жа|господин|господину|господина|госпожа|госпоже|госпожи|mr|mrs|ms)\.?[ \t]+",
+    re.IGNORECASE)
+_CONTACT_LINE_RE = re.compile(
+    r"^[\s\x00,.;:()+\-–—/|]*(?:(?:tālr|tel|mob|t|m|e-?pasts?|e-?mail|epasts|тел|моб)\.?[\s\x00,.;:()+\-–—/|]*)*$",
+    re.IGNORECASE)
+_LINE_TAIL_OK_RE = re.compile(r"[\s\x00,.;:!()\-–—]*")
+
+
+class _NameFinder:
+    """Person names in a text whose other personal data are already masked."""
+
+    def __init__(self, masked: str):
+        self.m = masked
+        self.toks = [_Tok(t.start(), t.end(), t.group()) for t in _WORD_RE.finditer(masked)]
+        self.starts = [t.start for t in self.toks]
+        self.covered = [False] * len(self.toks)
+        self.spans: list[tuple[int, int]] = []
+
+    # ----- small predicates
+    def adjacent(self, i: int, j: int) -> bool:
+        """Tokens i < j separated only by spaces on one line (or i's initial's full stop)."""
+        gap = self.m[self.toks[i].end:self.toks[j].start]
+        return gap != "" and gap.strip(" \t\u00a0") == "" or (gap in (". ", ".") and self.is_initial(i))
+
+    def is_initial(self, i: int) -> bool:
+        t = self.toks[i]
+        return len(t.text) == 1 and t.text.isupper() and self.m[t.end:t.end + 1] == "."
+
+    def sentence_initial(self, i: int) -> bool:
+        k = self.toks[i].start - 1
+        while k >= 0 and self.m[k] in " \t\u00a0\"'«»„“”‘’([{-–—•*":
+            k -= 1
+        return k < 0 or self.m[k] in ".!?…:;\n\r"
+
+    def ends_item(self, j: int) -> bool:
+        """Token j ends a list item or a line ("Bērziņš Jānis, Kalniņa Anna")."""
+        rest = self.m[self.toks[j].end:self.toks[j].end + 3].lstrip(" \t")
+        return rest == "" or rest[0] in ",;\n\r)"
+
+    def followed_by_street(self, j: int) -> bool:
+        """A street/bridge/school word follows, maybe after one more capitalised word
+        ("Barona iela", "Oskara Kalpaka tilts")."""
+        for k in (j + 1, j + 2):
+            if k >= len(self.toks) or not self.adjacent(k - 1, k):
+                return False
+            if self.toks[k].text.lower() in _FOLLOWER_WORDS:
+                return True
+            if not _is_title(self.toks[k].text):
+                return False
+        return False
+
+    def surname_shaped(self, word: str) -> bool:
+        return _is_title(word) and len(word) >= 3 and word.lower().endswith(_SURNAME_ENDINGS) \
+            and word.lower() not in _STOP_WORDS
+
+    def partner(self, j: int, anchor: int, strict: bool) -> bool:
+        """Could token j be the surname (or other part) of the name at token `anchor`?"""
+        if self.covered[j]:
+            return False
+        word, anchor_word = self.toks[j].text, self.toks[anchor].text
+        if not _is_title(word) or _is_cyrillic(word) != _is_cyrillic(anchor_word):
+            return False
+        cls = _classify(word)
+        if cls in (_PLACE, _STOP) or word.lower() in _FOLLOWER_WORDS:
+            return False
+        if _is_cyrillic(word):
+            if cls in (_NAME, _SURN, _AMBIG):
+                return True
+            return not strict and not _ru_class(word)[1]
+        if not _agree(word, anchor_word):
+            return False
+        if not strict:
+            return True
+        return self.surname_shaped(word) and cls != _NAME
+
+    # ----- recording
+    def preceded_by_street(self, i: int) -> bool:
+        if i == 0:
+            return False
+        gap = self.m[self.toks[i - 1].end:self.toks[i].start]
+        return gap.strip(" .\t") == "" and self.toks[i - 1].text.lower() in _PRECEDER_WORDS
+
+    def add(self, i: int, j: int) -> None:
+        if any(self.covered[i:j + 1]) or self.followed_by_street(j) or self.preceded_by_street(i):
+            return
+        for k in range(i, j + 1):
+            self.covered[k] = True
+        end = self.toks[j].end
+        if self.is_initial(j):
+            end += 1
+        self.spans.append((self.toks[i].start, end))
+
+    def extend(self, i: int, j: int, limit: int = 4) -> int:
+        """Grow a name ending at token j to the right (more names, surnames, an initial)."""
+        while j + 1 < len(self.toks) and j - i + 1 < limit and self.adjacent(j, j + 1) \
+                and not self.covered[j + 1]:
+            nxt = j + 1
+            if self.is_initial(nxt) or self.partner(nxt, i, strict=False):
+                j = nxt
+            else:
+                break
+        return j
+
+    # ----- rules
+    def run(self) -> list[tuple[int, int]]:
+        if not self.toks:
+            return []
+        self.context_rules()
+        self.general_rules()
+        return self.merged()
+
+    def sequence(self, i: int, same_line_only: bool = True, limit: int = 4) -> list[int]:
+        """Name-shaped tokens (capitalised words, initials) from token i on one line."""
+        seq: list[int] = []
+        while i < len(self.toks) and len(seq) < limit and not self.covered[i]:
+            t = self.toks[i]
+            if seq and not self.adjacent(seq[-1], i):
+                break
+            shaped = _is_title(t.text) or self.is_initial(i) or (t.text.isupper() and len(t.text) > 1)
+            if not shaped or _classify(_as_title(t.text)) in (_PLACE, _STOP) \
+                    or t.text.lower() in _FOLLOWER_WORDS:
+                break
+            seq.append(i)
+            i += 1
+        return seq
+
+    def first_token_after(self, pos: int, max_newlines: int) -> int | None:
+        i = bisect.bisect_left(self.starts, pos)
+        if i >= len(self.toks):
+            return None
+        gap = self.m[pos:self.toks[i].start]
+        if gap.count("\n") > max_newlines or gap.strip(" \t\r\n,.;:!\u00a0-–—"):
+            return None
+        return i
+
+    def evidence(self, seq: list[int], allow_single_unknown: bool) -> bool:
+        words = [self.toks[k].text for k in seq if not self.is_initial(k)]
+        if not words:
+            return False
+        if any(_classify(_as_title(w)) in (_NAME, _AMBIG, _SURN) for w in words):
+            return True
+        if len(words) < len(seq):                       # an initial and a word
+            return True
+        surnames = [w for w in words if self.surname_shaped(_as_title(w))]
+        if len(words) >= 2:
+            if allow_single_unknown and not any(_lv_common(w) for w in words):
+                return True                             # "Thanks,\nJohn Smith"
+            return len(surnames) >= 1 and not all(_lv_common(w) for w in surnames)
+        return allow_single_unknown and bool(surnames) and not _lv_common(words[0])
+
+    def line_rest_empty(self, seq: list[int]) -> bool:
+        end = self.toks[seq[-1]].end + (1 if self.is_initial(seq[-1]) else 0)
+        nl = self.m.find("\n", end)
+        rest = self.m[end:nl if nl >= 0 else len(self.m)]
+        return _LINE_TAIL_OK_RE.fullmatch(rest) is not None
+
+    def context_rules(self) -> None:
+        m = self.m
+        low = m.lower()
+        if any(k in low for k in _CLOSING_KEYS):
+            self.closing_rule()
+        self.greeting_rule()
+        if any(k in low for k in _CUE_KEYS):
+            self.cue_rule()
+        if any(k in low for k in _WEAK_CUE_KEYS):
+            self.weak_cue_rule()
+        if any(k in low for k in _HONORIFIC_KEYS):
+            self.honorific_rule()
+        self.signature_last_line()
+
+    def closing_rule(self) -> None:
+        """Closing formulas: "Ar cieņu,\nJānis Bērziņš", "С уважением, Ольга"."""
+        for c in _CLOSING_RE.finditer(self.m):
+            i = self.first_token_after(c.end(), max_newlines=2)
+            if i is None:
+                continue
+            seq = self.sequence(i)
+            if seq and self.line_rest_empty(seq) and self.evidence(seq, allow_single_unknown=True):
+                self.add(seq[0], seq[-1])
+
+    def greeting_rule(self) -> None:
+        """Greetings: "Labdien, Laima!", "Здравствуйте, Ольга Ивановна!"."""
+        for c in _GREETING_RE.finditer(self.m):
+            i = self.first_token_after(c.end(), max_newlines=0)
+            if i is None:
+                continue
+            seq = self.sequence(i)
+            if seq and self.line_rest_empty(seq) and self.evidence(seq, allow_single_unknown=False):
+                self.add(seq[0], seq[-1])
+
+    def cue_rule(self) -> None:
+        """Introductions: "mani sauc Laima", "Vārds, uzvārds: Anna Kalniņa", "ФИО: ..."."""
+        for c in _CUE_RE.finditer(self.m):
+            i = self.first_token_after(c.end(), max_newlines=1)
+            if i is not None:
+                seq = self.sequence(i)
+                if seq:
+                    self.add(seq[0], seq[-1])
+
+    def weak_cue_rule(self) -> None:
+        """ "Esmu Laima" (a first name must follow)."""
+        for c in _WEAK_CUE_RE.finditer(self.m):
+            i = self.first_token_after(c.end(), max_newlines=0)
+            if i is not None and _classify(self.toks[i].text) in (_NAME, _AMBIG):
+                self.add(i, self.extend(i, i))
+
+    def honorific_rule(self) -> None:
+        """ "Bērziņa kungs", "г-н Иванов"."""
+        for i, t in enumerate(self.toks):
+            if t.text.lower() in _HONORIFIC_AFTER and i > 0 and self.adjacent(i - 1, i) \
+                    and self.surname_shaped(self.toks[i - 1].text) \
+                    and _classify(self.toks[i - 1].text) not in (_PLACE, _STOP):
+                first = i - 1
+                if first > 0 and self.adjacent(first - 1, first) \
+                        and _classify(self.toks[first - 1].text) in (_NAME, _AMBIG):
+                    first -= 1
+                self.add(first, i - 1)
+        for c in _HONORIFIC_BEFORE_RE.finditer(self.m):
+            i = self.first_token_after(c.end(), max_newlines=0)
+            if i is not None:
+                seq = self.sequence(i, limit=3)
+                if seq:
+                    self.add(seq[0], seq[-1])
+
+    def signature_last_line(self) -> None:
+        """A name alone on the last line (under any contact lines) of a multi-line text."""
+        lines = self.m.rstrip().split("\n")
+        if sum(1 for ln in lines if ln.strip(" \t\r\x00")) < 2:
+            return
+        pos = len("\n".join(lines))
+        for line in reversed(lines):
+            pos -= len(line)
+            if not _CONTACT_LINE_RE.fullmatch(line):
+                if re.search(r"[.!?…]\s*$", line) and not re.search(r"\b[^\W\d_]\.\s*$", line):
+                    return                          # a sentence ("Ideja.", "Paldies!"), not a name
+                i = self.first_token_after(pos, max_newlines=0)
+                if i is not None and self.toks[i].start < pos + len(line):
+                    seq = self.sequence(i)
+                    if seq and self.line_rest_empty(seq) and self.evidence(seq, allow_single_unknown=False):
+                        self.add(seq[0], seq[-1])
+                return
+            pos -= 1
+
+    def general_rules(self) -> None:
+        toks = self.toks
+        for i, t in enumerate(toks):
+            if self.covered[i]:
+                continue
+            if self.is_initial(i):
+                self.initial_rule(i)
+                continue
+            if not _is_title(t.text):
+                continue
+            cls = _classify(t.text)
+            if cls in (_NAME, _SURN):
+                j = self.extend(i, i)
+                start = i
+                if i > 0 and self.adjacent(i - 1, i) and self.partner(i - 1, i, strict=True) \
+                        and (not self.sentence_initial(i - 1) or not _lv_common(toks[i - 1].text)
+                             or _is_cyrillic(t.text) or self.ends_item(j)):
+                    start = i - 1
+                self.add(start, j)
+            elif cls == _AMBIG:
+                nxt = i + 1
+                if nxt < len(toks) and self.adjacent(i, nxt) and (
+                        self.partner(nxt, i, strict=True) or self.is_initial(nxt)):
+                    self.add(i, self.extend(i, nxt))
+                elif i > 0 and self.adjacent(i - 1, i) and self.partner(i - 1, i, strict=True) \
+                        and not self.sentence_initial(i - 1) and not _lv_common(toks[i - 1].text):
+                    self.add(i - 1, i)
+
+    def initial_rule(self, i: int) -> None:
+        """ "J. Bērziņš", "J.K. Bērziņš", "И. Иванов" (not "K. Ukstiņa iela")."""
+        j = i
+        while j + 1 < len(self.toks) and self.is_initial(j + 1) and self.adjacent(j, j + 1):
+            j += 1
+        k = j + 1
+        if k >= len(self.toks) or not self.adjacent(j, k) or self.covered[k]:
+            return
+        word = self.toks[k].text
+        cls = _classify(word)
+        if not self.surname_shaped(word) or cls in (_PLACE, _STOP):
+            return
+        if self.toks[i].text in "IVX" and _lv_common(word):
+            return                                       # "I. Ievads", "V. Nodaļa"
+        self.add(i, self.extend(i, k, limit=5))
+
+    def merged(self) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for s, e in sorted(self.spans):
+            if out and self.m[out[-1][1]:s].strip(" \t\u00a0") == "":
+                out[-1] = (out[-1][0], max(e, out[-1][1]))
+            else:
+                out.append((s, e))
+        return out
+
+
+def _as_title(word: str) -> str:
+    return word[0] + word[1:].lower() if word.isupper() and len(word) > 1 else word
+
+
+# --------------------------------------------------------------------------- public API
+
+def _masked(text: str, spans: Iterable[tuple[int, int]], names: Iterable[tuple[int, int]] = ()) -> str:
+    """``text`` with the spans overwritten by mask characters (offsets unchanged)."""
+    marks = [(s, e, _MASK) for s, e in spans] + [(s, e, _NAME_MASK) for s, e in names]
+    parts, last = [], 0
+    for s, e, char in sorted(marks):
+        parts += [text[last:s], char * (e - s)]
+        last = e
+    return "".join(parts) + text[last:]
+
+
+def find_personal_data(text: str) -> list[Finding]:
+    """Every piece of personal data in ``text`` as ``Finding(type, start, end, value)``, sorted
+    by position, non-overlapping; ``type`` is a key of :data:`PLACEHOLDERS`. Placeholders
+    already in the text are never reported (nor any match that overlaps one).
+
+    Placeholders and found data are masked before the next search, and the searches repeat
+    until nothing new turns up (a number glued to a name is found once the name is masked),
+    so that searching the redacted text again finds exactly what it would find here: nothing.
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    held = [(m.start(), m.end(), m.group() == PLACEHOLDERS["name"]) for m in _PLACEHOLDER_RE.finditer(text)]
+    base = _masked(text, [(s, e) for s, e, is_name in held if not is_name],
+                   [(s, e) for s, e, is_name in held if is_name])
+    structured: list[Finding] = []
+    names: list[tuple[int, int]] = []
+    for _ in range(8):
+        taken = [(f.start, f.end) for f in structured] + names
+        new = _resolve_overlaps(_find_structured(_masked(base, taken)), [])
+        structured += new
+        masked = _masked(base, [(f.start, f.end) for f in structured])
+        found_names = _NameFinder(masked).run() if masked.lower() != masked else []
+        if not new and found_names == names:
+            break
+        names = found_names
+    found = structured + [Finding("name", s, e, text[s:e]) for s, e in names]
+    return sorted(found, key=lambda f: f.start)
+
+
+def redact(text: str) -> str:
+    """``text`` with personal data replaced by typed placeholders (see the module docstring).
+    Idempotent; placeholders in the input are left as they are; non-strings (None, NaN) are
+    returned unchanged."""
+    if not isinstance(text, str) or not text:
+        return text
+    out, last = [], 0
+    for f in find_personal_data(text):
+        out += [text[last:f.start], PLACEHOLDERS[f.type]]
+        last = f.end
+    return "".join(out) + text[last:] if out else text
+
+
+# =========================================================================== pseudonyms
+
+def _default_salt_file() -> Path:
+    from analysis.paths import ROOT
+    return ROOT / ".salt"
+
+
+def load_salt(env_var: str = "ANALYSIS_SALT", salt_file: str | Path | None = None) -> bytes:
+    """The secret key for :func:`pseudonym`.
+
+    Taken from the environment variable ``env_var`` when it is set and not blank; otherwise
+    read from ``salt_file`` (default: ``<project root>/.salt``), which the first call creates
+    with 32 random bytes written as 64 hex characters, mode 0600. The salt is the UTF-8 text
+    of the variable or file, stripped, so copying the file's content into the variable gives
+    the same pseudonyms. The file must never be committed (it is in ``.gitignore``) and the
+    salt must never be printed, logged or written to an output: anyone holding it can test
+    guesses of e-mail addresses against the pseudonyms.
+    """
+    value = os.environ.get(env_var, "").strip()
+    if value:
+        salt = value.encode("utf-8")
+    else:
+        path = Path(salt_file) if salt_file is not None else _default_salt_file()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:
+                warnings.warn(f"salt file {path} is readable by other users; run chmod 600 on it",
+                              stacklevel=2)
+            salt = path.read_text(encoding="utf-8").strip().encode("utf-8")
+        else:
+            token = secrets.token_hex(32)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(token + "\n")
+            salt = token.encode("utf-8")
+    if len(salt) < 16:
+        where = f"environment variable {env_var}" if value else f"salt file {salt_file or '.salt'}"
+        raise ValueError(f"the pseudonym salt from the {where} is shorter than 16 characters; "
+                         "use a long random value (e.g. python -c 'import secrets; "
+                         "print(secrets.token_hex(32))')")
+    return salt
+
+
+_EMAIL_FULL_RE = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def _normalise_id(value: Any) -> str:
+    text = " ".join(unicodedata.normalize("NFC", str(value)).split())
+    return text.lower() if _EMAIL_FULL_RE.fullmatch(text) else text
+
+
+def pseudonym(value: Any, salt: bytes, prefix: str = "R", length: int = 12) -> str:
+    """A stable pseudonymous id such as ``R-3fa9c0e1b2d4``: the first ``length`` hex digits of
+    HMAC-SHA256(salt, normalised value). Values are NFC-normalised with white space trimmed
+    and collapsed; e-mail addresses are also lower-cased, so ``" Anna@X.lv"`` and
+    ``"anna@x.lv"`` get one pseudonym. Same salt, same value -> same id; without the salt
+    the id cannot be linked back to the value."""
+    if value is None or (isinstance(value, float) and value != value):
+        raise ValueError("no value to pseudonymise (None/NaN); keep missing ids missing")
+    if not 8 <= length <= 64:
+        raise ValueError(f"length must be between 8 and 64 hex digits, got {length}")
+    if not isinstance(salt, bytes | bytearray) or not salt:
+        raise ValueError("salt must be non-empty bytes (see load_salt)")
+    digest = hmac.new(bytes(salt), _normalise_id(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{prefix}-{digest[:length]}"
+
+
+def pseudonymise_series(values: pd.Series, salt: bytes, prefix: str = "R", length: int = 12) -> pd.Series:
+    """:func:`pseudonym` over a column; missing values stay missing."""
+    return values.map(lambda v: pd.NA if pd.isna(v) else pseudonym(v, salt, prefix, length))
+
+
+# =========================================================================== small cells
+
+def suppress_small(table: pd.DataFrame, count_cols: str | Sequence[str], min_cell: int,
+                   related: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """A copy of ``table`` where every count ``n`` with ``0 < n < min_cell`` is replaced by NA.
+
+    For each count column ``c`` a boolean column ``c_suppressed`` marks the blanked cells (so a
+    report can print "< min_cell" instead of a number), and the columns listed in
+    ``related[c]`` (shares, means, intervals computed from that count) are blanked in the same
+    rows, since they would reveal it. Zeros are shown (an empty cell reveals nobody) and
+    missing counts stay missing, unmarked. Only primary suppression: a suppressed cell can be
+    recovered from a published total; publish totals only where that does not matter.
+    ``table.attrs["suppression"]`` records the rule.
+    """
+    cols = [count_cols] if isinstance(count_cols, str) else list(count_cols)
+    related = dict(related or {})
+    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < 1:
+        raise ValueError(f"min_cell must be a positive integer, got {min_cell!r}")
+    missing = [c for c in cols + [r for rs in related.values() for r in rs] if c not in table.columns]
+    if missing:
+        raise KeyError(f"suppress_small: columns not in the table: {missing}")
+    unknown = [c for c in related if c not in cols]
+    if unknown:
+        raise KeyError(f"suppress_small: related columns given for non-count columns {unknown}")
+    out = table.copy()
+    for col in cols:
+        counts = pd.to_numeric(out[col], errors="raise")
+        small = ((counts > 0) & (counts < min_cell)).fillna(False).astype(bool)
+        if pd.api.types.is_integer_dtype(counts.dtype) or (
+                counts.dropna() == counts.dropna().round()).all():
+            out[col] = counts.astype("Int64")
+        else:
+            out[col] = counts.astype("Float64")
+        out.loc[small, col] = pd.NA
+        for dep in related.get(col, ()):
+            if pd.api.types.is_integer_dtype(out[dep].dtype):
+                out[dep] = out[dep].astype("Int64")
+            elif pd.api.types.is_float_dtype(out[dep].dtype):
+                out[dep] = out[dep].astype("Float64")
+            else:
+                out[dep] = out[dep].astype(object)
+            out.loc[small, dep] = pd.NA
+        out[f"{col}_suppressed"] = small.to_numpy()
+    out.attrs["suppression"] = (f"counts with 0 < n < {min_cell} in {', '.join(cols)} are blanked "
+                                "(NA) and marked in <column>_suppressed")
+    return out
+
+
+# =========================================================================== safe output
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A string a spreadsheet could run as a formula (it starts with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return; OWASP "CSV Injection") gets a leading single quote, so
+    Excel/LibreOffice show it as text. Anything that is not a string (numbers such as -5,
+    dates, NA) is returned unchanged; applying it twice changes nothing more."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame, labels: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` with :func:`neutralise_cell` applied to every text (object, string or
+    categorical) column; numeric columns are untouched. With ``labels=True`` the column labels
+    are neutralised too (they become the header row of a CSV)."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.cat.rename_categories(lambda c: neutralise_cell(c))
+        elif pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.map(neutralise_cell, na_action="ignore")
+    if labels:
+        out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def escape_html(text: Any) -> str:
+    """Text made safe for HTML element content and attribute values (``html.escape`` with
+    quotes); None becomes an empty string. Reports call this, and only this, for every
+    string they did not write themselves."""
+    if text is None:
+        return ""
+    return html.escape(str(text), quote=True)
