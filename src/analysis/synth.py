@@ -663,9 +663,9 @@ OUTCOMES = {
     "life_satisfaction": {"formula": "clip(round(6.9 + 1.5 * L), 1, 10), L = 0.5*z_urban + 0.3*z_culture + N(0, 0.8)",
                           "coefficients": {"z_urban": 0.5, "z_culture": 0.3}, "noise_sd": 0.8,
                           "intercept": 6.9, "scale": 1.5, "range": [1, 10]},
-    "recommend": {"formula": "clip(round(7.0 + 1.8 * (0.8*L + 0.3*z_newcomers + N(0, 0.6))), 0, 10)",
+    "recommend": {"formula": "clip(round(6.9 + 2.1 * (0.8*L + 0.3*z_newcomers + N(0, 0.6))), 0, 10)",
                   "coefficients": {"L": 0.8, "z_newcomers": 0.3}, "noise_sd": 0.6,
-                  "intercept": 7.0, "scale": 1.8, "range": [0, 10]},
+                  "intercept": 6.9, "scale": 2.1, "range": [0, 10]},
     "note": "z_<sector> = (u + v_sector) / sd, the respondent's latent attitude to a sector; so life "
             "satisfaction rises with the urban and culture ratings (and not with other sectors given those).",
 }
@@ -1362,8 +1362,20 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
     if n_email >= 6:
         pos = [int(i) for i in rng.choice(n_email, size=2, replace=False)]
         hostile_at = {pos[0]: HOSTILE[0], pos[1]: HOSTILE[1]}
+    # every kind of message occurs at least once in a mailbox of a dozen or more
+    forced: dict[int, str] = {}
+    if n_email >= 12:
+        slots = [int(i) for i in rng.permutation([i for i in range(n_email) if i not in hostile_at and i not in late_at])]
+        for feature, i in zip(["quote_lv", "quote_en", "html", "alternative", "attach", "cp1257_qp", "nodiac",
+                               "ru", "en"], slots):
+            forced[i] = feature
     for i in range(n_email):
+        f = forced.get(i)
         lang = _wpick(rng, {"lv": 0.72, "ru": 0.18, "en": 0.10})
+        if f in ("quote_lv", "cp1257_qp", "nodiac"):
+            lang = "lv"
+        elif f in ("ru", "en"):
+            lang = f
         name = _pick(rng, NAMES[lang])
         addr = _email_of(rng, name, lang)
         if i in late_at:
@@ -1371,12 +1383,12 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         else:
             when = _completion(rng)
         themes = []
-        for _ in range(int(rng.choice([1, 1, 2, 2, 3]))):
+        for _ in range(int(rng.choice([1, 2]))):
             t = _pick(rng, [t for t in THEME_CODES if t not in themes])
             themes.append(t)
         paragraphs = [compose_text(rng, lang, [t]) for t in themes]
         diacritics = True
-        if lang == "lv" and rng.random() < NO_DIACRITICS:
+        if lang == "lv" and (rng.random() < NO_DIACRITICS or f == "nodiac"):
             paragraphs, diacritics = [strip_diacritics(p) for p in paragraphs], False
         pii = [{"type": "name", "value": name, "where": "header:From"},
                {"type": "email", "value": addr, "where": "header:From"}]
@@ -1398,17 +1410,18 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         if not diacritics:                                   # typed without the Latvian layout throughout
             greeting, closing = strip_diacritics(greeting), strip_diacritics(closing)
             intro = strip_diacritics(intro) if intro else None
-        phone = _phone(rng) if rng.random() < 0.7 else None
+        phone = _phone(rng, landline=rng.random() < 0.2) if rng.random() < 0.7 else None
         signature = [closing, name] + ([_pick(rng, PHONE_LABEL[lang]) + phone] if phone else [])
         if phone:
             pii += [{"type": "name", "value": name, "where": "signature"}, {"type": "phone", "value": phone, "where": "signature"}]
         else:
             pii += [{"type": "name", "value": name, "where": "signature"}]
         footer = _pick(rng, FOOTERS[lang]) if rng.random() < 0.15 else None
-        quoted = rng.random() < 0.25
+        quoted = rng.random() < 0.25 or f in ("quote_lv", "quote_en")
         quote = None
         if quoted:
             qlang = "lv" if lang == "lv" or rng.random() < 0.5 else "en"
+            qlang = {"quote_lv": "lv", "quote_en": "en"}.get(f, qlang)
             ack_time = when - dt.timedelta(days=int(rng.integers(1, 6)), minutes=int(rng.integers(0, 600)))
             ack_time = max(ack_time, dt.datetime(2022, 1, 10, 9, 0))
             quote = [_quote_header(qlang, ack_time)] + ACK[qlang]
@@ -1419,6 +1432,8 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
             plain_lines += ["", quote[0]] + [f"> {x}" for x in quote[1:]]
         plain = "\n".join(plain_lines) + "\n"
         charset = "utf-8" if lang != "lv" or rng.random() < 0.55 else "windows-1257"
+        if f == "cp1257_qp":
+            charset = "windows-1257"
         try:
             plain.encode(charset)
         except UnicodeEncodeError:
@@ -1426,8 +1441,11 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         ctes = (["quoted-printable", "base64", "8bit"], [0.45, 0.35, 0.2]) if charset == "utf-8" else \
                (["quoted-printable", "8bit", "base64"], [0.6, 0.25, 0.15])
         cte = ctes[0][int(rng.choice(3, p=ctes[1]))]
+        if f == "cp1257_qp":
+            cte = "quoted-printable"
         structure = "plain" if force_plain else _wpick(rng, {"plain": 0.45, "html": 0.12, "alternative": 0.33})
-        attach = (not force_plain) and rng.random() < 0.10
+        structure = {"html": "html", "alternative": "alternative"}.get(f, structure)
+        attach = (not force_plain) and (rng.random() < 0.10 or f == "attach")
         msg = EmailMessage(policy=email_policy.default)
         msg["From"] = Address(display_name=name, addr_spec=addr)
         msg["To"] = Address(display_name=DEPARTMENT[0], addr_spec=DEPARTMENT[1])
