@@ -108,9 +108,12 @@ def _check(args) -> int:
 def _synth(args) -> int:
     from . import synth
 
-    info = synth.synth(n=args.n, seed=args.seed, out_dir=args.out, n_emails=args.emails)
-    for name in sorted(info.get("files", {})) if isinstance(info, dict) else []:
-        print(name)
+    if args.n < 100:
+        print("error: --n must be at least 100 (planted problems and effects need room)", file=sys.stderr)
+        return 2
+    n_email = args.emails if args.emails is not None else max(1, args.n // 20)
+    synth.synth(n=args.n, seed=args.seed, out_dir=args.out, n_email=n_email)
+    print(args.out)
     return 0
 
 
