@@ -165,7 +165,7 @@ def _find_ibans(text: str) -> Iterable[Finding]:
 
 # --------------------------------------------------------------------------- personal code
 
-_PERSONAL_CODE_RE = re.compile(r"(?<![\d+\-./])(\d{6})[ \-\u2010\u2011\u2013]?(\d{5})(?!\d|[\-./]\d)")
+_PERSONAL_CODE_RE = re.compile(r"(?<![\d+\-])(?<!\d[./])(\d{6})[ \-\u2010\u2011\u2013]?(\d{5})(?!\d|[\-./]\d)")
 
 
 def _personal_code_ok(first: str, second: str) -> bool:
@@ -427,6 +427,11 @@ def _lv_first_names() -> dict[str, int]:
 
 
 @functools.lru_cache(maxsize=1)
+def _lv_local_place_forms() -> frozenset[str]:
+    return frozenset(f for p in LV_PLACES for f in _with_stripped(lv_case_forms(p, plural_places=True)))
+
+
+@functools.lru_cache(maxsize=1)
 def _lv_place_forms() -> frozenset[str]:
     places = set(LV_PLACES) | set(_resource_lines("lv_places.txt"))
     out: set[str] = set()
@@ -600,6 +605,8 @@ _CONTACT_LINE_RE = re.compile(
     r"^[\s\x00,.;:()+\-–—/|]*(?:(?:tālr|tel|mob|t|m|e-?pasts?|e-?mail|epasts|тел|моб)\.?[\s\x00,.;:()+\-–—/|]*)*$",
     re.IGNORECASE)
 _LINE_TAIL_OK_RE = re.compile(r"[\s\x00,.;:!()\-–—]*")
+_SENTENCE_END_RE = re.compile(r"[.!?…]\s*$")
+_INITIAL_END_RE = re.compile(r"\b[^\W\d_]\.\s*$")
 
 
 class _NameFinder:
@@ -657,7 +664,11 @@ class _NameFinder:
         if not _is_title(word) or _is_cyrillic(word) != _is_cyrillic(anchor_word):
             return False
         cls = _classify(word)
-        if cls in (_PLACE, _STOP) or word.lower() in _FOLLOWER_WORDS:
+        if cls == _STOP or word.lower() in _FOLLOWER_WORDS:
+            return False
+        # a place cannot be the surname, except after a sure first name when it agrees in case
+        # and is not a local place ("Kārlis Ulmanis", but not "Jānis Liepājā")
+        if cls == _PLACE and (strict or _is_cyrillic(word) or word in _lv_local_place_forms()):
             return False
         if _is_cyrillic(word):
             if cls in (_NAME, _SURN, _AMBIG):
@@ -677,7 +688,13 @@ class _NameFinder:
         return gap.strip(" .\t") == "" and self.toks[i - 1].text.lower() in _PRECEDER_WORDS
 
     def add(self, i: int, j: int) -> None:
-        if any(self.covered[i:j + 1]) or self.followed_by_street(j) or self.preceded_by_street(i):
+        # tokens another rule already took will be placeholders: leave them out at the edges
+        while i <= j and self.covered[i]:
+            i += 1
+        while j >= i and self.covered[j]:
+            j -= 1
+        if i > j or any(self.covered[i:j + 1]) or self.followed_by_street(j) \
+                or self.preceded_by_street(i):
             return
         for k in range(i, j + 1):
             self.covered[k] = True
@@ -705,7 +722,7 @@ class _NameFinder:
         self.general_rules()
         return self.merged()
 
-    def sequence(self, i: int, same_line_only: bool = True, limit: int = 4) -> list[int]:
+    def sequence(self, i: int, limit: int = 4) -> list[int]:
         """Name-shaped tokens (capitalised words, initials) from token i on one line."""
         seq: list[int] = []
         while i < len(self.toks) and len(seq) < limit and not self.covered[i]:
@@ -827,7 +844,7 @@ class _NameFinder:
         for line in reversed(lines):
             pos -= len(line)
             if not _CONTACT_LINE_RE.fullmatch(line):
-                if re.search(r"[.!?…]\s*$", line) and not re.search(r"\b[^\W\d_]\.\s*$", line):
+                if _SENTENCE_END_RE.search(line) and not _INITIAL_END_RE.search(line):
                     return                          # a sentence ("Ideja.", "Paldies!"), not a name
                 i = self.first_token_after(pos, max_newlines=0)
                 if i is not None and self.toks[i].start < pos + len(line):
@@ -851,7 +868,7 @@ class _NameFinder:
             if cls in (_NAME, _SURN):
                 j = self.extend(i, i)
                 start = i
-                if i > 0 and self.adjacent(i - 1, i) and self.partner(i - 1, i, strict=True) \
+                if j == i and i > 0 and self.adjacent(i - 1, i) and self.partner(i - 1, i, strict=True) \
                         and (not self.sentence_initial(i - 1) or not _lv_common(toks[i - 1].text)
                              or _is_cyrillic(t.text) or self.ends_item(j)):
                     start = i - 1
@@ -907,33 +924,62 @@ def _masked(text: str, spans: Iterable[tuple[int, int]], names: Iterable[tuple[i
     return "".join(parts) + text[last:]
 
 
+def _find_once(text: str) -> list[Finding]:
+    """One search: structured data first, then names in the text with those masked."""
+    held = [(m.start(), m.end(), m.group() == PLACEHOLDERS["name"]) for m in _PLACEHOLDER_RE.finditer(text)]
+    base = _masked(text, [(s, e) for s, e, is_name in held if not is_name],
+                   [(s, e) for s, e, is_name in held if is_name])
+    structured = _resolve_overlaps(_find_structured(base), [])
+    masked = _masked(base, [(f.start, f.end) for f in structured])
+    names = _NameFinder(masked).run() if masked.lower() != masked else []
+    found = structured + [Finding("name", s, e, text[s:e]) for s, e in names]
+    return sorted(found, key=lambda f: f.start)
+
+
+def _replaced(text: str, found: list[Finding]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with the findings replaced by placeholders, and for each placeholder the
+    (position in the new text, length change) needed to map new offsets back."""
+    out, shifts, last, pos = [], [], 0, 0
+    for f in found:
+        out.append(text[last:f.start])
+        pos += f.start - last
+        placeholder = PLACEHOLDERS[f.type]
+        out.append(placeholder)
+        pos += len(placeholder)
+        shifts.append((pos, len(placeholder) - (f.end - f.start)))
+        last = f.end
+    out.append(text[last:])
+    return "".join(out), shifts
+
+
+_MAX_ROUNDS = 4
+
+
 def find_personal_data(text: str) -> list[Finding]:
     """Every piece of personal data in ``text`` as ``Finding(type, start, end, value)``, sorted
     by position, non-overlapping; ``type`` is a key of :data:`PLACEHOLDERS`. Placeholders
     already in the text are never reported (nor any match that overlaps one).
 
-    Placeholders and found data are masked before the next search, and the searches repeat
-    until nothing new turns up (a number glued to a name is found once the name is masked),
-    so that searching the redacted text again finds exactly what it would find here: nothing.
+    The redacted text is searched again, and what turns up there is added (a number glued to
+    a name is seen once the name is a placeholder), until a search finds nothing — which is
+    what makes :func:`redact` idempotent. Two rounds suffice in practice; at most four run.
     """
     if not isinstance(text, str) or not text:
         return []
-    held = [(m.start(), m.end(), m.group() == PLACEHOLDERS["name"]) for m in _PLACEHOLDER_RE.finditer(text)]
-    base = _masked(text, [(s, e) for s, e, is_name in held if not is_name],
-                   [(s, e) for s, e, is_name in held if is_name])
-    structured: list[Finding] = []
-    names: list[tuple[int, int]] = []
-    for _ in range(8):
-        taken = [(f.start, f.end) for f in structured] + names
-        new = _resolve_overlaps(_find_structured(_masked(base, taken)), [])
-        structured += new
-        masked = _masked(base, [(f.start, f.end) for f in structured])
-        found_names = _NameFinder(masked).run() if masked.lower() != masked else []
-        if not new and found_names == names:
+    found = _find_once(text)
+    for _ in range(_MAX_ROUNDS - 1):
+        if not found:
             break
-        names = found_names
-    found = structured + [Finding("name", s, e, text[s:e]) for s, e in names]
-    return sorted(found, key=lambda f: f.start)
+        redacted, shifts = _replaced(text, found)
+        extra = _find_once(redacted)
+        if not extra:
+            break
+        for f in extra:                       # never inside a placeholder: map back to `text`
+            delta = sum(d for end, d in shifts if end <= f.start)
+            found.append(Finding(f.type, f.start - delta, f.end - delta,
+                                 text[f.start - delta:f.end - delta]))
+        found.sort(key=lambda f: f.start)
+    return found
 
 
 def redact(text: str) -> str:
@@ -942,11 +988,8 @@ def redact(text: str) -> str:
     returned unchanged."""
     if not isinstance(text, str) or not text:
         return text
-    out, last = [], 0
-    for f in find_personal_data(text):
-        out += [text[last:f.start], PLACEHOLDERS[f.type]]
-        last = f.end
-    return "".join(out) + text[last:] if out else text
+    found = find_personal_data(text)
+    return _replaced(text, found)[0] if found else text
 
 
 # =========================================================================== pseudonyms
