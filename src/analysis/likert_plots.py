@@ -1,0 +1,505 @@
+"""Figures of stage 02, drawn from its tables only (so the summary can draw them too).
+
+Diverging stacked Likert bars per sector with "don't know" apart, the activity ranking with
+intervals by target group, a heatmap of effect sizes (outcome x grouping) marking the
+significant cells, and NPS by group. Labels come from the codebook in the report language;
+every figure shows its n; titles are sentences. Colours: plots.LIKERT_COLOURS (diverging,
+colour-blind safe) and Okabe–Ito for groups.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook
+from .plots import LIKERT_COLOURS, OKABE_ITO
+
+TEXT = {
+    "lv": {
+        "likert_title": "{k} no {m} aktivitātēm vairāk nekā puse respondentu vērtē kā nozīmīgas (zilā krāsā), "
+                        "nenozīmīgas – sarkanā krāsā",
+        "dk": "Grūti pateikt",
+        "share": "Atbilžu daļa, %",
+        "ranking_title": "Aktivitātes sarindotas pēc divu augstāko vērtējumu daļas katrā mērķa grupā (ar 95 % intervālu)",
+        "top2": "Daļa, kas vērtē kā nozīmīgu (4–5), %",
+        "heatmap_title": "Grupu atšķirību lielums (epsilon²) katrai aktivitātei un nozarei; ● – nozīmīga atšķirība pēc BH korekcijas",
+        "nps_title": "Ieteikšanas indekss (NPS) pa grupām ar 95 % intervālu; svītrlīnija – visi respondenti",
+        "nps": "NPS (atbalstītāji − kritiķi, procentpunkti)",
+        "all": "Visi",
+        "yes": "jā",
+        "no": "nē",
+        "sector": "Nozares indekss",
+        "n_range": "n testā: {lo}–{hi}",
+        "n_total": "n = {n}",
+        "form_language": "Anketas valoda",
+        "lang_lv": "latviešu",
+        "lang_ru": "krievu",
+    },
+    "en": {
+        "likert_title": "More than half of respondents rate {k} of {m} activities as important (blue); "
+                        "unimportant in red",
+        "dk": "Don't know",
+        "share": "Share of answers, %",
+        "ranking_title": "Activities ranked by the share of the top two answers in each target group (95 % interval)",
+        "top2": "Share rating it important (4–5), %",
+        "heatmap_title": "Size of group differences (epsilon²) per activity and sector; ● – significant after BH",
+        "nps_title": "Net Promoter Score by group with 95 % intervals; dashed line – all respondents",
+        "nps": "NPS (promoters − detractors, points)",
+        "all": "All",
+        "yes": "yes",
+        "no": "no",
+        "sector": "Sector index",
+        "n_range": "n per test: {lo}–{hi}",
+        "n_total": "n = {n}",
+        "form_language": "Form language",
+        "lang_lv": "Latvian",
+        "lang_ru": "Russian",
+    },
+}
+
+
+def _t(lang: str, key: str) -> str:
+    return TEXT.get(lang, TEXT["lv"])[key]
+
+
+def short(text: str, width: int = 60) -> str:
+    return textwrap.shorten(str(text), width=width, placeholder="…")
+
+
+def item_label(cb: Codebook, item: str, lang: str = "lv", width: int = 60) -> str:
+    """An item's label (its question text in the report language), shortened for an axis."""
+    sector = item.removeprefix("sector_")
+    if item.startswith("sector_") and sector in cb.sectors:
+        return f"{_t(lang, 'sector')}: {cb.sector_title(sector, lang)}"
+    return short(cb.variable_label(item, lang), width)
+
+
+def grouping_label(cb: Codebook, grouping: str, lang: str = "lv") -> str:
+    if "__" in grouping:
+        var, code = grouping.split("__", 1)
+        return f"{cb.variable_label(var, lang)}: {cb.label_of(var, code, lang)}"
+    if grouping in cb.variables:
+        return cb.variable_label(grouping, lang)
+    if grouping == "form_language":
+        return _t(lang, "form_language")
+    return grouping
+
+
+def group_label(cb: Codebook, grouping: str, level: str, lang: str = "lv") -> str:
+    """Display label of a group: codebook option or merge label; yes/no for language indicators."""
+    if level == "all":
+        return _t(lang, "all")
+    if "__" in grouping:
+        var, code = grouping.split("__", 1)
+        return f"{cb.label_of(var, code, lang)}: {_t(lang, level)}"
+    if grouping == "form_language":
+        return _t(lang, f"lang_{level}") if f"lang_{level}" in TEXT["lv"] else level
+    return cb.label_of(grouping, level, lang)
+
+
+# --- diverging stacked bars -----------------------------------------------------------
+
+def likert_bars(items: pd.DataFrame, cb: Codebook, lang: str = "lv", width: int = 55):
+    """Diverging stacked bars per sector from items.csv (shares of 1..5), "don't know" apart.
+
+    The neutral answer is split across zero; bars are centred so that the unimportant side
+    runs left and the important side right. A narrow right-hand column shows the share of
+    "don't know" (of all who saw the item and answered it either way); n is on every bar.
+    """
+    scale = cb.scale_of(cb.likert_items[0])
+    points = scale.points
+    mid = points[len(points) // 2]
+    sectors = list(cb.sectors)
+    fig, axes = plt.subplots(len(sectors), 2, figsize=(11, 2.0 * len(sectors) + 1.2), sharex="col",
+                             gridspec_kw={"width_ratios": [5, 1], "wspace": 0.05})
+    axes = np.atleast_2d(axes)
+    for row, code in enumerate(sectors):
+        ax, ax_dk = axes[row]
+        sub = items[items["sector"] == code].set_index("item").reindex(list(cb.sectors[code].items))[::-1]
+        ypos = np.arange(len(sub))
+        shares = sub[[f"share_{p}" for p in points]].to_numpy(dtype=float) * 100
+        left = -(np.nansum(shares[:, [i for i, p in enumerate(points) if p < mid]], 1)
+                 + shares[:, points.index(mid)] / 2)
+        for i, p in enumerate(points):
+            ax.barh(ypos, shares[:, i], left=left, color=LIKERT_COLOURS[p], height=0.7,
+                    label=scale.labels[p].get(lang, scale.labels[p]["lv"]) if row == 0 else None)
+            left = left + np.nan_to_num(shares[:, i])
+        ax.axvline(0, color="#444444", lw=0.8)
+        ax.set_yticks(ypos)
+        ax.set_yticklabels([item_label(cb, it, lang, width) for it in sub.index], fontsize=8)
+        ax.set_xlim(-100, 100)
+        _ = ax.set_title(cb.sector_title(code, lang), loc="left", fontsize=10)
+        dk = sub["dk_share"].to_numpy(dtype=float) * 100
+        ax_dk.barh(ypos, dk, color=LIKERT_COLOURS["dk"], height=0.7)
+        for y, n, d in zip(ypos, sub["n"], dk):
+            label = "n<min" if pd.isna(n) else f"n={int(n)}"
+            ax_dk.text((0 if np.isnan(d) else d) + 1, y, label, va="center", fontsize=7)
+        ax_dk.set_yticks([])
+        ax_dk.set_xlim(0, 40)
+        ax_dk.spines["left"].set_visible(False)
+    axes[-1, 0].set_xlabel(_t(lang, "share"))
+    axes[-1, 0].set_xticks([-100, -50, 0, 50, 100])
+    axes[-1, 0].set_xticklabels(["100", "50", "0", "50", "100"])
+    axes[-1, 1].set_xlabel(_t(lang, "dk") + ", %")
+    axes[0, 1].set_title(_t(lang, "dk"), fontsize=9)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    order = list(range(len(handles)))
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper center", ncol=len(points),
+               fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1 - 0.55 / fig.get_figheight()))
+    shares = items["top2_share"].astype(float)
+    title = _t(lang, "likert_title").format(k=int((shares > 0.5).sum()), m=int(shares.notna().sum()))
+    fig.suptitle(_wrap_title(title), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.subplots_adjust(top=1 - 1.0 / fig.get_figheight(), left=0.38, right=0.97, hspace=0.45)
+    return fig
+
+
+def _wrap_title(text: str, width: int = 95) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
+# --- ranking with intervals by target group --------------------------------------------
+
+def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang: str = "lv",
+                 grouping: str = "target_group", width: int = 60):
+    """Top-two share with its Wilson interval for each activity, one colour per group."""
+    order = items.sort_values("rank", na_position="last")["item"].tolist()
+    groups = list(dict.fromkeys(ranking[grouping]))
+    fig, ax = plt.subplots(figsize=(10, 0.36 * len(order) + 2.4))
+    step = 0.8 / max(len(groups), 1)
+    ypos = {it: len(order) - 1 - i for i, it in enumerate(order)}
+    markers = ["o", "s", "D", "^", "v", "P"]
+    for k, level in enumerate(groups):
+        sub = ranking[(ranking[grouping] == level) & ~ranking["suppressed"].astype(bool)]
+        y = np.array([ypos[it] for it in sub["item"]]) + 0.4 - step * (k + 0.5)
+        x = sub["top2_share"].to_numpy(dtype=float) * 100
+        err = np.vstack([x - sub["top2_ci_low"].to_numpy(dtype=float) * 100,
+                         sub["top2_ci_high"].to_numpy(dtype=float) * 100 - x])
+        n = int(sub["group_n"].iloc[0]) if len(sub) else 0
+        ax.errorbar(x, y, xerr=err, fmt=markers[k % len(markers)], ms=4, lw=1, capsize=0,
+                    color=OKABE_ITO[k % len(OKABE_ITO)], label=f"{group_label(cb, grouping, level, lang)} (n={n})")
+    ax.set_yticks(list(ypos.values()))
+    ax.set_yticklabels([item_label(cb, it, lang, width) for it in ypos], fontsize=8)
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_t(lang, "top2"))
+    ax.grid(axis="x", color="#e0e0e0", lw=0.6)
+    height = fig.get_figheight()
+    fig.legend(loc="upper left", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.01, 1 - 0.75 / height))
+    fig.suptitle(_wrap_title(_t(lang, "ranking_title"), 90), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.6 + 0.17 * ((len(groups) + 1) // 2)) / height))
+    return fig
+
+
+# --- effect-size heatmap -----------------------------------------------------------------
+
+def effect_heatmap(tests: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: float = 0.05, width: int = 45):
+    """Epsilon-squared of each rank test (rows: items, then sector indices; columns: groupings).
+
+    Epsilon-squared (H / (n - 1)) is defined for two groups as well as for more, so one
+    scale serves every column; a dot marks a test whose BH-adjusted p is below `fdr`.
+    """
+    rank = tests[tests["test"].isin(["kruskal", "mann_whitney"]) & ~tests["weighted"].astype(bool)]
+    outcomes = list(dict.fromkeys(rank["outcome"]))
+    groupings = list(dict.fromkeys(rank["grouping"]))
+    eps = rank.pivot(index="outcome", columns="grouping", values="epsilon_squared").reindex(
+        index=outcomes, columns=groupings).to_numpy(dtype=float)
+    sig = rank.pivot(index="outcome", columns="grouping", values="p_adj").reindex(
+        index=outcomes, columns=groupings).to_numpy(dtype=float) < fdr
+    fig, ax = plt.subplots(figsize=(2.2 + 0.55 * len(groupings) + 3.2, 0.3 * len(outcomes) + 2.6))
+    vmax = max(0.02, float(np.nanmax(eps)) if np.isfinite(eps).any() else 0.02)
+    im = ax.imshow(np.ma.masked_invalid(eps), cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
+    for i, j in zip(*np.nonzero(sig)):
+        ax.text(j, i, "●", ha="center", va="center", fontsize=7,
+                color="black" if eps[i, j] > vmax * 0.6 else "white")
+    ax.set_xticks(range(len(groupings)))
+    ax.set_xticklabels([short(grouping_label(cb, g, lang), 32) for g in groupings], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(outcomes)))
+    ax.set_yticklabels([item_label(cb, o, lang, width) for o in outcomes], fontsize=7)
+    cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    cbar.set_label("epsilon²")
+    n = rank["n"].dropna()
+    sub = _t(lang, "n_range").format(lo=int(n.min()), hi=int(n.max())) if len(n) else ""
+    _ = ax.set_title(_wrap_title(_t(lang, "heatmap_title"), 70) + ("\n" + sub if sub else ""), loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# --- NPS by group ------------------------------------------------------------------------
+
+DEFAULT_NPS_GROUPINGS = ("target_group", "age_group", "gender", "children", "education", "years_in_city")
+
+
+def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAULT_NPS_GROUPINGS):
+    """NPS with its interval for each group of a few groupings; the overall NPS as a line."""
+    overall = nps[nps["grouping"] == "all"].iloc[0]
+    groupings = [g for g in groupings if (nps["grouping"] == g).any()]
+    sizes = [int((nps["grouping"] == g).sum()) for g in groupings]
+    fig, axes = plt.subplots(len(groupings), 1, figsize=(9, 0.32 * sum(sizes) + 0.9 * len(groupings) + 1.2),
+                             sharex=True, gridspec_kw={"height_ratios": sizes or [1]})
+    axes = np.atleast_1d(axes)
+    for ax, g in zip(axes, groupings):
+        sub = nps[(nps["grouping"] == g) & ~nps["suppressed"].astype(bool)][::-1]
+        y = np.arange(len(sub))
+        x = sub["nps"].to_numpy(dtype=float)
+        err = np.vstack([x - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - x])
+        ax.errorbar(x, y, xerr=err, fmt="o", color=OKABE_ITO[0], ms=5, lw=1.2)
+        ax.axvline(float(overall["nps"]), color="#555555", ls="--", lw=0.9)
+        ax.set_yticks(y)
+        ax.set_yticklabels([f"{group_label(cb, g, lv, lang)} (n={int(n)})" for lv, n in zip(sub["level"], sub["n"])],
+                           fontsize=8)
+        ax.set_ylim(-0.6, len(sub) - 0.4)
+        _ = ax.set_title(grouping_label(cb, g, lang), loc="left", fontsize=10)
+        ax.grid(axis="x", color="#e0e0e0", lw=0.6)
+    axes[-1].set_xlabel(_t(lang, "nps"))
+    total = _t(lang, "n_total").format(n=int(overall["n"]))
+    fig.suptitle(_wrap_title(_t(lang, "nps_title") + f" ({total})", 80), x=0.01, ha="left", fontsize=12,
+                 fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def show(fig, dpi: int = 100) -> None:
+    """Display a figure in the notebook as PNG and close it.
+
+    plots.py selects the Agg backend (so nothing depends on a display); a figure is therefore
+    shown explicitly, whatever backend the kernel has, and closed so it is not shown twice.
+    """
+    import io
+
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png"))
+
+
+# --- tables for reading (the notebook shows these; the CSVs keep the codes) -------------
+
+VIEW = {
+    "lv": {"variable": "Pazīme", "group": "Grupa", "n": "Respondenti", "share": "Īpatsvars",
+           "population_share": "Īpatsvars iedzīvotājos", "weighted_share": "Svērtais īpatsvars",
+           "rank": "Vieta", "activity": "Aktivitāte", "sector": "Nozare", "dk": "Grūti pateikt",
+           "mean": "Vidējais (1–5)", "ci": "95 % intervāls", "top2": "Nozīmīga (4–5)",
+           "w_top2": "Nozīmīga (4–5), svērts", "alpha": "Kronbaha alfa", "outcome": "Vērtējums",
+           "high": "Visaugstāk vērtē", "low": "Viszemāk vērtē", "effect": "Atšķirības lielums",
+           "p_adj": "Koriģētā p", "test": "Tests", "term": "Pazīme un grupa", "reference": "Salīdzinājumā ar",
+           "or": "Izredžu attiecība", "index": "Nozares indekss",
+           "negligible": "niecīga", "small": "neliela", "medium": "vidēja", "large": "liela", "undefined": "—",
+           "kruskal": "Kruskala–Volisa", "mann_whitney": "Manna–Vitnija"},
+    "en": {"variable": "Characteristic", "group": "Group", "n": "Respondents", "share": "Share",
+           "population_share": "Share of population", "weighted_share": "Weighted share",
+           "rank": "Rank", "activity": "Activity", "sector": "Sector", "dk": "Don't know",
+           "mean": "Mean (1–5)", "ci": "95 % interval", "top2": "Important (4–5)",
+           "w_top2": "Important (4–5), weighted", "alpha": "Cronbach's alpha", "outcome": "Rating",
+           "high": "Rated highest by", "low": "Rated lowest by", "effect": "Size of difference",
+           "p_adj": "Adjusted p", "test": "Test", "term": "Characteristic and group", "reference": "Compared with",
+           "or": "Odds ratio", "index": "Sector index",
+           "negligible": "negligible", "small": "small", "medium": "medium", "large": "large", "undefined": "—",
+           "kruskal": "Kruskal–Wallis", "mann_whitney": "Mann–Whitney"},
+}
+
+
+def _v(lang: str, key: str) -> str:
+    return VIEW.get(lang, VIEW["lv"])[key]
+
+
+def fmt_num(x, digits: int = 1, lang: str = "lv") -> str:
+    """A number with the language's decimal mark (Latvian: comma); '—' for missing."""
+    if x is None or pd.isna(x):
+        return "—"
+    s = f"{float(x):.{digits}f}"
+    return s.replace(".", ",") if lang == "lv" else s
+
+
+def fmt_pct(share, digits: int = 0, lang: str = "lv") -> str:
+    return "—" if share is None or pd.isna(share) else f"{fmt_num(100 * float(share), digits, lang)}\u00a0%"
+
+
+def fmt_ci(low, high, digits: int = 0, lang: str = "lv", pct: bool = True) -> str:
+    f = (lambda v: fmt_pct(v, digits, lang)) if pct else (lambda v: fmt_num(v, digits, lang))
+    return f"{f(low)}–{f(high)}"
+
+
+def fmt_p(p, lang: str = "lv") -> str:
+    if p is None or pd.isna(p):
+        return "—"
+    if p < 0.001:
+        return "< 0,001" if lang == "lv" else "< 0.001"
+    return fmt_num(p, 3, lang)
+
+
+def fmt_n(n, min_cell: int = 10) -> str:
+    return f"< {min_cell}" if n is None or pd.isna(n) else str(int(n))
+
+
+WEIGHTING_TEXT = {
+    "lv": {
+        "sensitivity": "Populācijas sadalījumu fails nav oficiāls ({source}), tāpēc galvenie rezultāti ir "
+                       "nesvērti, bet svērtie rādītāji doti tikai kā jutīguma pārbaude.",
+        "headline": "Svari aprēķināti pēc oficiāliem populācijas sadalījumiem ({source}); rādīti gan svērtie, "
+                    "gan nesvērtie rezultāti.",
+        "none": "Rezultāti nav svērti: nav norādīts populācijas sadalījumu fails vai svēršana neizdevās.",
+        "detail": "Svari pielāgoti sadalījumiem pēc pazīmēm {margins}; svērti {n_weighted} no {n} respondentiem "
+                  "(pārējie neietilpst populācijā, ko apraksta sadalījumi, piemēram, nedzīvo pilsētā). "
+                  "Efektīvais izlases lielums pēc Kiša – {kish}, dizaina efekts – {deff}, lielākais svars – "
+                  "{wmax} reizes lielāks par vidējo (griesti {cap}).",
+    },
+    "en": {
+        "sensitivity": "The margin file is not official ({source}), so the headline results are unweighted and "
+                       "weighted figures are shown only as a sensitivity check.",
+        "headline": "Weights use official population margins ({source}); both weighted and unweighted results "
+                    "are shown.",
+        "none": "The results are unweighted: no margin file was given or raking failed.",
+        "detail": "Weights were raked to {margins}; {n_weighted} of {n} respondents are weighted (the others lie "
+                  "outside the population the margins describe, e.g. do not live in the city). Kish effective "
+                  "sample size {kish}, design effect {deff}, largest weight {wmax} times the mean (cap {cap}).",
+    },
+}
+
+
+def weighting_text(weighting: pd.DataFrame, cb: Codebook, lang: str = "lv") -> str:
+    """One or two sentences on whether and how the figures are weighted (from weighting.csv)."""
+    w = weighting.iloc[0]
+    text = WEIGHTING_TEXT.get(lang, WEIGHTING_TEXT["lv"])
+    role = w["role"] if w["role"] in ("sensitivity", "headline") else "none"
+    out = text[role].format(source=w.get("source", ""))
+    if role != "none":
+        margins = ", ".join(grouping_label(cb, m, lang).lower() for m in str(w["margins"]).split("+"))
+        out += " " + text["detail"].format(margins=margins, n_weighted=int(w["n_weighted"]), n=int(w["n"]),
+                                           kish=fmt_num(w["kish_effective_n"], 0, lang),
+                                           deff=fmt_num(w["design_effect"], 2, lang),
+                                           wmax=fmt_num(w["max_weight_ratio"], 1, lang),
+                                           cap=fmt_num(w["trim_cap"], 1, lang))
+    return out
+
+
+def profile_view(profile: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell: int = 10) -> pd.DataFrame:
+    d = profile[profile["variable"] != "form_language"]
+    out = pd.DataFrame({
+        _v(lang, "variable"): [grouping_label(cb, g, lang) for g in d["variable"]],
+        _v(lang, "group"): [group_label(cb, g, lv, lang) for g, lv in zip(d["variable"], d["level"])],
+        _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
+        _v(lang, "share"): [fmt_pct(s, 1, lang) for s in d["share"]],
+    })
+    if d["population_share"].notna().any():
+        out[_v(lang, "population_share")] = [fmt_pct(s, 1, lang) for s in d["population_share"]]
+    if d["weighted_share"].notna().any():
+        out[_v(lang, "weighted_share")] = [fmt_pct(s, 1, lang) for s in d["weighted_share"]]
+    return out.reset_index(drop=True)
+
+
+def items_view(items: pd.DataFrame, cb: Codebook, lang: str = "lv", top: int | None = None,
+               min_cell: int = 10) -> pd.DataFrame:
+    d = items.sort_values(["rank", "item"], na_position="last")
+    d = d.head(top) if top else d
+    out = pd.DataFrame({
+        _v(lang, "rank"): [fmt_n(r) if pd.notna(r) else "—" for r in d["rank"]],
+        _v(lang, "activity"): [item_label(cb, i, lang, 90) for i in d["item"]],
+        _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
+        _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
+        _v(lang, "dk"): [fmt_pct(s, 1, lang) for s in d["dk_share"]],
+        _v(lang, "top2"): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
+        _v(lang, "ci"): [fmt_ci(a, b, 1, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
+        _v(lang, "mean"): [fmt_num(m, 2, lang) for m in d["mean"]],
+    })
+    if "weighted_top2_share" in d:
+        out[_v(lang, "w_top2")] = [fmt_pct(s, 1, lang) for s in d["weighted_top2_share"]]
+    return out.reset_index(drop=True)
+
+
+def sectors_view(sectors: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell: int = 10) -> pd.DataFrame:
+    d = sectors.sort_values("rank")
+    out = pd.DataFrame({
+        _v(lang, "rank"): d["rank"].astype(int).to_numpy(),
+        _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
+        _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
+        _v(lang, "mean"): [fmt_num(m, 2, lang) for m in d["mean"]],
+        _v(lang, "ci"): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["mean_ci_low"], d["mean_ci_high"])],
+        _v(lang, "top2"): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
+        _v(lang, "alpha"): [fmt_num(a, 2, lang) for a in d["cronbach_alpha"]],
+    })
+    if "weighted_mean" in d:
+        out[_v(lang, "mean") + (", svērts" if lang == "lv" else ", weighted")] = [
+            fmt_num(m, 2, lang) for m in d["weighted_mean"]]
+    return out.reset_index(drop=True)
+
+
+SECTOR_TEXT = {
+    "lv": "Frīdmana tests ({n} respondenti ar visiem astoņiem indeksiem): χ² = {stat}, df = {df}, p {p}; "
+          "Kendela W = {w} ({label} saskaņa). Pēc Holma korekcijas {k} no {m} nozaru pāriem atšķiras nozīmīgi.",
+    "en": "Friedman test ({n} respondents with all eight indices): χ² = {stat}, df = {df}, p {p}; Kendall's W = "
+          "{w} ({label} agreement). After Holm correction {k} of {m} pairs of sectors differ significantly.",
+}
+
+
+def sector_test_text(sector_tests: pd.DataFrame, sector_pairs: pd.DataFrame, lang: str = "lv") -> str:
+    r = sector_tests.iloc[0]
+    p = fmt_p(r["p"], lang)
+    return SECTOR_TEXT.get(lang, SECTOR_TEXT["lv"]).format(
+        n=int(r["n"]), stat=fmt_num(r["statistic"], 1, lang), df=int(r["df"]),
+        p=p if p.startswith("<") else f"= {p}", w=fmt_num(r["kendalls_w"], 3, lang),
+        label=_v(lang, str(r["effect_label"])), k=int(sector_pairs["significant"].sum()), m=len(sector_pairs))
+
+
+FAMILY_TEXT = {
+    "lv": "Vienā Benjamini–Hohberga saimē ir {m} grupu testi (katra aktivitāte un nozares indekss pret katru "
+          "pazīmi, gan rangu tests, gan divu augstāko vērtējumu daļas tests); nozīmīgi pie FDR {fdr}: {k}.",
+    "en": "One Benjamini–Hochberg family holds {m} group tests (each activity and sector index against each "
+          "characteristic, both a rank test and a test of the top-two share); significant at FDR {fdr}: {k}.",
+}
+
+
+def family_text(test_family: pd.DataFrame, lang: str = "lv") -> str:
+    r = test_family[test_family["family"] == "group_tests"].iloc[0]
+    return FAMILY_TEXT.get(lang, FAMILY_TEXT["lv"]).format(m=int(r["m"]), fdr=fmt_num(r["alpha"], 2, lang),
+                                                          k=int(r["n_significant"]))
+
+
+def differences_view(tests: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: float = 0.05,
+                     top: int | None = 20) -> pd.DataFrame:
+    """Significant rank tests (BH), largest epsilon-squared first, with who rates higher and lower."""
+    d = tests[tests["test"].isin(["kruskal", "mann_whitney"]) & (tests["p_adj"] < fdr)]
+    d = d.sort_values(["epsilon_squared", "p_adj"], ascending=[False, True])
+    d = d.head(top) if top else d
+    return pd.DataFrame({
+        _v(lang, "outcome"): [item_label(cb, o, lang, 70) for o in d["outcome"]],
+        _v(lang, "variable"): [grouping_label(cb, g, lang) for g in d["grouping"]],
+        _v(lang, "high"): [group_label(cb, g, h, lang) for g, h in zip(d["grouping"], d["highest_group"])],
+        _v(lang, "low"): [group_label(cb, g, lo, lang) for g, lo in zip(d["grouping"], d["lowest_group"])],
+        _v(lang, "effect"): [f"{_v(lang, str(lab))} ({fmt_num(e, 3, lang)})"
+                             for lab, e in zip(d["effect_label"], d["epsilon_squared"])],
+        _v(lang, "p_adj"): [fmt_p(p, lang) for p in d["p_adj"]],
+        _v(lang, "n"): d["n"].astype(int).to_numpy(),
+    }).reset_index(drop=True)
+
+
+def models_view(models: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: float = 0.05,
+                top: int | None = 20) -> pd.DataFrame:
+    """Significant adjusted odds ratios (BH over all model terms), strongest first."""
+    d = models[models["p_adj"] < fdr].copy()
+    d["strength"] = np.abs(np.log(d["odds_ratio"].astype(float)))
+    d = d.sort_values(["strength", "p_adj"], ascending=[False, True])
+    d = d.head(top) if top else d
+    return pd.DataFrame({
+        _v(lang, "outcome"): [item_label(cb, o, lang, 70) for o in d["outcome"]],
+        _v(lang, "term"): [f"{grouping_label(cb, v, lang)}: {group_label(cb, v, lv, lang)}"
+                           for v, lv in zip(d["variable"], d["level"])],
+        _v(lang, "reference"): [group_label(cb, v, r, lang) for v, r in zip(d["variable"], d["reference"])],
+        _v(lang, "or"): [fmt_num(o, 2, lang) for o in d["odds_ratio"]],
+        _v(lang, "ci"): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["ci_low"], d["ci_high"])],
+        _v(lang, "p_adj"): [fmt_p(p, lang) for p in d["p_adj"]],
+    }).reset_index(drop=True)
+
+
+def satisfaction_model_view(model: pd.DataFrame, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
+    d = model.sort_values("odds_ratio", ascending=False)
+    return pd.DataFrame({
+        _v(lang, "index"): [cb.sector_title(s, lang) for s in d["sector"]],
+        _v(lang, "or"): [fmt_num(o, 2, lang) for o in d["odds_ratio"]],
+        _v(lang, "ci"): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["ci_low"], d["ci_high"])],
+        _v(lang, "p_adj"): [fmt_p(p, lang) for p in d["p_adj"]],
+    }).reset_index(drop=True)

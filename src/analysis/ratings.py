@@ -1,0 +1,1408 @@
+"""Stage 02, ratings: weights, estimates with intervals, and tests across groups and sectors.
+
+`build_tables(responses, cb, settings)` takes the clean stage's responses frame (one row per
+analysed response), the codebook and the run settings and returns the stage's tidy tables
+(codes, never labels), one small function per table; `write_tables` writes them as CSV that
+is byte-identical for identical inputs. The statistics are those of `analysis.stats` and
+`analysis.weights`. Three helpers here are exact, faster equivalents for the large-n paths,
+held to the stats versions by tests/test_ratings.py: `polr_fit` (proportional odds with an
+analytic Hessian, fitted on the distinct covariate patterns), `friedman_w` (Friedman and
+Kendall's W with vectorised row ranks) and `rao_scott_chi2_agg` (Rao–Scott on the cells of
+the calibration patterns).
+
+Decisions (each also written into the tables, so the summary can cite them)
+
+* Top two = the scale's `top_box` (4, 5). A sector index is the mean of the scored items of
+  the sector, for respondents who scored at least `min_items` (2) of its four; its "top two"
+  is index >= 4. "Don't know" is never a score.
+* Small groups: a level with fewer than `min_cell` respondents is merged as the codebook's
+  `merge` says (the whole merge group, when any member is small), otherwise left out; notes
+  say which. Options marked `exclude_from_tests` are left out of tests (not of descriptions).
+  Every published row describes at least `min_cell` respondents; counts of a sub-category
+  below `min_cell` are published as NA (shares of a base of at least `min_cell` are shown).
+* info_language (multi-choice) is tested option by option, as two groups: chose the language
+  ("yes") or not ("no"); respondents who skipped the question are missing.
+* Tests of an outcome across groups: Kruskal–Wallis (>= 3 groups) or Mann–Whitney (2 groups)
+  on the scores, and chi-square (Fisher's exact test for a 2x2 table with an expected count
+  below 5) on the top-two share. One Benjamini–Hochberg family holds every unweighted omnibus
+  group test of the run (`group_tests`); weighted Rao–Scott tests form their own family
+  (`group_tests_weighted`), model terms theirs (`model_terms`); Dunn post hoc tests (Holm)
+  follow each significant rank test with three or more groups. NaN p-values are not counted.
+* Weights: raked to the population file's margins, trimmed at `weight_trim_cap` x the mean and
+  re-raked. Weighted estimates describe the population the margins describe: respondents
+  whose margin answers fall outside it (e.g. not living in the city, gender undisclosed) are
+  left out of weighted figures. An official margin file makes weighted figures a headline;
+  any other makes them a sensitivity check, and unweighted figures stay the headline.
+* Models: proportional odds of each item and each rounded sector index (round half up) on
+  age group, gender, target group, children, education and form language (merged levels,
+  small levels dropped, complete cases); the reference level of each is its largest group.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+from scipy.special import expit
+
+from . import stats, weights as wts
+from .codebook import Codebook
+
+MODEL_PREDICTORS = ("age_group", "gender", "target_group", "children", "education", "form_language")
+GROUP_FAMILY = "group_tests"
+WEIGHTED_FAMILY = "group_tests_weighted"
+MODEL_FAMILY = "model_terms"
+ALL = "all"                                   # grouping/level code of an overall row
+
+
+class RatingsInputError(ValueError):
+    """The responses frame or the population file is not what this stage expects."""
+
+
+# --- settings ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    min_cell: int = 10
+    fdr: float = 0.05
+    weight_trim_cap: float = 5.0
+    population: dict | None = None          # a loaded population file (see load_population)
+    min_items: int = 2                       # scored items needed for a sector index
+    level: float = 0.95
+
+
+def load_population(path: str | Path | None) -> dict | None:
+    """Read a margin file: {margins: {variable: {level: total}}, source, official}; None if no path."""
+    import yaml
+
+    from . import paths
+
+    if not path:
+        return None
+    p = paths.resolve(path)
+    if not p.exists():
+        raise RatingsInputError(f"population file not found: {p}; give an existing margin file "
+                                f"(params/population/) or an empty `population` to run unweighted")
+    raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    margins = raw.get("margins")
+    if not isinstance(margins, dict) or not margins:
+        raise RatingsInputError(f"{p}: expected `margins: {{variable: {{level: population total}}}}`")
+    return {"path": str(Path(path)), "margins": {str(k): {str(lv): float(t) for lv, t in v.items()}
+                                                for k, v in margins.items()},
+            "source": str(raw.get("source", "")).strip(), "official": bool(raw.get("official", False))}
+
+
+def settings_from(min_cell=10, fdr=0.05, weight_trim_cap=5.0, population=None, min_items=2) -> Settings:
+    """Settings from notebook parameters (population: a path, a loaded dict, or empty)."""
+    pop = population if isinstance(population, dict) or population is None else load_population(population)
+    return Settings(min_cell=int(min_cell), fdr=float(fdr), weight_trim_cap=float(weight_trim_cap),
+                    population=pop, min_items=int(min_items))
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def read_responses(path: str | Path, cb: Codebook) -> pd.DataFrame:
+    """The clean stage's responses, checked against the agreed schema (SchemaError if not)."""
+    from . import schemas
+
+    return schemas.read_parquet(path, "responses", cb)
+
+
+def responses_path(run: str | Path, survey: str, run_dir: str = "") -> Path:
+    """paths.stage_input for data/responses.parquet; a notebook opened by hand on a fresh
+    clone (no run folder given, no earlier run) first runs stage 01 on the default params
+    into its scratch folder, and says so."""
+    from . import paths
+
+    try:
+        return paths.stage_input(run, survey, "data/responses.parquet")
+    except FileNotFoundError:
+        params = paths.load_params(paths.DEFAULT_PARAMS)
+        if run_dir or params.get("survey") != survey:
+            raise
+        from . import clean
+
+        print(f"No stage-01 output yet: running 01_clean on {paths.DEFAULT_PARAMS} into {run}")
+        clean.run_clean(params, run_dir=run)
+        return Path(run) / "data" / "responses.parquet"
+
+
+def check_responses(df: pd.DataFrame, cb: Codebook) -> None:
+    """The columns this stage needs; a clear error naming the first missing one."""
+    need = ["respondent_id", "form_language", "life_satisfaction", "recommend"]
+    for v in cb.variables.values():
+        if v.grouping and v.type == "single":
+            need.append(v.name)
+        elif v.grouping and v.type == "multi":
+            need += [f"{v.name}__{c}" for c in v.codes]
+    for item in cb.likert_items:
+        need += [item, f"{item}_dk"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise RatingsInputError(f"responses: no column {missing[0]!r} (missing {len(missing)}: "
+                                f"{', '.join(missing[:6])}); run stage 01_clean again")
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+def _float(col: pd.Series) -> np.ndarray:
+    return pd.to_numeric(col, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def item_scores(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """The Likert scores as floats (NaN for don't know or skipped), one column per item."""
+    return pd.DataFrame({i: _float(df[i]) for i in cb.likert_items}, index=df.index)
+
+
+def dont_know(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    return pd.DataFrame({i: df[f"{i}_dk"].fillna(False).to_numpy(dtype=bool) for i in cb.likert_items},
+                        index=df.index)
+
+
+def sector_indices(scores: pd.DataFrame, cb: Codebook, min_items: int = 2) -> pd.DataFrame:
+    """Mean of the scored items of each sector, NaN with fewer than `min_items` scored."""
+    out = {}
+    for code, sector in cb.sectors.items():
+        m = scores[list(sector.items)].to_numpy()
+        k = (~np.isnan(m)).sum(1)
+        with np.errstate(invalid="ignore"):
+            mean = np.nansum(m, 1) / np.where(k > 0, k, 1)
+        out[code] = np.where(k >= min_items, mean, np.nan)
+    return pd.DataFrame(out, index=scores.index)
+
+
+def top2_threshold(cb: Codebook) -> float:
+    scale = cb.scales[cb.variables[cb.likert_items[0]].scale]
+    return float(min(scale.top_box)) if scale.top_box else 4.0
+
+
+SECTOR_PREFIX = "sector_"   # a sector index as an outcome: "sector_education" (never the variable "education")
+
+
+def outcomes(df: pd.DataFrame, cb: Codebook, min_items: int = 2) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Items then sector indices (named sector_<code>) as float columns, and each one's type."""
+    scores = item_scores(df, cb)
+    sectors = sector_indices(scores, cb, min_items).add_prefix(SECTOR_PREFIX)
+    kinds = {**{i: "item" for i in scores}, **{s: "sector" for s in sectors}}
+    return pd.concat([scores, sectors], axis=1), kinds
+
+
+def sector_of(cb: Codebook, outcome: str) -> str:
+    return cb.variables[outcome].sector if outcome in cb.variables else outcome.removeprefix(SECTOR_PREFIX)
+
+
+# --- groupings --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """One grouping ready to test or describe: kept levels and an integer code per respondent."""
+    grouping: str                 # e.g. "age_group", or "info_language__ru"
+    variable: str                 # the codebook variable
+    levels: tuple[str, ...]       # kept levels, codebook order (a merge code replaces its members)
+    codes: np.ndarray             # index into levels per respondent, -1 = missing or left out
+    notes: str = ""
+
+
+def grouping_values(df: pd.DataFrame, cb: Codebook) -> dict[str, tuple[str, np.ndarray, list[str]]]:
+    """grouping -> (variable, codes as an object array with None for missing, level order).
+
+    Multi-choice groupings become one two-group variable per option ("yes"/"no"); a
+    respondent who skipped the question (all indicators NA, or none chosen) is missing.
+    """
+    out = {}
+    for v in cb.variables.values():
+        if not v.grouping:
+            continue
+        if v.type == "single":
+            vals = df[v.name].astype(object).to_numpy()
+            vals = np.where(pd.isna(vals), None, vals.astype(str) if len(vals) else vals).astype(object)
+            out[v.name] = (v.name, vals, list(v.codes))
+        elif v.type == "multi":
+            ind = np.column_stack([df[f"{v.name}__{c}"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                                   for c in v.codes])
+            answered = ind.any(1)
+            for j, c in enumerate(v.codes):
+                vals = np.where(answered, np.where(ind[:, j], "yes", "no"), None).astype(object)
+                out[f"{v.name}__{c}"] = (v.name, vals, ["yes", "no"])
+    return out
+
+
+def plan_grouping(grouping: str, variable: str, values: np.ndarray, order: list[str], cb: Codebook,
+                  min_cell: int, for_tests: bool = True) -> GroupPlan:
+    """Merge small levels where the codebook says, leave out the rest, drop excluded options."""
+    v = cb.variables[variable]
+    notes = []
+    vals = values.copy()
+    if for_tests and v.type == "single":
+        excluded = [o.code for o in v.options if o.exclude_from_tests]
+        hit = [c for c in excluded if np.any(vals == c)]
+        if hit:
+            vals[np.isin(vals, hit)] = None
+            notes.append("not tested: " + "+".join(hit))
+    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    mapping = {}
+    if v.type == "single":
+        for mcode, spec in v.merge.items():
+            members = list(spec.get("codes", []))
+            if any(0 < counts.get(c, 0) < min_cell for c in members):
+                mapping.update({c: mcode for c in members})
+                notes.append(f"merged {'+'.join(members)} as {mcode}")
+    if mapping:
+        vals = np.array([mapping.get(x, x) if x is not None else None for x in vals], dtype=object)
+    seq = []
+    for c in order:
+        c2 = mapping.get(c, c)
+        if c2 not in seq:
+            seq.append(c2)
+    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    small = [c for c in seq if 0 < counts.get(c, 0) < min_cell]
+    if small:
+        notes.append(f"left out (n<{min_cell}): " + "+".join(small))
+    levels = tuple(c for c in seq if counts.get(c, 0) >= min_cell)
+    index = {c: i for i, c in enumerate(levels)}
+    codes = pd.Series(vals, dtype=object).map(index).fillna(-1).to_numpy(dtype=np.int64)
+    return GroupPlan(grouping, variable, levels, codes, "; ".join(notes))
+
+
+def plan_groupings(df: pd.DataFrame, cb: Codebook, min_cell: int, for_tests: bool = True,
+                   gv: dict | None = None) -> dict[str, GroupPlan]:
+    """A GroupPlan per grouping (gv: grouping_values computed once, to reuse)."""
+    gv = gv if gv is not None else grouping_values(df, cb)
+    return {g: plan_grouping(g, var, vals, order, cb, min_cell, for_tests) for g, (var, vals, order) in gv.items()}
+
+
+# --- weights ----------------------------------------------------------------------------
+
+@dataclass
+class Weighting:
+    """Raked weights and what the weighted estimators need (calibration patterns)."""
+    used: bool
+    role: str                                  # headline | sensitivity | none
+    reason: str
+    weights: np.ndarray | None = None          # per respondent, NaN = outside the margins' population
+    calibration: np.ndarray | None = None      # margin indicators of the weighted rows
+    pattern: np.ndarray | None = None          # calibration pattern id per weighted row
+    patterns: np.ndarray | None = None         # one indicator row per pattern
+    info: dict = field(default_factory=dict)
+
+    @property
+    def mask(self) -> np.ndarray:
+        return ~np.isnan(self.weights)
+
+
+def _margin_codes(df: pd.DataFrame, cb: Codebook, var: str, levels: dict) -> pd.Series:
+    """Sample codes mapped to the margin's levels (members of a merge group to its code)."""
+    if var not in df.columns:
+        raise RatingsInputError(f"population margin {var!r} is not a column of the responses")
+    col = df[var].astype(object)
+    v = cb.variables.get(var)
+    mapping = {}
+    if v is not None:
+        for mcode, spec in v.merge.items():
+            if mcode in levels:
+                mapping.update({c: mcode for c in spec.get("codes", []) if c not in levels})
+    mapped = col.map(lambda x: None if pd.isna(x) else mapping.get(str(x), str(x)))
+    return mapped.where(mapped.isin(list(levels)), None)
+
+
+def compute_weights(df: pd.DataFrame, cb: Codebook, settings: Settings) -> Weighting:
+    """Rake to the population margins, trim at the cap and re-rake (weights.trim_and_rerake)."""
+    pop = settings.population
+    if not pop:
+        return Weighting(False, "none", "no population margin file given: unweighted analysis")
+    margins = pop["margins"]
+    mapped = pd.DataFrame({var: _margin_codes(df, cb, var, levels) for var, levels in margins.items()})
+    ok = mapped.notna().all(axis=1).to_numpy()
+    sub = mapped.loc[ok].reset_index(drop=True)
+    role = "headline" if pop.get("official") else "sensitivity"
+    reason = (f"official margins ({pop.get('source', '')}): weighted and unweighted figures are both headline"
+              if pop.get("official") else
+              f"margin file is not official ({pop.get('source', '') or 'no source given'}): unweighted "
+              f"figures are the headline, weighted ones a sensitivity check")
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            w_sub = wts.trim_and_rerake(sub, None, margins, settings.weight_trim_cap)
+    except (ValueError, wts.RakingError) as exc:
+        return Weighting(False, "none", f"raking failed, unweighted analysis: {exc}")
+    cap_note = "; ".join(str(c.message) for c in caught if issubclass(c.category, RuntimeWarning))
+    w = np.full(len(df), np.nan)
+    w[ok] = w_sub
+    cal = wts.margin_dummies(sub, margins)
+    pattern, first = _patterns(sub, list(margins))
+    info = {"population_file": pop.get("path", ""), "source": pop.get("source", ""),
+            "official": bool(pop.get("official")), "margins": "+".join(margins),
+            "n": len(df), "n_weighted": int(ok.sum()), "n_outside_margins": int((~ok).sum()),
+            "kish_effective_n": wts.kish_effective_n(w_sub), "design_effect": wts.design_effect(w_sub),
+            "trim_cap": settings.weight_trim_cap, "max_weight_ratio": float(w_sub.max() / w_sub.mean()),
+            "min_weight_ratio": float(w_sub.min() / w_sub.mean()),
+            "cap_met": not cap_note, "notes": cap_note}
+    return Weighting(True, role, reason, w, cal, pattern, cal[first], info)
+
+
+def _patterns(sub: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer id of each row's combination of margin levels, and a first row of each."""
+    key = np.zeros(len(sub), dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(sub[c], sort=True)
+        key = key * (len(uniq) + 1) + codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.astype(np.int64), first
+
+
+def weighting_table(wt: Weighting) -> pd.DataFrame:
+    i = wt.info
+    row = {"used": wt.used, "role": wt.role, "headline": "weighted+unweighted" if wt.role == "headline" else "unweighted",
+           "reason": wt.reason, "population_file": i.get("population_file", ""), "source": i.get("source", ""),
+           "official": i.get("official", False), "margins": i.get("margins", ""), "n": i.get("n"),
+           "n_weighted": i.get("n_weighted"), "n_outside_margins": i.get("n_outside_margins"),
+           "kish_effective_n": i.get("kish_effective_n", np.nan), "design_effect": i.get("design_effect", np.nan),
+           "trim_cap": i.get("trim_cap", np.nan), "max_weight_ratio": i.get("max_weight_ratio", np.nan),
+           "min_weight_ratio": i.get("min_weight_ratio", np.nan), "cap_met": i.get("cap_met", True),
+           "notes": i.get("notes", "")}
+    return _typed(pd.DataFrame([row]), ints=["n", "n_weighted", "n_outside_margins"])
+
+
+def weights_frame(df: pd.DataFrame, wt: Weighting) -> pd.DataFrame:
+    """data/weights.parquet: respondent_id, weight (NaN outside the margins' population)."""
+    w = wt.weights if wt.used else np.ones(len(df))
+    return pd.DataFrame({"respondent_id": df["respondent_id"].astype("string").to_numpy(),
+                         "weight": np.asarray(w, dtype="float64")})
+
+
+def weighted_mean_agg(y: np.ndarray, w: np.ndarray, pattern: np.ndarray, patterns: np.ndarray) -> tuple[float, float, int]:
+    """stats.weighted_mean_ci with raking calibration (svymean on a raked design), on distinct rows.
+
+    For an outcome with few distinct values the influence value of a row depends only on
+    its (calibration pattern, value), so the calibration regression and the variance sums
+    run over those distinct rows with counts, sum(w) and sum(w^2): the same numbers as the
+    n-row computation (held to it by a test). NaN values are in the design with weight 0,
+    as survey's na.rm. Returns (mean, se, n answering).
+    """
+    ok = ~np.isnan(y)
+    vals, vi = np.unique(np.where(ok, y, np.inf), return_inverse=True)
+    nv = vals.size
+    key = pattern.astype(np.int64) * nv + vi
+    size = patterns.shape[0] * nv
+    cnt = np.bincount(key, minlength=size)
+    sw = np.bincount(key, weights=np.where(ok, w, 0.0), minlength=size)
+    sw2 = np.bincount(key, weights=np.where(ok, w * w, 0.0), minlength=size)
+    rows = np.flatnonzero(cnt)
+    pat_r, val_r = rows // nv, vals[rows % nv]
+    inside = np.isfinite(val_r)
+    tw = sw[rows][inside].sum()
+    mean = float((sw[rows][inside] * val_r[inside]).sum() / tw)
+    u = np.where(inside, (np.where(inside, val_r, 0.0) - mean) / tw, 0.0)
+    C = patterns[pat_r]
+    sq = np.sqrt(cnt[rows].astype(float))
+    beta, *_ = np.linalg.lstsq(C * sq[:, None], u * sq, rcond=None)
+    e = u - C @ beta
+    m = len(y)
+    szz, sz = float((sw2[rows] * e * e).sum()), float((sw[rows] * e).sum())
+    var = m / (m - 1.0) * (szz - sz * sz / m)
+    return mean, math.sqrt(max(var, 0.0)), int(ok.sum())
+
+
+def _weighted_mean(y: np.ndarray, wt: Weighting, level: float) -> dict:
+    """Weighted mean with a normal interval, as stats.weighted_mean_ci(calibration=...)."""
+    m = wt.mask
+    mean, se, n = weighted_mean_agg(y[m], wt.weights[m], wt.pattern, wt.patterns)
+    z = _st.norm.ppf(0.5 + level / 2)
+    return {"mean": mean, "se": se, "ci_low": mean - z * se, "ci_high": mean + z * se, "n": n}
+
+
+def _weighted_share(ind: np.ndarray, wt: Weighting, level: float) -> dict:
+    """Weighted share with the logit interval (t on n-1 df), as stats.weighted_share_ci."""
+    m = wt.mask
+    p, se, n = weighted_mean_agg(ind[m], wt.weights[m], wt.pattern, wt.patterns)
+    q = _st.t.ppf(0.5 + level / 2, int(m.sum()) - 1)
+    if p <= 0 or p >= 1:
+        lo = hi = p
+    else:
+        lg, half = math.log(p / (1 - p)), q * se / (p * (1 - p))
+        lo, hi = float(expit(lg - half)), float(expit(lg + half))
+    return {"share": p, "se": se, "ci_low": lo, "ci_high": hi, "n": n}
+
+
+# --- descriptive tables -----------------------------------------------------------------
+
+def _rank(share: pd.Series, mean: pd.Series) -> pd.Series:
+    """Rank 1 = highest top-two share; ties broken by the mean score, then by listed order."""
+    order = pd.DataFrame({"s": share, "m": mean, "o": np.arange(len(share))})
+    order = order.sort_values(["s", "m", "o"], ascending=[False, False, True], na_position="last")
+    rank = pd.Series(np.arange(1, len(order) + 1), index=order.index)
+    rank[order["s"].isna()] = pd.NA
+    return rank.reindex(share.index).astype("Int64")
+
+
+def _share_and_ci(k: float, n: float, level: float) -> tuple[float, float, float]:
+    if n <= 0:
+        return np.nan, np.nan, np.nan
+    lo, hi = stats.wilson_ci(k, n, level)
+    return k / n, lo, hi
+
+
+def item_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting) -> pd.DataFrame:
+    """items.csv: per item n, don't-know share, mean and top-two share with 95 % intervals."""
+    scores, dk = item_scores(df, cb), dont_know(df, cb)
+    cut = top2_threshold(cb)
+    points = cb.scales[cb.variables[cb.likert_items[0]].scale].points
+    rows = []
+    for item in cb.likert_items:
+        y = scores[item].to_numpy()
+        ok = ~np.isnan(y)
+        n, n_dk = int(ok.sum()), int(dk[item].to_numpy().sum())
+        mean, mlo, mhi = stats.mean_ci(y, settings.level)
+        share, slo, shi = _share_and_ci(float((y[ok] >= cut).sum()), n, settings.level)
+        row = {"item": item, "sector": sector_of(cb, item), "n": n, "n_dk": n_dk,
+               "dk_share": n_dk / (n + n_dk) if n + n_dk else np.nan,
+               "mean": mean, "mean_ci_low": mlo, "mean_ci_high": mhi,
+               "top2_share": share, "top2_ci_low": slo, "top2_ci_high": shi}
+        for p in points:
+            row[f"share_{p}"] = float((y[ok] == p).sum()) / n if n else np.nan
+        if wt.used:
+            row.update(_weighted_item(y, cut, wt, settings.level))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["rank"] = _rank(out["top2_share"], out["mean"])
+    if wt.used:
+        out["weighted_rank"] = _rank(out["weighted_top2_share"], out["weighted_mean"])
+    out = _suppress(out, settings.min_cell, base="n", counts=["n_dk"])
+    return _typed(out, ints=["n", "n_dk", "rank", "weighted_rank"])
+
+
+def _weighted_item(y: np.ndarray, cut: float, wt: Weighting, level: float) -> dict:
+    wm = _weighted_mean(y, wt, level)
+    ind = np.where(np.isnan(y), np.nan, (y >= cut).astype(float))
+    ws = _weighted_share(ind, wt, level)
+    return {"weighted_n": wm["n"], "weighted_mean": wm["mean"], "weighted_mean_ci_low": wm["ci_low"],
+            "weighted_mean_ci_high": wm["ci_high"], "weighted_top2_share": ws["share"],
+            "weighted_top2_ci_low": ws["ci_low"], "weighted_top2_ci_high": ws["ci_high"]}
+
+
+def sector_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting) -> pd.DataFrame:
+    """sectors.csv: sector index mean with CI, share with index >= 4, Cronbach's alpha."""
+    scores = item_scores(df, cb)
+    idx = sector_indices(scores, cb, settings.min_items)
+    cut = top2_threshold(cb)
+    rows = []
+    for code, sector in cb.sectors.items():
+        y = idx[code].to_numpy()
+        ok = ~np.isnan(y)
+        mean, lo, hi = stats.mean_ci(y, settings.level)
+        share, slo, shi = _share_and_ci(float((y[ok] >= cut).sum()), int(ok.sum()), settings.level)
+        items = scores[list(sector.items)].to_numpy()
+        complete = int((~np.isnan(items)).all(1).sum())
+        row = {"sector": code, "n": int(ok.sum()), "min_items": settings.min_items, "n_items": len(sector.items),
+               "mean": mean, "mean_ci_low": lo, "mean_ci_high": hi,
+               "top2_share": share, "top2_ci_low": slo, "top2_ci_high": shi,
+               "cronbach_alpha": stats.cronbach_alpha(items) if complete >= 2 else np.nan, "alpha_n": complete}
+        if wt.used:
+            row.update(_weighted_item(y, cut, wt, settings.level))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["rank"] = _rank(out["mean"], out["top2_share"])
+    out = _suppress(out, settings.min_cell, base="n", counts=["alpha_n"])
+    return _typed(out, ints=["n", "min_items", "n_items", "alpha_n", "rank"])
+
+
+def ranking_by_group(df: pd.DataFrame, cb: Codebook, settings: Settings, grouping: str = "target_group",
+                     gv: dict | None = None) -> pd.DataFrame:
+    """ranking_by_group.csv: the activities ranked within each group of `grouping`."""
+    var, vals, order = (gv if gv is not None else grouping_values(df, cb))[grouping]
+    plan = plan_grouping(grouping, var, vals, order, cb, settings.min_cell, for_tests=False)
+    scores = item_scores(df, cb)
+    cut = top2_threshold(cb)
+    frames = []
+    for gi, level in enumerate(plan.levels):
+        in_g = plan.codes == gi
+        rows = []
+        for item in cb.likert_items:
+            y = scores[item].to_numpy()[in_g]
+            y = y[~np.isnan(y)]
+            share, lo, hi = _share_and_ci(float((y >= cut).sum()), y.size, settings.level)
+            rows.append({grouping: level, "item": item, "sector": sector_of(cb, item), "group_n": int(in_g.sum()),
+                         "n": y.size, "top2_share": share, "top2_ci_low": lo, "top2_ci_high": hi,
+                         "mean": y.mean() if y.size else np.nan})
+        block = _suppress(pd.DataFrame(rows), settings.min_cell, base="n")
+        block["rank"] = _rank(block["top2_share"], block["mean"])
+        frames.append(block)
+    cols = [grouping, "item", "sector", "group_n", "n", "top2_share", "top2_ci_low", "top2_ci_high", "mean",
+            "rank", "suppressed"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    out["notes"] = plan.notes
+    return _typed(out, ints=["group_n", "n", "rank"])
+
+
+def profile_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting,
+                  gv: dict | None = None) -> pd.DataFrame:
+    """profile.csv: who answered, by every grouping variable and form language."""
+    margins = (settings.population or {}).get("margins", {})
+    gv = dict(gv if gv is not None else grouping_values(df, cb))
+    gv["form_language"] = ("form_language", df["form_language"].astype(object).to_numpy(), list(cb.languages))
+    rows = []
+    for g, (var, vals, order) in gv.items():
+        present = pd.notna(vals)
+        n_ans = int(present.sum())
+        counts = pd.Series(vals[present]).value_counts()
+        pop = margins.get(g, {})
+        pop_total = sum(pop.values()) if pop else np.nan
+        levels = list(order) + [c for c in pop if c not in order]
+        members = _merge_members(cb, var) if g in cb.variables else {}
+        for lv in levels:
+            codes = members.get(lv, [lv]) if lv not in order else [lv]
+            n = int(sum(counts.get(c, 0) for c in codes))
+            row = {"variable": g, "level": lv, "n": n, "n_answered": n_ans, "n_missing": int((~present).sum()),
+                   "share": n / n_ans if n_ans else np.nan,
+                   "population_share": pop[lv] / pop_total if lv in pop else np.nan}
+            if wt.used:
+                m = present & wt.mask
+                w = wt.weights
+                wsum = np.nansum(np.where(m, w, 0.0))
+                row["weighted_share"] = (np.nansum(np.where(m & np.isin(vals, codes), w, 0.0)) / wsum
+                                         if wsum > 0 else np.nan)
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    if "weighted_share" not in out:
+        out["weighted_share"] = np.nan
+    small = out["n"].between(1, settings.min_cell - 1)
+    out["suppressed"] = small
+    out.loc[small, ["n", "share", "weighted_share"]] = np.nan
+    out["n_missing"] = out["n_missing"].where(~out["n_missing"].between(1, settings.min_cell - 1), np.nan)
+    return _typed(out, ints=["n", "n_answered", "n_missing"])
+
+
+def _merge_members(cb: Codebook, var: str) -> dict[str, list[str]]:
+    return {m: list(spec.get("codes", [])) for m, spec in cb.variables[var].merge.items()}
+
+
+def nps_table(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict | None = None) -> pd.DataFrame:
+    """nps.csv: Net Promoter Score overall and for each group (stats.nps, normal interval)."""
+    scores = _float(df["recommend"])
+    rows = [{"grouping": ALL, "level": ALL, **stats.nps(scores, settings.level)}]
+    plans = plans if plans is not None else plan_groupings(df, cb, settings.min_cell, for_tests=False)
+    for g, plan in plans.items():
+        for gi, level in enumerate(plan.levels):
+            rows.append({"grouping": g, "level": level, **stats.nps(scores[plan.codes == gi], settings.level),
+                         "notes": plan.notes})
+    out = pd.DataFrame(rows)
+    out = _suppress(out, settings.min_cell, base="n", counts=["promoters", "passives", "detractors"])
+    return _typed(out, ints=["n", "promoters", "passives", "detractors"])
+
+
+def satisfaction_table(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict | None = None) -> pd.DataFrame:
+    """satisfaction.csv: mean life satisfaction (1-10) with a t interval, overall and by group."""
+    y = _float(df["life_satisfaction"])
+
+    def row(g, level, v, notes=""):
+        mean, lo, hi = stats.mean_ci(v, settings.level)
+        return {"grouping": g, "level": level, "n": int((~np.isnan(v)).sum()), "mean": mean,
+                "ci_low": lo, "ci_high": hi, "notes": notes}
+
+    rows = [row(ALL, ALL, y)]
+    plans = plans if plans is not None else plan_groupings(df, cb, settings.min_cell, for_tests=False)
+    for g, plan in plans.items():
+        rows += [row(g, level, y[plan.codes == gi], plan.notes) for gi, level in enumerate(plan.levels)]
+    return _typed(_suppress(pd.DataFrame(rows), settings.min_cell, base="n"), ints=["n"])
+
+
+# --- tests across groups ----------------------------------------------------------------
+
+def _mean_ranks(v: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
+    """Mean mid-rank of each group (ranks over the pooled values of the test)."""
+    grid = np.round(v * 12)
+    if np.allclose(grid, v * 12) and grid.min() >= 0 and grid.max() < 10_000:
+        vc = grid.astype(np.int64)
+        cnt = np.bincount(vc)
+        mid = np.cumsum(cnt) - (cnt - 1) / 2.0          # mid-rank of each distinct value
+        r = mid[vc]
+    else:
+        r = _st.rankdata(v)
+    return np.bincount(g, weights=r, minlength=k) / np.maximum(np.bincount(g, minlength=k), 1)
+
+
+def _select(y: np.ndarray, plan: GroupPlan, min_cell: int, extra: np.ndarray | None = None):
+    """The respondents of one test: scored, in a kept level, in a level with >= min_cell here."""
+    m = ~np.isnan(y) & (plan.codes >= 0)
+    if extra is not None:
+        m &= extra
+    k = len(plan.levels)
+    counts = np.bincount(plan.codes[m], minlength=k)
+    keep = counts >= min_cell
+    dropped = [plan.levels[i] for i in range(k) if 0 < counts[i] < min_cell]
+    if k:
+        m &= keep[np.maximum(plan.codes, 0)] & (plan.codes >= 0)
+    kept = np.flatnonzero(keep)
+    remap = np.full(k, -1)
+    remap[kept] = np.arange(kept.size)
+    return m, remap[plan.codes[m]], [plan.levels[i] for i in kept], dropped
+
+
+def _notes(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def rank_test(y: np.ndarray, plan: GroupPlan, min_cell: int, selected: tuple | None = None) -> dict:
+    """Kruskal–Wallis (>= 3 groups) or Mann–Whitney (2 groups) with effect size and direction."""
+    m, g, levels, dropped = selected or _select(y, plan, min_cell)
+    note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "")
+    base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note}
+    if len(levels) < 2:
+        return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}
+    v = y[m]
+    groups = {lv: v[g == i] for i, lv in enumerate(levels)}
+    mr = _mean_ranks(v, g, len(levels))
+    hi, lo = int(np.argmax(mr)), int(np.argmin(mr))
+    h, p_h = stats.kruskal(groups)
+    eps = stats.epsilon_squared(h, v.size) if not math.isnan(h) else np.nan
+    out = {**base, "highest_group": levels[hi], "lowest_group": levels[lo], "epsilon_squared": eps,
+           "min_group_n": int(min(a.size for a in groups.values()))}
+    if len(levels) == 2:
+        u, p = stats.mann_whitney(groups[levels[0]], groups[levels[1]])
+        r = stats.rank_biserial(groups[levels[hi]], groups[levels[lo]]) if hi != lo else 0.0
+        out.update(test="mann_whitney", statistic=u, df=np.nan, p=p, effect_size=r,
+                   effect_measure="rank_biserial", effect_label=stats.effect_label(r, "rank_biserial"))
+    else:
+        out.update(test="kruskal", statistic=h, df=len(levels) - 1, p=p_h, effect_size=eps,
+                   effect_measure="epsilon_squared", effect_label=stats.effect_label(eps, "epsilon_squared"))
+    if math.isnan(out["p"]):
+        out["notes"] = _notes(out["notes"], "no variation in scores")
+    return out
+
+
+def crosstab_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float,
+                  selected: tuple | None = None) -> tuple[dict, pd.DataFrame]:
+    """Top-two share by group: chi-square (Fisher for a sparse 2x2), Cramér's V, residuals."""
+    m, g, levels, dropped = selected or _select(y, plan, min_cell)
+    note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "")
+    base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note,
+            "effect_measure": "cramers_v"}
+    if len(levels) < 2:
+        return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}, None
+    top = (y[m] >= cut).astype(np.int64)
+    table = np.bincount(g * 2 + top, minlength=2 * len(levels)).reshape(len(levels), 2).astype(float)
+    n_g = table.sum(1)
+    share = table[:, 1] / n_g
+    base.update(highest_group=levels[int(np.argmax(share))], lowest_group=levels[int(np.argmin(share))],
+                min_group_n=int(n_g.min()))
+    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        return {**base, "test": "chi2", "notes": _notes(note, "no variation in top-two share")}, None
+    expected = np.outer(n_g, table.sum(0)) / table.sum()
+    v = stats.cramers_v(table, bias_correct=True)
+    label = stats.effect_label(v, "cramers_v", df=1) if not math.isnan(v) else "undefined"
+    if table.shape == (2, 2) and expected.min() < 5:
+        odds, p = stats.fisher_exact(table)
+        row = {**base, "test": "fisher", "statistic": odds, "df": np.nan, "p": p}
+    else:
+        chi2, p, dof = stats.chi2_independence(table)
+        row = {**base, "test": "chi2", "statistic": chi2, "df": dof, "p": p}
+        if expected.min() < 5:
+            row["notes"] = _notes(note, "some expected counts below 5")
+    row.update(effect_size=v, effect_label=label)
+    res = stats.adjusted_residuals(table)[:, 1]
+    resid = pd.DataFrame({"level": levels, "n": n_g.astype(int), "top2_share": share, "adj_residual": res})
+    return row, resid
+
+
+def rao_scott_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float, wt: Weighting) -> dict:
+    """Weighted top-two share by group: first-order Rao–Scott chi-square on calibration residuals."""
+    wm = wt.mask
+    m, g, levels, dropped = _select(y, plan, min_cell, extra=wm)
+    note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "",
+                  "weighted rows only")
+    base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note,
+            "effect_measure": "cramers_v", "test": "rao_scott"}
+    if len(levels) < 2:
+        return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}
+    x = np.full(len(y), -1)
+    x[m] = g
+    top = np.where(m, (np.nan_to_num(y) >= cut).astype(np.int64), -1)
+    x, top, w = x[wm], top[wm], wt.weights[wm]
+    sw = np.bincount(x[x >= 0] * 2 + top[x >= 0], weights=w[x >= 0], minlength=2 * len(levels)).reshape(-1, 2)
+    if (sw.sum(0) == 0).any():
+        return {**base, "notes": _notes(note, "no variation in top-two share")}
+    share = sw[:, 1] / sw.sum(1)
+    stat, p, dof, deff = rao_scott_chi2_agg(x, top, w, wt.pattern, wt.patterns, len(levels), 2)
+    # effect size: bias-corrected Cramér's V of the weighted table scaled to the test's n
+    v = stats.cramers_v(sw / sw.sum() * base["n"], bias_correct=True)
+    return {**base, "statistic": stat, "df": dof, "p": p, "highest_group": levels[int(np.argmax(share))],
+            "lowest_group": levels[int(np.argmin(share))], "design_effect": deff, "effect_size": v,
+            "effect_measure": "cramers_v", "effect_label": stats.effect_label(v, "cramers_v", df=1)
+            if not math.isnan(v) else "undefined", "min_group_n": int(np.bincount(x[x >= 0]).min())}
+
+
+def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[str, GroupPlan],
+                min_cell: int, cut: float, wt: Weighting | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every test of every outcome against every grouping; residuals of the crosstab tests."""
+    rows, resids = [], []
+    for outcome in outcome_frame.columns:
+        y = outcome_frame[outcome].to_numpy()
+        key = {"outcome": outcome, "outcome_type": kinds[outcome]}
+        for g, plan in plans.items():
+            selected = _select(y, plan, min_cell)
+            rows.append({**key, "grouping": g, "weighted": False, "family": GROUP_FAMILY,
+                         **rank_test(y, plan, min_cell, selected)})
+            ct, res = crosstab_test(y, plan, min_cell, cut, selected)
+            rows.append({**key, "grouping": g, "weighted": False, "family": GROUP_FAMILY, **ct})
+            if res is not None:
+                resids.append(res.assign(outcome=outcome, outcome_type=kinds[outcome], grouping=g))
+            if wt is not None and wt.used:
+                rows.append({**key, "grouping": g, "weighted": True, "family": WEIGHTED_FAMILY,
+                             **rao_scott_test(y, plan, min_cell, cut, wt)})
+    tests = pd.DataFrame(rows)
+    for c in ("statistic", "df", "p", "effect_size", "epsilon_squared", "design_effect"):
+        if c not in tests:
+            tests[c] = np.nan
+    for c in ("highest_group", "lowest_group", "effect_label"):
+        if c not in tests:
+            tests[c] = ""
+    tests.loc[tests["test"] == "none", "family"] = ""
+    residuals = (pd.concat(resids, ignore_index=True) if resids else
+                 pd.DataFrame(columns=["outcome", "outcome_type", "grouping", "level", "n", "top2_share", "adj_residual"]))
+    return tests, residuals
+
+
+def adjust_families(tests: pd.DataFrame, fdr: float) -> pd.DataFrame:
+    """Benjamini–Hochberg within each declared family (NaN p-values are not counted)."""
+    tests = tests.copy()
+    tests["p_adj"] = np.nan
+    for fam, idx in tests.groupby("family").groups.items():
+        if fam:
+            tests.loc[idx, "p_adj"] = stats.p_adjust(tests.loc[idx, "p"].to_numpy(dtype=float), "BH")
+    tests["significant"] = tests["p_adj"] < fdr
+    return tests
+
+
+def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float) -> pd.DataFrame:
+    """test_family.csv: the declared multiple-testing families and their sizes."""
+    desc = {GROUP_FAMILY: ("every unweighted omnibus group test of the run: Kruskal–Wallis / Mann–Whitney on "
+                           "scores and chi-square / Fisher on the top-two share, each item and sector index x "
+                           "each grouping", True),
+            WEIGHTED_FAMILY: ("weighted Rao–Scott chi-square tests of the top-two share (weighted rows)", False),
+            MODEL_FAMILY: ("every term of every proportional-odds model in models.csv", False)}
+    rows = []
+    frames = [(GROUP_FAMILY, tests[tests["family"] == GROUP_FAMILY]),
+              (WEIGHTED_FAMILY, tests[tests["family"] == WEIGHTED_FAMILY])]
+    if models is not None:
+        frames.append((MODEL_FAMILY, models))
+    for fam, sub in frames:
+        if not len(sub):
+            continue
+        text, headline = desc[fam]
+        rows.append({"family": fam, "description": text,
+                     "tests": "+".join(sorted(sub["test"].unique())) if "test" in sub else "ordinal_logit",
+                     "method": "BH", "alpha": fdr, "m": int(sub["p"].notna().sum()),
+                     "m_with_nan": len(sub), "n_significant": int((sub["p_adj"] < fdr).sum()),
+                     "headline": headline})
+    rows.append({"family": "posthoc_dunn", "description": "Dunn pairs after each significant rank test with "
+                 ">= 3 groups; Holm within each set", "tests": "dunn", "method": "holm", "alpha": fdr,
+                 "m": np.nan, "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
+    rows.append({"family": "sector_pairs", "description": "pairwise Wilcoxon signed-rank tests of the sector "
+                 "indices; Holm", "tests": "wilcoxon", "method": "holm", "alpha": fdr, "m": np.nan,
+                 "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
+    return _typed(pd.DataFrame(rows), ints=["m", "m_with_nan", "n_significant"])
+
+
+def posthoc_table(tests: pd.DataFrame, outcome_frame: pd.DataFrame, plans: dict[str, GroupPlan],
+                  min_cell: int, fdr: float) -> pd.DataFrame:
+    """posthoc.csv: Dunn (two-sided, tie-corrected, Holm) after each significant Kruskal–Wallis."""
+    sig = tests[(tests["test"] == "kruskal") & (tests["p_adj"] < fdr)]
+    frames = []
+    for r in sig.itertuples():
+        y = outcome_frame[r.outcome].to_numpy()
+        m, g, levels, _ = _select(y, plans[r.grouping], min_cell)
+        v = y[m]
+        d = stats.dunn({lv: v[g == i] for i, lv in enumerate(levels)}, "holm")
+        frames.append(d.assign(outcome=r.outcome, outcome_type=r.outcome_type, grouping=r.grouping))
+    cols = ["outcome", "outcome_type", "grouping", "group1", "group2", "n1", "n2", "mean_rank1", "mean_rank2",
+            "z", "p_unadj", "p_adj"]
+    if not frames:
+        return pd.DataFrame(columns=cols + ["significant"])
+    out = pd.concat(frames, ignore_index=True)[cols]
+    out["significant"] = out["p_adj"] < fdr
+    return _typed(out, ints=["n1", "n2"])
+
+
+TEST_COLUMNS = ["outcome", "outcome_type", "grouping", "test", "statistic", "df", "n", "n_groups", "min_group_n",
+                "levels", "p", "p_adj", "significant", "family", "effect_size", "effect_measure", "effect_label",
+                "epsilon_squared", "highest_group", "lowest_group", "weighted", "design_effect", "notes"]
+
+
+# --- tests across sectors ---------------------------------------------------------------
+
+def friedman_w(matrix: np.ndarray) -> dict:
+    """Friedman chi-square (tie-corrected, R friedman.test) and Kendall's W, vectorised.
+
+    Same formulas as stats.friedman / stats.kendalls_w (rows with NaN removed): row ranks by
+    scipy's vectorised rankdata, the tie term sum(t^3 - t) per row as sum over cells of
+    (count of equal values in the row)^2 - 1.
+    """
+    m = np.asarray(matrix, dtype=float)
+    m = m[~np.isnan(m).any(1)]
+    n, k = m.shape
+    if n < 1 or k < 2:
+        return {"n": n, "k": k, "statistic": np.nan, "df": k - 1, "p": np.nan, "kendalls_w": np.nan}
+    r = _st.rankdata(m, axis=1)
+    ties = float(((m[:, :, None] == m[:, None, :]).sum(2).astype(float) ** 2 - 1).sum())
+    num = 12.0 * np.sum((r.sum(0) - n * (k + 1) / 2.0) ** 2)
+    den = n * k * (k + 1) - ties / (k - 1)
+    chi2 = num / den if den > 0 else np.nan
+    p = float(_st.chi2.sf(chi2, k - 1)) if not math.isnan(chi2) else np.nan
+    return {"n": n, "k": k, "statistic": chi2, "df": k - 1, "p": p,
+            "kendalls_w": chi2 / (n * (k - 1)) if not math.isnan(chi2) else np.nan}
+
+
+def sector_tests(df: pd.DataFrame, cb: Codebook, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """sector_tests.csv (Friedman + Kendall's W) and sector_pairs.csv (Wilcoxon, Holm)."""
+    idx = sector_indices(item_scores(df, cb), cb, settings.min_items)
+    fw = friedman_w(idx.to_numpy())
+    w = fw["kendalls_w"]
+    test = pd.DataFrame([{"test": "friedman", **fw, "effect_measure": "kendalls_w",
+                          "effect_label": stats.effect_label(w, "kendalls_w") if not math.isnan(w) else "undefined",
+                          "complete_cases": True, "min_items": settings.min_items}])
+    pairs = stats.pairwise_wilcoxon(idx, "holm").rename(columns={"group1": "sector1", "group2": "sector2"})
+    pairs["higher_sector"] = np.where(pairs["r"] > 0, pairs["sector1"], np.where(pairs["r"] < 0, pairs["sector2"], ""))
+    pairs["effect_label"] = [stats.effect_label(r, "rank_biserial") if not math.isnan(r) else "undefined"
+                             for r in pairs["r"]]
+    pairs["significant"] = pairs["p_adj"] < settings.fdr
+    return _typed(test, ints=["n", "k", "df", "min_items"]), _typed(pairs, ints=["n"])
+
+
+# --- models -----------------------------------------------------------------------------
+
+def polr_fit(y: np.ndarray, X: np.ndarray, freq: np.ndarray | None = None, names: list[str] | None = None,
+             max_iter: int = 100, tol: float = 1e-9) -> dict:
+    """Proportional-odds logistic regression, R MASS::polr conventions, Newton–Raphson.
+
+    logit P(Y <= k | x) = zeta_k - x'beta (McCullagh 1980). `y` holds category indices
+    0..K-1 (every category present), `freq` frequency weights (as polr's `weights`), so the
+    model can be fitted on distinct (covariate pattern, response) rows with their counts:
+    identical to the fit on the expanded data. Analytic gradient and observed information;
+    standard errors from its inverse. Returns a dict with coef, se (Series), thresholds,
+    thresholds_se, llf, nobs, converged, like stats.ordinal_logit (whose BFGS + numerical
+    Hessian fit is exact but too slow for 40 models on 100,000 rows; tests check agreement).
+    """
+    y = np.asarray(y, dtype=np.int64)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    w = np.ones(n) if freq is None else np.asarray(freq, dtype=float)
+    K = int(y.max()) + 1
+    cum = np.cumsum(np.bincount(y, weights=w, minlength=K))[:-1] / w.sum()
+    theta = np.log(cum / (1 - cum))
+    beta = np.zeros(p)
+    q = p + K - 1
+    has_a, has_b = y < K - 1, y > 0
+    ia, ib = np.minimum(y, K - 2), np.maximum(y - 1, 0)
+    # d a / d(beta, theta) and d b / d(beta, theta) do not depend on the parameters; the
+    # beta part may stay -x at an infinite cut because every derivative there is 0
+    Da = np.zeros((n, q))
+    Db = np.zeros((n, q))
+    Da[:, :p] = -X
+    Db[:, :p] = -X
+    rows = np.arange(n)
+    Da[rows[has_a], p + ia[has_a]] = 1.0
+    Db[rows[has_b], p + ib[has_b]] = 1.0
+
+    def parts(beta, theta):
+        eta = X @ beta
+        a = np.where(has_a, theta[ia] - eta, np.inf)
+        b = np.where(has_b, theta[ib] - eta, -np.inf)
+        Fa, Fb = expit(a), expit(b)
+        # P = F(a) - F(b), computed in the upper tail as F(-b) - F(-a) to keep precision
+        P = np.where(b > 0, expit(-b) - expit(-a), Fa - Fb)
+        P = np.maximum(P, 1e-300)
+        return a, b, Fa, Fb, P
+
+    def loglik(beta, theta):
+        return float(np.sum(w * np.log(parts(beta, theta)[4])))
+
+    def derivs(beta, theta):
+        a, b, Fa, Fb, P = parts(beta, theta)
+        fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
+        dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
+        la, lb = fa / P, -fb / P
+        laa = dfa / P - la ** 2
+        lbb = -dfb / P - lb ** 2
+        lab = -la * lb
+        g = Da.T @ (w * la) + Db.T @ (w * lb)
+        H = (Da.T * (w * laa)) @ Da + (Db.T * (w * lbb)) @ Db
+        cross = (Da.T * (w * lab)) @ Db
+        H += cross + cross.T
+        return g, H
+
+    ll = loglik(beta, theta)
+    converged = False
+    for _ in range(max_iter):
+        g, H = derivs(beta, theta)
+        try:
+            step = np.linalg.solve(-H, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(-H, g, rcond=None)[0]
+        t = 1.0
+        while t > 1e-10:
+            nb, nt = beta + t * step[:p], theta + t * step[p:]
+            if np.all(np.diff(nt) > 0):
+                nll = loglik(nb, nt)
+                if nll >= ll - 1e-12:
+                    break
+            t /= 2
+        beta, theta = nb, nt
+        dec = float(g @ step)
+        if abs(nll - ll) < tol * (1 + abs(ll)) and dec < 1e-8:
+            ll = nll
+            converged = True
+            break
+        ll = nll
+    g, H = derivs(beta, theta)
+    try:
+        cov = np.linalg.inv(-H)
+        se = np.sqrt(np.maximum(np.diag(cov), 0))
+    except np.linalg.LinAlgError:
+        se = np.full(q, np.nan)
+    names = list(names) if names is not None else [f"x{i}" for i in range(p)]
+    th_names = [f"{i}|{i + 1}" for i in range(K - 1)]
+    return {"coef": pd.Series(beta, index=names), "se": pd.Series(se[:p], index=names),
+            "thresholds": pd.Series(theta, index=th_names), "thresholds_se": pd.Series(se[p:], index=th_names),
+            "llf": ll, "nobs": float(w.sum()), "converged": converged}
+
+
+def _design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Model predictors as dummies (reference = largest level); rows with any missing = NaN."""
+    gv = gv if gv is not None else grouping_values(df, cb)
+    cols, terms = {}, []
+    for var in MODEL_PREDICTORS:
+        if var == "form_language":
+            plan = _plain_plan(var, df[var].astype(object).to_numpy(), list(cb.languages), min_cell)
+        else:
+            _, vals, order = gv[var]
+            plan = plan_grouping(var, var, vals, order, cb, min_cell, for_tests=True)
+        if len(plan.levels) < 2:
+            continue
+        counts = np.bincount(plan.codes[plan.codes >= 0], minlength=len(plan.levels))
+        ref = int(np.argmax(counts))
+        codes = plan.codes.astype(float)
+        codes[plan.codes < 0] = np.nan
+        for i, lv in enumerate(plan.levels):
+            if i == ref:
+                continue
+            name = f"{var}={lv}"
+            cols[name] = np.where(np.isnan(codes), np.nan, (codes == i).astype(float))
+            terms.append({"term": name, "variable": var, "level": lv, "reference": plan.levels[ref],
+                          "notes": plan.notes})
+    return pd.DataFrame(cols, index=df.index), terms
+
+
+def _plain_plan(name: str, vals: np.ndarray, order: list[str], min_cell: int) -> GroupPlan:
+    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    levels = tuple(c for c in order if counts.get(c, 0) >= min_cell)
+    small = [c for c in order if 0 < counts.get(c, 0) < min_cell]
+    codes = pd.Series(vals, dtype=object).map({c: i for i, c in enumerate(levels)}).fillna(-1).to_numpy(np.int64)
+    return GroupPlan(name, name, levels, codes, f"left out (n<{min_cell}): " + "+".join(small) if small else "")
+
+
+@dataclass(frozen=True)
+class ModelDesign:
+    """Dummy-coded predictors, with each complete row's covariate pattern precomputed."""
+    X: pd.DataFrame
+    terms: list[dict]
+    pattern: np.ndarray            # index into `patterns` per respondent, -1 = incomplete
+    patterns: np.ndarray           # distinct complete rows of X
+
+
+def model_design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None) -> ModelDesign:
+    X, terms = _design(df, cb, min_cell, gv)
+    ok = ~X.isna().any(axis=1).to_numpy()
+    pattern = np.full(len(X), -1, dtype=np.int64)
+    if ok.any() and X.shape[1]:
+        patterns, inverse = np.unique(X.to_numpy()[ok], axis=0, return_inverse=True)
+        pattern[ok] = inverse.ravel()
+    else:
+        patterns = np.zeros((0, X.shape[1]))
+    return ModelDesign(X, terms, pattern, patterns)
+
+
+def _odds_table(res: dict, level: float, n: int, levels: int) -> tuple[pd.DataFrame, dict]:
+    return stats.odds_ratios(res, level), {"n": n, "converged": res["converged"], "n_levels": levels}
+
+
+def fit_ordinal(y: np.ndarray, X: pd.DataFrame | ModelDesign, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
+    """Fit polr on complete cases -> odds-ratio table (stats.odds_ratios: Wald intervals).
+
+    With a ModelDesign the data are collapsed to distinct (covariate pattern, response)
+    rows with their counts as frequency weights: the same likelihood, a fixed-size fit.
+    """
+    if isinstance(X, ModelDesign):
+        d = X
+        ok = ~np.isnan(y) & (d.pattern >= 0)
+        levels, yi = np.unique(y[ok], return_inverse=True)
+        if levels.size < 2:
+            return pd.DataFrame(), {"n": int(ok.sum()), "converged": False}
+        K = levels.size
+        cnt = np.bincount(d.pattern[ok] * K + yi, minlength=d.patterns.shape[0] * K)
+        rows = np.flatnonzero(cnt)
+        Xr = d.patterns[rows // K]
+        keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
+        names = [d.X.columns[j] for j in keep]
+        res = polr_fit(rows % K, Xr[:, keep], cnt[rows], names)
+        return _odds_table(res, level, int(ok.sum()), K)
+    ok = ~np.isnan(y) & ~X.isna().any(axis=1).to_numpy()
+    yv, Xv = y[ok], X.loc[ok]
+    Xv = Xv[[c for c in Xv.columns if Xv[c].nunique() > 1]]
+    levels, yi = np.unique(yv, return_inverse=True)
+    if levels.size < 2:
+        return pd.DataFrame(), {"n": int(len(yv)), "converged": False}
+    res = polr_fit(yi, Xv.to_numpy(), None, list(Xv.columns))
+    return _odds_table(res, level, int(len(yv)), levels.size)
+
+
+def model_table(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None) -> pd.DataFrame:
+    """models.csv: proportional-odds model of each item and rounded sector index on demographics."""
+    design = model_design(df, cb, settings.min_cell, gv)
+    term_info = pd.DataFrame(design.terms)
+    frame, kinds = outcomes(df, cb, settings.min_items)
+    frames = []
+    for outcome in frame.columns:
+        y = frame[outcome].to_numpy()
+        if kinds[outcome] == "sector":
+            y = np.floor(y + 0.5)                  # round half up: 2.5 -> 3
+        table, info = fit_ordinal(y, design, settings.level)
+        if table.empty:
+            continue
+        frames.append(table.assign(outcome=outcome, outcome_type=kinds[outcome], n=info["n"],
+                                   converged=info["converged"]))
+    cols = ["outcome", "outcome_type", "term", "variable", "level", "reference", "odds_ratio", "ci_low", "ci_high",
+            "p", "p_adj", "significant", "family", "n", "converged", "notes"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True).merge(term_info, on="term", how="left")
+    out["p_adj"] = stats.p_adjust(out["p"].to_numpy(dtype=float), "BH")
+    out["significant"] = out["p_adj"] < settings.fdr
+    out["family"] = MODEL_FAMILY
+    return _typed(out[cols], ints=["n"])
+
+
+def satisfaction_model(df: pd.DataFrame, cb: Codebook, settings: Settings) -> pd.DataFrame:
+    """satisfaction_model.csv: ordinal model of life satisfaction on the eight sector indices."""
+    idx = sector_indices(item_scores(df, cb), cb, settings.min_items)
+    y = _float(df["life_satisfaction"])
+    table, info = fit_ordinal(y, idx, settings.level)
+    if table.empty:
+        return pd.DataFrame(columns=["term", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "n", "converged"])
+    table = table.rename(columns={"term": "sector"})
+    table["p_adj"] = stats.p_adjust(table["p"].to_numpy(dtype=float), "holm")
+    table["significant"] = table["p_adj"] < settings.fdr
+    table["n"] = info["n"]
+    table["converged"] = info["converged"]
+    table["per"] = "one point of the sector index (1-5), other sectors held fixed"
+    return _typed(table[["sector", "coef", "se", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "significant",
+                         "n", "converged", "per"]], ints=["n"])
+
+
+# --- Rao–Scott on aggregated cells -----------------------------------------------------
+
+def rao_scott_chi2_agg(x: np.ndarray, y: np.ndarray, w: np.ndarray, pattern: np.ndarray, patterns: np.ndarray,
+                       nr: int, nc: int) -> tuple[float, float, int, float]:
+    """stats.rao_scott_chi2 with raking calibration, computed on distinct rows.
+
+    x, y: integer codes (-1 = not in the table) of the design's rows, w their raked weights,
+    pattern the row's calibration pattern (an index into `patterns`, the distinct rows of the
+    margin-indicator matrix). The linearised cell totals depend on a row only through its
+    (pattern, cell) and its weight, so every sum that survey's svychisq needs is a sum over
+    those distinct rows of counts, sum(w) and sum(w^2): the same numbers, O(n) instead of an
+    n x cells least-squares fit per test. Returns (chi2_adj, p, df, mean_deff).
+    """
+    n0 = len(w)
+    ok = (x >= 0) & (y >= 0)
+    ncell = nr * nc
+    cell = np.where(ok, x + nr * y, ncell)
+    key = pattern.astype(np.int64) * (ncell + 1) + cell
+    size = patterns.shape[0] * (ncell + 1)
+    cnt = np.bincount(key, minlength=size)
+    sw = np.bincount(key, weights=np.where(ok, w, 0.0), minlength=size)
+    sw2 = np.bincount(key, weights=np.where(ok, w * w, 0.0), minlength=size)
+    rows = np.flatnonzero(cnt)
+    pat_r, cell_r = rows // (ncell + 1), rows % (ncell + 1)
+    cnt_r, sw_r, sw2_r = cnt[rows].astype(float), sw[rows], sw2[rows]
+    inside = cell_r < ncell
+    tw = sw_r[inside].sum()
+    pcell = np.bincount(cell_r[inside], weights=sw_r[inside], minlength=ncell) / tw
+    U = np.zeros((rows.size, ncell))
+    U[inside] = -pcell / tw
+    U[np.flatnonzero(inside), cell_r[inside]] += 1.0 / tw
+    C = patterns[pat_r]
+    sq = np.sqrt(cnt_r)[:, None]
+    beta, *_ = np.linalg.lstsq(C * sq, U * sq, rcond=None)
+    E = U - C @ beta
+    szz = (E.T * sw2_r) @ E
+    sz = sw_r @ E
+    V = n0 / (n0 - 1.0) * (szz - np.outer(sz, sz) / n0)
+    N = int(cnt_r[inside].sum())
+    tab = pcell.reshape(nc, nr).T * N
+    rs, cs = tab.sum(1), tab.sum(0)
+    e = np.outer(rs, cs) / N
+    x2 = float(((tab - e) ** 2 / e).sum())
+    rows_i, cols_i = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
+    X1 = np.column_stack([np.ones(ncell)] + [(rows_i == i).astype(float) for i in range(1, nr)]
+                         + [(cols_i == j).astype(float) for j in range(1, nc)])
+    X12 = np.column_stack([((rows_i == i) & (cols_i == j)).astype(float)
+                           for j in range(1, nc) for i in range(1, nr)])
+    b, *_ = np.linalg.lstsq(X1, X12, rcond=None)
+    Cc = X12 - X1 @ b
+    with np.errstate(divide="ignore"):
+        idm = np.diag(np.where(pcell == 0, 0.0, 1.0 / pcell))
+    denom = Cc.T @ (idm / N) @ Cc
+    numr = Cc.T @ idm @ V @ idm @ Cc
+    delta = np.linalg.pinv(denom) @ numr
+    deff = float(np.mean(np.diag(delta)))
+    dof = (nr - 1) * (nc - 1)
+    stat = x2 / deff
+    return float(stat), float(_st.chi2.sf(stat, dof)), int(dof), deff
+
+
+# --- the whole stage --------------------------------------------------------------------
+
+def build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of the stage, keyed by file stem (write them with write_tables).
+
+    `timings`, when given a dict, receives the seconds each part took (for the benchmark).
+    The key "_weights" holds data/weights.parquet's frame, not a table. BLAS runs on one
+    thread: every matrix here is small, and on a busy 2-core machine two OpenBLAS threads
+    spin against each other (a 3 ms model fit took 1.5 s).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        import contextlib
+
+        def threadpool_limits(_):
+            return contextlib.nullcontext()
+    with threadpool_limits(1):
+        return _build_tables(df, cb, settings, timings)
+
+
+def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: dict | None) -> dict[str, pd.DataFrame]:
+    import time
+
+    def timed(name, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+        return out
+
+    check_responses(df, cb)
+    df = df.reset_index(drop=True)
+    gv = timed("groupings", grouping_values, df, cb)
+    test_plans = timed("groupings", plan_groupings, df, cb, settings.min_cell, True, gv)
+    desc_plans = timed("groupings", plan_groupings, df, cb, settings.min_cell, False, gv)
+    wt = timed("weights", compute_weights, df, cb, settings)
+    frame, kinds = outcomes(df, cb, settings.min_items)
+    cut = top2_threshold(cb)
+    tests, residuals = timed("group_tests", group_tests, frame, kinds, test_plans, settings.min_cell, cut, wt)
+    tests = adjust_families(tests, settings.fdr)
+    models = timed("models", model_table, df, cb, settings, gv)
+    sector_t, sector_p = timed("sector_tests", sector_tests, df, cb, settings)
+    return {
+        "weighting": weighting_table(wt),
+        "profile": timed("profile", profile_table, df, cb, settings, wt, gv),
+        "items": timed("items", item_table, df, cb, settings, wt),
+        "ranking_by_group": timed("ranking", ranking_by_group, df, cb, settings, "target_group", gv),
+        "sectors": timed("sectors", sector_table, df, cb, settings, wt),
+        "tests": _typed(tests[TEST_COLUMNS], ints=["df", "n", "n_groups", "min_group_n"]),
+        "test_family": family_table(tests, models, settings.fdr),
+        "posthoc": timed("posthoc", posthoc_table, tests, frame, test_plans, settings.min_cell, settings.fdr),
+        "residuals": _typed(residuals[["outcome", "outcome_type", "grouping", "level", "n", "top2_share",
+                                       "adj_residual"]], ints=["n"]),
+        "models": models,
+        "sector_tests": sector_t,
+        "sector_pairs": sector_p,
+        "nps": timed("nps", nps_table, df, cb, settings, desc_plans),
+        "satisfaction": timed("satisfaction", satisfaction_table, df, cb, settings, desc_plans),
+        "satisfaction_model": timed("satisfaction_model", satisfaction_model, df, cb, settings),
+        "_weights": weights_frame(df, wt),
+    }
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def _typed(df: pd.DataFrame, ints: list[str] = ()) -> pd.DataFrame:
+    df = df.copy()
+    for c in ints:
+        if c in df:
+            df[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64")
+    return df
+
+
+def _suppress(df: pd.DataFrame, min_cell: int, base: str, counts: list[str] = ()) -> pd.DataFrame:
+    """Rows whose base n is below min_cell lose every estimate; small counts become NA."""
+    df = df.copy()
+    small = pd.to_numeric(df[base], errors="coerce").fillna(0) < min_cell
+    keep_cols = {c for c in df.columns if df[c].dtype == object or c in (base,)}
+    est = [c for c in df.columns if c not in keep_cols and c not in counts and pd.api.types.is_numeric_dtype(df[c])
+           and not pd.api.types.is_bool_dtype(df[c])]
+    df[est] = df[est].astype(float)
+    df.loc[small, est] = np.nan
+    df.loc[small, base] = np.nan
+    for c in counts:
+        v = pd.to_numeric(df[c], errors="coerce").astype(float)
+        df[c] = v.where(~(v.between(1, min_cell - 1) | small), np.nan)
+    df["suppressed"] = small.to_numpy()
+    return df
+
+
+def _format_cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        s = f"{float(v):.6g}"
+        return "0" if s == "-0" else s
+    return str(v)
+
+
+def to_csv_text(df: pd.DataFrame) -> str:
+    """Deterministic CSV: 6 significant digits, true/false, empty for NA, '\\n' line ends."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([str(c) for c in df.columns])
+    cols = [df[c].astype(object).to_numpy() for c in df.columns]
+    for i in range(len(df)):
+        w.writerow([_format_cell(col[i]) for col in cols])
+    return buf.getvalue()
+
+
+def write_tables(tables: dict[str, pd.DataFrame], tables_dir: str | Path, data_dir: str | Path | None = None) -> list[Path]:
+    """Write every table as <tables_dir>/<name>.csv (and the weights as data/weights.parquet)."""
+    tables_dir = Path(tables_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, df in tables.items():
+        if name.startswith("_"):
+            continue
+        path = tables_dir / f"{name}.csv"
+        path.write_text(to_csv_text(df), encoding="utf-8")
+        written.append(path)
+    if data_dir is not None and "_weights" in tables:
+        p = Path(data_dir) / "weights.parquet"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tables["_weights"].to_parquet(p, index=False)
+        written.append(p)
+    return written
+
+
+# --- generated surveys (tests, validity simulations and the benchmark) ------------------
+
+GEN_SHARES = {
+    "target_group": {"resident": 0.80, "future_resident": 0.07, "visitor": 0.08, "investor": 0.035, "other": 0.015},
+    "age_group": {"lt18": 0.006, "18_24": 0.08, "25_34": 0.2, "35_44": 0.23, "45_54": 0.2, "55_64": 0.15,
+                  "65_74": 0.09, "75plus": 0.044},
+    "gender": {"female": 0.6, "male": 0.375, "undisclosed": 0.025},
+    "years_in_city": {"lt1": 0.006, "1_5": 0.1, "6_10": 0.12, "gt10": 0.4, "lifelong": 0.3, "not_in_city": 0.074},
+    "education": {"basic": 0.006, "secondary": 0.25, "vocational": 0.2, "higher": 0.544},
+    "children": {"yes": 0.4, "no": 0.6},
+}
+GEN_INFO_LANGUAGE = {"lv": 0.8, "ru": 0.3, "en": 0.1, "uk": 0.01, "other": 0.004}
+GEN_CUTS = (-1.9, -1.15, -0.35, 0.55)
+
+
+def _draw(rng, codes: list[str], shares: dict | None, n: int) -> np.ndarray:
+    p = np.array([(shares or {}).get(c, 1.0 if shares is None else 0.0) for c in codes], dtype=float)
+    return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=n, p=p / p.sum())]
+
+
+def generate_responses(cb: Codebook, n: int, seed: int = 0, effects: list[dict] | tuple = (),
+                       dk_rate: float = 0.07, skip_rate: float = 0.02) -> pd.DataFrame:
+    """A responses frame in the clean stage's schema, drawn directly (no Forms files).
+
+    Groupings follow GEN_SHARES (uniform where not listed, some levels deliberately rare so
+    that merging is exercised); each item is a latent normal (respondent intercept + item
+    noise + planted shifts) cut into 1..5, with "don't know" and skips. `effects` is a list
+    of {"item": str, "grouping": var or "<multi>__<code>", "shift": {level: latent shift}}
+    (for a multi-choice indicator the levels are "yes"/"no"). Without effects every grouping
+    is independent of every rating: the complete null.
+    """
+    from . import schemas
+
+    rng = np.random.default_rng(seed)
+    cols: dict[str, Any] = {}
+    cols["respondent_id"] = pd.array([f"R{i:07d}" for i in range(n)], dtype="string")
+    cols["source_file"] = pd.array(["generated"] * n, dtype="string")
+    cols["source_row"] = pd.array(np.arange(2, n + 2), dtype="Int64")
+    lang = np.where(rng.random(n) < 0.3, "ru", "lv")
+    cols["form_language"] = pd.Categorical(lang, categories=list(cb.languages))
+    start = pd.Timestamp("2022-01-10 08:00", tz="Europe/Riga") + pd.to_timedelta(np.arange(n) % 86400 * 40, unit="s")
+    dur = rng.uniform(180, 900, n).round()
+    cols["start_time"], cols["completion_time"] = start, start + pd.to_timedelta(dur, unit="s")
+    cols["duration_s"] = dur
+    latent_shift = np.zeros((n, len(cb.likert_items)))
+    item_pos = {it: j for j, it in enumerate(cb.likert_items)}
+    for v in cb.variables.values():
+        if v.type == "single":
+            vals = _draw(rng, v.codes, GEN_SHARES.get(v.name), n)
+            vals[rng.random(n) < skip_rate] = None
+            cols[v.name] = pd.Categorical(vals, categories=v.codes)
+            if v.other_text:
+                cols[f"{v.name}_other"] = pd.array([None] * n, dtype="string")
+        elif v.type == "multi":
+            skipped = rng.random(n) < skip_rate
+            for c in v.codes:
+                p = GEN_INFO_LANGUAGE.get(c, 0.3) if v.name == "info_language" else 0.3
+                ind = pd.array(rng.random(n) < p, dtype="boolean")
+                ind[skipped] = pd.NA
+                cols[f"{v.name}__{c}"] = ind
+            if v.other_text:
+                cols[f"{v.name}_other"] = pd.array([None] * n, dtype="string")
+    for eff in effects:
+        g = eff["grouping"]
+        if "__" in g:
+            vals = np.where(cols[g].to_numpy(dtype=object, na_value=None) == True, "yes", "no")  # noqa: E712
+        else:
+            vals = np.asarray(cols[g].astype(object))
+        shift = np.array([eff["shift"].get(x, 0.0) if isinstance(x, str) else 0.0 for x in vals])
+        latent_shift[:, item_pos[eff["item"]]] += shift
+    u = rng.normal(0, math.sqrt(0.35), n)
+    latent = 0.2 + u[:, None] + latent_shift + rng.normal(0, math.sqrt(0.65), (n, len(cb.likert_items)))
+    scores = (np.searchsorted(np.array(GEN_CUTS), latent) + 1).astype(float)
+    dk = rng.random(scores.shape) < dk_rate
+    skip = rng.random(scores.shape) < 0.01
+    scores[dk | skip] = np.nan
+    sat = np.clip(np.round(6.8 + 1.6 * u + rng.normal(0, 1.3, n)), 1, 10)
+    rec = np.clip(np.round(7.2 + 2.0 * u + rng.normal(0, 1.6, n)), 0, 10)
+    sat[rng.random(n) < skip_rate] = np.nan
+    rec[rng.random(n) < skip_rate] = np.nan
+    cols["life_satisfaction"] = pd.array(sat, dtype="Float64").astype("Int64")
+    cols["recommend"] = pd.array(rec, dtype="Float64").astype("Int64")
+    for j, item in enumerate(cb.likert_items):
+        cols[item] = pd.array(scores[:, j], dtype="Float64").astype("Int64")
+        cols[f"{item}_dk"] = dk[:, j]
+    cols["has_contact"] = np.zeros(n, dtype=bool)
+    cols["weight"] = np.ones(n)
+    names = schemas.responses_schema(cb).names
+    return pd.DataFrame({c: cols[c] for c in names if c in cols})
+
+
+def generated_population(cb: Codebook, official: bool = False) -> dict:
+    """Margins matching GEN_SHARES but with older people and men more common than in the sample."""
+    tilt = {"age_group": {"lt18": 3.0, "18_24": 1.3, "55_64": 1.3, "65_74": 1.8, "75plus": 2.5},
+            "gender": {"male": 1.3}}
+    margins = {}
+    for var in ("age_group", "gender"):
+        shares = {c: s * tilt[var].get(c, 1.0) for c, s in GEN_SHARES[var].items() if c != "undisclosed"}
+        total = sum(shares.values())
+        margins[var] = {c: round(67000 * s / total) for c, s in shares.items()}
+    diff = sum(margins["age_group"].values()) - sum(margins["gender"].values())
+    margins["gender"]["female"] += diff
+    return {"path": "(generated)", "margins": margins, "source": "generated for tests and benchmarks",
+            "official": official}
