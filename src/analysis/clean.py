@@ -1,0 +1,1048 @@
+"""Stage 01: recode labels to codes, apply the quality rules, quarantine, pseudonymise, redact.
+
+`prepare(params)` reads every input and recodes it (no salt, nothing written): the `check`
+command reports its problems. `run_clean(params, run_dir)` does the same checks first, stops
+with `InputError` on any error before writing anything, then applies the quality rules and
+writes responses / ratings / proposals / quarantine parquet files, the cleaning log and the
+flow table, whose invariant (rows read = analysed + quarantined, per file) is checked here.
+
+Recoding is vectorised: each column's labels are looked up once per *distinct* value and
+mapped back with pandas, so the cost follows the number of distinct answers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import codebook as codebook_mod
+from . import paths, schemas
+from .codebook import Codebook, normalize
+from .ingest import (MAIL_EXTENSIONS, FORMS_EXTENSIONS, MAX_TEXT_CHARS, TIMEZONE, FormsExport,
+                     InputError, MailBatch, Problem, expand_inputs, read_forms,
+                     read_mail, source_names)
+
+QUALITY_RULES = schemas.QUALITY_RULES
+UNKNOWN_LABEL_POLICIES = ("stop", "quarantine", "missing")
+ACTIONS = ("exclude", "flag")
+# reasons that always exclude, whatever the params: the row cannot be analysed as it is
+STRUCTURAL_REASONS = ("unparseable_date", "invalid_duration", "missing_id", "oversized_text", "broken_message")
+RULE_DEFAULTS = {
+    "duplicate": {"keep": "first"},
+    "speeder": {"share_of_median": 0.33},
+    "straightliner": {"min_share_same": 0.95, "min_rated": 16},
+    "outside_window": {},
+    "empty": {},
+}
+SUBSTANTIVE = re.compile(r"\w")       # an open answer needs at least one letter or digit
+
+
+class FlowError(AssertionError):
+    """Rows read != rows analysed + rows quarantined for some file: a bug of ours (exit 1)."""
+
+
+# --- parameters -------------------------------------------------------------------------
+
+def validate_params(params: dict[str, Any]) -> list[Problem]:
+    """Problems with the stage-01 parameters themselves (named after the params key)."""
+    out: list[Problem] = []
+    where = "params"
+
+    def bad(key, message, expected=None):
+        out.append(Problem("error", "bad_parameter", where, message, column=key, expected=expected))
+
+    policy = params.get("unknown_label", "stop")
+    if policy not in UNKNOWN_LABEL_POLICIES:
+        bad("unknown_label", f"unknown value {policy!r}", " | ".join(UNKNOWN_LABEL_POLICIES))
+    inputs = params.get("inputs")
+    if not isinstance(inputs, dict) or not (inputs.get("forms") or inputs.get("email")):
+        bad("inputs", "no input files", "a mapping with `forms:` (and optionally `email:`) lists of files")
+    elif set(inputs) - {"forms", "email"}:
+        bad("inputs", f"unknown input kind(s) {sorted(set(inputs) - {'forms', 'email'})}", "forms, email")
+    rules = params.get("quality_rules") or {}
+    if not isinstance(rules, dict):
+        bad("quality_rules", "not a mapping", "rule: {action: exclude|flag, ...}")
+        return out
+    for name, spec in rules.items():
+        key = f"quality_rules.{name}"
+        if name not in QUALITY_RULES:
+            bad(key, f"unknown rule {name!r}", ", ".join(QUALITY_RULES))
+            continue
+        if not isinstance(spec, dict) or spec.get("action") not in ACTIONS:
+            bad(key, f"action is {spec.get('action') if isinstance(spec, dict) else spec!r}", "exclude | flag")
+            continue
+        allowed = set(RULE_DEFAULTS[name]) | {"action"}
+        for k in set(spec) - allowed:
+            bad(f"{key}.{k}", "unknown setting", ", ".join(sorted(allowed)))
+        if name == "speeder" and not _number_in(spec.get("share_of_median", 0.33), 0, 1):
+            bad(f"{key}.share_of_median", f"{spec.get('share_of_median')!r}", "a number in (0, 1]")
+        if name == "straightliner":
+            if not _number_in(spec.get("min_share_same", 0.95), 0, 1):
+                bad(f"{key}.min_share_same", f"{spec.get('min_share_same')!r}", "a number in (0, 1]")
+            n = spec.get("min_rated", 16)
+            if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+                bad(f"{key}.min_rated", f"{n!r}", "an integer >= 2")
+        if name == "duplicate" and spec.get("keep", "first") not in ("first", "last"):
+            bad(f"{key}.keep", f"{spec.get('keep')!r}", "first | last")
+    return out
+
+
+def _number_in(x, lo, hi) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and lo < x <= hi
+
+
+def rule_settings(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each configured rule with its defaults filled in; rules not listed are not applied."""
+    rules = params.get("quality_rules") or {}
+    return {name: {**RULE_DEFAULTS[name], **rules[name]} for name in QUALITY_RULES if name in rules}
+
+
+# --- recoding ---------------------------------------------------------------------------
+
+@dataclass
+class UnknownCells:
+    variable: str
+    reason: str                      # unknown_label | out_of_range
+    rows: np.ndarray                 # positions in the export
+    labels: np.ndarray               # the label as found (normalised), one per row
+
+
+@dataclass
+class Recoded:
+    export: FormsExport
+    coded: dict[str, Any]            # response column -> array-like (codes, scores, indicators)
+    texts: dict[str, pd.Series]      # free-text variables (raw, not redacted yet)
+    unknown: list[UnknownCells]
+    answered_any: np.ndarray         # at least one question answered (contact alone does not count)
+
+
+def _label_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return normalize(value)
+
+
+def recode(export: FormsExport, cb: Codebook) -> Recoded:
+    """Labels -> codes for one export, in its own form language; unknown labels collected."""
+    frame, lang = export.frame, export.language
+    coded: dict[str, Any] = {}
+    texts: dict[str, pd.Series] = {}
+    unknown: list[UnknownCells] = []
+    for v in cb.variables.values():
+        col = frame[v.name]
+        if v.type == "single":
+            _recode_single(col, v, cb, lang, coded, texts, unknown)
+        elif v.type == "multi":
+            _recode_multi(col, v, cb, lang, coded, texts, unknown)
+        elif v.type == "likert":
+            _recode_likert(col, v, cb, lang, coded, unknown)
+        elif v.type in ("rating", "nps"):
+            _recode_number(col, v, coded, unknown)
+        elif v.type == "text":
+            texts[v.name] = col
+    questions = [v.name for v in cb.variables.values() if v.type != "meta" and not v.pii]
+    answered = frame[questions].notna().any(axis=1).to_numpy() if len(frame) else np.zeros(0, bool)
+    return Recoded(export, coded, texts, unknown, answered)
+
+
+def _unknown(col: pd.Series, bad_values: list, variable: str, reason: str) -> UnknownCells | None:
+    if not bad_values:
+        return None
+    mask = col.isin(bad_values).to_numpy()
+    rows = np.flatnonzero(mask)
+    labels = np.array([_label_key(x) for x in col.to_numpy(dtype=object)[mask]], dtype=object)
+    return UnknownCells(variable, reason, rows, labels)
+
+
+def _recode_single(col, v, cb, lang, coded, texts, unknown) -> None:
+    lmap = cb.label_map(v.name, lang)
+    other_code = next((o.code for o in v.options if o.other), None)
+    code_of: dict[Any, str] = {}
+    other_of: dict[Any, str] = {}
+    bad: list = []
+    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
+        code = lmap.get(_label_key(u))
+        if code is not None:
+            code_of[u] = code
+        elif v.other_text and other_code:
+            # Forms writes the respondent's own text instead of the "Cits" label
+            code_of[u], other_of[u] = other_code, normalize(u)
+        else:
+            bad.append(u)
+    codes = col.map(code_of) if code_of else pd.Series(np.nan, index=col.index, dtype=object)
+    coded[v.name] = pd.Categorical(codes, categories=v.codes)
+    if v.other_text:
+        texts[f"{v.name}_other"] = col.map(other_of) if other_of else pd.Series(None, index=col.index, dtype=object)
+    cells = _unknown(col, bad, v.name, "unknown_label")
+    if cells:
+        unknown.append(cells)
+
+
+def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
+    lmap = cb.label_map(v.name, lang)
+    codes = v.codes
+    other_code = next((o.code for o in v.options if o.other), None)
+    uniques = pd.unique(col.dropna().to_numpy(dtype=object))
+    table = np.zeros((len(uniques) + 1, len(codes)), dtype=bool)
+    answered = np.zeros(len(uniques) + 1, dtype=bool)
+    other_text: dict[Any, str] = {}
+    bad: list = []
+    for i, u in enumerate(uniques):
+        parts = [normalize(p) for p in str(u).split(";")]
+        found, others, unknown_parts = set(), [], []
+        for p in (p for p in parts if p):
+            code = lmap.get(p)
+            if code is not None:
+                found.add(code)
+            elif v.other_text and other_code:
+                others.append(p)
+            else:
+                unknown_parts.append(p)
+        if unknown_parts:
+            bad.append(u)            # the whole answer is set aside: we cannot tell what was meant
+            continue
+        if others:
+            found.add(other_code)
+            other_text[u] = "; ".join(others)
+        answered[i] = True
+        table[i] = [c in found for c in codes]
+    idx = pd.Index(uniques).get_indexer(col.to_numpy(dtype=object)) if len(uniques) else np.full(len(col), -1)
+    idx = np.where(idx < 0, len(uniques), idx)       # missing -> the last (unanswered) row
+    values, mask = table[idx], ~answered[idx]
+    for j, code in enumerate(codes):
+        coded[f"{v.name}__{code}"] = pd.arrays.BooleanArray(values[:, j].copy(), mask.copy())
+    if v.other_text:
+        texts[f"{v.name}_other"] = col.map(other_text) if other_text else pd.Series(None, index=col.index, dtype=object)
+    cells = _unknown(col, bad, v.name, "unknown_label")
+    if cells:
+        unknown.append(cells)
+
+
+def _recode_likert(col, v, cb, lang, coded, unknown) -> None:
+    scale = cb.scales[v.scale]
+    scores = scale.scores[lang]
+    dont_know = normalize(scale.dont_know[lang])
+    score_of: dict[Any, int] = {}
+    dk_values: list = []
+    bad: list = []
+    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
+        key = _label_key(u)
+        if key in scores:
+            score_of[u] = scores[key]
+        elif key == dont_know:
+            dk_values.append(u)
+        else:
+            bad.append(u)
+    coded[v.name] = (col.map(score_of) if score_of else pd.Series(np.nan, index=col.index)).astype("Int64").array
+    coded[f"{v.name}_dk"] = col.isin(dk_values).to_numpy() if dk_values else np.zeros(len(col), bool)
+    cells = _unknown(col, bad, v.name, "unknown_label")
+    if cells:
+        unknown.append(cells)
+
+
+def _recode_number(col, v, coded, unknown) -> None:
+    lo, hi = v.range
+    value_of: dict[Any, int] = {}
+    bad: list = []
+    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
+        try:
+            x = float(str(u).strip().replace(",", ".")) if not isinstance(u, (int, float)) else float(u)
+        except ValueError:
+            x = float("nan")
+        if x == x and x.is_integer() and lo <= x <= hi:
+            value_of[u] = int(x)
+        else:
+            bad.append(u)
+    coded[v.name] = (col.map(value_of) if value_of else pd.Series(np.nan, index=col.index)).astype("Int64").array
+    cells = _unknown(col, bad, v.name, "out_of_range")
+    if cells:
+        unknown.append(cells)
+
+
+def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Problem]:
+    """One problem per (column, label): count and rows; an error only when the policy is `stop`."""
+    out = []
+    export = rec.export
+    severity = "error" if policy == "stop" else "warning"
+    effect = {"stop": "the run stops", "quarantine": "the rows are quarantined",
+              "missing": "the answers are set to missing (logged per cell)"}[policy]
+    for cells in rec.unknown:
+        v = cb.variables[cells.variable]
+        if v.type in ("rating", "nps"):
+            expected = f"an integer from {v.range[0]} to {v.range[1]}"
+        elif v.type == "likert":
+            sc = cb.scales[v.scale]
+            expected = "one of " + ", ".join(repr(x) for x in [*sc.scores[export.language], sc.dont_know[export.language]])
+        else:
+            expected = "one of " + ", ".join(repr(o.labels.get(export.language)) for o in v.options)
+            if v.type == "multi":
+                expected += " (several joined by ';')"
+        labels = pd.Series(cells.labels)
+        for label, n in labels.value_counts(sort=False).items():
+            rows = export.source_row[cells.rows[(labels == label).to_numpy()]]
+            kind = "value out of range" if cells.reason == "out_of_range" else "unknown label"
+            out.append(Problem(severity, cells.reason, export.source_file,
+                               f"{kind} {str(label)[:80]!r} ({int(n)}×); {effect}",
+                               column=f"{export.headers.get(v.name, v.name)!r} ({v.name})",
+                               rows=tuple(rows[:50]), count=int(n), expected=expected,
+                               hint="If it means an existing answer, add it as an alias in the codebook"
+                               if cells.reason == "unknown_label" else None))
+    return out
+
+
+# --- reading every input ----------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    params: dict[str, Any]
+    cb: Codebook | None
+    recoded: list[Recoded] = field(default_factory=list)
+    mail: list[MailBatch] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[tuple[str, str, Path]] = field(default_factory=list)   # (kind, source_file, path)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def prepare(params: dict[str, Any], root: Path | None = None) -> Prepared:
+    """Read, match headers, parse dates and recode every input; collect every problem at once."""
+    root = root or paths.ROOT
+    prepared = Prepared(params, None)
+    prepared.problems.extend(validate_params(params))
+    try:
+        prepared.cb = codebook_mod.load(paths.resolve(params.get("codebook", ""), root))
+    except codebook_mod.CodebookError as exc:
+        prepared.problems.append(Problem("error", "codebook", exc.path, str(exc).split(": ", 1)[-1],
+                                         column=exc.where))
+        return prepared
+    cb = prepared.cb
+    policy = params.get("unknown_label", "stop")
+    policy = policy if policy in UNKNOWN_LABEL_POLICIES else "stop"
+    max_chars = int(params.get("max_text_chars", MAX_TEXT_CHARS))
+    inputs = params.get("inputs") if isinstance(params.get("inputs"), dict) else {}
+    forms = expand_inputs(inputs.get("forms"), FORMS_EXTENSIONS, root)
+    mails = expand_inputs(inputs.get("email"), MAIL_EXTENSIONS, root)
+    names = source_names(forms + mails)
+    for path in forms:
+        prepared.files.append(("forms", names[path], path))
+        try:
+            export = read_forms(path, cb, max_chars, source_file=names[path])
+        except InputError as exc:
+            prepared.problems.extend(exc.problems)
+            continue
+        prepared.problems.extend(export.problems)
+        rec = recode(export, cb)
+        prepared.problems.extend(unknown_label_problems(rec, cb, policy))
+        prepared.recoded.append(rec)
+    for path in mails:
+        prepared.files.append(("email", names[path], path))
+        try:
+            batch = read_mail(path, max_chars, source_file=names[path])
+        except InputError as exc:
+            prepared.problems.extend(exc.problems)
+            continue
+        prepared.problems.extend(batch.problems)
+        prepared.mail.append(batch)
+    return prepared
+
+
+# --- the stage --------------------------------------------------------------------------
+
+@dataclass
+class CleanResult:
+    responses: pd.DataFrame
+    ratings: pd.DataFrame
+    proposals: pd.DataFrame
+    quarantine: pd.DataFrame
+    cleaning_log: pd.DataFrame
+    flow: pd.DataFrame
+    rules: pd.DataFrame                    # one row per rule: action, parameters, counts
+    problems: list[Problem]                # warnings met on the way (errors stop the run)
+    files: dict[str, Path]
+    contact_count: int = 0
+
+
+def _privacy():
+    from . import privacy  # written alongside this stage; imported when first needed
+    return privacy
+
+
+def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = True,
+              root: Path | None = None) -> CleanResult:
+    """Stage 01 end to end. Raises InputError (exit 2) before writing anything on bad input."""
+    prepared = prepare(params, root)
+    if prepared.errors:
+        raise InputError(prepared.errors)
+    cb = prepared.cb
+    privacy = _privacy()
+    salt = privacy.load_salt(params.get("salt_env", "ANALYSIS_SALT"), _salt_file(root))
+    rules = rule_settings(params)
+    policy = params.get("unknown_label", "stop")
+
+    rows = _combine(prepared, cb, salt, privacy)
+    hits, details, rule_info = _apply_rules(rows, cb, rules, policy)
+    excluded = np.zeros(len(rows), bool)
+    for reason, hit in hits.items():
+        if reason in STRUCTURAL_REASONS or (reason in rules and rules[reason]["action"] == "exclude") \
+                or (reason in ("unknown_label", "out_of_range") and policy == "quarantine"):
+            excluded |= hit
+    responses = _responses(rows, cb, hits, rules, excluded, privacy)
+    ratings = _ratings(responses, cb)
+    mail_rows, mail_hits, mail_details = _mail_rows(prepared.mail, rules, cb, salt, privacy)
+    mail_excluded = np.zeros(len(mail_rows), bool)
+    for reason, hit in mail_hits.items():
+        if reason in STRUCTURAL_REASONS or reason == "empty" or rules.get(reason, {}).get("action") == "exclude":
+            mail_excluded |= hit
+    proposals = _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
+    quarantine = _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details,
+                             mail_excluded, rules)
+    flow = flow_table(prepared, rows, excluded, mail_rows, mail_excluded)
+    rule_table = _rule_table(rules, rule_info, hits, excluded, mail_hits, mail_excluded, policy)
+    log = _cleaning_log(rule_table, rows, prepared, excluded, policy, privacy)
+    result = CleanResult(responses, ratings, proposals, quarantine, log, flow, rule_table,
+                         [p for p in prepared.problems if p.severity != "error"], {},
+                         contact_count=int(rows["has_contact"][~excluded].sum()))
+    if write:
+        result.files = write_outputs(result, cb, run_dir)
+    return result
+
+
+def _salt_file(root: Path | None) -> Path:
+    return (root or paths.ROOT) / ".salt"
+
+
+def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataFrame:
+    """All form rows in one frame: identity, times, codes, raw texts, row issues as columns."""
+    parts = []
+    id_var = cb.role("id").name
+    email_var = cb.role("email").name
+    start_var, end_var = cb.role("start_time").name, cb.role("completion_time").name
+    contact_vars = [v.name for v in cb.of_type("text") if v.pii]
+    for k, rec in enumerate(prepared.recoded):
+        ex = rec.export
+        f = ex.frame
+        n = len(f)
+        part = pd.DataFrame({
+            "_file": np.full(n, k), "_pos": np.arange(n),
+            "source_file": pd.array([ex.source_file] * n, dtype="string"),
+            "source_row": pd.array(ex.source_row, dtype="Int64"),
+            "form_language": np.full(n, ex.language, dtype=object),
+            "_id": pd.Series([_id_text(x) for x in f[id_var].to_numpy(dtype=object)], dtype=object),
+            "_email": pd.Series([_email_key(x) for x in f[email_var].to_numpy(dtype=object)], dtype=object),
+            "start_time": f[start_var], "completion_time": f[end_var],
+        })
+        for name, values in rec.coded.items():
+            part[name] = values
+        for name, values in rec.texts.items():
+            if name not in contact_vars:
+                part[f"_text_{name}"] = values.to_numpy(dtype=object)
+        part["has_contact"] = f[contact_vars].notna().any(axis=1).to_numpy() if contact_vars else False
+        part["_answered"] = rec.answered_any
+        for issue in ex.row_issues:
+            col = f"_issue_{issue.reason}"
+            if col not in part:
+                part[col] = pd.Series("", index=part.index, dtype=object)
+            part.loc[issue.rows, col] = (part.loc[issue.rows, col] + "; " + issue.detail).str.lstrip("; ")
+        for cells in rec.unknown:
+            col = f"_issue_{cells.reason}"
+            if col not in part:
+                part[col] = pd.Series("", index=part.index, dtype=object)
+            part.loc[cells.rows, col] = (part.loc[cells.rows, col] + ", " + cells.variable).str.lstrip(", ")
+        parts.append(part)
+    if parts:
+        rows = pd.concat(parts, ignore_index=True)
+    else:
+        rows = pd.DataFrame({c: [] for c in ("_file", "_pos", "source_file", "source_row", "form_language",
+                                              "_id", "_email", "start_time", "completion_time", "has_contact",
+                                              "_answered")})
+    for c in [c for c in rows.columns if c.startswith("_issue_")]:
+        rows[c] = rows[c].fillna("")
+    rows["duration_s"] = (rows["completion_time"] - rows["start_time"]).dt.total_seconds() if len(rows) else []
+    rows["respondent_id"] = _respondent_ids(rows, cb, salt, privacy)
+    return rows
+
+
+def _id_text(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = normalize(value)
+    return text or None
+
+
+def _email_key(value: Any) -> Any:
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower()
+    return key if "@" in key else None          # "anonymous" and blanks are no address
+
+
+def _respondent_ids(rows: pd.DataFrame, cb: Codebook, salt: bytes, privacy) -> pd.Series:
+    """Salted pseudonym of (survey, form language, Forms ID); the raw ID is never written."""
+    ids = rows["_id"].to_numpy(dtype=object)
+    keys = [f"{cb.survey}:{lang}:{i}" for lang, i in zip(rows["form_language"], ids)]
+    seen: set[str] = set()
+    for k, (key, i) in enumerate(zip(keys, ids)):
+        if pd.isna(i) or key in seen:   # no ID, or an ID seen before: the row's place makes it unique
+            keys[k] = f"{key}@{rows['source_file'].iat[k]}#{rows['source_row'].iat[k]}"
+        seen.add(key)
+    return pd.array([privacy.pseudonym(k, salt, prefix="R") for k in keys], dtype="string")
+
+
+def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
+    """Every reason as a boolean mask over all rows, a detail text per hit row, and rule figures."""
+    n = len(rows)
+    hits: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
+    info: dict[str, dict[str, Any]] = {}
+
+    def add(reason, mask, detail):
+        mask = np.asarray(mask, dtype=bool)
+        hits[reason] = hits.get(reason, np.zeros(n, bool)) | mask
+        d = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=rows.index, dtype=object)
+        details[reason] = d
+
+    for c in [c for c in rows.columns if c.startswith("_issue_")]:
+        reason = c[len("_issue_"):]
+        mask = (rows[c] != "").to_numpy()
+        if reason in ("unknown_label", "out_of_range"):
+            label = "unknown label in " if reason == "unknown_label" else "value out of range in "
+            add(reason, mask, label + rows[c])
+        else:
+            add(reason, mask, rows[c])
+    times_ok = rows["start_time"].notna().to_numpy() & rows["completion_time"].notna().to_numpy()
+    duration = rows["duration_s"].to_numpy(dtype=float) if n else np.zeros(0)
+    add("invalid_duration", times_ok & (duration < 0), "completion time before start time")
+    add("missing_id", rows["_id"].isna().to_numpy(), "no response ID")
+    answered = rows["_answered"].to_numpy(dtype=bool)
+
+    if "empty" in rules:
+        add("empty", ~answered, "no answer to any question")
+    if "duplicate" in rules:
+        mask, detail = _duplicates(rows, cb, answered, rules["duplicate"].get("keep", "first"))
+        add("duplicate", mask, detail)
+    if "speeder" in rules:
+        share = float(rules["speeder"]["share_of_median"])
+        valid = times_ok & (duration >= 0) & answered
+        median = float(np.median(duration[valid])) if valid.any() else float("nan")
+        threshold = share * median
+        mask = valid & (duration < threshold)
+        info["speeder"] = {"median_s": round(median, 1), "threshold_s": round(threshold, 1)}
+        add("speeder", mask, pd.Series(duration, index=rows.index).map(
+            lambda d: f"{d:.0f} s < {threshold:.0f} s ({share:g} × median {median:.0f} s)"))
+    if "straightliner" in rules:
+        spec = rules["straightliner"]
+        items = cb.likert_items
+        scores = np.column_stack([rows[i].to_numpy(dtype="float64", na_value=np.nan) for i in items]) if n else np.zeros((0, len(items)))
+        rated = np.sum(~np.isnan(scores), axis=1)
+        same = np.max(np.column_stack([np.sum(scores == k, axis=1) for k in range(1, 6)]), axis=1) if n else np.zeros(0)
+        share = np.divide(same, rated, out=np.zeros(n), where=rated > 0)
+        mask = (rated >= spec["min_rated"]) & (share >= spec["min_share_same"])
+        add("straightliner", mask, pd.Series(share, index=rows.index).map(
+            lambda s: f"{s:.0%} of rated items the same answer") + pd.Series(rated, index=rows.index).map(
+            lambda r: f" ({r} rated)"))
+    if "outside_window" in rules:
+        start, end = window(cb)
+        if start is None:
+            info["outside_window"] = {"window": "none in the codebook: not applied"}
+        else:
+            t = rows["completion_time"]
+            mask = (t.notna() & ((t < start) | (t > end))).to_numpy()
+            info["outside_window"] = {"window": f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {TIMEZONE}"}
+            add("outside_window", mask, t.map(lambda x: f"submitted {x:%Y-%m-%d %H:%M}" if pd.notna(x) else ""))
+    return hits, details, info
+
+
+def window(cb: Codebook) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The consultation window from the codebook, as tz-aware times (Europe/Riga by default)."""
+    w = cb.window or {}
+    if not w.get("start") or not w.get("end"):
+        return None, None
+    tz = w.get("timezone") or TIMEZONE
+    start = pd.Timestamp(w["start"])
+    end = pd.Timestamp(w["end"])
+    start = start.tz_localize(tz) if start.tzinfo is None else start
+    end = end.tz_localize(tz) if end.tzinfo is None else end
+    return start.tz_convert(TIMEZONE), end.tz_convert(TIMEZONE)
+
+
+def _duplicates(rows: pd.DataFrame, cb: Codebook, answered: np.ndarray, keep: str):
+    """Identical answers, the same Forms ID twice in one form, or the same e-mail address.
+
+    Rows are taken in submission order; the first (or last, `keep`) of each group is kept.
+    Empty rows are left to the `empty` rule.
+    """
+    n = len(rows)
+    answer_cols = [c for c in rows.columns if not c.startswith("_") and c not in (
+        "source_file", "source_row", "form_language", "start_time", "completion_time", "duration_s",
+        "respondent_id", "has_contact")] + [c for c in rows.columns if c.startswith("_text_")]
+    order = rows.sort_values(["completion_time", "_file", "_pos"], na_position="last", kind="stable").index
+    hashed = pd.util.hash_pandas_object(rows[answer_cols], index=False) if n else pd.Series([], dtype="uint64")
+    keys = {
+        "identical answers": hashed.where(answered),
+        "same response ID in the same form": pd.Series(
+            [None if pd.isna(i) else f"{lang}:{i}" for lang, i in zip(rows["form_language"], rows["_id"])],
+            index=rows.index, dtype=object),
+        "same e-mail address": rows["_email"],
+    }
+    mask = np.zeros(n, bool)
+    detail = pd.Series("", index=rows.index, dtype=object)
+    for what, key in keys.items():
+        k = key.loc[order]
+        present = k.notna()
+        dup = k[present].duplicated(keep=keep)
+        dup_idx = dup[dup].index
+        if not len(dup_idx):
+            continue
+        kept = k[present][~dup]
+        kept_row = pd.Series(kept.index, index=kept.to_numpy())
+        ref = kept_row.reindex(k.loc[dup_idx].to_numpy()).to_numpy()
+        where = (rows["source_file"].astype(str) + " row " + rows["source_row"].astype(str)).to_numpy(dtype=object)
+        mask[dup_idx] = True
+        text = pd.Series([f"{what} as {where[r]}" for r in ref], index=dup_idx, dtype=object)
+        detail.loc[dup_idx] = (detail.loc[dup_idx] + "; " + text).str.lstrip("; ")
+    return mask, detail
+
+
+def _responses(rows, cb, hits, rules, excluded, privacy) -> pd.DataFrame:
+    keep = ~excluded
+    r = rows.loc[keep]
+    out: dict[str, Any] = {
+        "respondent_id": r["respondent_id"].astype("string").array,
+        "source_file": r["source_file"].astype("string").array,
+        "source_row": r["source_row"].astype("Int64").array,
+        "form_language": pd.Categorical(r["form_language"], categories=list(cb.languages)),
+        "start_time": r["start_time"].to_numpy(), "completion_time": r["completion_time"].to_numpy(),
+        "duration_s": r["duration_s"].astype(float).to_numpy(),
+    }
+    df = pd.DataFrame(out)
+    df["start_time"] = r["start_time"].reset_index(drop=True)
+    df["completion_time"] = r["completion_time"].reset_index(drop=True)
+    for v in cb.variables.values():
+        if v.type == "single":
+            df[v.name] = pd.Categorical(r[v.name], categories=v.codes)
+            if v.other_text:
+                df[f"{v.name}_other"] = redact_series(r[f"_text_{v.name}_other"], privacy)
+    for v in cb.variables.values():
+        if v.type == "multi":
+            for code in v.codes:
+                df[f"{v.name}__{code}"] = r[f"{v.name}__{code}"].astype("boolean").array
+            if v.other_text:
+                df[f"{v.name}_other"] = redact_series(r[f"_text_{v.name}_other"], privacy)
+    for v in cb.variables.values():
+        if v.type in ("rating", "nps"):
+            df[v.name] = r[v.name].astype("Int64").array
+    for v in cb.variables.values():
+        if v.type == "likert":
+            df[v.name] = r[v.name].astype("Int64").array
+            df[f"{v.name}_dk"] = r[f"{v.name}_dk"].astype(bool).to_numpy()
+    df["has_contact"] = r["has_contact"].astype(bool).to_numpy()
+    for rule, spec in rules.items():
+        if spec["action"] == "flag":
+            df[f"flag_{rule}"] = hits.get(rule, np.zeros(len(rows), bool))[keep]
+    df["weight"] = 1.0
+    return df
+
+
+def redact_series(values: pd.Series, privacy) -> pd.Series:
+    """Redacted text, each distinct text redacted once; NA stays NA."""
+    arr = values.to_numpy(dtype=object)
+    present = pd.notna(arr)
+    out = np.full(len(arr), None, dtype=object)
+    if present.any():
+        uniq = pd.unique(arr[present])
+        done = {u: privacy.redact(str(u)) for u in uniq}
+        out[present] = [done[u] for u in arr[present]]
+    return pd.array(out, dtype="string")
+
+
+def _ratings(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    items = cb.likert_items
+    n, k = len(responses), len(items)
+    scores = np.concatenate([responses[i].to_numpy(dtype="float64", na_value=np.nan) for i in items]) if n else np.zeros(0)
+    dk = np.concatenate([responses[f"{i}_dk"].to_numpy(dtype=bool) for i in items]) if n else np.zeros(0, bool)
+    item_codes = np.repeat(np.arange(k), n)
+    sectors = list(cb.sectors)
+    sector_of_item = np.array([sectors.index(cb.variables[i].sector) for i in items])
+    score = pd.array(scores, dtype="Float64").astype("Int64") if n else pd.array([], dtype="Int64")
+    return pd.DataFrame({
+        "respondent_id": pd.array(np.tile(responses["respondent_id"].to_numpy(dtype=object), k), dtype="string"),
+        "item": pd.Categorical.from_codes(item_codes, categories=items),
+        "sector": pd.Categorical.from_codes(sector_of_item[item_codes], categories=sectors),
+        "score": score,
+        "dont_know": dk,
+    })
+
+
+# --- e-mail -----------------------------------------------------------------------------
+
+def _mail_rows(batches: list[MailBatch], rules: dict, cb: Codebook, salt: bytes, privacy):
+    records = []
+    for b, batch in enumerate(batches):
+        for m in batch.messages:
+            records.append({
+                "_file": b, "source_file": batch.source_file, "source_row": m.source_row,
+                "respondent_id": privacy.pseudonym(m.sender or f"{batch.source_file}#{m.source_row}", salt, prefix="E"),
+                "proposal_id": privacy.pseudonym(f"{m.message_id or ''}|{batch.source_file}#{m.source_row}", salt, prefix="M"),
+                "received_at": m.received_at, "text": m.text, "attachments": m.attachments,
+                "_reason": m.reason, "_detail": m.detail, "_sender": m.sender, "_mid": m.message_id,
+            })
+    rows = pd.DataFrame(records, columns=["_file", "source_file", "source_row", "respondent_id", "proposal_id",
+                                          "received_at", "text", "attachments", "_reason", "_detail",
+                                          "_sender", "_mid"])
+    n = len(rows)
+    hits: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
+    for reason in ("broken_message", "oversized_text", "unparseable_date", "empty"):
+        mask = (rows["_reason"] == reason).to_numpy()
+        if mask.any():
+            hits[reason] = mask
+            details[reason] = rows["_detail"]
+    if n and "duplicate" in rules:
+        order = rows.assign(_t=pd.to_datetime(rows["received_at"], utc=True)).sort_values(
+            ["_t", "_file", "source_row"], na_position="last", kind="stable").index
+        same_text = (rows["_sender"].fillna("") + "\x1f" + rows["text"]).where(rows["_reason"].isna())
+        same_id = rows["_mid"]
+        mask = np.zeros(n, bool)
+        detail = pd.Series("", index=rows.index, dtype=object)
+        for what, key in (("same sender and text", same_text), ("same Message-ID", same_id)):
+            k = key.loc[order]
+            dup = k[k.notna()].duplicated(keep=rules["duplicate"].get("keep", "first"))
+            idx = dup[dup].index
+            mask[idx] = True
+            detail.loc[idx] = (detail.loc[idx] + "; " + what).str.lstrip("; ")
+        hits["duplicate"], details["duplicate"] = mask, detail
+    if n and "outside_window" in rules:
+        start, end = window(cb)
+        if start is not None:
+            t = pd.to_datetime(rows["received_at"], utc=True).dt.tz_convert(TIMEZONE)
+            mask = (t.notna() & ((t < start) | (t > end))).to_numpy()
+            hits["outside_window"] = mask
+            details["outside_window"] = t.map(lambda x: f"received {x:%Y-%m-%d %H:%M}" if pd.notna(x) else "")
+    return rows, hits, details
+
+
+# --- proposals, quarantine, flow, log ---------------------------------------------------
+
+GROUP_COLUMNS = ("target_group", "age_group", "gender", "district")
+
+
+def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy) -> pd.DataFrame:
+    schema = schemas.proposals_schema(cb)
+    r = rows.loc[~excluded].reset_index(drop=True)
+    frames = []
+    for v in cb.of_type("text"):
+        if v.pii:
+            continue
+        text = r[f"_text_{v.name}"]
+        has = np.array([isinstance(t, str) and bool(SUBSTANTIVE.search(t)) for t in text.to_numpy(dtype=object)],
+                       dtype=bool)
+        if not has.any():
+            continue
+        sub = responses.loc[has]
+        redacted = pd.Series(redact_series(text[has], privacy))
+        frames.append(pd.DataFrame({
+            "proposal_id": (sub["respondent_id"].astype(str) + ":" + v.name).to_numpy(),
+            "respondent_id": sub["respondent_id"].to_numpy(),
+            "source": "survey", "source_file": sub["source_file"].to_numpy(),
+            "question": v.name, "sector": v.sector,
+            "form_language": sub["form_language"].astype(str).to_numpy(),
+            "text": redacted.to_numpy(), "n_chars": redacted.str.len().to_numpy(),
+            **{g: sub[g].to_numpy() for g in GROUP_COLUMNS if g in sub},
+            "received_at": pd.NaT, "attachments": None,
+            "_order": sub.index.to_numpy() * 100 + len(frames),
+        }))
+    m = mail_rows.loc[~mail_excluded]
+    if len(m):
+        redacted = pd.Series(redact_series(m["text"], privacy))
+        attachments = m["attachments"].map(lambda a: "; ".join(privacy.redact(x) for x in a) if a else None)
+        frames.append(pd.DataFrame({
+            "proposal_id": m["proposal_id"].to_numpy(), "respondent_id": m["respondent_id"].to_numpy(),
+            "source": "email", "source_file": m["source_file"].to_numpy(), "question": "email",
+            "sector": None, "form_language": None, "text": redacted.to_numpy(),
+            "n_chars": redacted.str.len().to_numpy(), **{g: None for g in GROUP_COLUMNS},
+            "received_at": pd.to_datetime(m["received_at"], utc=True).dt.tz_convert(TIMEZONE).to_numpy(),
+            "attachments": attachments.to_numpy(dtype=object),
+            "_order": 10**12 + np.arange(len(m)),
+        }))
+    if not frames:
+        return schemas.empty_frame(schema)
+    df = pd.concat(frames, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    df = df.reset_index(drop=True)
+    out = pd.DataFrame({
+        "proposal_id": pd.array(df["proposal_id"], dtype="string"),
+        "respondent_id": pd.array(df["respondent_id"], dtype="string"),
+        "source": pd.Categorical(df["source"], categories=["survey", "email"]),
+        "source_file": pd.array(df["source_file"], dtype="string"),
+        "question": pd.Categorical(df["question"], categories=list(schema.column("question").values)),
+        "sector": pd.Categorical(df["sector"], categories=list(cb.sectors)),
+        "form_language": pd.Categorical(df["form_language"], categories=list(cb.languages)),
+        "text": pd.array(df["text"], dtype="string"),
+        "n_chars": pd.array(df["n_chars"], dtype="Int64"),
+    })
+    for g in GROUP_COLUMNS:
+        if g in cb.variables:
+            out[g] = pd.Categorical(df[g], categories=cb.variables[g].codes)
+    out["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(TIMEZONE)
+    out["attachments"] = pd.array(df["attachments"], dtype="string")
+    return out
+
+
+REASON_ORDER = schemas.REASONS
+
+
+def _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details, mail_excluded,
+                rules) -> pd.DataFrame:
+    frames = []
+    for frame, h, d, exc, lang in ((rows, hits, details, excluded, True),
+                                   (mail_rows, mail_hits, mail_details, mail_excluded, False)):
+        idx = np.flatnonzero(exc)
+        if not len(idx):
+            continue
+        reasons = pd.Series("", index=idx, dtype=object)
+        text = pd.Series("", index=idx, dtype=object)
+        flagged = pd.Series("", index=idx, dtype=object)
+        for reason in sorted(h, key=lambda x: REASON_ORDER.index(x) if x in REASON_ORDER else 99):
+            mask = h[reason][idx]
+            if not mask.any():
+                continue
+            sel = idx[mask]
+            is_flag_only = reason in rules and rules[reason]["action"] == "flag"
+            if is_flag_only:
+                flagged.loc[sel] = flagged.loc[sel] + "," + reason
+                continue
+            reasons.loc[sel] = reasons.loc[sel] + ";" + reason
+            part = d[reason].iloc[sel].astype(str).to_numpy() if reason in d else np.full(len(sel), "")
+            text.loc[sel] = text.loc[sel] + " | " + reason + ": " + pd.Series(part, index=sel)
+        text = text.str.removeprefix(" | ")
+        text = text.where(flagged == "", text + " | also flagged: " + flagged.str.lstrip(","))
+        f = frame.iloc[idx]
+        frames.append(pd.DataFrame({
+            "respondent_id": pd.array(f["respondent_id"].astype(str), dtype="string"),
+            "source_file": pd.array(f["source_file"].astype(str), dtype="string"),
+            "source_row": pd.array(f["source_row"].astype("int64"), dtype="Int64"),
+            "form_language": f["form_language"].to_numpy(dtype=object) if lang else None,
+            "reasons": pd.array(reasons.str.lstrip(";").to_numpy(), dtype="string"),
+            "details": pd.array(text.to_numpy(), dtype="string"),
+        }))
+    if not frames:
+        return schemas.empty_frame(schemas.QUARANTINE).astype({"form_language": pd.CategoricalDtype(list(schemas.FORM_LANGUAGES))})
+    q = pd.concat(frames, ignore_index=True)
+    q["form_language"] = pd.Categorical(q["form_language"], categories=list(schemas.FORM_LANGUAGES))
+    return q
+
+
+def flow_table(prepared: Prepared, rows, excluded, mail_rows, mail_excluded) -> pd.DataFrame:
+    """Per source file: rows read, analysed, quarantined; raises FlowError if they do not add up."""
+    records = []
+    for k, rec in enumerate(prepared.recoded):
+        mine = (rows["_file"] == k).to_numpy()
+        records.append({"source_file": rec.export.source_file, "source": "forms",
+                        "form_language": rec.export.language, "rows_read": rec.export.n_rows,
+                        "rows_analysed": int((mine & ~excluded).sum()),
+                        "rows_quarantined": int((mine & excluded).sum())})
+    for b, batch in enumerate(prepared.mail):
+        mine = (mail_rows["_file"] == b).to_numpy()
+        records.append({"source_file": batch.source_file, "source": "email", "form_language": None,
+                        "rows_read": len(batch.messages), "rows_analysed": int((mine & ~mail_excluded).sum()),
+                        "rows_quarantined": int((mine & mail_excluded).sum())})
+    flow = pd.DataFrame(records, columns=["source_file", "source", "form_language", "rows_read",
+                                          "rows_analysed", "rows_quarantined"])
+    flow["balanced"] = (flow["rows_read"] == flow["rows_analysed"] + flow["rows_quarantined"]).astype(bool)
+    if not flow["balanced"].all():
+        bad = flow.loc[~flow["balanced"]]
+        raise FlowError("rows read != analysed + quarantined for " + ", ".join(
+            f"{r.source_file} ({r.rows_read} != {r.rows_analysed} + {r.rows_quarantined})" for r in bad.itertuples()))
+    return pd.DataFrame({
+        "source_file": pd.array(flow["source_file"], dtype="string"),
+        "source": pd.Categorical(flow["source"], categories=["forms", "email"]),
+        "form_language": pd.Categorical(flow["form_language"], categories=list(schemas.FORM_LANGUAGES)),
+        "rows_read": pd.array(flow["rows_read"], dtype="Int64"),
+        "rows_analysed": pd.array(flow["rows_analysed"], dtype="Int64"),
+        "rows_quarantined": pd.array(flow["rows_quarantined"], dtype="Int64"),
+        "balanced": flow["balanced"].to_numpy(dtype=bool),
+    })
+
+
+def check_flow(flow: pd.DataFrame, responses: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+    """The flow table agrees with the files actually written (per source file)."""
+    analysed = responses["source_file"].value_counts()
+    quarantined = quarantine["source_file"].value_counts()
+    for r in flow.itertuples():
+        if r.source == "forms" and int(analysed.get(r.source_file, 0)) != int(r.rows_analysed):
+            raise FlowError(f"{r.source_file}: flow says {r.rows_analysed} analysed, responses has "
+                            f"{int(analysed.get(r.source_file, 0))}")
+        if int(quarantined.get(r.source_file, 0)) != int(r.rows_quarantined):
+            raise FlowError(f"{r.source_file}: flow says {r.rows_quarantined} quarantined, quarantine has "
+                            f"{int(quarantined.get(r.source_file, 0))}")
+
+
+def _rule_table(rules, info, hits, excluded, mail_hits, mail_excluded, policy) -> pd.DataFrame:
+    records = []
+    for rule in QUALITY_RULES:
+        if rule not in rules:
+            records.append({"rule": rule, "action": "not applied", "parameters": "",
+                            "rows_hit": 0, "rows_excluded": 0, "rows_flagged": 0, "emails_hit": 0})
+            continue
+        spec = rules[rule]
+        params = {k: v for k, v in spec.items() if k != "action"}
+        params.update(info.get(rule, {}))
+        h = hits.get(rule, np.zeros(len(excluded), bool))
+        mh = mail_hits.get(rule, np.zeros(len(mail_excluded), bool))
+        records.append({
+            "rule": rule, "action": spec["action"],
+            "parameters": "; ".join(f"{k}={v}" for k, v in params.items()),
+            "rows_hit": int(h.sum()),
+            "rows_excluded": int((h & excluded).sum()) if spec["action"] == "exclude" else 0,
+            "rows_flagged": int((h & ~excluded).sum()) if spec["action"] == "flag" else 0,
+            "emails_hit": int(mh.sum()),
+        })
+    for reason in ("unknown_label", "out_of_range"):
+        h = hits.get(reason, np.zeros(len(excluded), bool))
+        records.append({"rule": reason, "action": {"quarantine": "exclude", "missing": "set missing",
+                                                   "stop": "stop"}[policy],
+                        "parameters": f"unknown_label={policy}", "rows_hit": int(h.sum()),
+                        "rows_excluded": int((h & excluded).sum()) if policy == "quarantine" else 0,
+                        "rows_flagged": 0, "emails_hit": 0})
+    for reason in STRUCTURAL_REASONS:
+        h = hits.get(reason, np.zeros(len(excluded), bool))
+        mh = mail_hits.get(reason, np.zeros(len(mail_excluded), bool))
+        if h.any() or mh.any():
+            records.append({"rule": reason, "action": "exclude (always)", "parameters": "",
+                            "rows_hit": int(h.sum()), "rows_excluded": int(h.sum()), "rows_flagged": 0,
+                            "emails_hit": int(mh.sum())})
+    return pd.DataFrame(records)
+
+
+def _cleaning_log(rule_table, rows, prepared, excluded, policy, privacy) -> pd.DataFrame:
+    cols = schemas.CLEANING_LOG.names
+    parts = [pd.DataFrame({
+        "entry": "rule", "rule": rule_table["rule"], "action": rule_table["action"],
+        "parameters": rule_table["parameters"], "rows_hit": rule_table["rows_hit"] + rule_table["emails_hit"],
+        "rows_excluded": rule_table["rows_excluded"], "rows_flagged": rule_table["rows_flagged"],
+        "detail": rule_table["emails_hit"].map(lambda n: f"{n} e-mail(s) among rows_hit" if n else None),
+    })]
+    for k, rec in enumerate(prepared.recoded):
+        ex = rec.export
+        parts.append(pd.DataFrame([{
+            "entry": "file", "source_file": ex.source_file,
+            "detail": f"{ex.kind}; form language {ex.language}; {ex.n_rows} rows"
+                      + (f"; encoding {ex.encoding}; delimiter {ex.delimiter!r}" if ex.encoding else "")
+                      + "".join(f"; {var} as {fmt}" for var, fmt in ex.date_formats.items()),
+        }]))
+        mine = rows.loc[(rows["_file"] == k).to_numpy()]
+        rid = mine["respondent_id"].to_numpy(dtype=object)
+        for cells in rec.unknown:
+            action = {"missing": "set_missing", "quarantine": "row_quarantined", "stop": "stopped"}[policy]
+            labels = pd.Series(cells.labels, dtype=object)
+            shown = {u: _neutral_label(u, privacy) for u in pd.unique(labels)}
+            parts.append(pd.DataFrame({
+                "entry": "cell", "rule": cells.reason, "action": action, "source_file": ex.source_file,
+                "respondent_id": rid[cells.rows], "variable": cells.variable,
+                "label": labels.map(shown).to_numpy(),
+            }))
+        for note in ex.cell_notes:
+            parts.append(pd.DataFrame({"entry": "cell", "rule": "text", "action": note.action,
+                                       "source_file": ex.source_file, "respondent_id": rid[note.rows],
+                                       "variable": note.variable}))
+    for batch in prepared.mail:
+        for m in batch.messages:
+            if m.notes:
+                parts.append(pd.DataFrame([{"entry": "message", "source_file": batch.source_file,
+                                            "detail": f"message {m.source_row}: " + "; ".join(m.notes)}]))
+    log = pd.concat([p.reindex(columns=cols) for p in parts], ignore_index=True)
+    for c in cols:
+        kind = schemas.CLEANING_LOG.column(c).kind
+        log[c] = log[c].astype("Int64") if kind == "int" else log[c].astype("string")
+    log["entry"] = pd.Categorical(log["entry"], categories=["rule", "cell", "file", "message"])
+    return log
+
+
+def _neutral_label(label: Any, privacy) -> str:
+    """An unknown label as logged: redacted and shortened (it may be someone's own words)."""
+    text = privacy.redact(str(label))
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def write_outputs(result: CleanResult, cb: Codebook, run_dir: str | Path) -> dict[str, Path]:
+    """Check every table against its schema and write it under <run_dir>/data and /tables."""
+    base = Path(run_dir) if run_dir else paths.default_run_dir(cb.survey)
+    dirs = paths.run_dirs(base)
+    check_flow(result.flow, result.responses, result.quarantine)
+    files = {
+        "responses": schemas.write_parquet(result.responses, dirs["data"] / "responses.parquet", "responses", cb),
+        "ratings": schemas.write_parquet(result.ratings, dirs["data"] / "ratings.parquet", "ratings", cb),
+        "proposals": schemas.write_parquet(result.proposals, dirs["data"] / "proposals.parquet", "proposals", cb),
+        "quarantine": schemas.write_parquet(result.quarantine, dirs["data"] / "quarantine.parquet", "quarantine"),
+        # CSVs are opened in spreadsheets: cells that could run as formulas are neutralised
+        "cleaning_log": schemas.write_csv(_neutralised(result.cleaning_log), dirs["data"] / "cleaning_log.csv",
+                                          "cleaning_log"),
+        "flow": schemas.write_csv(_neutralised(result.flow), dirs["tables"] / "flow.csv", "flow"),
+    }
+    return files
+
+
+def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet could run as formulas get a leading quote (string dtypes kept)."""
+    out = _privacy().neutralise_frame(df)
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype(object).where(out[c].notna(), None).astype("string")
+    return out
+
+
+# --- what the notebook shows ------------------------------------------------------------
+
+def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
+    """Variable, type, question (as asked on the form) and how many analysed responses answered."""
+    df = result.responses
+    records = []
+    for v in cb.variables.values():
+        if v.type == "meta" or v.pii:
+            continue
+        if v.type == "multi":
+            cols = [f"{v.name}__{c}" for c in v.codes]
+            n = int(df[cols].notna().all(axis=1).sum()) if len(df) else 0
+        elif v.type == "text":
+            n = int((result.proposals["question"] == v.name).sum())
+        elif v.type == "likert":
+            n = int((df[v.name].notna() | df[f"{v.name}_dk"]).sum())
+        else:
+            n = int(df[v.name].notna().sum())
+        records.append({"mainīgais": v.name, "tips": v.type,
+                        "jautājums": v.headers.get(lang) or v.headers.get("lv"), "atbildējuši": n})
+    return pd.DataFrame(records)
+
+
+def answers_by_source(result: CleanResult) -> pd.DataFrame:
+    """Analysed answers per source: form responses by form language, and e-mails."""
+    r = result.responses
+    forms = r.groupby("form_language", observed=False).size()
+    props = result.proposals
+    records = [{"avots": f"anketa ({lang})", "atbildes": int(n),
+                "priekšlikumi": int(((props["source"] == "survey") & (props["form_language"] == lang)).sum())}
+               for lang, n in forms.items()]
+    records.append({"avots": "e-pasts", "atbildes": 0,
+                    "priekšlikumi": int((props["source"] == "email").sum())})
+    return pd.DataFrame(records)
+
+
+def dont_know_shares(result: CleanResult, cb: Codebook) -> pd.DataFrame:
+    """Share of "don't know" among those who answered each Likert item, with n."""
+    ratings = result.ratings
+    answered = ratings["score"].notna() | ratings["dont_know"]
+    g = ratings.loc[answered].groupby("item", observed=False)
+    out = pd.DataFrame({"n": g.size(), "dont_know": g["dont_know"].sum()})
+    out["share"] = out["dont_know"] / out["n"].where(out["n"] > 0)
+    out["sector"] = [cb.variables[i].sector for i in out.index]
+    return out.reset_index()
+

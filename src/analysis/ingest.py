@@ -1,0 +1,937 @@
+"""Read the raw inputs: Microsoft Forms exports (.xlsx/.csv) and e-mailed proposals (mbox/.eml).
+
+This module only *reads*: it turns files into raw frames whose columns are codebook variable
+names (matched by header, never by position) plus the Excel row each value came from. It
+decodes encodings and dates, removes control characters, and reports every problem it finds
+as a `Problem` naming the file, column, rows and what was expected. Recoding labels to codes
+and the quality rules live in `clean.py`.
+
+A problem that makes a file unusable raises `InputError` (the CLI maps it to exit 2); a
+problem confined to some rows is returned as a row issue so that the rows can be quarantined
+with a reason, never dropped silently.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import email
+import email.policy
+import email.utils
+import html
+import io
+import mailbox
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, normalize
+
+TIMEZONE = "Europe/Riga"
+MAX_TEXT_CHARS = 10_000      # Forms caps a long answer at 4,000 characters; more is not an answer
+ANOTHER_FORM_SCORE = 0.5     # below this share of matched question headers: a different form
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FORMS_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+MAIL_EXTENSIONS = (".mbox", ".eml", ".mbx")
+
+# Date-time spellings seen in exports. Month-first comes before day-first: Microsoft Forms
+# writes US dates, and a file where every day is <= 12 cannot tell the two apart.
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+    "%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M", "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y %I:%M %p",
+    "%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%y %H:%M",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M:%S", "%d.%m.%y %H:%M",
+    "%d.%m.%Y. %H:%M:%S", "%d.%m.%Y. %H:%M",
+)
+EXPECTED_DATES = ("an Excel date-time cell, or text such as 2/27/22 23:58:04 (month/day/year), "
+                  "27.02.2022 23:58 (day.month.year) or 2022-02-27 23:58:04")
+
+MAGIC = {  # the first bytes of files that are not spreadsheets
+    b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image", b"{\\rtf": "an RTF document", b"\x1f\x8b": "a gzip archive",
+    b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive",
+}
+
+
+# --- problems ---------------------------------------------------------------------------
+
+@dataclass
+class Problem:
+    """One thing wrong with an input, said for people: file, column, rows, expected, found."""
+
+    severity: str                    # "error" (the run stops) | "warning" (rows quarantined or noted)
+    code: str                        # e.g. missing_column, unknown_label, unparseable_date
+    file: str
+    message: str
+    column: str | None = None        # the header as in the file (and the variable, if known)
+    rows: tuple[int, ...] = ()       # Excel row numbers (header = row 1), or message numbers
+    expected: str | None = None
+    count: int | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        parts = [f"{self.severity.upper()} {self.file}"]
+        if self.column:
+            parts.append(f"column {self.column}")
+        if self.rows:
+            parts.append(f"{'row' if len(self.rows) == 1 else 'rows'} {format_rows(self.rows, self.count)}")
+        text = ", ".join(parts) + f": {self.message}"
+        if self.expected:
+            text += f"; expected {self.expected}"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+def format_rows(rows: Iterable[int], count: int | None = None, limit: int = 10) -> str:
+    rows = sorted(set(int(r) for r in rows))
+    shown = ", ".join(str(r) for r in rows[:limit])
+    total = max(count or 0, len(rows))
+    return shown + (f" … ({total} in all)" if total > limit else "")
+
+
+class InputError(Exception):
+    """Bad input that stops the run (exit 2). Carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, file: str | None = None,
+                 column: str | None = None, row: int | None = None, expected: str | None = None):
+        if isinstance(problems, str):
+            problems = [Problem("error", "input", file or "?", problems, column=column,
+                                rows=(row,) if row else (), expected=expected)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = [p for p in problems]
+        first = self.problems[0] if self.problems else None
+        self.file = file or (first.file if first else None)
+        self.column = column or (first.column if first else None)
+        self.row = row or (first.rows[0] if first and first.rows else None)
+        self.expected = expected or (first.expected if first else None)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class RowIssue:
+    """Rows of one file that must be quarantined for a reason found while reading."""
+
+    reason: str                      # reason code for quarantine.parquet
+    rows: np.ndarray                 # positions in the export's frame (0-based)
+    detail: str                      # no personal data: names the column, never the value
+    column: str | None = None
+
+
+@dataclass
+class CellNote:
+    """Cells changed while reading (e.g. control characters removed), for the cleaning log."""
+
+    action: str
+    variable: str
+    rows: np.ndarray
+
+
+@dataclass
+class FormsExport:
+    path: Path
+    source_file: str
+    language: str
+    frame: pd.DataFrame              # columns: variable names; object values, None when empty
+    source_row: np.ndarray           # Excel row number of each frame row
+    headers: dict[str, str]          # variable -> header as written in the file
+    kind: str = "xlsx"
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_formats: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    row_issues: list[RowIssue] = field(default_factory=list)
+    cell_notes: list[CellNote] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+
+# --- forms exports ----------------------------------------------------------------------
+
+def sniff(path: Path, head: bytes) -> str:
+    """What the file really is: 'xlsx', 'xls', 'text', or a description of something else."""
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    for magic, what in MAGIC.items():
+        if head.startswith(magic):
+            return what
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "text"
+    sample = head[:65536]
+    if sample:
+        controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+        if controls / len(sample) > 0.05:
+            return "binary data"
+    return "text"
+
+
+def read_forms(path: str | Path, cb: Codebook, max_text_chars: int = MAX_TEXT_CHARS,
+               source_file: str | None = None) -> FormsExport:
+    """Read one Forms export (.xlsx or .csv) into a frame of codebook variables.
+
+    Raises InputError (with every problem of the file) when the file cannot be used: empty,
+    not a spreadsheet, damaged, of another form, a required column missing, duplicate headers,
+    or a date column in no known format. Row-level problems become `row_issues`.
+    """
+    path = Path(path)
+    name = source_file or path.name
+    if not path.exists():
+        raise InputError(Problem("error", "not_found", name, f"file not found: {path}",
+                                 hint="Check `inputs` in the params file"))
+    if path.is_dir():
+        raise InputError(Problem("error", "not_a_file", name, "is a folder, expected a Forms export file"))
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(Problem("error", "empty_file", name, "the file is empty (0 bytes)",
+                                 expected="a Microsoft Forms export (.xlsx or .csv) with a header row",
+                                 hint="Download the responses again from Forms"))
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    kind = sniff(path, head)
+    problems: list[Problem] = []
+    ext = path.suffix.lower()
+    if kind not in ("xlsx", "xls", "text"):
+        raise InputError(Problem("error", "not_a_spreadsheet", name,
+                                 f"this is not a spreadsheet: the content looks like {kind}",
+                                 expected="a Microsoft Forms export (.xlsx or .csv)"))
+    if (kind in ("xlsx", "xls")) != (ext in (".xlsx", ".xlsm", ".xls")):
+        problems.append(Problem("warning", "misnamed_file", name,
+                                f"the file is named {ext or '(no extension)'} but its content is "
+                                f"{'an Excel workbook' if kind != 'text' else 'text (CSV)'}; read as such",
+                                hint="Rename the file to match its content"))
+    encoding = delimiter = None
+    if kind in ("xlsx", "xls"):
+        cells = _read_workbook(path, name, kind)
+    else:
+        cells, encoding, delimiter = _read_csv(path, name, cb)
+    export = _frame_from_cells(cells, path, name, cb, problems, max_text_chars)
+    export.kind = "csv" if kind == "text" else kind
+    export.encoding, export.delimiter = encoding, delimiter
+    return export
+
+
+def _read_workbook(path: Path, name: str, kind: str) -> pd.DataFrame:
+    """All cells of the first sheet, header row included, blank rows kept (row numbers stay true)."""
+    if kind == "xlsx":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                bad = zf.testzip() if path.stat().st_size < 5_000_000 else None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise InputError(Problem("error", "damaged_file", name,
+                                     f"the workbook is truncated or damaged ({exc})",
+                                     expected="a complete .xlsx file",
+                                     hint="Download the export again")) from None
+        if "xl/workbook.xml" not in names:
+            raise InputError(Problem("error", "not_a_spreadsheet", name,
+                                     "a zip archive but not an Excel workbook (no xl/workbook.xml)",
+                                     expected="a Microsoft Forms export (.xlsx or .csv)"))
+        if bad:
+            raise InputError(Problem("error", "damaged_file", name,
+                                     f"the workbook is damaged (corrupt part {bad})",
+                                     hint="Download the export again"))
+    try:
+        frame = pd.read_excel(path, engine="calamine", header=None, dtype=object, sheet_name=0)
+    except Exception as exc:  # calamine raises its own error types for damaged workbooks
+        raise InputError(Problem("error", "damaged_file", name,
+                                 f"the workbook cannot be read ({type(exc).__name__}: {exc})",
+                                 expected="a complete .xlsx file exported from Microsoft Forms",
+                                 hint="Open it in Excel and save it again, or download it again")) from None
+    return frame
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else windows-1257."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", data)]
+    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        candidates = [("utf-16", data)]
+    else:
+        candidates = [("utf-8", data), ("windows-1257", data)]
+    for encoding, raw in candidates:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise InputError(Problem("error", "bad_encoding", name,
+                             "the text is neither UTF-8 nor windows-1257",
+                             expected="a CSV saved as UTF-8 (with or without BOM) or windows-1257",
+                             hint="Save it again from Excel as 'CSV UTF-8'"))
+
+
+def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, str]:
+    text, encoding = _decode(path.read_bytes(), name)
+    if not text.strip():
+        raise InputError(Problem("error", "empty_file", name, "the file holds no text",
+                                 expected="a header row and one row per response"))
+    # The delimiter is the one whose header row matches the codebook best: headers contain
+    # commas, so counting characters would mislead.
+    best = None
+    for sep in (",", ";", "\t"):
+        try:
+            header = next(csv.reader(io.StringIO(text[:200_000]), delimiter=sep))
+        except (csv.Error, StopIteration):
+            continue
+        score = cb.match_headers([normalize(h) for h in header])["score"]
+        key = (score, len(header))
+        if best is None or key > best[0]:
+            best = (key, sep)
+    delimiter = best[1] if best else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                            keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                            engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(Problem("error", "malformed_csv", name, f"the CSV cannot be parsed ({exc})",
+                                 expected="one header row and the same number of fields on every row")) from None
+    return frame.astype(object), encoding, delimiter
+
+
+def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
+                      problems: list[Problem], max_text_chars: int) -> FormsExport:
+    if cells.shape[0] == 0 or cells.shape[1] == 0:
+        raise InputError(Problem("error", "empty_file", name, "the sheet has no cells",
+                                 expected="a header row and one row per response"))
+    raw_headers = ["" if _blank(h) else str(h) for h in cells.iloc[0].tolist()]
+    # trailing unnamed, empty columns are spreadsheet artefacts
+    while raw_headers and raw_headers[-1] == "" and cells.iloc[1:, len(raw_headers) - 1].map(_blank).all():
+        raw_headers.pop()
+    cells = cells.iloc[:, :len(raw_headers)]
+    match = cb.match_headers(raw_headers)
+    lang = match["language"]
+    errors = _header_problems(raw_headers, match, cb, name)
+    problems.extend(p for p in errors if p.severity == "warning")
+    errors = [p for p in errors if p.severity == "error"]
+    if errors:
+        raise InputError(errors + [p for p in problems if p.severity == "error"])
+
+    body = cells.iloc[1:]
+    positions = {var: raw_headers.index(h) for h, var in match["mapping"].items()}
+    data = {var: body.iloc[:, pos].to_numpy(dtype=object) for var, pos in positions.items()}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)))
+    for v in cb.variables.values():           # optional columns absent from this export
+        if v.name not in frame:
+            frame[v.name] = None
+    frame = frame[[v for v in cb.variables if v in frame]]
+    export = FormsExport(path=path, source_file=name, language=lang, frame=frame,
+                         source_row=np.arange(2, len(body) + 2),
+                         headers={var: h for h, var in match["mapping"].items()},
+                         problems=problems)
+    if len(body) == 0:
+        problems.append(Problem("warning", "no_responses", name,
+                                "the export has a header row but no responses yet"))
+    _tidy_cells(export, cb, max_text_chars)
+    _parse_time_columns(export, cb)
+    return export
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _header_problems(headers: list[str], match: dict, cb: Codebook, name: str) -> list[Problem]:
+    """Missing, renamed, duplicate and unexpected headers; a file of another form."""
+    out: list[Problem] = []
+    lang = match["language"]
+    counts: dict[str, int] = {}
+    for h in headers:
+        key = normalize(h)
+        counts[key] = counts.get(key, 0) + 1
+    for key, n in counts.items():
+        if n > 1 and key:
+            cols = [_col_letter(i) for i, h in enumerate(headers) if normalize(h) == key]
+            out.append(Problem("error", "duplicate_header", name,
+                               f"the header appears {n} times (columns {', '.join(cols)})",
+                               column=f"{key!r}", expected="each question once",
+                               hint="Remove the extra column; values are matched by header, never by position"))
+    for var, hs in match["duplicates"].items():
+        if len({normalize(h) for h in hs}) > 1:
+            out.append(Problem("error", "duplicate_header", name,
+                               f"{len(hs)} columns claim the variable {var}: {', '.join(repr(h) for h in hs)}",
+                               column=var, expected="each question once"))
+    if match["score"] < ANOTHER_FORM_SCORE:
+        share = f"{match['score']:.0%}"
+        out.append(Problem("error", "another_form", name,
+                           f"this looks like the export of another form: only {share} of the question "
+                           f"headers of {cb.survey} were found (best language: {lang})",
+                           expected=f"the headers of the {cb.survey} form in one of: {', '.join(cb.languages)}",
+                           hint="Check that the right file is listed under `inputs`"))
+        return out
+    unexpected = [h for h in match["unexpected"] if normalize(h)]
+    for var in match["missing"]:
+        v = cb.variables[var]
+        expected_header = v.headers.get(lang) or v.headers.get("lv")
+        close = difflib.get_close_matches(normalize(expected_header), [normalize(h) for h in unexpected],
+                                          n=1, cutoff=0.6)
+        hint = (f"Column {close[0]!r} looks like it was renamed: add it as an alias of {var} in the codebook "
+                f"or restore the header" if close else "export the responses again with every question")
+        out.append(Problem("error", "missing_column", name,
+                           f"required column for {var} is missing", column=f"{expected_header!r} ({var})",
+                           expected=f"a column headed {expected_header!r}", hint=hint))
+    for h in unexpected:
+        out.append(Problem("warning", "unexpected_column", name,
+                           "a column the codebook does not know; it is ignored (never written out)",
+                           column=repr(h)))
+    if any(not normalize(h) for h in headers):
+        out.append(Problem("warning", "unnamed_column", name,
+                           "a column without a header; it is ignored",
+                           column=", ".join(_col_letter(i) for i, h in enumerate(headers) if not normalize(h))))
+    return out
+
+
+def _col_letter(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _tidy_cells(export: FormsExport, cb: Codebook, max_text_chars: int) -> None:
+    """Blank -> None, control characters removed, oversized answers marked — on unique values,
+    so the cost follows the number of distinct answers, not the number of rows."""
+    frame = export.frame
+    time_vars = {v.name for v in cb.of_type("meta") if v.role in ("start_time", "completion_time", "last_modified")}
+    for var in frame.columns:
+        col = frame[var].astype(object)
+        col = col.where(col.notna(), None)
+        if var in time_vars:
+            frame[var] = col
+            continue
+        replace: dict[str, Any] = {}
+        oversized: list[str] = []
+        controls: list[str] = []
+        for u in pd.unique(col.dropna().to_numpy(dtype=object)):
+            if not isinstance(u, str):
+                continue
+            cleaned = CONTROL_CHARS.sub("", u) if CONTROL_CHARS.search(u) else u
+            if cleaned is not u:
+                controls.append(u)
+            if not cleaned.strip():
+                replace[u] = None
+            elif cleaned is not u:
+                replace[u] = cleaned
+            if len(cleaned) > max_text_chars:
+                oversized.append(u)
+        label = f"{export.headers.get(var, var)!r} ({var})"
+        if oversized:
+            rows = np.flatnonzero(col.isin(oversized).to_numpy())
+            export.row_issues.append(RowIssue("oversized_text", rows,
+                                              f"{var}: more than {max_text_chars} characters", var))
+            export.problems.append(Problem("warning", "oversized_text", export.source_file,
+                                           f"answer longer than {max_text_chars:,} characters; "
+                                           "the row is quarantined", column=label,
+                                           rows=tuple(export.source_row[rows][:50]), count=len(rows),
+                                           expected=f"at most {max_text_chars:,} characters (Forms allows 4,000)"))
+        if controls:
+            rows = np.flatnonzero(col.isin(controls).to_numpy())
+            export.cell_notes.append(CellNote("removed_control_characters", var, rows))
+            export.problems.append(Problem("warning", "control_characters", export.source_file,
+                                           "NUL or other control characters removed from the text",
+                                           column=label, rows=tuple(export.source_row[rows][:50]),
+                                           count=len(rows)))
+        if replace:
+            mask = col.isin(list(replace)).to_numpy()
+            col = col.copy()
+            col[mask] = [replace[v] for v in col[mask]]
+        frame[var] = col
+
+
+def _parse_time_columns(export: FormsExport, cb: Codebook) -> None:
+    for role in ("start_time", "completion_time", "last_modified"):
+        try:
+            var = cb.role(role).name
+        except KeyError:
+            continue
+        header = export.headers.get(var)
+        if header is None:           # optional column absent from this export
+            export.frame[var] = pd.Series(pd.NaT, index=export.frame.index,
+                                          dtype=f"datetime64[us, {TIMEZONE}]")
+            continue
+        raw = export.frame[var]
+        parsed, bad, fmt = parse_times(raw)
+        export.frame[var] = parsed
+        if fmt:
+            export.date_formats[var] = fmt
+        label = f"{header!r} ({var})"
+        written = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+        if bad.any() and parsed.notna().sum() == 0 and written.any() and role != "last_modified":
+            examples = ", ".join(repr(str(v)) for v in pd.unique(raw[bad & written].astype(str))[:3])
+            raise InputError([Problem("error", "unparseable_date", export.source_file,
+                                      f"no value could be read as a date-time (e.g. {examples})",
+                                      column=label, rows=tuple(export.source_row[bad][:20]),
+                                      count=int(bad.sum()), expected=EXPECTED_DATES,
+                                      hint="Save the export again from Forms, or as an .xlsx")]
+                             + [p for p in export.problems if p.severity == "error"])
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            if role == "last_modified":
+                rows = np.flatnonzero(bad & written)
+                if len(rows):
+                    export.problems.append(Problem("warning", "unparseable_date", export.source_file,
+                                                   "date-time not understood; left empty", column=label,
+                                                   rows=tuple(export.source_row[rows][:50]), count=len(rows),
+                                                   expected=EXPECTED_DATES))
+                continue
+            export.row_issues.append(RowIssue("unparseable_date", rows, f"{var}: missing or not a date-time", var))
+            export.problems.append(Problem("warning", "unparseable_date", export.source_file,
+                                           "date-time missing or not understood; the rows are quarantined",
+                                           column=label, rows=tuple(export.source_row[rows][:50]),
+                                           count=len(rows), expected=EXPECTED_DATES))
+        if fmt and "%m/%d" in fmt and _ambiguous_day_month(parsed):
+            export.problems.append(Problem("warning", "ambiguous_date", export.source_file,
+                                           "every date also reads as day/month; month/day was assumed "
+                                           "(as Microsoft Forms writes)", column=label))
+
+
+def _ambiguous_day_month(times: pd.Series) -> bool:
+    t = times.dropna()
+    return bool(len(t)) and bool((t.dt.day <= 12).all())
+
+
+def parse_times(values: pd.Series, tz: str = TIMEZONE) -> tuple[pd.Series, np.ndarray, str | None]:
+    """Excel date-time cells, Excel serial numbers or text -> tz-aware times in Europe/Riga.
+
+    Returns (times, bad, format): `bad` marks the rows without a readable date-time (blank ones
+    included); `format` is the text format chosen for the column (one per file: the one that reads
+    the most values; month-first wins a tie, as Forms writes US dates). Naive times are taken as
+    local time in Riga (the form owner's time zone).
+    """
+    n = len(values)
+    arr = values.to_numpy(dtype=object)
+    kinds = pd.Series(arr).map(type).to_numpy()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    is_dt = np.isin(kinds, [dt.datetime, pd.Timestamp])
+    is_num = np.isin(kinds, [int, float, np.int64, np.float64])
+    is_str = kinds == str
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(pd.Series(arr[is_dt], index=values.index[is_dt]), errors="coerce")
+    if is_num.any():
+        serial = pd.to_numeric(pd.Series(arr[is_num], index=values.index[is_num]), errors="coerce")
+        serial = serial.where((serial > 1) & (serial < 2958465))
+        out[is_num] = EXCEL_EPOCH + pd.to_timedelta(serial * 86400, unit="s").dt.round("s")
+    fmt = None
+    if is_str.any():
+        text = pd.Series(arr[is_str], index=values.index[is_str]).str.strip()
+        fmt, parsed = _parse_text_times(text)
+        out[is_str] = parsed
+    bad = out.isna().to_numpy()
+    local = out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    # an hour that occurs twice (autumn clock change) is taken as the first (summer time)
+    twice = local.isna() & out.notna()
+    if twice.any():
+        local[twice] = out[twice].dt.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return local, bad, fmt
+
+
+def _parse_text_times(text: pd.Series) -> tuple[str | None, pd.Series]:
+    tried = {f: pd.to_datetime(text, format=f, errors="coerce") for f in DATE_FORMATS}
+    counts = {f: int(s.notna().sum()) for f, s in tried.items()}
+    best = max(DATE_FORMATS, key=lambda f: (counts[f], -DATE_FORMATS.index(f)))
+    if counts[best] == 0:
+        return None, tried[best]
+    parsed = tried[best].copy()
+    # other spellings may fill the rest, but never the other day/month order
+    conflicting = "%d/%m" if "%m/%d" in best else "%m/%d" if "%d/%m" in best else None
+    for f in DATE_FORMATS:
+        if parsed.notna().all():
+            break
+        if f == best or (conflicting and conflicting in f):
+            continue
+        parsed = parsed.fillna(tried[f])
+    return best, parsed
+
+
+# --- e-mail -----------------------------------------------------------------------------
+
+@dataclass
+class MailMessage:
+    source_file: str
+    source_row: int                  # 1-based message number in the mbox (1 for an .eml file)
+    sender: str | None               # address only, lower-cased; stays in memory, never written
+    received_at: pd.Timestamp | None
+    text: str                        # decoded body, quotes and signature removed (not redacted yet)
+    attachments: list[str]
+    message_id: str | None
+    reason: str | None = None        # broken_message | empty | oversized_text | unparseable_date
+    detail: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MailBatch:
+    path: Path
+    source_file: str
+    messages: list[MailMessage]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_mail(path: str | Path, max_text_chars: int = MAX_TEXT_CHARS,
+              source_file: str | None = None) -> MailBatch:
+    """Read an mbox file or a folder of .eml files; one MailMessage per message.
+
+    A message that cannot be parsed or decoded keeps its place with a `reason` (it goes to
+    quarantine); it never stops the run. A file that is not a mailbox raises InputError.
+    """
+    path = Path(path)
+    name = source_file or path.name
+    if not path.exists():
+        raise InputError(Problem("error", "not_found", name, f"file not found: {path}",
+                                 hint="Check `inputs.email` in the params file"))
+    batch = MailBatch(path=path, source_file=name, messages=[])
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml")
+        if not files:
+            batch.problems.append(Problem("warning", "no_messages", name, "the folder holds no .eml files"))
+        for f in files:
+            batch.messages.append(_message_from_bytes(f.read_bytes(), f.name, 1, None, max_text_chars))
+        _note_problems(batch)
+        return batch
+    data = path.read_bytes()
+    if not data.strip():
+        batch.problems.append(Problem("warning", "no_messages", name, "the mailbox is empty (no messages yet)"))
+        return batch
+    if path.suffix.lower() == ".eml":
+        batch.messages.append(_message_from_bytes(data, name, 1, None, max_text_chars))
+        _note_problems(batch)
+        return batch
+    if not data.startswith(b"From "):
+        kind = sniff(path, data[:65536])
+        what = kind if kind not in ("text", "xlsx", "xls") else (
+            "an Excel workbook" if kind != "text" else "text that does not start with a 'From ' line")
+        raise InputError(Problem("error", "not_a_mailbox", name, f"this is not an mbox mailbox: {what}",
+                                 expected="an mbox export (each message begins with a line 'From …') "
+                                          "or a folder of .eml files"))
+    for i, (from_line, raw) in enumerate(split_mbox(data), start=1):
+        batch.messages.append(_message_from_bytes(raw, name, i, from_line, max_text_chars))
+    _note_problems(batch)
+    return batch
+
+
+def split_mbox(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Messages of an mbox as (From_ line, message bytes); a 'From ' line starts each one.
+
+    Done by hand rather than with `mailbox.mbox` so a damaged file is read as far as it goes
+    and each message keeps its number.
+    """
+    starts = [0] + [m.start() + 1 for m in re.finditer(rb"\n(?=From )", data)]
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(data)]):
+        chunk = data[a:b]
+        nl = chunk.find(b"\n")
+        from_line, body = (chunk, b"") if nl < 0 else (chunk[:nl], chunk[nl + 1:])
+        # mboxrd: ">From " in a body is an escaped "From "
+        body = re.sub(rb"(?m)^>(>*From )", rb"\1", body)
+        out.append((from_line.rstrip(b"\r"), body))
+    return out
+
+
+def _note_problems(batch: MailBatch) -> None:
+    for reason in ("broken_message", "empty", "oversized_text", "unparseable_date"):
+        rows = [m.source_row for m in batch.messages if m.reason == reason]
+        if rows:
+            what = {"broken_message": "message cannot be read; quarantined",
+                    "empty": "message has no text after removing quotes and signature; quarantined",
+                    "oversized_text": f"message longer than {MAX_TEXT_CHARS:,} characters; quarantined",
+                    "unparseable_date": "message has no readable date; quarantined"}[reason]
+            batch.problems.append(Problem("warning", reason, batch.source_file, what,
+                                          rows=tuple(rows), count=len(rows)))
+
+
+def _message_from_bytes(raw: bytes, source_file: str, number: int, from_line: bytes | None,
+                        max_text_chars: int) -> MailMessage:
+    msg_out = MailMessage(source_file, number, None, None, "", [], None)
+    try:
+        if not raw.strip():
+            raise ValueError("the message is empty")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        if not msg.keys():
+            raise ValueError("no mail headers")
+        msg_out.sender = _sender(msg)
+        msg_out.message_id = (str(msg.get("Message-ID") or "").strip() or None)
+        msg_out.received_at = _received_at(msg, from_line)
+        text, attachments, notes = _body_text(msg)
+        msg_out.attachments = attachments
+        msg_out.notes = notes
+    except Exception as exc:  # a broken message is quarantined, never a crash
+        msg_out.reason, msg_out.detail = "broken_message", f"{type(exc).__name__}: {_safe_error(exc)}"
+        return msg_out
+    text = clean_mail_text(text)
+    if len(text) > max_text_chars:
+        msg_out.reason, msg_out.detail = "oversized_text", f"body: more than {max_text_chars} characters"
+    elif not re.search(r"\w", text):
+        msg_out.reason, msg_out.detail = "empty", "no text after removing quotes and signature"
+    elif msg_out.received_at is None:
+        msg_out.reason, msg_out.detail = "unparseable_date", "no readable Date header"
+    msg_out.text = text
+    return msg_out
+
+
+def _safe_error(exc: Exception) -> str:
+    # error texts can quote header values (addresses): keep the gist only
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return re.sub(r"\S+@\S+", "[E-PASTS]", text)[:120]
+
+
+def _sender(msg) -> str | None:
+    for header in ("From", "Reply-To", "Sender", "Return-Path"):
+        value = msg.get(header)
+        if value:
+            try:
+                addrs = email.utils.getaddresses([str(value)])
+            except Exception:
+                continue
+            for _, addr in addrs:
+                if "@" in addr:
+                    return addr.strip().lower()
+    return None
+
+
+def _received_at(msg, from_line: bytes | None) -> pd.Timestamp | None:
+    candidates = [str(msg.get("Date") or "")]
+    if from_line:
+        # "From sender@example.org Mon Feb 21 10:00:00 2022"
+        parts = from_line.decode("latin-1").split(None, 2)
+        if len(parts) == 3:
+            candidates.append(parts[2])
+    for value in candidates:
+        if not value.strip():
+            continue
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            try:
+                when = dt.datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %Y")
+            except ValueError:
+                continue
+        ts = pd.Timestamp(when)
+        ts = ts.tz_localize(TIMEZONE) if ts.tzinfo is None else ts.tz_convert(TIMEZONE)
+        return ts
+    return None
+
+
+def _body_text(msg) -> tuple[str, list[str], list[str]]:
+    """Plain text preferred, HTML turned to text; attachments listed by name, never parsed."""
+    notes: list[str] = []
+    attachments: list[str] = []
+    plain: list[str] = []
+    html_parts: list[str] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = part.get_filename()
+        ctype = part.get_content_type()
+        if disposition == "attachment" or (filename and ctype not in ("text/plain", "text/html")):
+            attachments.append(filename or f"({ctype})")
+            continue
+        if ctype not in ("text/plain", "text/html"):
+            if ctype.startswith(("image/", "application/", "audio/", "video/")):
+                attachments.append(filename or f"({ctype})")
+            continue
+        text = decode_part(part, notes)
+        (plain if ctype == "text/plain" else html_parts).append(text)
+    defects = [type(d).__name__ for p in msg.walk() for d in getattr(p, "defects", [])]
+    if plain and any(t.strip() for t in plain):
+        body = "\n".join(plain)
+    elif html_parts:
+        body = "\n".join(html_to_text(h) for h in html_parts)
+    else:
+        body = ""
+    serious = [d for d in defects if "Base64" in d or d in ("MissingHeaderBodySeparatorDefect",)]
+    misdecoded = any(n.startswith(("decoded as", "undecodable")) for n in notes)
+    if serious and (not body.strip() or body.count("\ufffd") > 3 or misdecoded):
+        raise ValueError(f"the body cannot be decoded ({', '.join(sorted(set(serious)))})")
+    if defects:
+        notes.append("defects: " + ", ".join(sorted(set(defects))))
+    return body, attachments, notes
+
+
+def decode_part(part, notes: list[str] | None = None) -> str:
+    """A text part's bytes decoded: transfer encoding first, then the declared charset, then
+    UTF-8 and windows-1257 (mail clients mislabel Baltic text often)."""
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = b""
+    if isinstance(payload, str):
+        return payload
+    declared = part.get_content_charset()
+    tried = []
+    for charset in (declared, "utf-8", "windows-1257"):
+        if not charset or charset in tried:
+            continue
+        tried.append(charset)
+        try:
+            text = payload.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if declared and charset != declared and notes is not None:
+            notes.append(f"decoded as {charset} although declared {declared}")
+        return text
+    if notes is not None:
+        notes.append(f"undecodable bytes replaced (declared charset {declared})")
+    return payload.decode("windows-1257", errors="replace")
+
+
+class _HTMLText(HTMLParser):
+    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
+    SKIP = {"script", "style", "head", "title"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_stack: list[str] = []      # tags whose content is skipped (quotes, scripts)
+
+    def handle_starttag(self, tag, attrs):
+        cls = dict(attrs).get("class") or ""
+        if self.skip_stack:
+            if tag not in ("br", "img", "hr", "meta", "link", "input"):
+                self.skip_stack.append(tag)
+            return
+        if tag in self.SKIP or tag == "blockquote" or any(q in cls for q in ("gmail_quote", "moz-cite-prefix", "yahoo_quoted")):
+            self.skip_stack.append(tag)
+            return
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if self.skip_stack:
+            if tag in self.skip_stack:
+                while self.skip_stack and self.skip_stack.pop() != tag:
+                    pass
+            return
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip_stack:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """HTML body -> text with line breaks at block elements; quoted blocks and scripts dropped."""
+    parser = _HTMLText()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:
+        return html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    text = "".join(parser.parts).replace("\xa0", " ")
+    return re.sub(r"[ \t]+", " ", text)
+
+
+ATTRIBUTION = re.compile(
+    r"(?im)^(?:"
+    r"on\b[^\n]{0,200}(?:\n[^\n]{0,200})?\bwrote:\s*$"
+    r"|[^\n]{0,200}\brakstīja:\s*$"
+    r"|[^\n]{0,200}\bнаписал(?:\(а\)|а)?:\s*$"
+    r"|-{2,}\s*(?:original message|oriģinālā ziņa|sākotnējā ziņa|исходное сообщение|forwarded message|pārsūtītā ziņa|пересылаемое сообщение)\s*-{2,}"
+    r"|(?:from|no|от|sūtītājs):\s[^\n]*\n(?:sent|nosūtīts|отправлено|datums|date):"
+    r")")
+_CLOSING_WORDS = (
+    r"ar cieņu|ar cienu|ar patiesu cieņu|ar labiem vēlējumiem|ar labiem velejumiem|ar labākajiem vēlējumiem|"
+    r"ar labakajiem velejumiem|ar sveicieniem|sveicieni|visu labu|ar cieņu un pateicību|"
+    r"с уважением|с наилучшими пожеланиями|всего доброго|всего наилучшего|"
+    r"best regards|kind regards|warm regards|regards|best wishes|yours sincerely|yours faithfully|sincerely")
+# a closing formula on a line of its own (perhaps followed by the name), or a bare "thanks"
+CLOSINGS = re.compile(
+    rf"(?i)^\s*(?:(?:{_CLOSING_WORDS})\b[^\n]{{0,40}}|(?:paldies|liels paldies|спасибо|большое спасибо|thanks|thank you|cheers)\s*[!.,]*)\s*$")
+FOOTERS = re.compile(r"(?i)^\s*(?:sent from my|get outlook for|nosūtīts no|nosutits no|sūtīts no|отправлено с|отправлено из)\b")
+GREETING = re.compile(   # "Labdien!", "Sveiki, Anna!", "Cienījamie kolēģi!", "Dear Sir or Madam,", "Здравствуйте!"
+    r"^\s*(?:(?i:cienījam\w*|cienijam\w*|godājam\w*|god\.|dear|уважаем\w*)(?:[\s,]+[\w.-]+){0,3}"
+    r"|(?i:labdien|labrīt|labrit|labvakar|sveiki|sveicināti|sveicinati|hi|hello|good (?:morning|afternoon|evening)"
+    r"|здравствуйте|добрый (?:день|вечер)|доброе утро|привет)(?:[\s,]+[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ][\w-]*)?)"
+    r"\s*[^\w\n]{0,3}\s*$")
+CONTACT_LINE = re.compile(
+    r"(?i)^\s*(?:(?:tel|tālr|tālrunis|talr|mob|phone|ph|тел|телефон|моб|e-pasts|epasts|email|e-mail|эл\.\s*почта)\.?\s*:?\s*)?"
+    r"(?:\(?\+?\d[\d\s().-]{6,}\d|\S+@\S+\.\w+|https?://\S+|www\.\S+)\s*$")
+NAME_LINE = re.compile(r"^\s*(?:[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ][\w'’.-]*\s*){1,3}$")
+
+
+def clean_mail_text(text: str) -> str:
+    """Remove quoted earlier messages, signatures and trailing name/phone lines from a body."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = CONTROL_CHARS.sub("", text)
+    m = ATTRIBUTION.search(text)
+    if m:
+        text = text[:m.start()]
+    lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith(">")]
+    # signature: the "-- " delimiter, or a closing formula in the second half of the message
+    for i, ln in enumerate(lines):
+        if ln.rstrip() in ("--", "-- ", "—", "__"):
+            lines = lines[:i]
+            break
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    for i in nonblank[1:]:
+        if FOOTERS.match(lines[i]) or (CLOSINGS.match(lines[i]) and i >= len(lines) // 3):
+            lines = lines[:i]
+            break
+    # a greeting alone on the first line ("Labdien!", "Здравствуйте,") carries no proposal
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(nonblank) > 1 and len(lines[nonblank[0]]) <= 60 and GREETING.match(lines[nonblank[0]]):
+        lines = lines[nonblank[0] + 1:]
+    # trailing contact lines, and a name line just above them or after a blank line
+    stripped_contact = False
+    while lines and (not lines[-1].strip() or CONTACT_LINE.match(lines[-1])):
+        stripped_contact |= bool(lines[-1].strip())
+        lines.pop()
+    if len(lines) > 1 and NAME_LINE.match(lines[-1]) and not re.search(r"[.!?:;]\s*$", lines[-1]):
+        above = lines[-2].strip()
+        if stripped_contact or not above or re.search(r"[,!]\s*$", above):
+            lines.pop()
+            while lines and (not lines[-1].strip() or CONTACT_LINE.match(lines[-1])):
+                lines.pop()
+    text = "\n".join(ln.rstrip() for ln in lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+# --- inputs from params -----------------------------------------------------------------
+
+def expand_inputs(entries: Any, extensions: tuple[str, ...], root: Path) -> list[Path]:
+    """Paths from a params `inputs` entry: a path, a list, a folder or a glob pattern."""
+    if entries is None:
+        return []
+    if isinstance(entries, (str, Path)):
+        entries = [entries]
+    out: list[Path] = []
+    for entry in entries:
+        p = Path(entry)
+        p = p if p.is_absolute() else root / p
+        if any(ch in str(entry) for ch in "*?["):
+            out.extend(sorted(p.parent.glob(p.name)))
+        elif p.is_dir() and not any(f.suffix.lower() == ".eml" for f in p.iterdir()):
+            out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in extensions))
+        else:
+            out.append(p)
+    return out
+
+
+def source_names(files: list[Path]) -> dict[Path, str]:
+    """The name each input file is known by in the outputs: its file name, or more if names clash."""
+    names = {f: f.name for f in files}
+    clash = {n for n in names.values() if list(names.values()).count(n) > 1}
+    for f in files:
+        if f.name in clash:
+            names[f] = "/".join(f.parts[-2:])
+    return names

@@ -1,0 +1,404 @@
+"""Stage 01 as a specification: codes, quality rules, quarantine, privacy, schemas, the flow invariant."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from analysis import clean, schemas
+from analysis.ingest import InputError
+from test_ingest import answer, export_frame, mail_bytes, make_export, write_csv, write_mbox, write_xlsx
+
+RULES = {
+    "duplicate": {"action": "exclude"},
+    "speeder": {"action": "exclude", "share_of_median": 0.33},
+    "straightliner": {"action": "flag", "min_share_same": 0.95, "min_rated": 16},
+    "outside_window": {"action": "exclude"},
+    "empty": {"action": "exclude"},
+}
+os.environ.setdefault("ANALYSIS_SALT", "test-salt-0123456789abcdef")
+
+
+def params_for(forms, email=(), unknown_label="missing", rules=None) -> dict:
+    return {"survey": "liepaja-2022", "codebook": "params/codebooks/liepaja-2022.yaml",
+            "inputs": {"forms": [str(f) for f in forms], "email": [str(e) for e in email]},
+            "unknown_label": unknown_label, "salt_env": "ANALYSIS_SALT",
+            "quality_rules": rules if rules is not None else RULES}
+
+
+def rows_lv(cb, n=12, seed=1, **kw):
+    rng = random.Random(seed)
+    return [answer(cb, "lv", i + 1, rng, **kw) for i in range(n)]
+
+
+def where(result, frame="responses"):
+    df = getattr(result, frame)
+    return set(zip(df["source_file"].astype(str), df["source_row"].astype(int)))
+
+
+# --- recoding ---------------------------------------------------------------------------
+
+def test_labels_become_codes_indicators_scores_and_dont_know(codebook, tmp_path):
+    rows = rows_lv(codebook, 3)
+    rows[0].update(age_group="25–34", info_language="Latviešu;Krievu;", housing_1="Ļoti nozīmīga",
+                   housing_2="Grūti pateikt", housing_3=None, life_satisfaction=7, recommend=0,
+                   occupation="Mākslinieks", info_channels="Televīzija un radio;Mans kaimiņš;")
+    rows[1].update(age_group="25-34", info_language=None)  # hyphen: an explicit alias in the codebook
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    r = clean.run_clean(params_for([p]), write=False).responses
+    first = r.iloc[0]
+    assert first["age_group"] == "25_34" and r.iloc[1]["age_group"] == "25_34"
+    assert first["info_language__lv"] and first["info_language__ru"] and not first["info_language__en"]
+    assert pd.isna(r.iloc[1]["info_language__lv"])          # skipped question: NA, not False
+    assert first["housing_1"] == 5 and not first["housing_1_dk"]
+    assert pd.isna(first["housing_2"]) and first["housing_2_dk"]
+    assert pd.isna(first["housing_3"]) and not first["housing_3_dk"]
+    assert first["life_satisfaction"] == 7 and first["recommend"] == 0
+    assert first["occupation"] == "other" and first["occupation_other"] == "Mākslinieks"
+    assert first["info_channels__tv_radio"] and first["info_channels__other"]
+    assert first["info_channels_other"] == "Mans kaimiņš"
+    assert isinstance(r["age_group"].dtype, pd.CategoricalDtype)
+    assert str(r["housing_1"].dtype) == "Int64" and str(r["info_language__lv"].dtype) == "boolean"
+
+
+def test_russian_labels_give_the_same_codes(codebook, tmp_path):
+    rng = random.Random(4)
+    ru = [answer(codebook, "ru", 1, rng, gender="Женщина", housing_1="Затрудняюсь ответить")]
+    p = make_export(codebook, tmp_path / "ru.xlsx", lang="ru", rows=ru)
+    r = clean.run_clean(params_for([p]), write=False).responses
+    assert r.iloc[0]["gender"] == "female" and r.iloc[0]["housing_1_dk"]
+    assert r.iloc[0]["form_language"] == "ru"
+
+
+def test_unknown_label_set_to_missing_is_logged_per_cell(codebook, tmp_path):
+    rows = rows_lv(codebook, 4)
+    rows[2]["gender"] = "Cits dzimums"
+    rows[3]["life_satisfaction"] = 11
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p], unknown_label="missing"), write=False)
+    assert len(res.responses) == 4
+    assert pd.isna(res.responses.iloc[2]["gender"]) and pd.isna(res.responses.iloc[3]["life_satisfaction"])
+    cells = res.cleaning_log[res.cleaning_log["entry"] == "cell"]
+    assert set(zip(cells["variable"], cells["action"])) == {("gender", "set_missing"), ("life_satisfaction", "set_missing")}
+    assert set(cells["respondent_id"]) == set(res.responses["respondent_id"].iloc[[2, 3]])
+    assert "Cits dzimums" in set(cells["label"])
+
+
+def test_unknown_label_quarantine_moves_the_row_with_its_reason(codebook, tmp_path):
+    rows = rows_lv(codebook, 4)
+    rows[1]["gender"] = "Cits dzimums"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p], unknown_label="quarantine"), write=False)
+    assert len(res.responses) == 3
+    q = res.quarantine.iloc[0]
+    assert q["source_row"] == 3 and q["reasons"] == "unknown_label" and "gender" in q["details"]
+
+
+def test_unknown_label_stop_raises_before_writing(codebook, tmp_path):
+    rows = rows_lv(codebook, 4)
+    rows[1]["gender"] = "Cits dzimums"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    with pytest.raises(InputError) as err:
+        clean.run_clean(params_for([p], unknown_label="stop"), run_dir=tmp_path / "run")
+    assert "Cits dzimums" in str(err.value) and "row 3" in str(err.value)
+    assert not (tmp_path / "run").exists()
+
+
+# --- quality rules ----------------------------------------------------------------------
+
+def test_speeders_are_quarantined_not_dropped(codebook, tmp_path):
+    rows = rows_lv(codebook, 10)
+    rows[4]["completion_time"] = rows[4]["start_time"] + dt.timedelta(seconds=30)
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), write=False)
+    q = res.quarantine
+    assert list(q["source_row"]) == [6] and q.iloc[0]["reasons"] == "speeder"
+    assert "median" in q.iloc[0]["details"]
+    speeder = res.rules.set_index("rule").loc["speeder"]
+    assert speeder["rows_excluded"] == 1 and "share_of_median=0.33" in speeder["parameters"]
+
+
+def test_straightliners_are_flagged_or_excluded_as_params_say(codebook, tmp_path):
+    rows = rows_lv(codebook, 8)
+    for item in codebook.likert_items:
+        rows[2][item] = "Ļoti nozīmīga"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    flagged = clean.run_clean(params_for([p]), write=False)
+    assert flagged.responses["flag_straightliner"].tolist() == [i == 2 for i in range(8)]
+    assert flagged.quarantine.empty
+    rules = {**RULES, "straightliner": {"action": "exclude", "min_share_same": 0.95, "min_rated": 16}}
+    excluded = clean.run_clean(params_for([p], rules=rules), write=False)
+    assert "flag_straightliner" not in excluded.responses
+    assert excluded.quarantine["reasons"].tolist() == ["straightliner"]
+
+
+def test_outside_window_uses_riga_time(codebook, tmp_path):
+    rows = rows_lv(codebook, 3)
+    # 23:59:30 on the last day in Riga is inside; 00:00:30 the next day is outside
+    rows[0]["start_time"], rows[0]["completion_time"] = dt.datetime(2022, 2, 27, 23, 50), dt.datetime(2022, 2, 27, 23, 59, 30)
+    rows[1]["start_time"], rows[1]["completion_time"] = dt.datetime(2022, 2, 27, 23, 52), dt.datetime(2022, 2, 28, 0, 0, 30)
+    rows[2]["start_time"], rows[2]["completion_time"] = dt.datetime(2021, 12, 31, 23, 50), dt.datetime(2021, 12, 31, 23, 59)
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), write=False)
+    assert res.quarantine["source_row"].tolist() == [3, 4]
+    assert set(res.quarantine["reasons"]) == {"outside_window"}
+
+
+def test_empty_submissions_are_quarantined_contact_alone_is_empty(codebook, tmp_path):
+    rows = rows_lv(codebook, 3)
+    keep = ("response_id", "start_time", "completion_time", "email")
+    rows[1] = {k: v for k, v in rows[1].items() if k in keep}
+    rows[1]["contact"] = "zvaniet 29123456"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), write=False)
+    assert res.quarantine["reasons"].tolist() == ["empty"]
+
+
+def test_duplicates_identical_answers_same_email_and_same_id(codebook, tmp_path):
+    rows = rows_lv(codebook, 6)
+    rows[3] = {**rows[1], "response_id": 4, "start_time": rows[3]["start_time"], "completion_time": rows[3]["completion_time"]}
+    rows[0]["email"] = rows[4]["email"] = "Anna.Liepa@example.lv"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), write=False)
+    q = res.quarantine.set_index("source_row")
+    assert sorted(q.index) == [5, 6]
+    assert "identical answers as lv.xlsx row 3" in q.loc[5, "details"]
+    assert "same e-mail address as lv.xlsx row 2" in q.loc[6, "details"]
+    assert "Anna" not in " ".join(res.quarantine["details"])
+
+
+def test_every_reason_that_applies_is_listed(codebook, tmp_path):
+    rows = rows_lv(codebook, 10)
+    rows[5]["start_time"] = dt.datetime(2022, 3, 5, 10, 0)
+    rows[5]["completion_time"] = dt.datetime(2022, 3, 5, 10, 0, 20)
+    for item in codebook.likert_items:
+        rows[5][item] = "Drīzāk nozīmīga"
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    q = clean.run_clean(params_for([p]), write=False).quarantine
+    assert q["reasons"].tolist() == ["speeder;outside_window"]
+    assert "also flagged: straightliner" in q.iloc[0]["details"]
+
+
+def test_rules_left_out_of_params_are_not_applied(codebook, tmp_path):
+    rows = rows_lv(codebook, 6)
+    rows[2]["completion_time"] = rows[2]["start_time"] + dt.timedelta(seconds=10)
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p], rules={"empty": {"action": "exclude"}}), write=False)
+    assert res.quarantine.empty
+    assert res.rules.set_index("rule").loc["speeder", "action"] == "not applied"
+
+
+# --- e-mail proposals -------------------------------------------------------------------
+
+def test_emails_become_redacted_proposals_and_broken_ones_quarantined(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 3))
+    mbox = write_mbox(tmp_path / "p.mbox", [
+        mail_bytes("Ierosinu vairāk soliņu. Zvaniet 29123456.\n\nAr cieņu,\nJānis Bērziņš\n", attachment="plans.pdf"),
+        b"\x00\x01 not a message at all",
+        mail_bytes("Otrs priekšlikums par tramvaju.\n", date="Mon, 14 Mar 2022 10:00:00 +0200"),
+    ])
+    res = clean.run_clean(params_for([p], [mbox]), write=False)
+    mails = res.proposals[res.proposals["source"] == "email"]
+    assert len(mails) == 1
+    m = mails.iloc[0]
+    assert m["text"] == "Ierosinu vairāk soliņu. Zvaniet [TĀLRUNIS]."
+    assert m["attachments"] == "plans.pdf" and m["question"] == "email"
+    assert pd.isna(m["sector"]) and pd.isna(m["form_language"]) and pd.isna(m["age_group"])
+    assert m["respondent_id"].startswith("E-") and m["received_at"].tz is not None
+    q = res.quarantine[res.quarantine["source_file"] == "p.mbox"].set_index("source_row")
+    assert q.loc[2, "reasons"] == "broken_message" and q.loc[3, "reasons"] == "outside_window"
+    flow = res.flow.set_index("source_file").loc["p.mbox"]
+    assert (flow["rows_read"], flow["rows_analysed"], flow["rows_quarantined"]) == (3, 1, 2)
+
+
+def test_survey_proposals_only_from_analysed_rows_and_with_groups(codebook, tmp_path):
+    rows = rows_lv(codebook, 6)
+    for r in rows:
+        r["proposal_housing"] = None
+    rows[0]["proposal_housing"] = "Vairāk īres dzīvokļu, raksta anna@example.lv"
+    rows[1]["proposal_other"] = "-"                       # no letter or digit: not a proposal
+    rows[4]["proposal_housing"] = "Ātrs teksts"
+    rows[4]["completion_time"] = rows[4]["start_time"] + dt.timedelta(seconds=5)
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), write=False)
+    props = res.proposals
+    housing = props[props["question"] == "proposal_housing"]
+    assert housing["text"].tolist() == ["Vairāk īres dzīvokļu, raksta [E-PASTS]"]
+    assert housing.iloc[0]["sector"] == "housing" and housing.iloc[0]["form_language"] == "lv"
+    assert housing.iloc[0]["age_group"] == res.responses.iloc[0]["age_group"]
+    assert not (props["text"] == "-").any()
+    assert (props[props["question"] == "proposal_other"]["sector"].isna()).all()
+    assert set(props["respondent_id"]) <= set(res.responses["respondent_id"])
+
+
+# --- privacy, schemas, files ------------------------------------------------------------
+
+def test_no_email_name_contact_or_raw_id_in_any_output(codebook, tmp_path):
+    rows = rows_lv(codebook, 5)
+    rows[0].update(email="ilze.kalnina@example.lv", respondent_name="Ilze Kalniņa", contact="ilze 29876543")
+    rows[1].update(contact="Rakstiet: peteris@example.lv", respondent_name="Pēteris Ozols",
+                   email="peteris@example.lv")
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    res = clean.run_clean(params_for([p]), run_dir=tmp_path / "run")
+    assert res.contact_count == 2 and res.responses["has_contact"].sum() == 2
+    blob = b"".join(f.read_bytes() for f in res.files.values())
+    for secret in ("ilze.kalnina", "Kalniņa", "29876543", "peteris@", "Ozols", "test-salt"):
+        assert secret.encode() not in blob, secret
+    assert not {"email", "respondent_name", "contact", "response_id"} & set(res.responses.columns)
+
+
+def test_outputs_carry_schemas_and_read_back(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 6))
+    res = clean.run_clean(params_for([p]), run_dir=tmp_path / "run")
+    data = tmp_path / "run" / "data"
+    r = schemas.read_parquet(data / "responses.parquet", "responses", codebook)
+    assert len(r) == 6 and str(r["start_time"].dt.tz) == "Europe/Riga"
+    assert isinstance(r["gender"].dtype, pd.CategoricalDtype)
+    ratings = schemas.read_parquet(data / "ratings.parquet", "ratings", codebook)
+    assert len(ratings) == 6 * len(codebook.likert_items)
+    schemas.read_parquet(data / "proposals.parquet", "proposals", codebook)
+    schemas.read_parquet(data / "quarantine.parquet", "quarantine")
+    schemas.read_csv(data / "cleaning_log.csv", "cleaning_log")
+    schemas.read_csv(tmp_path / "run" / "tables" / "flow.csv", "flow")
+    assert set(res.files) == {"responses", "ratings", "proposals", "quarantine", "cleaning_log", "flow"}
+
+
+def test_a_table_of_another_shape_is_refused_on_read(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 3))
+    clean.run_clean(params_for([p]), run_dir=tmp_path / "run")
+    path = tmp_path / "run" / "data" / "responses.parquet"
+    df = schemas.read_parquet(path, "responses", codebook)
+    df["email"] = "x@y.lv"
+    with pytest.raises(schemas.SchemaError, match="extra column"):
+        schemas.write_parquet(df, path, "responses", codebook)
+    df.drop(columns="email").to_parquet(path)                 # written without the schema tag
+    with pytest.raises(schemas.SchemaError, match="responses/v1"):
+        schemas.read_parquet(path, "responses", codebook)
+    bad = schemas.read_parquet(tmp_path / "run" / "data" / "ratings.parquet", "ratings", codebook)
+    bad.loc[0, "score"] = 9
+    with pytest.raises(schemas.SchemaError, match="score"):
+        schemas.ratings_schema(codebook).validate(bad)
+
+
+def test_same_inputs_give_byte_identical_outputs(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 8))
+    mbox = write_mbox(tmp_path / "p.mbox", [mail_bytes()])
+    a = clean.run_clean(params_for([p], [mbox]), run_dir=tmp_path / "a").files
+    b = clean.run_clean(params_for([p], [mbox]), run_dir=tmp_path / "b").files
+    for name in a:
+        assert a[name].read_bytes() == b[name].read_bytes(), name
+
+
+def test_pseudonyms_depend_on_the_salt(codebook, tmp_path, monkeypatch):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 2))
+    a = clean.run_clean(params_for([p]), write=False).responses["respondent_id"].tolist()
+    monkeypatch.setenv("ANALYSIS_SALT", "another-salt-0123456789")
+    b = clean.run_clean(params_for([p]), write=False).responses["respondent_id"].tolist()
+    assert a != b and all(x.startswith("R-") for x in a + b)
+
+
+def test_flow_table_raises_when_counts_do_not_add_up(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 3))
+    res = clean.run_clean(params_for([p]), write=False)
+    broken = res.quarantine.iloc[:0]
+    clean.check_flow(res.flow, res.responses, broken)          # nothing quarantined: still adds up
+    with pytest.raises(clean.FlowError):
+        clean.check_flow(res.flow, res.responses.iloc[1:], broken)
+
+
+def test_notebook_helpers_summarise_the_result(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows_lv(codebook, 5))
+    res = clean.run_clean(params_for([p]), write=False)
+    dd = clean.data_dictionary(res, codebook)
+    assert {"mainīgais", "tips", "jautājums", "atbildējuši"} == set(dd.columns)
+    assert "contact" not in set(dd["mainīgais"]) and "email" not in set(dd["mainīgais"])
+    dk = clean.dont_know_shares(res, codebook)
+    assert len(dk) == len(codebook.likert_items) and dk["share"].between(0, 1).all()
+    src = clean.answers_by_source(res)
+    assert src["atbildes"].sum() == 5
+
+
+# --- no row lost or duplicated, whatever the input (property-based) ---------------------
+
+JUNK = st.sampled_from(["", "   ", "???", "18 - 24", "Ļoti nozīmīga", "Grūti pateikt", "Sieviete", "11", "-3",
+                        "Latviešu;Klingonu;", "\x00", "2/30/22 25:61:00", "Cits"])
+
+
+@st.composite
+def messy_export(draw, cb):
+    n = draw(st.integers(0, 14))
+    rng = random.Random(draw(st.integers(0, 10**6)))
+    rows = []
+    for i in range(n):
+        kind = draw(st.sampled_from(["ok", "ok", "ok", "blank", "copy", "fast", "junk", "late", "noid", "baddate"]))
+        row = answer(cb, "lv", i + 1, rng)
+        if kind == "blank":
+            row = {}
+        elif kind == "copy" and rows:
+            row = {**rows[-1], "response_id": draw(st.sampled_from([i + 1, rows[-1].get("response_id")]))}
+        elif kind == "fast":
+            row["completion_time"] = row["start_time"] + dt.timedelta(seconds=draw(st.integers(-60, 60)))
+        elif kind == "junk":
+            for var in draw(st.lists(st.sampled_from(list(cb.variables)), max_size=6)):
+                row[var] = draw(JUNK)
+        elif kind == "late":
+            row["completion_time"] = dt.datetime(2022, 3, 1, 12, 0)
+        elif kind == "noid":
+            row["response_id"] = None
+        elif kind == "baddate":
+            row["start_time"] = "not a date"
+        rows.append(row)
+    return rows
+
+
+CB = None
+
+
+def _cb():
+    global CB
+    if CB is None:
+        from analysis import codebook as codebook_mod
+        from conftest import CODEBOOK
+        CB = codebook_mod.load(CODEBOOK)
+    return CB
+
+
+# no shrinking: each example reads real files, and the first failing one is readable enough
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(data=st.data())
+def test_no_row_is_lost_or_duplicated_whatever_the_input(data):
+    codebook = _cb()
+    policy = data.draw(st.sampled_from(["missing", "quarantine"]))
+    rules = {name: {**spec, "action": data.draw(st.sampled_from(["exclude", "flag"]))}
+             for name, spec in RULES.items() if data.draw(st.booleans())}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        expected = set()
+        for k in range(data.draw(st.integers(1, 2))):
+            rows = data.draw(messy_export(codebook))
+            path = Path(tmp) / f"f{k}.csv"
+            write_csv(path, export_frame(codebook, "lv", rows))
+            files.append(path)
+            expected |= {(path.name, r + 2) for r in range(len(rows))}
+        try:
+            res = clean.run_clean(params_for(files, unknown_label=policy, rules=rules), write=False)
+        except InputError as exc:
+            # a date column with no readable value at all stops the run: said, not lost
+            assert {p.code for p in exc.problems} == {"unparseable_date"}, str(exc)
+            return
+    analysed, quarantined = where(res), where(res, "quarantine")
+    assert len(analysed) == len(res.responses) and len(quarantined) == len(res.quarantine)  # no duplicates
+    assert analysed.isdisjoint(quarantined)
+    assert analysed | quarantined == expected                                                 # nothing lost
+    assert res.flow["balanced"].all()
+    assert res.responses["respondent_id"].is_unique
+    assert (res.quarantine["reasons"].str.len() > 0).all()

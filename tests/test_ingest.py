@@ -1,0 +1,356 @@
+"""Reading Forms exports and e-mails: formats, encodings, headers by name, dates, mail bodies.
+
+The helpers at the top build small exports in the exact Microsoft Forms format from the
+codebook; test_clean.py and test_bad_input.py reuse them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from email.message import EmailMessage
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import ingest
+from analysis.codebook import normalize
+
+T0 = dt.datetime(2022, 2, 1, 9, 0, 0)
+
+
+# --- building exports from the codebook -------------------------------------------------
+
+def headers(cb, lang: str, last_modified: bool = True) -> list[str]:
+    out = []
+    for v in cb.variables.values():
+        if v.role == "last_modified" and not last_modified:
+            continue
+        out.append(v.headers[lang])
+    return out
+
+
+def answer(cb, lang: str, i: int, rng: random.Random, start: dt.datetime | None = None,
+           duration: float | None = None, **overrides) -> dict[str, object]:
+    """One plausible response as {variable: cell value} (labels in the form language)."""
+    start = start or T0 + dt.timedelta(minutes=7 * i)
+    duration = duration if duration is not None else rng.uniform(300, 900)
+    row: dict[str, object] = {}
+    for v in cb.variables.values():
+        if v.role == "id":
+            row[v.name] = i
+        elif v.role == "start_time":
+            row[v.name] = start
+        elif v.role in ("completion_time", "last_modified"):
+            row[v.name] = start + dt.timedelta(seconds=round(duration))
+        elif v.role == "email":
+            row[v.name] = "anonymous"
+        elif v.role == "name":
+            row[v.name] = None
+        elif v.type == "single":
+            row[v.name] = rng.choice(v.options).labels[lang]
+        elif v.type == "multi":
+            chosen = rng.sample(v.options, rng.randint(1, 3))
+            row[v.name] = "".join(o.labels[lang] + ";" for o in chosen if not o.other)
+        elif v.type in ("rating", "nps"):
+            row[v.name] = rng.randint(*v.range)
+        elif v.type == "likert":
+            scale = cb.scales[v.scale]
+            labels = list(scale.scores[lang]) + [scale.dont_know[lang]]
+            row[v.name] = rng.choice(labels)
+        elif v.type == "text" and not v.pii:
+            row[v.name] = rng.choice([None, None, f"Priekšlikums {i} par {v.name}: vairāk soliņu."])
+        else:
+            row[v.name] = None
+    row.update(overrides)
+    return row
+
+
+def export_frame(cb, lang: str, rows: list[dict], last_modified: bool = True) -> pd.DataFrame:
+    names = [v.name for v in cb.variables.values() if last_modified or v.role != "last_modified"]
+    return pd.DataFrame([[r.get(n) for n in names] for r in rows],
+                        columns=[cb.variables[n].headers[lang] for n in names])
+
+
+def write_xlsx(path: Path, frame: pd.DataFrame) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append([None if (isinstance(x, float) and x != x) else x for x in row])
+    wb.save(path)
+    return path
+
+
+def write_csv(path: Path, frame: pd.DataFrame, encoding: str = "utf-8", sep: str = ",",
+              date_format: str = "%m/%d/%y %H:%M:%S") -> Path:
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].map(lambda x: isinstance(x, dt.datetime)).any():
+            out[c] = out[c].map(lambda x: x.strftime(date_format) if isinstance(x, dt.datetime) and not pd.isna(x) else x)
+    text = out.to_csv(index=False, sep=sep, lineterminator="\r\n")
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def make_export(cb, path: Path, lang: str = "lv", n: int = 20, seed: int = 1, fmt: str = "xlsx",
+                rows: list[dict] | None = None, **kw) -> Path:
+    rng = random.Random(seed)
+    rows = rows if rows is not None else [answer(cb, lang, i + 1, rng) for i in range(n)]
+    frame = export_frame(cb, lang, rows)
+    return write_xlsx(path, frame) if fmt == "xlsx" else write_csv(path, frame, **kw)
+
+
+def mail_bytes(body: str = "Labdien!\n\nLūdzu vairāk velosipēdu ceļu Karostā.\n", *, sender="Jānis Bērziņš <janis@example.lv>",
+               subject="Priekšlikums", date="Mon, 21 Feb 2022 10:00:00 +0200", charset="utf-8",
+               cte: str | None = None, html: str | None = None, attachment: str | None = None,
+               msgid: str | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "marketings@liepaja.lv"
+    msg["Subject"] = subject
+    if date:
+        msg["Date"] = date
+    msg["Message-ID"] = msgid or f"<{abs(hash((body, sender, date)))}@example.lv>"
+    msg.set_content(body, charset=charset, cte=cte)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    if attachment:
+        msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename=attachment)
+    return msg.as_bytes()
+
+
+def write_mbox(path: Path, messages: list[bytes]) -> Path:
+    chunks = []
+    for m in messages:
+        chunks.append(b"From sender@example.lv Mon Feb 21 10:00:00 2022\n" + m.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n\n")
+    path.write_bytes(b"".join(chunks))
+    return path
+
+
+# --- Forms exports ----------------------------------------------------------------------
+
+def test_xlsx_is_read_by_header_with_rows_languages_and_times(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "lv.xlsx", n=5)
+    ex = ingest.read_forms(p, codebook)
+    assert ex.language == "lv" and ex.kind == "xlsx" and ex.n_rows == 5
+    assert list(ex.source_row) == [2, 3, 4, 5, 6]
+    assert str(ex.frame["start_time"].dt.tz) == "Europe/Riga"
+    assert ex.frame["start_time"].iloc[0] == pd.Timestamp("2022-02-01 09:07", tz="Europe/Riga")
+    assert not [p for p in ex.problems if p.severity == "error"]
+
+
+def test_columns_in_another_order_are_matched_by_header_not_position(codebook, tmp_path):
+    rng = random.Random(3)
+    rows = [answer(codebook, "lv", i + 1, rng) for i in range(4)]
+    frame = export_frame(codebook, "lv", rows)
+    shuffled = frame[list(reversed(frame.columns))]
+    a = ingest.read_forms(write_xlsx(tmp_path / "a.xlsx", frame), codebook).frame
+    b = ingest.read_forms(write_xlsx(tmp_path / "b.xlsx", shuffled), codebook).frame
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_russian_form_is_recognised_by_its_headers(codebook, tmp_path):
+    ex = ingest.read_forms(make_export(codebook, tmp_path / "ru.xlsx", lang="ru", n=3), codebook)
+    assert ex.language == "ru"
+
+
+@pytest.mark.parametrize("encoding,sep", [("utf-8", ","), ("utf-8-sig", ";"), ("windows-1257", ";"),
+                                          ("windows-1257", ","), ("utf-16", "\t")])
+def test_csv_encodings_and_delimiters(codebook, tmp_path, encoding, sep):
+    p = make_export(codebook, tmp_path / "x.csv", n=6, fmt="csv", encoding=encoding, sep=sep)
+    ex = ingest.read_forms(p, codebook)
+    assert ex.kind == "csv" and ex.delimiter == sep and ex.n_rows == 6
+    assert ex.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "windows-1257": "windows-1257",
+                           "utf-16": "utf-16"}[encoding]
+    ref = ingest.read_forms(make_export(codebook, tmp_path / "x.xlsx", n=6), codebook)
+    assert ex.frame["gender"].tolist() == ref.frame["gender"].tolist()
+    assert ex.frame["completion_time"].tolist() == ref.frame["completion_time"].tolist()
+
+
+@pytest.mark.parametrize("fmt,text", [("%m/%d/%y %H:%M:%S", "2/27/22 23:58:04"),
+                                      ("%d.%m.%Y %H:%M", "27.2.2022 23:58"),
+                                      ("%Y-%m-%d %H:%M:%S", "2022-02-27 23:58:04")])
+def test_text_dates_in_known_formats(codebook, tmp_path, fmt, text):
+    rng = random.Random(1)
+    rows = [answer(codebook, "lv", 1, rng, start=dt.datetime(2022, 2, 27, 23, 50, 4), duration=480)]
+    p = make_export(codebook, tmp_path / "d.csv", rows=rows, fmt="csv", date_format=fmt)
+    ex = ingest.read_forms(p, codebook)
+    got = ex.frame["completion_time"].iloc[0]
+    assert got.strftime("%Y-%m-%d %H:%M") == "2022-02-27 23:58"
+    assert str(got.tz) == "Europe/Riga"
+
+
+def test_day_first_slashes_are_recognised_when_days_exceed_twelve(codebook):
+    s = pd.Series(["27/02/2022 10:00:00", "13/01/2022 08:00:00"], dtype=object)
+    times, bad, fmt = ingest.parse_times(s)
+    assert not bad.any() and fmt.startswith("%d/%m") and times.iloc[0].month == 2
+
+
+def test_excel_serial_numbers_are_dates():
+    times, bad, _ = ingest.parse_times(pd.Series([44619.5], dtype=object))
+    assert not bad.any() and times.iloc[0] == pd.Timestamp("2022-02-27 12:00", tz="Europe/Riga")
+
+
+def test_aliases_and_nfc_normalised_headers_are_accepted(codebook, tmp_path):
+    frame = export_frame(codebook, "lv", [answer(codebook, "lv", 1, random.Random(2))])
+    import unicodedata
+    frame = frame.rename(columns={"ID": "Id", "Start time": "Hora de inicio",
+                                  "Jūsu vecums": "  " + unicodedata.normalize("NFD", "Jūsu vecums") + " "})
+    ex = ingest.read_forms(write_xlsx(tmp_path / "a.xlsx", frame), codebook)
+    assert ex.frame["age_group"].notna().all() and ex.frame["response_id"].iloc[0] == 1
+
+
+def test_older_export_without_last_modified_is_fine(codebook, tmp_path):
+    rows = [answer(codebook, "lv", 1, random.Random(2))]
+    p = write_xlsx(tmp_path / "old.xlsx", export_frame(codebook, "lv", rows, last_modified=False))
+    ex = ingest.read_forms(p, codebook)
+    assert ex.frame["last_modified"].isna().all()
+
+
+def test_unexpected_columns_are_warnings_and_ignored(codebook, tmp_path):
+    frame = export_frame(codebook, "lv", [answer(codebook, "lv", 1, random.Random(2))])
+    frame["Points"] = 3
+    ex = ingest.read_forms(write_xlsx(tmp_path / "a.xlsx", frame), codebook)
+    assert any(p.code == "unexpected_column" and p.severity == "warning" for p in ex.problems)
+    assert "Points" not in ex.frame
+
+
+def test_blank_rows_keep_their_excel_row_numbers(codebook, tmp_path):
+    rng = random.Random(2)
+    rows = [answer(codebook, "lv", 1, rng), {}, answer(codebook, "lv", 3, rng)]
+    ex = ingest.read_forms(make_export(codebook, tmp_path / "b.xlsx", rows=rows), codebook)
+    assert ex.n_rows == 3 and list(ex.source_row) == [2, 3, 4]
+    assert ex.frame.loc[1].isna().all()
+
+
+def test_control_characters_are_removed_and_noted(codebook, tmp_path):
+    rng = random.Random(2)
+    rows = [answer(codebook, "lv", 1, rng, proposal_other="Vairāk\x00 soliņu\x07")]
+    p = make_export(codebook, tmp_path / "c.csv", rows=rows, fmt="csv")
+    ex = ingest.read_forms(p, codebook)
+    assert ex.frame["proposal_other"].iloc[0] == "Vairāk soliņu"
+    assert ex.cell_notes and ex.cell_notes[0].variable == "proposal_other"
+
+
+# --- e-mail -----------------------------------------------------------------------------
+
+def test_mbox_messages_with_encodings_become_clean_texts(tmp_path):
+    msgs = [
+        mail_bytes("Labdien!\n\nIerosinu uzlabot apgaismojumu Karostā.\n\nAr cieņu,\nJānis Bērziņš\n+371 29123456\n"),
+        mail_bytes("Ierosinu vairāk pasākumu jauniešiem Liepājā.\n", charset="windows-1257", cte="quoted-printable"),
+        mail_bytes("Предлагаю больше скамеек в парке.\n\nС уважением,\nИван\n", cte="base64"),
+    ]
+    batch = ingest.read_mail(write_mbox(tmp_path / "p.mbox", msgs))
+    assert [m.source_row for m in batch.messages] == [1, 2, 3]
+    texts = [m.text for m in batch.messages]
+    assert texts[0] == "Ierosinu uzlabot apgaismojumu Karostā."       # greeting and signature gone
+    assert texts[1] == "Ierosinu vairāk pasākumu jauniešiem Liepājā."
+    assert texts[2] == "Предлагаю больше скамеек в парке."
+    assert all(m.reason is None for m in batch.messages)
+    assert batch.messages[0].sender == "janis@example.lv"
+    assert batch.messages[0].received_at == pd.Timestamp("2022-02-21 10:00", tz="Europe/Riga")
+
+
+def test_windows_1257_body_mislabelled_as_utf8_is_still_decoded(tmp_path):
+    raw = mail_bytes("placeholder", charset="utf-8", cte="8bit")
+    raw = raw.replace(b"placeholder", "Liepājā ļoti labi".encode("windows-1257"))
+    batch = ingest.read_mail(write_mbox(tmp_path / "p.mbox", [raw]))
+    assert batch.messages[0].text == "Liepājā ļoti labi"
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("Vairāk soliņu parkā.\n\nOn Mon, 21 Feb 2022 at 10:00, Anna <a@x.lv> wrote:\n> vecais teksts\n", "Vairāk soliņu parkā."),
+    ("Vairāk soliņu parkā.\n\n2022. gada 21. febr., plkst. 10:00 Anna <a@x.lv> rakstīja:\n> vecais\n", "Vairāk soliņu parkā."),
+    ("Больше скамеек.\n\n21.02.2022 10:00, Анна пишет написал(а):\n> старое\n", "Больше скамеек."),
+    ("Vairāk soliņu parkā.\n> citāts\nUn koku.\n", "Vairāk soliņu parkā.\nUn koku."),
+    ("Vairāk soliņu parkā.\n-- \nAnna Liepa\nTālr. 29123456\n", "Vairāk soliņu parkā."),
+    ("Vairāk soliņu parkā.\n\nAnna Liepa\n29 123 456\n", "Vairāk soliņu parkā."),
+    ("Vairāk soliņu parkā.\nLiepājas Universitāte palīdzēs.\n", "Vairāk soliņu parkā.\nLiepājas Universitāte palīdzēs."),
+    ("Sveiki,\n\nVairāk soliņu.\n\nPaldies!\nAnna\n", "Vairāk soliņu."),
+    ("Vairāk soliņu.\nPaldies par iespēju izteikties!\n", "Vairāk soliņu.\nPaldies par iespēju izteikties!"),
+    ("Больше скамеек.\n\nСпасибо!\nСергей Петров\nмоб. 26 616 931\n", "Больше скамеек."),
+    ("Vairāk soliņu.\n\nNosūtīts no mana iPhone\n", "Vairāk soliņu."),
+    ("Labdien!\n", "Labdien!"),
+])
+def test_quotes_and_signatures_are_removed(body, expected):
+    assert ingest.clean_mail_text(body) == expected
+
+
+def test_html_only_mail_is_turned_to_text_and_attachments_listed(tmp_path):
+    msg = EmailMessage()
+    msg["From"] = "anna@example.lv"
+    msg["Date"] = "Tue, 22 Feb 2022 12:00:00 +0200"
+    msg.set_content("<p>Ierosinu <b>tirgu</b> Vecliepājā &amp; Karostā.</p><blockquote>vecā vēstule</blockquote>",
+                    subtype="html")
+    msg.add_attachment(b"x", maintype="application", subtype="pdf", filename="plans.pdf")
+    batch = ingest.read_mail(write_mbox(tmp_path / "p.mbox", [msg.as_bytes()]))
+    m = batch.messages[0]
+    assert m.text == "Ierosinu tirgu Vecliepājā & Karostā."
+    assert m.attachments == ["plans.pdf"]
+
+
+def test_a_folder_of_eml_files_is_read(tmp_path):
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(mail_bytes("Pirmais priekšlikums.\n"))
+    (folder / "b.eml").write_bytes(mail_bytes("Otrais priekšlikums.\n", sender="b@example.lv"))
+    batch = ingest.read_mail(folder)
+    assert [m.text for m in batch.messages] == ["Pirmais priekšlikums.", "Otrais priekšlikums."]
+    assert [m.source_file for m in batch.messages] == ["a.eml", "b.eml"]
+
+
+def test_mboxrd_escaped_from_lines_are_unescaped(tmp_path):
+    raw = mail_bytes("Teksts.\n>From here we go.\n")
+    batch = ingest.read_mail(write_mbox(tmp_path / "p.mbox", [raw]))
+    assert batch.messages[0].text == "Teksts.\nFrom here we go."
+
+
+def test_problem_messages_name_file_column_rows_expected():
+    p = ingest.Problem("error", "unknown_label", "forms_lv.xlsx", "unknown label 'x'", column="'Jūsu vecums' (age_group)",
+                       rows=tuple(range(2, 30)), count=28, expected="one of '18–24', …")
+    text = str(p)
+    assert text.startswith("ERROR forms_lv.xlsx, column 'Jūsu vecums' (age_group), rows 2, 3")
+    assert "(28 in all)" in text and "expected one of" in text
+    err = ingest.InputError([p])
+    assert err.file == "forms_lv.xlsx" and err.row == 2 and err.column.startswith("'Jūsu")
+
+
+def test_headers_helper_matches_codebook(codebook):
+    assert all(normalize(h) for h in headers(codebook, "lv"))
+    assert np.all([h in codebook.header_map("ru") for h in map(normalize, headers(codebook, "ru"))])
+
+
+# --- the synthetic sample (written by analysis.synth; truth.json says what was planted) ----
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="synthetic sample not generated")
+def test_sample_emails_keep_the_proposal_and_lose_greeting_signature_and_quotes():
+    import json
+
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["emails"]["messages"]
+    batch = ingest.read_mail(SAMPLE / "proposals.mbox")
+    assert len(batch.messages) == len(truth)
+    for want, got in zip(truth, batch.messages):
+        assert got.reason in (None, "unparseable_date"), (want["index"], got.detail)
+        flat = got.text.replace("\n", " ")
+        for para in want["paragraphs"]:
+            assert para in got.text or para.replace("\n", " ") in flat, (want["index"], got.text)
+        for leftover in (want["closing"], *(want["signature"] or {}).values(), want["quote_header"], want["greeting"]):
+            assert not leftover or leftover not in got.text, (want["index"], leftover)
+        names = [a["filename"] if isinstance(a, dict) else a for a in want["attachments"]]
+        assert got.attachments == names
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="synthetic sample not generated")
+def test_sample_exports_read_in_their_languages(codebook):
+    lv = ingest.read_forms(SAMPLE / "forms_lv.xlsx", codebook)
+    ru = ingest.read_forms(SAMPLE / "forms_ru.xlsx", codebook)     # Likert columns shuffled there
+    assert (lv.language, ru.language) == ("lv", "ru")
+    assert not [p for p in lv.problems + ru.problems if p.severity == "error"]
