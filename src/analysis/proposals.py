@@ -1,0 +1,783 @@
+"""Stage 03, the open proposals: language, lemmas, keywords, keyness, collocations, themes,
+themes by group, discovered topics, quotes and agreement, assembled as tables.
+
+``run_stage`` takes the clean stage's ``proposals.parquet`` (already redacted) and returns
+every table; ``write_tables`` writes them deterministically (sorted, rounded, respondent text
+neutralised against formula injection). Each text is tokenised and lemmatised once
+(:func:`build_corpus`, with a cache per word form); every table is computed from that corpus.
+The figure and HTML helpers at the end serve ``notebooks/03_proposals.ipynb``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import themes as th
+
+GROUPINGS = ("target_group", "age_group", "form_language")
+KEYNESS_PAIRS = (("target_group", "resident", "future_resident"), ("form_language", "lv", "ru"))
+KEYNESS_BANDS = ("age_group",)
+TEXT_LANGS = ("lv", "ru", "en")
+FLOAT_DIGITS = 6
+
+
+# ============================================================================ corpus
+
+@dataclass
+class Corpus:
+    """Every proposal tokenised and lemmatised once.
+
+    ``tokens[i]``: the tokens of text i in order, each ``(lemma, surface, is_content, lemma_id)``
+    (lower-case; ``is_content`` False for stopwords). Two markers keep the text's shape:
+    ``SENTENCE_END`` (. ! ? ;), across which phrases and co-occurrences never reach, and
+    ``PUNCT`` (other punctuation, numbers, URLs, redaction placeholders), which only splits
+    collocations. ``vocab[lemma_id]`` is the lemma; ``content_ids(i)`` the ids of text i's
+    content lemmas.
+    """
+
+    ids: list[str]
+    language: list[str]
+    tokens: list[list[tuple]]
+    vocab: list[str] = field(default_factory=list)
+    n_word_tokens: int = 0
+    n_forms: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    _surface: dict[str, str] | None = None
+    _ids: list[np.ndarray] | None = None
+
+    def content(self, i: int) -> list[tuple[str, str]]:
+        return [(t[0], t[1]) for t in self.tokens[i] if t[2]]
+
+    def content_lemmas(self, i: int) -> list[str]:
+        return [t[0] for t in self.tokens[i] if t[2]]
+
+    def content_ids(self, i: int) -> np.ndarray:
+        if self._ids is None:
+            self._ids = [np.fromiter((t[3] for t in toks if t[2]), dtype=np.int32) for toks in self.tokens]
+        return self._ids[i]
+
+    def counts(self, rows: Iterable[int], docs: bool = True) -> tuple[dict[str, int], dict[str, int]]:
+        """Token counts and (if ``docs``) document counts of content lemmas over the given texts."""
+        rows = list(rows)
+        v = len(self.vocab)
+        if not rows or not v:
+            return {}, {}
+        arrays = [self.content_ids(i) for i in rows]
+        tok = np.bincount(np.concatenate(arrays), minlength=v)
+        nz = np.flatnonzero(tok)
+        if not docs:
+            return {self.vocab[j]: int(tok[j]) for j in nz}, {}
+        doc = np.bincount(np.concatenate([np.unique(a) for a in arrays]), minlength=v)
+        return ({self.vocab[j]: int(tok[j]) for j in nz}, {self.vocab[j]: int(doc[j]) for j in nz})
+
+    @property
+    def surface(self) -> dict[str, str]:
+        """lemma -> its most common surface form in the whole corpus (ties: alphabetical)."""
+        if self._surface is None:
+            counts: dict[str, Counter] = {}
+            for toks in self.tokens:
+                for t in toks:
+                    if t[2]:
+                        counts.setdefault(t[0], Counter())[t[1]] += 1
+            self._surface = {lem: th._most_common(c) for lem, c in counts.items()}
+        return self._surface
+
+    @property
+    def lemmatise_tokens_per_second(self) -> float:
+        s = self.seconds.get("lemmatise", 0.0)
+        return self.n_word_tokens / s if s > 0 else float("nan")
+
+
+SENTENCE_END = ("", "", False, -1)
+PUNCT = ("", "", None, -1)
+_SENTENCE_END_CHARS = frozenset(".!?;…")
+
+
+def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Sequence[Any] | None = None
+                 ) -> Corpus:
+    """Detect each text's language (analysis.text.detect_language; 'und' falls back to the
+    form's language, else Latvian), tokenise it (analysis.text.tokenize) and lemmatise every
+    word token (analysis.text.lemmatize, with Latvian diacritic restoration), caching the result
+    per (language, word form): a form is analysed once however often it occurs."""
+    from . import text as tx
+
+    t0 = time.perf_counter()
+    langs = []
+    for i, t in enumerate(texts):
+        lang = tx.detect_language(t)
+        if lang == "und":
+            fb = fallback_language[i] if fallback_language is not None else None
+            lang = fb if isinstance(fb, str) and fb in TEXT_LANGS else "lv"
+        langs.append(lang)
+    t1 = time.perf_counter()
+    token_lists = [tx.tokenize(t) for t in texts]
+    t2 = time.perf_counter()
+    caches: dict[str, dict[str, tuple]] = {lang: {} for lang in TEXT_LANGS}
+    sw = {lang: tx.stopwords(lang) for lang in TEXT_LANGS}
+    lemma_ids: dict[str, int] = {}
+    out = []
+    n_words = 0
+    for lang, toks in zip(langs, token_lists):
+        cache = caches[lang]
+        row = []
+        for tok in toks:
+            e = cache.get(tok)
+            if e is None:
+                e = _analyse_form(tok, lang, sw[lang], tx, lemma_ids)
+                cache[tok] = e
+            if e[3] >= 0:
+                n_words += 1
+            row.append(e)
+        out.append(row)
+    t3 = time.perf_counter()
+    vocab = [""] * len(lemma_ids)
+    for lem, j in lemma_ids.items():
+        vocab[j] = lem
+    return Corpus(ids=[str(i) for i in ids], language=langs, tokens=out, vocab=vocab, n_word_tokens=n_words,
+                  n_forms=sum(len(c) for c in caches.values()),
+                  seconds={"language": t1 - t0, "tokenise": t2 - t1, "lemmatise": t3 - t2})
+
+
+def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int]) -> tuple:
+    """(lemma, surface, is_content, lemma_id) of one word form, as
+    analysis.text.content_lemmas decides; a marker for punctuation and other non-words."""
+    if not tx.is_word(tok):
+        return SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
+    low = tok.lower()
+    lem = tx.lemmatize(tok, lang).lower() if lang in ("lv", "ru") else low
+    content = low not in sw and lem not in sw and len(lem) >= 2
+    return (lem, low, content, lemma_ids.setdefault(lem, len(lemma_ids)))
+
+
+# ============================================================================ helpers
+
+def _scope(proposals: pd.DataFrame) -> pd.Series:
+    """The sector of the question; 'other' for the free question, 'email' for e-mails."""
+    sector = proposals["sector"].astype("string")
+    q = proposals["question"].astype(str)
+    fill = np.where(q == "email", "email", "other")
+    return sector.fillna(pd.Series(fill, index=proposals.index)).astype(str)
+
+
+def _finish(df: pd.DataFrame, sort: Sequence[str], ascending: Sequence[bool] | bool = True) -> pd.DataFrame:
+    """Sorted (stable), floats rounded, index reset: the same inputs give the same bytes."""
+    out = df.sort_values(list(sort), ascending=ascending, kind="mergesort") if len(df) else df
+    out = out.reset_index(drop=True)
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c].dtype):
+            out[c] = out[c].astype("float64").round(FLOAT_DIGITS)
+    return out
+
+
+def merge_map(cb, variable: str) -> dict[str, str]:
+    """code -> reported group: the codebook's merges (e.g. age bands lt18+18_24 -> lt25)."""
+    if cb is None or variable not in cb.variables:
+        return {}
+    out = {}
+    for group, spec in cb.variables[variable].merge.items():
+        for code in spec.get("codes", []):
+            out[code] = group
+    return out
+
+
+def excluded_from_tests(cb, variable: str) -> set[str]:
+    if cb is None or variable not in cb.variables:
+        return set()
+    return {o.code for o in cb.variables[variable].options if o.exclude_from_tests}
+
+
+def respondent_groups(proposals: pd.DataFrame, cb=None) -> pd.DataFrame:
+    """One row per survey respondent who wrote a proposal: target_group, age_group (the
+    codebook's merged bands) and form_language."""
+    survey = proposals[proposals["source"].astype(str) == "survey"]
+    cols = [g for g in GROUPINGS if g in survey.columns]
+    grp = survey.groupby(survey["respondent_id"].astype(str), sort=True)[cols].first()
+    for g in cols:
+        m = merge_map(cb, g)
+        s = grp[g].astype("string")
+        grp[g] = s.map(lambda v: m.get(v, v) if isinstance(v, str) else v).astype("string")
+    return grp
+
+
+def excluded_ids(quarantine: pd.DataFrame | None, proposals: pd.DataFrame) -> set[str]:
+    """Ids that must never be quoted: respondents of quarantined form rows. (An e-mail
+    respondent id is the sender's pseudonym, shared by a kept message and its quarantined
+    duplicate; quarantined messages themselves never reach proposals.parquet, which
+    :func:`analysis.themes.assert_not_excluded` checks.)"""
+    if quarantine is None or not len(quarantine):
+        return set()
+    email_files = set(proposals.loc[proposals["source"].astype(str) == "email", "source_file"].astype(str))
+    is_form = ~quarantine["source_file"].astype(str).isin(email_files)
+    if "form_language" in quarantine:
+        is_form &= quarantine["form_language"].notna() | ~quarantine["source_file"].astype(str).str.endswith(
+            (".mbox", ".eml"))
+    return set(quarantine.loc[is_form, "respondent_id"].astype(str))
+
+
+# ============================================================================ tables: words
+
+def language_mix(proposals: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
+    """source, language (detected in the text), n."""
+    df = pd.DataFrame({"source": proposals["source"].astype(str).to_numpy(), "language": corpus.language})
+    out = df.groupby(["source", "language"]).size().rename("n").reset_index()
+    return _finish(out, ["source", "language"])
+
+
+def tfidf_from_counts(counts_by_group: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
+    """TF-IDF of lemmas with each group as one document, exactly as
+    analysis.text.tfidf_keywords computes it (scikit-learn: sublinear tf = 1 + ln tf, smooth
+    idf = ln((1 + n) / (1 + df)) + 1, l2-normalised rows), but from counts already made."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    groups = list(counts_by_group)
+    vocab = sorted({lem for c in counts_by_group.values() for lem in c})
+    if not vocab:
+        return {g: {} for g in groups}
+    index = {lem: j for j, lem in enumerate(vocab)}
+    rows, cols, vals = [], [], []
+    for gi, g in enumerate(groups):
+        for lem, n in counts_by_group[g].items():
+            rows.append(gi)
+            cols.append(index[lem])
+            vals.append(n)
+    m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(groups), len(vocab)), dtype=np.float64)
+    x = TfidfTransformer(sublinear_tf=True).fit_transform(m).tocsr()
+    out = {}
+    for gi, g in enumerate(groups):
+        r = x.getrow(gi).tocoo()
+        out[g] = {vocab[j]: float(v) for j, v in zip(r.col, r.data)}
+    return out
+
+
+def keywords(proposals: pd.DataFrame, corpus: Corpus, top_n: int = 15) -> pd.DataFrame:
+    """Lemma frequencies and TF-IDF per sector (of the question; 'other' = the free question)
+    and per source (survey / email), and over all texts. A lemma is kept when it is among the
+    ``top_n`` of its group by count or by TF-IDF (TF-IDF compares the groups of one scope, so
+    scope 'all' has none). Columns: scope, group, lemma, surface, count, doc_count, n_docs,
+    tfidf, rank_count, rank_tfidf."""
+    scope = _scope(proposals).to_numpy()
+    source = proposals["source"].astype(str).to_numpy()
+    scopes = {
+        "sector": {s: np.flatnonzero(scope == s) for s in sorted(set(scope) - {"email"})},
+        "source": {s: np.flatnonzero(source == s) for s in sorted(set(source))},
+        "all": {"all": np.arange(len(proposals))},
+    }
+    surface = corpus.surface
+    rows = []
+    for scope_name, groups in scopes.items():
+        counted = {g: corpus.counts(idx) for g, idx in groups.items()}
+        tfidf = tfidf_from_counts({g: c for g, (c, _) in counted.items()}) if scope_name != "all" else {}
+        for g, (count, docs) in counted.items():
+            by_count = sorted(count, key=lambda k: (-count[k], k))[:top_n]
+            tf = tfidf.get(g, {})
+            by_tfidf = sorted(tf, key=lambda k: (-round(tf[k], 12), k))[:top_n]
+            rank_c = {k: r + 1 for r, k in enumerate(by_count)}
+            rank_t = {k: r + 1 for r, k in enumerate(by_tfidf)}
+            for lem in sorted(set(by_count) | set(by_tfidf)):
+                rows.append({"scope": scope_name, "group": g, "lemma": lem, "surface": surface.get(lem, lem),
+                             "count": int(count[lem]), "doc_count": int(docs[lem]), "n_docs": int(len(groups[g])),
+                             "tfidf": tf.get(lem, np.nan), "rank_count": rank_c.get(lem, pd.NA),
+                             "rank_tfidf": rank_t.get(lem, pd.NA)})
+    cols = ["scope", "group", "lemma", "surface", "count", "doc_count", "n_docs", "tfidf", "rank_count", "rank_tfidf"]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in ("rank_count", "rank_tfidf"):
+        out[c] = out[c].astype("Int64")
+    return _finish(out, ["scope", "group", "count", "lemma"], [True, True, False, True])
+
+
+def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: int = 10, fdr: float = 0.05,
+                   min_freq: int = 5, top_n: int = 25) -> pd.DataFrame:
+    """Keyness of lemmas between groups of respondents (analysis.text.keyness: Rayson &
+    Garside's log-likelihood G2, Hardie's log ratio, Benjamini–Hochberg within a comparison),
+    computed within one text language at a time, since lemmas of different languages are not
+    comparable: residents vs future residents, Latvian vs Russian form (respondents who wrote in
+    the same language), each age band vs all other bands. A group needs ``min_cell``
+    respondents writing in that language; lemmas need ``min_freq`` occurrences in both groups
+    together. Kept: significant lemmas (adjusted p < fdr), the ``top_n`` by G2 per direction.
+    """
+    from . import text as tx
+
+    survey = np.flatnonzero(proposals["source"].astype(str).to_numpy() == "survey")
+    resp = proposals["respondent_id"].astype(str).to_numpy()
+    lang = np.asarray(corpus.language)
+    comparisons = []
+    for grouping, a, b in KEYNESS_PAIRS:
+        if grouping in proposals:
+            comparisons.append((grouping, a, {a}, b, {b}))
+    for grouping in KEYNESS_BANDS:
+        if grouping in proposals:
+            m = merge_map(cb, grouping)
+            codes = proposals[grouping].astype("string").map(lambda v: m.get(v, v) if isinstance(v, str) else v)
+            bands = sorted(set(codes.dropna().astype(str)))
+            for band in bands:
+                comparisons.append((grouping, band, {band}, "other_bands", set(bands) - {band}))
+    surface = corpus.surface
+    frames = []
+    reported = {}
+    for grouping in {c[0] for c in comparisons}:
+        m = merge_map(cb, grouping)
+        codes = proposals[grouping].astype("string").fillna("")
+        reported[grouping] = codes.map(lambda v: m.get(v, v)).to_numpy(dtype=object)
+    for grouping, a_name, a_set, b_name, b_set in comparisons:
+        values = reported[grouping]
+        for language in TEXT_LANGS:
+            in_lang = survey[lang[survey] == language]
+            ia = in_lang[np.isin(values[in_lang], list(a_set))]
+            ib = in_lang[np.isin(values[in_lang], list(b_set))]
+            if len(set(resp[ia])) < min_cell or len(set(resp[ib])) < min_cell:
+                continue
+            ca, _ = corpus.counts(ia, docs=False)
+            cbn, _ = corpus.counts(ib, docs=False)
+            k = tx.keyness(ca, cbn, min_freq=min_freq)
+            if not len(k):
+                continue
+            k = k[k["p_bh"] < fdr]
+            k = k.sort_values(["direction", "g2", "lemma"], ascending=[True, False, True], kind="mergesort")
+            k = k.groupby("direction", sort=True).head(top_n)
+            k.insert(0, "comparison", grouping)
+            k.insert(1, "language", language)
+            k.insert(2, "target", a_name)
+            k.insert(3, "reference", b_name)
+            k.insert(5, "surface", k["lemma"].map(lambda x: surface.get(x, x)))
+            k["n_resp_target"] = len(set(resp[ia]))
+            k["n_resp_reference"] = len(set(resp[ib]))
+            frames.append(k)
+    cols = ["comparison", "language", "target", "reference", "lemma", "surface", "freq_target", "freq_reference",
+            "rel_target", "rel_reference", "g2", "log_ratio", "direction", "p", "p_adj", "n_resp_target",
+            "n_resp_reference"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True).rename(columns={"p_bh": "p_adj"})[cols]
+    return _finish(out, ["comparison", "language", "target", "direction", "g2", "lemma"],
+                   [True, True, True, True, False, True])
+
+
+def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mapping[Any, int] | None = None,
+                      top_n: int = 25, measure: str = "llr") -> pd.DataFrame:
+    """Two- and three-word collocations per text language: language, n, lemmas, surface,
+    score, count. The method of analysis.text.collocations (NLTK's association measures,
+    Dunning's likelihood ratio by default, on lemmas; n-grams never cross a stopword,
+    punctuation or a text boundary; a minimum count), computed from the corpus already
+    lemmatised instead of tokenising again (tests check that the two agree)."""
+    min_count = {int(k): int(v) for k, v in (min_count or {2: 5, 3: 3}).items()}
+    frames = []
+    for language in TEXT_LANGS:
+        segments = _segments(corpus, [i for i, l in enumerate(corpus.language) if l == language])
+        if not segments:
+            continue
+        for n in (2, 3):
+            c = ngram_associations(segments, n, min_count.get(n, 3), measure, top_n)
+            if len(c):
+                c.insert(0, "language", language)
+                c.insert(1, "n", n)
+                frames.append(c)
+    cols = ["language", "n", "lemmas", "surface", "score", "count"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)[cols]
+    return _finish(out, ["language", "n", "score", "lemmas"], [True, True, False, True])
+
+
+def _segments(corpus: Corpus, rows: Iterable[int]) -> list[list[tuple[str, str]]]:
+    """Runs of content words (lemma, surface) between stopwords, punctuation and text ends."""
+    out = []
+    for i in rows:
+        seg: list[tuple[str, str]] = []
+        for t in corpus.tokens[i]:
+            if t[2]:
+                seg.append((t[0], t[1]))
+            elif seg:
+                out.append(seg)
+                seg = []
+        if seg:
+            out.append(seg)
+    return out
+
+
+def ngram_associations(segments: Sequence[Sequence[tuple[str, str]]], n: int = 2, min_count: int = 3,
+                       measure: str = "llr", top_n: int = 25) -> pd.DataFrame:
+    """NLTK's bigram/trigram association scores (the counts of BigramCollocationFinder and
+    TrigramCollocationFinder.from_words over the segments joined by a separator, n-grams
+    containing it dropped) computed with Counters: lemmas, surface (the most common surface
+    sequence), score, count, sorted by score then lemmas."""
+    from nltk.collocations import BigramAssocMeasures, TrigramAssocMeasures
+
+    if n not in (2, 3):
+        raise ValueError("n must be 2 or 3")
+    if measure not in ("llr", "pmi"):
+        raise ValueError('measure must be "llr" or "pmi"')
+    sep = "\x00"
+    seq: list[str] = []
+    for seg in segments:
+        seq.extend(lem for lem, _ in seg)
+        seq.append(sep)
+    cols = ["lemmas", "surface", "score", "count"]
+    if not seq:
+        return pd.DataFrame(columns=cols)
+    total = len(seq)
+    word_fd = Counter(seq)
+    pairs = Counter(zip(seq, seq[1:]))
+    if n == 2:
+        m = BigramAssocMeasures()
+        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        scored = [(ng, fn(c, (word_fd[ng[0]], word_fd[ng[1]]), total)) for ng, c in pairs.items()
+                  if c >= min_count and sep not in ng]
+        freq = pairs
+    else:
+        m = TrigramAssocMeasures()
+        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        triples = Counter(zip(seq, seq[1:], seq[2:]))
+        wild = Counter(zip(seq, seq[2:]))
+        scored = [(ng, fn(c, (pairs[ng[:2]], wild[(ng[0], ng[2])], pairs[ng[1:]]),
+                          (word_fd[ng[0]], word_fd[ng[1]], word_fd[ng[2]]), total))
+                  for ng, c in triples.items() if c >= min_count and sep not in ng]
+        freq = triples
+    top = sorted(scored, key=lambda x: (-x[1], x[0]))[:top_n]
+    wanted = {ng for ng, _ in top}
+    surfaces: dict[tuple, Counter] = {ng: Counter() for ng in wanted}
+    for seg in segments:
+        lems = tuple(lem for lem, _ in seg)
+        for k in range(len(seg) - n + 1):
+            ng = lems[k:k + n]
+            if ng in wanted:
+                surfaces[ng][" ".join(s for _, s in seg[k:k + n])] += 1
+    rows = [(" ".join(ng), th._most_common(surfaces[ng]), float(score), int(freq[ng])) for ng, score in top]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ============================================================================ tables: themes
+
+def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary) -> pd.DataFrame:
+    """theme, sector_of_theme, n (texts), share, n_texts (all texts), n_respondents, and the
+    same by source (n_survey, share_survey, n_email, share_email)."""
+    source = proposals["source"].astype(str).to_numpy()
+    resp = proposals["respondent_id"].astype(str).to_numpy()
+    n_texts = len(coded)
+    rows = []
+    for code in dictionary.codes:
+        col = coded[code].to_numpy(dtype=bool)
+        row = {"theme": code, "sector_of_theme": dictionary.sector_of(code), "n": int(col.sum()),
+               "share": col.sum() / n_texts if n_texts else np.nan, "n_texts": n_texts,
+               "n_respondents": len(set(resp[col]))}
+        for src in ("survey", "email"):
+            sel = source == src
+            row[f"n_{src}"] = int(col[sel].sum())
+            row[f"share_{src}"] = col[sel].sum() / sel.sum() if sel.sum() else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    order = {c: i for i, c in enumerate(dictionary.codes)}
+    out["_o"] = out["theme"].map(order)
+    return _finish(out, ["_o"]).drop(columns="_o")
+
+
+def theme_by_sector(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary,
+                    min_cell: int = 10) -> pd.DataFrame:
+    """theme x scope (sector of the question, 'other', 'email'): n_scope texts, n with the
+    theme, share; share blanked where the scope has fewer than ``min_cell`` texts."""
+    scope = _scope(proposals).to_numpy()
+    rows = []
+    for s in sorted(set(scope)):
+        sel = scope == s
+        n_scope = int(sel.sum())
+        for code in dictionary.codes:
+            n = int(coded[code].to_numpy(dtype=bool)[sel].sum())
+            rows.append({"theme": code, "scope": s, "n_scope": n_scope, "n": n,
+                         "share": n / n_scope if n_scope >= min_cell else np.nan})
+    out = pd.DataFrame(rows, columns=["theme", "scope", "n_scope", "n", "share"])
+    return _finish(out, ["theme", "scope"])
+
+
+def _respondent_coding(coded: pd.DataFrame, proposals: pd.DataFrame) -> pd.DataFrame:
+    survey = (proposals["source"].astype(str) == "survey").to_numpy()
+    c = coded.loc[survey].copy()
+    c.index = proposals.loc[survey, "respondent_id"].astype(str).to_numpy()
+    return c.groupby(level=0, sort=True).any()
+
+
+def theme_by_group(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None,
+                   min_cell: int = 10) -> pd.DataFrame:
+    """Share of respondents (survey) who raise each theme in any of their proposals, per target
+    group, age band and form language. Counts 0 < n < min_cell and their shares are blanked
+    (analysis.privacy.suppress_small); a group smaller than min_cell shows no figures."""
+    from . import privacy
+
+    resp = _respondent_coding(coded, proposals)
+    groups = respondent_groups(proposals, cb)
+    rows = []
+    for g in [g for g in GROUPINGS if g in groups]:
+        values = groups[g].reindex(resp.index)
+        for level in sorted(set(values.dropna().astype(str))):
+            sel = (values == level).fillna(False).to_numpy(dtype=bool)
+            n_group = int(sel.sum())
+            for code in dictionary.codes:
+                n = int(resp[code].to_numpy()[sel].sum())
+                rows.append({"grouping": g, "group": level, "theme": code, "n_group": n_group, "n": n,
+                             "share": n / n_group if n_group else np.nan})
+    out = pd.DataFrame(rows, columns=["grouping", "group", "theme", "n_group", "n", "share"])
+    if len(out):
+        small_group = out["n_group"] < min_cell
+        out.loc[small_group, "n"] = np.nan
+        out["share"] = out["share"].astype("float64")
+        out.loc[small_group, "share"] = np.nan
+        out = privacy.suppress_small(out, ["n_group", "n"], min_cell, related={"n": ["share"]})
+        out["share"] = out["share"].astype("float64")
+    return _finish(out, ["grouping", "group", "theme"])
+
+
+def theme_tests(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None,
+                min_cell: int = 10) -> pd.DataFrame:
+    """Does the share of respondents raising a theme differ between groups? Pearson's
+    chi-square test of independence (analysis.stats.chi2_independence, as R chisq.test with
+    correct=FALSE), bias-corrected Cramér's V, Benjamini–Hochberg over all the tests of the
+    table (analysis.stats.p_adjust). Groups below ``min_cell`` respondents and options the
+    codebook excludes from tests (e.g. 'other') are left out; min_expected reports the smallest
+    expected count (the chi-square approximation is rough below 5)."""
+    from . import stats
+
+    resp = _respondent_coding(coded, proposals)
+    groups = respondent_groups(proposals, cb)
+    rows = []
+    for g in [g for g in GROUPINGS if g in groups]:
+        values = groups[g].reindex(resp.index).astype(object)
+        skip = excluded_from_tests(cb, g)
+        counts = pd.Series(values).value_counts()
+        levels = sorted(str(k) for k, v in counts.items() if v >= min_cell and str(k) not in skip)
+        sel = np.isin(values.astype(str), levels) & pd.notna(values).to_numpy()
+        for code in dictionary.codes:
+            row = {"grouping": g, "theme": code, "chi2": np.nan, "df": pd.NA, "p": np.nan, "cramers_v": np.nan,
+                   "n": int(sel.sum()), "n_groups": len(levels), "min_expected": np.nan, "note": ""}
+            if len(levels) < 2:
+                row["note"] = f"fewer than 2 groups with at least {min_cell} respondents"
+                rows.append(row)
+                continue
+            x = resp[code].to_numpy()[sel]
+            v = values[sel].astype(str)
+            table = np.array([[int((x & (v == lv)).sum()), int((~x & (v == lv)).sum())] for lv in levels])
+            if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+                row["note"] = "no variation (nobody or everybody raised the theme)"
+                rows.append(row)
+                continue
+            chi2, p, dof = stats.chi2_independence(table)
+            expected = np.outer(table.sum(1), table.sum(0)) / table.sum()
+            row.update(chi2=chi2, df=dof, p=p, cramers_v=stats.cramers_v(table), min_expected=float(expected.min()))
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=["grouping", "theme", "chi2", "df", "p", "cramers_v", "n", "n_groups",
+                                      "min_expected", "note"])
+    out["p_adj"] = stats.p_adjust(out["p"].to_numpy(dtype=float), "BH") if len(out) else []
+    out["df"] = out["df"].astype("Int64")
+    out = out[["grouping", "theme", "chi2", "df", "p", "p_adj", "cramers_v", "n", "n_groups", "min_expected", "note"]]
+    return _finish(out, ["grouping", "theme"])
+
+
+# ============================================================================ planted truth
+
+def planted_coding(truth: Mapping[str, Any] | str | Path, proposals: pd.DataFrame,
+                   codes: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The synthetic sample's planted themes (truth.json 'texts') as a reference coding indexed
+    by proposal_id. A planted text is found by its wording: equal to the proposal after
+    white-space normalisation (also after privacy.redact, since the clean stage redacts), or,
+    for e-mails, contained in the message (which keeps greeting and closing lines). Texts with
+    the same wording but different planted themes are left out as ambiguous; planted texts not
+    found were quarantined or empty. Returns (coding, counts)."""
+    from . import privacy
+
+    if not isinstance(truth, Mapping):
+        truth = json.loads(Path(truth).read_text(encoding="utf-8"))
+    items = truth.get("texts", [])
+
+    def norm(s: Any) -> str:
+        return " ".join(str(s).split())
+
+    by_text: dict[str, list[int]] = {}
+    email_rows = []
+    texts = proposals["text"].astype(str).tolist()
+    is_email = (proposals["source"].astype(str) == "email").to_numpy()
+    for i, t in enumerate(texts):
+        by_text.setdefault(norm(t), []).append(i)
+        if is_email[i]:
+            email_rows.append((i, norm(t)))
+    labels: dict[int, set[frozenset]] = {}
+    found = 0
+    for item in items:
+        themes = frozenset(x for x in item.get("themes", []) if x in codes)
+        keys = {norm(item.get("text", ""))}
+        keys.add(norm(privacy.redact(item.get("text", ""))))
+        rows = [i for k in keys for i in by_text.get(k, [])]
+        if not rows and str(item.get("source", "")).endswith((".mbox", ".eml")):
+            rows = [i for i, t in email_rows if any(k and k in t for k in keys)]
+        if rows:
+            found += 1
+        for i in set(rows):
+            labels.setdefault(i, set()).add(themes)
+    ok = {i: next(iter(s)) for i, s in labels.items() if len(s) == 1}
+    ids = proposals["proposal_id"].astype(str).to_numpy()
+    idx = sorted(ok)
+    coding = pd.DataFrame(0, index=pd.Index(ids[idx], name="proposal_id"), columns=list(codes), dtype=int)
+    for i in idx:
+        for c in ok[i]:
+            coding.at[ids[i], c] = 1
+    counts = {"planted_texts": len(items), "planted_found": found, "proposals_matched": len(ok),
+              "proposals_ambiguous": len(labels) - len(ok)}
+    return coding.sort_index(), counts
+
+
+# ============================================================================ the stage
+
+@dataclass
+class StageResult:
+    tables: dict[str, pd.DataFrame]
+    corpus: Corpus
+    hits: pd.DataFrame
+    coded: pd.DataFrame
+    topic_weights: np.ndarray
+    seconds: dict[str, float]
+    info: dict[str, Any]
+
+
+def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_cell: int = 10,
+              fdr: float = 0.05, quarantine: pd.DataFrame | None = None,
+              human: pd.DataFrame | None = None, truth: Mapping[str, Any] | None = None) -> StageResult:
+    """All of stage 03 on the analysed proposals; returns every table (see write_tables)."""
+    s = dictionary.settings
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    proposals = proposals.reset_index(drop=True)
+    corpus = build_corpus(proposals["text"].astype(str).tolist(), proposals["proposal_id"].astype(str).tolist(),
+                          proposals["form_language"].astype("string").tolist() if "form_language" in proposals else None)
+    times.update({f"corpus_{k}": v for k, v in corpus.seconds.items()})
+    tables: dict[str, pd.DataFrame] = {}
+    t = _lap(times, "corpus", t)
+    tables["language_mix"] = language_mix(proposals, corpus)
+    tables["keywords"] = keywords(proposals, corpus, int(s["keywords_top_n"]))
+    t = _lap(times, "keywords", t)
+    tables["keyness"] = keyness_tables(proposals, corpus, cb, min_cell, fdr, int(s["keyness_min_freq"]),
+                                       int(s["keyness_top_n"]))
+    t = _lap(times, "keyness", t)
+    tables["collocations"] = collocation_table(proposals, corpus, s["collocation_min_count"],
+                                               int(s["collocation_top_n"]))
+    t = _lap(times, "collocations", t)
+    matcher = th._Matcher(dictionary)
+    hits_mat = np.zeros((len(proposals), len(dictionary.codes)), dtype=np.int32)
+    for i, toks in enumerate(corpus.tokens):
+        if toks:
+            hits_mat[i] = matcher.hits(toks)
+    hits = pd.DataFrame(hits_mat, columns=dictionary.codes, index=pd.Index(corpus.ids, name="proposal_id"))
+    coded = hits > 0
+    t = _lap(times, "coding", t)
+    scope = _scope(proposals)
+    tables["coverage"] = _finish(th.coverage(coded.reset_index(drop=True), scope), ["scope"])
+    tables["uncoded_terms"] = th.uncoded_terms([corpus.content(i) for i in range(len(proposals))],
+                                               coded.reset_index(drop=True), int(s["uncoded_top_n"]))
+    tables["themes"] = theme_overview(coded.reset_index(drop=True), proposals, dictionary)
+    tables["theme_by_sector"] = theme_by_sector(coded.reset_index(drop=True), proposals, dictionary, min_cell)
+    tables["theme_by_group"] = theme_by_group(coded.reset_index(drop=True), proposals, dictionary, cb, min_cell)
+    tables["theme_tests"] = theme_tests(coded.reset_index(drop=True), proposals, dictionary, cb, min_cell)
+    t = _lap(times, "theme_tables", t)
+    excluded = excluded_ids(quarantine, proposals)
+    lo, hi = s["quote_chars"]
+    tables["theme_quotes"] = th.select_quotes(proposals, hits.reset_index(drop=True), int(s["quotes_per_theme"]),
+                                              (int(lo), int(hi)), excluded)
+    t = _lap(times, "quotes", t)
+    topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
+                                         corpus.surface)
+    tables["topics"] = topics
+    allowed = np.array([pid not in excluded and rid not in excluded for pid, rid in
+                        zip(proposals["proposal_id"].astype(str), proposals["respondent_id"].astype(str))])
+    w = weights.copy()
+    if w.size:
+        w[~allowed] = 0.0
+    tq = th.topic_quotes(w, corpus.ids, proposals["text"].astype(str).tolist(), int(s["quotes_per_theme"]),
+                         (int(lo), int(hi)))
+    if len(tq):
+        from . import privacy
+
+        tq["text"] = tq["text"].map(privacy.redact)
+        th.assert_not_excluded(tq, proposals, excluded)
+    tables["topic_quotes"] = tq
+    t = _lap(times, "topics", t)
+    info: dict[str, Any] = {"n_texts": len(proposals), "n_word_tokens": corpus.n_word_tokens,
+                            "n_forms": corpus.n_forms, "excluded_ids": len(excluded)}
+    frames = []
+    if human is not None and len(human):
+        a = th.agreement(coded, human, dictionary.codes, int(s["bootstrap_n"]), int(s["bootstrap_seed"]))
+        a.insert(0, "reference", "human")
+        frames.append(a)
+        info["human_coded"] = int(len(human.index.intersection(coded.index)))
+    if truth is not None:
+        planted, counts = planted_coding(truth, proposals, dictionary.codes)
+        info.update(counts)
+        if len(planted):
+            a = th.agreement(coded, planted, dictionary.codes, int(s["bootstrap_n"]), int(s["bootstrap_seed"]))
+            a.insert(0, "reference", "planted")
+            frames.append(a)
+    tables["agreement"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["reference", "theme", "n", "n_reference", "n_auto", "tp", "fp", "fn"]
+        + [c for k in th.METRICS for c in (k, f"{k}_lo", f"{k}_hi")])
+    tables["agreement"] = _finish(tables["agreement"], []) if len(tables["agreement"]) else tables["agreement"]
+    t = _lap(times, "agreement", t)
+    tables["coding_sample"] = th.coding_sample(proposals, dictionary, n=int(s["coding_sample_n"]),
+                                               seed=int(s["coding_sample_seed"]))
+    _lap(times, "coding_sample", t)
+    return StageResult(tables, corpus, hits, coded, weights, times, info)
+
+
+def _lap(times: dict[str, float], name: str, t0: float) -> float:
+    now = time.perf_counter()
+    times[name] = now - t0
+    return now
+
+
+TEXT_COLUMNS = {"theme_quotes": ["text"], "topic_quotes": ["text"], "coding_sample": ["text"]}
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], tables_dir: str | Path) -> dict[str, Path]:
+    """Write each table as <name>.csv (UTF-8, '\\n' line ends, floats rounded, no index), every
+    text column neutralised against formula injection (analysis.privacy.neutralise_frame)."""
+    from . import privacy
+
+    tables_dir = Path(tables_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in sorted(tables):
+        df = tables[name]
+        for c in df.columns:
+            if pd.api.types.is_float_dtype(df[c].dtype):
+                df = df.assign(**{c: df[c].astype("float64").round(FLOAT_DIGITS)})
+        df = privacy.neutralise_frame(df, labels=True)
+        path = tables_dir / f"{name}.csv"
+        df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        out[name] = path
+    return out
+
+
+def read_inputs(run_dir: str | Path, survey: str, cb=None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """proposals.parquet (schema-checked) and quarantine.parquet of the run, or of the last good run."""
+    from . import paths, schemas
+
+    src = paths.stage_input(run_dir, survey, "data/proposals.parquet")
+    proposals = schemas.read_parquet(src, "proposals", cb) if cb is not None else pd.read_parquet(src)
+    try:
+        qpath = paths.stage_input(run_dir, survey, "data/quarantine.parquet")
+        quarantine = pd.read_parquet(qpath)
+    except FileNotFoundError:
+        quarantine = None
+    return proposals, quarantine
+
+
+def find_truth(run_dir: str | Path) -> Path | None:
+    """truth.json of a synthetic run: the run's data folder, else the embedded sample's."""
+    from . import paths
+
+    for p in (paths.resolve(run_dir) / "data" / "truth.json", paths.ROOT / "data" / "sample" / "truth.json"):
+        if p.exists():
+            return p
+    return None
