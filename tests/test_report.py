@@ -34,7 +34,7 @@ def test_difference_sentence_names_groups_size_and_adjusted_p(codebook):
                      "lowest_group": "65plus", "effect_label": "small", "p_adj": 0.0002})
     lv = report.difference_sentence(row, codebook, "lv")
     assert lv.startswith("Kampaņa par velosipēdu infrastruktūru")
-    assert "„18–24”" in lv and "„65 un vairāk”" in lv and "neliela" in lv and "< 0,001" in lv
+    assert "„18–24”" in lv and "„65 un vairāk”" in lv and "neliela" in lv and "p < 0,001" in lv
     en = report.difference_sentence(row, codebook, "en")
     assert "'65 or older'" in en and "small" in en
     sector = pd.Series({"outcome": "housing", "grouping": "gender", "highest_group": "female",

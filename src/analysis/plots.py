@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 # Okabe–Ito, the colour-blind-safe qualitative palette
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
@@ -27,3 +25,13 @@ def apply_style() -> None:
         "svg.hashsalt": "liepaja",
         "figure.max_open_warning": 0,
     })
+
+
+def show(fig) -> None:
+    """Display a figure once (inline backends would show it again at the cell's end) and free it."""
+    if fig is None:
+        return
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)

@@ -59,15 +59,121 @@ TEXT: dict[str, dict[str, str]] = {
     # sentences
     "difference": {
         "lv": "{outcome}: vērtējums atšķiras pēc pazīmes „{grouping}” — visaugstāk vērtē grupa „{high}”, "
-              "viszemāk — „{low}” ({effect} atšķirība; koriģētā p = {p}).",
+              "viszemāk — „{low}” ({effect} atšķirība; koriģētā p {p}).",
         "en": "{outcome}: ratings differ by {grouping} — highest in '{high}', lowest in '{low}' "
-              "({effect} difference; adjusted p = {p})."},
+              "({effect} difference; adjusted p {p})."},
     "top_activity": {
         "lv": "Visbiežāk par nozīmīgu atzīta aktivitāte „{item}” ({share} respondentu; 95 % intervāls {ci}).",
         "en": "The activity most often rated important is '{item}' ({share} of respondents; 95 % interval {ci})."},
     "answered": {"lv": "Aptaujā analizētas {n} atbildes un {m} priekšlikumi.",
                  "en": "{n} answers and {m} proposals were analysed."},
 }
+
+# --- the summary report (stage 04) ---
+TEXT.update({
+    "intro": {
+        "lv": "Šajā pārskatā apkopotas Liepājas iedzīvotāju, topošo iedzīvotāju, viesu un investoru "
+              "atbildes par pilsētas mārketinga un komunikācijas plāna 2022–2027 aktivitātēm. "
+              "Katram skaitlim norādīts respondentu skaits un 95 % ticamības intervāls.",
+        "en": "This report summarises how residents, future residents, visitors and investors rated the "
+              "activities of Liepāja's marketing and communication plan 2022–2027. Every figure comes "
+              "with its number of respondents and a 95 % confidence interval."},
+    "who_text": {
+        "lv": "Analizētas {n} aptaujas atbildes ({q} atbildes izslēgtas kvalitātes pārbaudēs) un {m} e-pasta vēstules. "
+              "Grupas, kurās mazāk par {min_cell} respondentiem, nav rādītas.",
+        "en": "{n} survey answers were analysed ({q} were excluded by quality checks), plus {m} e-mails. "
+              "Groups with fewer than {min_cell} respondents are not shown."},
+    "ranking_text": {
+        "lv": "Aktivitātes sakārtotas pēc tā, cik liela daļa respondentu tās vērtē kā „ļoti” vai „drīzāk nozīmīgas”. "
+              "Ja divu aktivitāšu intervāli pārklājas, to secība nav droša.",
+        "en": "Activities are ordered by the share of respondents rating them 'very' or 'rather important'. "
+              "Where two intervals overlap, their order is not certain."},
+    "ranking_groups_text": {
+        "lv": "Piecas nozīmīgākās aktivitātes katrā mērķa grupā (vieta grupā, daļa un respondentu skaits).",
+        "en": "The five most important activities in each target group (rank in the group, share and respondents)."},
+    "differences_text": {
+        "lv": "Pārbaudītas {m} atšķirības starp grupām (katra aktivitāte un nozare pret katru pazīmi). "
+              "Šeit parādītas tās, kas saglabājas pēc Benjamini–Hochberg korekcijas (kļūdaini atklāto īpatsvars ≤ {fdr}) "
+              "un nav niecīgas. Ietekmes lielums: epsilon² vai rangu biseriālā korelācija.",
+        "en": "{m} differences between groups were tested (each activity and sector against each characteristic). "
+              "Shown here are those that remain after Benjamini–Hochberg correction (false discovery rate ≤ {fdr}) "
+              "and are not negligible. Effect size: epsilon² or rank-biserial correlation."},
+    "sectors_text": {
+        "lv": "Nozares atšķiras pēc vidējā vērtējuma (Frīdmena tests: χ² = {chi2}, p {p}; Kendala W = {w}, {label} saskaņa). "
+              "Augstāk novērtētās nozares ir augšpusē.",
+        "en": "Sectors differ in their mean rating (Friedman test: χ² = {chi2}, p {p}; Kendall's W = {w}, {label} agreement). "
+              "Higher-rated sectors are at the top."},
+    "sector_index": {"lv": "Nozares indekss (vidējais, 1–5)", "en": "Sector index (mean, 1–5)"},
+    "alpha": {"lv": "Kronbaha alfa", "en": "Cronbach's alpha"},
+    "nps_text": {
+        "lv": "Ieteikšanas indekss = ieteicēju (9–10) daļa mīnus kritiķu (0–6) daļa, procentpunktos (no −100 līdz +100). "
+              "Vidējā apmierinātība ar dzīvi Liepājā: {mean} no 10 (95 % intervāls {ci}; n = {n}). "
+              "Ieteikšanas indekss: {nps} (95 % intervāls {nps_ci}; n = {nps_n}).",
+        "en": "NPS = share of promoters (9–10) minus share of detractors (0–6), in points (−100 to +100). "
+              "Mean satisfaction with life in Liepāja: {mean} out of 10 (95 % interval {ci}; n = {n}). "
+              "NPS: {nps} (95 % interval {nps_ci}; n = {nps_n})."},
+    "satisfaction_drivers": {
+        "lv": "Ar apmierinātību visciešāk saistītās nozares (kārtas logistiskā regresija, izredžu attiecība uz 1 punktu nozares indeksā): {list}.",
+        "en": "Sectors most closely associated with satisfaction (ordinal logistic regression, odds ratio per point of the sector index): {list}."},
+    "proposals_text": {
+        "lv": "Iedzīvotāji iesniedza {n} priekšlikumus ({survey} aptaujā, {email} e-pastā). Tie automātiski sadalīti tēmās pēc "
+              "tēmu vārdnīcas; viens priekšlikums var attiekties uz vairākām tēmām. {uncoded} priekšlikumu netika piešķirta neviena tēma.",
+        "en": "Residents sent {n} proposals ({survey} in the survey, {email} by e-mail). They were coded into themes with a "
+              "theme dictionary; a proposal can carry several themes. {uncoded} of proposals matched no theme."},
+    "agreement_text": {
+        "lv": "Automātiskās tēmu kodēšanas saskaņa ar cilvēka kodējumu: makro F1 = {f1}.",
+        "en": "Agreement of the automatic theme coding with human coding: macro F1 = {f1}."},
+    "agreement_synthetic": {
+        "lv": " Sintētiskajos datos cilvēka kodējuma vietā izmantotas ģeneratorā ieliktās tēmas.",
+        "en": " In synthetic data the generator's planted themes stand in for the human coding."},
+    "methods_list": {
+        "lv": "<li><b>Izlase.</b> Aptaujā piedalījās tie, kas paši to vēlējās (pašatlase); tā nav gadījumizlase, tāpēc rezultāti raksturo "
+              "atbildētājus, nevis visus iedzīvotājus. {weighting}</li>"
+              "<li><b>Kvalitātes pārbaudes.</b> Izslēgtas dubultās, pārāk ātri aizpildītās, tukšās un pēc termiņa iesniegtās atbildes; "
+              "katra ievadrinda ir vai nu analizēta, vai izslēgta ar iemeslu.</li>"
+              "<li><b>Intervāli.</b> Daļām — Vilsona 95 % intervāls, vidējiem — t intervāls, ieteikšanas indeksam — multinomiālā dispersija.</li>"
+              "<li><b>Testi.</b> Grupu atšķirības: Kruskala–Volisa vai Mana–Vitnija tests (ar korekciju saistītiem rangiem), "
+              "Danna pāru salīdzinājumi ar Holma korekciju, χ² vai Fišera tests augsto vērtējumu daļai un kārtas logistiskā regresija, "
+              "kas vienlaikus ņem vērā visas demogrāfiskās pazīmes. Nozares salīdzinātas ar Frīdmena un Vilkoksona testiem.</li>"
+              "<li><b>Ko nozīmē „nozīmīga atšķirība”.</b> Tik liela atšķirība, ka to grūti izskaidrot ar nejaušību, pat ņemot vērā, ka "
+              "pārbaudīts daudz atšķirību vienlaikus (Benjamini–Hochberg, {fdr}). Tā nenozīmē, ka atšķirība ir liela vai svarīga — "
+              "to parāda ietekmes lielums.</li>"
+              "<li><b>Priekšlikumi.</b> Teksti apstrādāti bezsaistē: valodas noteikšana, latviešu un krievu vārdu pamatformas, tēmu vārdnīca. "
+              "Personas dati (vārdi, e-pasti, tālruņi, personas kodi) aizstāti ar apzīmējumiem pirms jebkādas analīzes.</li>",
+        "en": "<li><b>Sample.</b> Respondents chose to take part (self-selection); this is not a random sample, so results describe "
+              "the respondents, not all residents. {weighting}</li>"
+              "<li><b>Quality checks.</b> Duplicate, too fast, empty and late answers were excluded; every input row is either "
+              "analysed or excluded with a reason.</li>"
+              "<li><b>Intervals.</b> Wilson 95 % intervals for shares, t intervals for means, multinomial variance for the NPS.</li>"
+              "<li><b>Tests.</b> Group differences: Kruskal–Wallis or Mann–Whitney (tie-corrected), Dunn pairwise comparisons with Holm "
+              "correction, chi-square or Fisher tests of the top-two share and an ordinal logistic regression that accounts for all "
+              "demographics at once. Sectors compared with Friedman and Wilcoxon tests.</li>"
+              "<li><b>What 'significant' means.</b> A difference too large to be explained by chance, even allowing for the many "
+              "differences tested at once (Benjamini–Hochberg, {fdr}). It does not mean the difference is large or important — "
+              "the effect size says that.</li>"
+              "<li><b>Proposals.</b> Texts processed offline: language detection, Latvian and Russian lemmas, a theme dictionary. "
+              "Personal data (names, e-mails, phones, personal codes) were replaced by placeholders before any analysis.</li>"},
+    "weighting_used": {
+        "lv": "Rezultāti svērti pēc oficiāliem iedzīvotāju sadalījumiem ({source}); efektīvais izlases lielums {neff}.",
+        "en": "Results are weighted to official population margins ({source}); effective sample size {neff}."},
+    "weighting_sensitivity": {
+        "lv": "Svari nav izmantoti galvenajiem skaitļiem, jo iedzīvotāju sadalījuma fails nav oficiāls ({source}); "
+              "svērtie rezultāti aprēķināti tikai kā jutīguma pārbaude detalizētajā pārskatā.",
+        "en": "Weights are not used for the headline figures because the population margin file is not official ({source}); "
+              "weighted results are only a sensitivity check in the detailed report."},
+    "weighting_none": {"lv": "Rezultāti nav svērti: nav oficiālu iedzīvotāju sadalījumu.",
+                       "en": "Results are not weighted: no official population margins were given."},
+    "missing_section": {"lv": "Šai sadaļai nav datu (posms vēl nav izpildīts).",
+                        "en": "No data for this section (the stage has not run yet)."},
+    "target_group": {"lv": "Mērķa grupa", "en": "Target group"},
+    "who_axis": {"lv": "Respondentu skaits", "en": "Number of respondents"},
+    "who_title": {"lv": "Lielākā daļa atbildētāju ir Liepājas iedzīvotāji", "en": "Most respondents live in Liepāja"},
+    "ranking_title": {"lv": "Desmit aktivitātes, kuras visbiežāk atzītas par nozīmīgām",
+                      "en": "The ten activities most often rated important"},
+    "nps_title": {"lv": "Ieteikšanas indekss pa mērķa grupām (ar 95 % intervālu)",
+                  "en": "NPS by target group (with 95 % interval)"},
+    "themes_title": {"lv": "Biežākās priekšlikumu tēmas", "en": "The most frequent proposal themes"},
+})
 
 EFFECT_KEYS = {"negligible", "small", "medium", "large"}
 
@@ -95,6 +201,12 @@ def fmt_pct(share: Any, digits: int = 0, lang: str = "lv") -> str:
     if share is None or pd.isna(share):
         return "—"
     return f"{fmt_num(100 * float(share), digits, lang)}\u00a0%"
+
+
+def fmt_p_relation(p: Any, lang: str = "lv") -> str:
+    """'= 0,012' or '< 0,001', to follow 'p' in a sentence."""
+    text = fmt_p(p, lang)
+    return text if text.startswith("<") or text == "—" else f"= {text}"
 
 
 def fmt_ci(low: Any, high: Any, digits: int = 0, lang: str = "lv", pct: bool = True) -> str:
@@ -127,7 +239,7 @@ def difference_sentence(row: pd.Series, codebook, lang: str = "lv") -> str:
     return t("difference", lang, outcome=outcome, grouping=grouping,
              high=group_label(row["grouping"], row.get("highest_group"), codebook, lang),
              low=group_label(row["grouping"], row.get("lowest_group"), codebook, lang),
-             effect=effect_word(row.get("effect_label"), lang), p=fmt_p(row.get("p_adj"), lang))
+             effect=effect_word(row.get("effect_label"), lang), p=fmt_p_relation(row.get("p_adj"), lang))
 
 
 def outcome_label(outcome: str, codebook, lang: str = "lv") -> str:

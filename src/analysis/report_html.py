@@ -43,6 +43,11 @@ def exporter():
     exp.exclude_input_prompt = True
     exp.exclude_output_prompt = True
     exp.embed_images = True
+    # cells tagged remove-cell are notes for researchers, not for the report
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"},
+                                                    remove_input_tags={"remove-input"}), enabled=True)
     return exp
 
 
@@ -85,12 +90,19 @@ def render_notebook(executed: Path, out_html: Path, *, synthetic: bool, lang: st
 
 
 def notebook_title(executed: Path) -> str:
+    """The first level-1 heading: of a markdown cell shown in the report, or of an HTML output."""
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
+        if "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            continue
         if cell.get("cell_type") == "markdown":
             m = re.search(r"^#\s+(.+)$", cell.source, re.M)
             if m:
                 return m.group(1).strip()
+        for out in cell.get("outputs", []):
+            m = re.search(r"<h1[^>]*>(.*?)</h1>", str(out.get("data", {}).get("text/html", "")), re.S)
+            if m:
+                return html.unescape(_TAG.sub("", m.group(1))).strip()
     return executed.stem
 
 
