@@ -19,14 +19,17 @@ from .plots import LIKERT_COLOURS, OKABE_ITO
 
 TEXT = {
     "lv": {
-        "likert_title": "{k} no {m} aktivitātēm vairāk nekā puse respondentu vērtē kā nozīmīgas (zilā krāsā), "
-                        "nenozīmīgas – sarkanā krāsā",
+        "likert_title": "{k} no {m} aktivitātēm vairāk nekā puse respondentu vērtē kā nozīmīgas (zilā krāsā; "
+                        "nenozīmīgas – sarkanā).",
         "dk": "Grūti pateikt",
         "share": "Atbilžu daļa, %",
-        "ranking_title": "Aktivitātes sarindotas pēc divu augstāko vērtējumu daļas katrā mērķa grupā (ar 95 % intervālu)",
+        "ranking_title": "Katrā mērķa grupā redzama to respondentu daļa, kuri aktivitāti vērtē kā nozīmīgu, "
+                         "ar 95 % intervālu; aktivitātes sakārtotas pēc visu respondentu vērtējuma.",
         "top2": "Daļa, kas vērtē kā nozīmīgu (4–5), %",
-        "heatmap_title": "Grupu atšķirību lielums (epsilon²) katrai aktivitātei un nozarei; ● – nozīmīga atšķirība pēc BH korekcijas",
-        "nps_title": "Ieteikšanas indekss (NPS) pa grupām ar 95 % intervālu; svītrlīnija – visi respondenti",
+        "heatmap_title": "Krāsa rāda grupu atšķirību lielumu (epsilon²), bet punkts iezīmē atšķirības, kas ir "
+                         "nozīmīgas pēc BH korekcijas.",
+        "nps_title": "Punkti rāda ieteikšanas indeksu (NPS) katrā grupā ar 95 % intervālu, svītrlīnija – visu "
+                     "respondentu NPS",
         "nps": "NPS (atbalstītāji − kritiķi, procentpunkti)",
         "all": "Visi",
         "yes": "jā",
@@ -39,14 +42,17 @@ TEXT = {
         "lang_ru": "krievu",
     },
     "en": {
-        "likert_title": "More than half of respondents rate {k} of {m} activities as important (blue); "
-                        "unimportant in red",
+        "likert_title": "More than half of respondents rate {k} of {m} activities as important (blue; "
+                        "unimportant in red).",
         "dk": "Don't know",
         "share": "Share of answers, %",
-        "ranking_title": "Activities ranked by the share of the top two answers in each target group (95 % interval)",
+        "ranking_title": "Each target group's share rating each activity important, with its 95 % interval; "
+                         "activities in the order of all respondents.",
         "top2": "Share rating it important (4–5), %",
-        "heatmap_title": "Size of group differences (epsilon²) per activity and sector; ● – significant after BH",
-        "nps_title": "Net Promoter Score by group with 95 % intervals; dashed line – all respondents",
+        "heatmap_title": "Colour shows the size of group differences (epsilon²); a dot marks differences "
+                         "significant after BH.",
+        "nps_title": "Dots show the Net Promoter Score of each group with its 95 % interval; the dashed line is "
+                     "all respondents' NPS",
         "nps": "NPS (promoters − detractors, points)",
         "all": "All",
         "yes": "yes",
@@ -255,7 +261,7 @@ def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAUL
         ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     axes[-1].set_xlabel(_t(lang, "nps"))
     total = _t(lang, "n_total").format(n=int(overall["n"]))
-    fig.suptitle(_wrap_title(_t(lang, "nps_title") + f" ({total})", 80), x=0.01, ha="left", fontsize=12,
+    fig.suptitle(_wrap_title(_t(lang, "nps_title") + f" ({total}).", 80), x=0.01, ha="left", fontsize=12,
                  fontweight="bold")
     fig.tight_layout()
     return fig
@@ -343,7 +349,7 @@ WEIGHTING_TEXT = {
         "headline": "Svari aprēķināti pēc oficiāliem populācijas sadalījumiem ({source}); rādīti gan svērtie, "
                     "gan nesvērtie rezultāti.",
         "none": "Rezultāti nav svērti: nav norādīts populācijas sadalījumu fails vai svēršana neizdevās.",
-        "detail": "Svari pielāgoti sadalījumiem pēc pazīmēm {margins}; svērti {n_weighted} no {n} respondentiem "
+        "detail": "Svari pielāgoti sadalījumiem pēc pazīmēm: {margins}; svērti {n_weighted} no {n} respondentiem "
                   "(pārējie neietilpst populācijā, ko apraksta sadalījumi, piemēram, nedzīvo pilsētā). "
                   "Efektīvais izlases lielums pēc Kiša – {kish}, dizaina efekts – {deff}, lielākais svars – "
                   "{wmax} reizes lielāks par vidējo (griesti {cap}).",

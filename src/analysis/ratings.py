@@ -1092,16 +1092,17 @@ def satisfaction_model(df: pd.DataFrame, cb: Codebook, settings: Settings) -> pd
     idx = sector_indices(item_scores(df, cb), cb, settings.min_items)
     y = _float(df["life_satisfaction"])
     table, info = fit_ordinal(y, idx, settings.level)
+    cols = ["sector", "coef", "se", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "significant", "n", "converged",
+            "per"]
     if table.empty:
-        return pd.DataFrame(columns=["term", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "n", "converged"])
+        return pd.DataFrame(columns=cols)
     table = table.rename(columns={"term": "sector"})
     table["p_adj"] = stats.p_adjust(table["p"].to_numpy(dtype=float), "holm")
     table["significant"] = table["p_adj"] < settings.fdr
     table["n"] = info["n"]
     table["converged"] = info["converged"]
     table["per"] = "one point of the sector index (1-5), other sectors held fixed"
-    return _typed(table[["sector", "coef", "se", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "significant",
-                         "n", "converged", "per"]], ints=["n"])
+    return _typed(table[cols], ints=["n"])
 
 
 # --- Rao–Scott on aggregated cells -----------------------------------------------------
