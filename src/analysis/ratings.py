@@ -313,7 +313,7 @@ def compute_weights(df: pd.DataFrame, cb: Codebook, settings: Settings) -> Weigh
     """Rake to the population margins, trim at the cap and re-rake (weights.trim_and_rerake)."""
     pop = settings.population
     if not pop:
-        return Weighting(False, "none", "no population margin file given: unweighted analysis")
+        return Weighting(False, "none", "no population margin file given: unweighted analysis", info={"n": len(df)})
     margins = pop["margins"]
     mapped = pd.DataFrame({var: _margin_codes(df, cb, var, levels) for var, levels in margins.items()})
     ok = mapped.notna().all(axis=1).to_numpy()
@@ -330,7 +330,9 @@ def compute_weights(df: pd.DataFrame, cb: Codebook, settings: Settings) -> Weigh
             warnings.simplefilter("always")
             w_sub = wts.trim_and_rerake(sub, None, margins, settings.weight_trim_cap)
     except (ValueError, wts.RakingError) as exc:
-        return Weighting(False, "none", f"raking failed, unweighted analysis: {exc}")
+        return Weighting(False, "none", f"raking failed, unweighted analysis: {exc}",
+                         info={"n": len(df), "population_file": pop.get("path", ""), "source": pop.get("source", ""),
+                               "official": bool(pop.get("official")), "margins": "+".join(margins)})
     cap_note = "; ".join(str(c.message) for c in caught if issubclass(c.category, RuntimeWarning))
     w = np.full(len(df), np.nan)
     w[ok] = w_sub
@@ -779,12 +781,14 @@ def adjust_families(tests: pd.DataFrame, fdr: float) -> pd.DataFrame:
     return tests
 
 
-def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float) -> pd.DataFrame:
+def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float,
+                 weighted_headline: bool = False) -> pd.DataFrame:
     """test_family.csv: the declared multiple-testing families and their sizes."""
     desc = {GROUP_FAMILY: ("every unweighted omnibus group test of the run: Kruskal–Wallis / Mann–Whitney on "
                            "scores and chi-square / Fisher on the top-two share, each item and sector index x "
                            "each grouping", True),
-            WEIGHTED_FAMILY: ("weighted Rao–Scott chi-square tests of the top-two share (weighted rows)", False),
+            WEIGHTED_FAMILY: ("weighted Rao–Scott chi-square tests of the top-two share (weighted rows)",
+                              weighted_headline),
             MODEL_FAMILY: ("every term of every proportional-odds model in models.csv", False)}
     rows = []
     frames = [(GROUP_FAMILY, tests[tests["family"] == GROUP_FAMILY]),
@@ -805,6 +809,9 @@ def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float) -
                  "m": np.nan, "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
     rows.append({"family": "sector_pairs", "description": "pairwise Wilcoxon signed-rank tests of the sector "
                  "indices; Holm", "tests": "wilcoxon", "method": "holm", "alpha": fdr, "m": np.nan,
+                 "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
+    rows.append({"family": "satisfaction_model", "description": "the eight sector terms of the ordinal model of "
+                 "life satisfaction; Holm", "tests": "ordinal_logit", "method": "holm", "alpha": fdr, "m": np.nan,
                  "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
     return _typed(pd.DataFrame(rows), ints=["m", "m_with_nan", "n_significant"])
 
@@ -1216,7 +1223,7 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
         "ranking_by_group": timed("ranking", ranking_by_group, df, cb, settings, "target_group", gv),
         "sectors": timed("sectors", sector_table, df, cb, settings, wt),
         "tests": _typed(tests[TEST_COLUMNS], ints=["df", "n", "n_groups", "min_group_n"]),
-        "test_family": family_table(tests, models, settings.fdr),
+        "test_family": family_table(tests, models, settings.fdr, wt.role == "headline"),
         "posthoc": timed("posthoc", posthoc_table, tests, frame, test_plans, settings.min_cell, settings.fdr),
         "residuals": _typed(residuals[["outcome", "outcome_type", "grouping", "level", "n", "top2_share",
                                        "adj_residual"]], ints=["n"]),
