@@ -21,7 +21,6 @@ TEXT = {
     "lv": {
         "likert_title": "{k} no {m} aktivitātēm vairāk nekā puse respondentu vērtē kā nozīmīgas (zilā krāsā; "
                         "nenozīmīgas – sarkanā).",
-        "dk": "Grūti pateikt",
         "share": "Atbilžu daļa, %",
         "ranking_title": "Katrā mērķa grupā redzama to respondentu daļa, kuri aktivitāti vērtē kā nozīmīgu, "
                          "ar 95 % intervālu; aktivitātes sakārtotas pēc visu respondentu vērtējuma.",
@@ -44,7 +43,6 @@ TEXT = {
     "en": {
         "likert_title": "More than half of respondents rate {k} of {m} activities as important (blue; "
                         "unimportant in red).",
-        "dk": "Don't know",
         "share": "Share of answers, %",
         "ranking_title": "Each target group's share rating each activity important, with its 95 % interval; "
                          "activities in the order of all respondents.",
@@ -149,8 +147,9 @@ def likert_bars(items: pd.DataFrame, cb: Codebook, lang: str = "lv", width: int 
     axes[-1, 0].set_xlabel(_t(lang, "share"))
     axes[-1, 0].set_xticks([-100, -50, 0, 50, 100])
     axes[-1, 0].set_xticklabels(["100", "50", "0", "50", "100"])
-    axes[-1, 1].set_xlabel(_t(lang, "dk") + ", %")
-    axes[0, 1].set_title(_t(lang, "dk"), fontsize=9)
+    dk_label = scale.dont_know.get(lang) or scale.dont_know["lv"]   # the codebook's own wording
+    axes[-1, 1].set_xlabel(dk_label + ", %")
+    axes[0, 1].set_title(dk_label, fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     order = list(range(len(handles)))
     fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper center", ncol=len(points),
@@ -288,7 +287,7 @@ def show(fig, dpi: int = 100) -> None:
 VIEW = {
     "lv": {"variable": "Pazīme", "group": "Grupa", "n": "Respondenti", "share": "Īpatsvars",
            "population_share": "Īpatsvars iedzīvotājos", "weighted_share": "Svērtais īpatsvars",
-           "rank": "Vieta", "activity": "Aktivitāte", "sector": "Nozare", "dk": "Grūti pateikt",
+           "rank": "Vieta", "activity": "Aktivitāte", "sector": "Nozare",
            "mean": "Vidējais (1–5)", "ci": "95 % intervāls", "top2": "Nozīmīga (4–5)",
            "w_top2": "Nozīmīga (4–5), svērts", "alpha": "Kronbaha alfa", "outcome": "Vērtējums",
            "high": "Visaugstāk vērtē", "low": "Viszemāk vērtē", "effect": "Atšķirības lielums",
@@ -298,7 +297,7 @@ VIEW = {
            "kruskal": "Kruskala–Volisa", "mann_whitney": "Manna–Vitnija"},
     "en": {"variable": "Characteristic", "group": "Group", "n": "Respondents", "share": "Share",
            "population_share": "Share of population", "weighted_share": "Weighted share",
-           "rank": "Rank", "activity": "Activity", "sector": "Sector", "dk": "Don't know",
+           "rank": "Rank", "activity": "Activity", "sector": "Sector",
            "mean": "Mean (1–5)", "ci": "95 % interval", "top2": "Important (4–5)",
            "w_top2": "Important (4–5), weighted", "alpha": "Cronbach's alpha", "outcome": "Rating",
            "high": "Rated highest by", "low": "Rated lowest by", "effect": "Size of difference",
@@ -398,6 +397,11 @@ def profile_view(profile: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell
     return out.reset_index(drop=True)
 
 
+def _dk_label(cb: Codebook, lang: str) -> str:
+    scale = cb.scale_of(cb.likert_items[0])
+    return scale.dont_know.get(lang) or scale.dont_know["lv"]
+
+
 def items_view(items: pd.DataFrame, cb: Codebook, lang: str = "lv", top: int | None = None,
                min_cell: int = 10) -> pd.DataFrame:
     d = items.sort_values(["rank", "item"], na_position="last")
@@ -407,7 +411,7 @@ def items_view(items: pd.DataFrame, cb: Codebook, lang: str = "lv", top: int | N
         _v(lang, "activity"): [item_label(cb, i, lang, 90) for i in d["item"]],
         _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
         _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
-        _v(lang, "dk"): [fmt_pct(s, 1, lang) for s in d["dk_share"]],
+        _dk_label(cb, lang): [fmt_pct(s, 1, lang) for s in d["dk_share"]],
         _v(lang, "top2"): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
         _v(lang, "ci"): [fmt_ci(a, b, 1, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
         _v(lang, "mean"): [fmt_num(m, 2, lang) for m in d["mean"]],

@@ -75,7 +75,9 @@ class Summary:
         if "weighted" in sig:
             sig = sig[~sig["weighted"].astype(bool)]
         sig["_order"] = sig["effect_label"].map(EFFECT_ORDER)
-        return sig.sort_values(["_order", "effect_size", "p_adj", "outcome", "grouping"],
+        # epsilon² is on one scale for every rank test (rank-biserial r is not comparable to it)
+        size = "epsilon_squared" if "epsilon_squared" in sig else "effect_size"
+        return sig.sort_values(["_order", size, "p_adj", "outcome", "grouping"],
                                ascending=[False, False, True, True, True]).drop(columns="_order")
 
     def key_findings(self, limit: int = 5) -> str:
