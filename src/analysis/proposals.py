@@ -10,6 +10,8 @@ The figure and HTML helpers at the end serve ``notebooks/03_proposals.ipynb``.
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +28,7 @@ GROUPINGS = ("target_group", "age_group", "form_language")
 KEYNESS_PAIRS = (("target_group", "resident", "future_resident"), ("form_language", "lv", "ru"))
 KEYNESS_BANDS = ("age_group",)
 TEXT_LANGS = ("lv", "ru", "en")
+NO_THEME = "(none)"
 FLOAT_DIGITS = 6
 
 
@@ -99,29 +102,42 @@ class Corpus:
 SENTENCE_END = ("", "", False, -1)
 PUNCT = ("", "", None, -1)
 _SENTENCE_END_CHARS = frozenset(".!?;…")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
-def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Sequence[Any] | None = None
-                 ) -> Corpus:
-    """Detect each text's language (analysis.text.detect_language; 'und' falls back to the
-    form's language, else Latvian), tokenise it (analysis.text.tokenize) and lemmatise every
-    word token (analysis.text.lemmatize, with Latvian diacritic restoration), caching the result
-    per (language, word form): a form is analysed once however often it occurs."""
+def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Sequence[Any] | None = None,
+                 extra_stopwords: Mapping[str, Iterable[str]] | None = None) -> Corpus:
+    """Detect each text's language (analysis.text.detect_language), tokenise it
+    (analysis.text.tokenize) and lemmatise every word token (analysis.text.lemmatize, with
+    Latvian diacritic restoration), caching the result per (language, word form): a form is
+    analysed once however often it occurs.
+
+    The form's language (``fallback_language``) decides when detection says 'und', and for
+    answers of one or two words in the form's script ("nav" is read as English otherwise).
+    ``extra_stopwords`` (language -> words) adds the survey's own filler (greetings, "turklāt",
+    the city's name) to analysis.text.stopwords for the word tables; theme phrases still see them.
+    """
     from . import text as tx
 
     t0 = time.perf_counter()
+    token_lists = [tx.tokenize(t) for t in texts]
+    t1 = time.perf_counter()
     langs = []
     for i, t in enumerate(texts):
+        fb = fallback_language[i] if fallback_language is not None else None
+        fb = fb if isinstance(fb, str) and fb in TEXT_LANGS else None
+        n_words = sum(1 for tok in token_lists[i] if tok[:1].isalpha())
+        if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb == "ru"):
+            langs.append(fb)
+            continue
         lang = tx.detect_language(t)
         if lang == "und":
-            fb = fallback_language[i] if fallback_language is not None else None
-            lang = fb if isinstance(fb, str) and fb in TEXT_LANGS else "lv"
+            lang = fb or "lv"
         langs.append(lang)
-    t1 = time.perf_counter()
-    token_lists = [tx.tokenize(t) for t in texts]
     t2 = time.perf_counter()
     caches: dict[str, dict[str, tuple]] = {lang: {} for lang in TEXT_LANGS}
-    sw = {lang: tx.stopwords(lang) for lang in TEXT_LANGS}
+    extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in TEXT_LANGS}
+    sw = {lang: tx.stopwords(lang) | extra[lang] for lang in TEXT_LANGS}
     lemma_ids: dict[str, int] = {}
     out = []
     n_words = 0
@@ -142,8 +158,8 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     for lem, j in lemma_ids.items():
         vocab[j] = lem
     return Corpus(ids=[str(i) for i in ids], language=langs, tokens=out, vocab=vocab, n_word_tokens=n_words,
-                  n_forms=sum(len(c) for c in caches.values()),
-                  seconds={"language": t1 - t0, "tokenise": t2 - t1, "lemmatise": t3 - t2})
+                  n_forms=sum(1 for c in caches.values() for e in c.values() if e[3] >= 0),
+                  seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2})
 
 
 def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int]) -> tuple:
@@ -302,7 +318,8 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
     comparable: residents vs future residents, Latvian vs Russian form (respondents who wrote in
     the same language), each age band vs all other bands. A group needs ``min_cell``
     respondents writing in that language; lemmas need ``min_freq`` occurrences in both groups
-    together. Kept: significant lemmas (adjusted p < fdr), the ``top_n`` by G2 per direction.
+    together. Kept: significant lemmas (adjusted p < fdr), the ``top_n`` by G2 per direction
+    ("more": the target group uses the word more often, "less": less often).
     """
     from . import text as tx
 
@@ -341,6 +358,7 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
             if not len(k):
                 continue
             k = k[k["p_bh"] < fdr]
+            k = k.assign(direction=k["direction"].map({"+": "more", "-": "less"}))
             k = k.sort_values(["direction", "g2", "lemma"], ascending=[True, False, True], kind="mergesort")
             k = k.groupby("direction", sort=True).head(top_n)
             k.insert(0, "comparison", grouping)
@@ -458,14 +476,17 @@ def ngram_associations(segments: Sequence[Sequence[tuple[str, str]]], n: int = 2
 
 def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary) -> pd.DataFrame:
     """theme, sector_of_theme, n (texts), share, n_texts (all texts), n_respondents, and the
-    same by source (n_survey, share_survey, n_email, share_email)."""
+    same by source (n_survey, share_survey, n_email, share_email); a last row "(none)" counts
+    the texts no theme caught."""
     source = proposals["source"].astype(str).to_numpy()
     resp = proposals["respondent_id"].astype(str).to_numpy()
     n_texts = len(coded)
     rows = []
-    for code in dictionary.codes:
-        col = coded[code].to_numpy(dtype=bool)
-        row = {"theme": code, "sector_of_theme": dictionary.sector_of(code), "n": int(col.sum()),
+    none = ~coded.to_numpy(dtype=bool).any(axis=1) if n_texts else np.zeros(0, bool)
+    for code in dictionary.codes + [NO_THEME]:
+        col = none if code == NO_THEME else coded[code].to_numpy(dtype=bool)
+        row = {"theme": code, "sector_of_theme": "" if code == NO_THEME else dictionary.sector_of(code),
+               "n": int(col.sum()),
                "share": col.sum() / n_texts if n_texts else np.nan, "n_texts": n_texts,
                "n_respondents": len(set(resp[col]))}
         for src in ("survey", "email"):
@@ -474,7 +495,7 @@ def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.
             row[f"share_{src}"] = col[sel].sum() / sel.sum() if sel.sum() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
-    order = {c: i for i, c in enumerate(dictionary.codes)}
+    order = {c: i for i, c in enumerate(dictionary.codes + [NO_THEME])}
     out["_o"] = out["theme"].map(order)
     return _finish(out, ["_o"]).drop(columns="_o")
 
@@ -584,8 +605,9 @@ def planted_coding(truth: Mapping[str, Any] | str | Path, proposals: pd.DataFram
                    codes: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
     """The synthetic sample's planted themes (truth.json 'texts') as a reference coding indexed
     by proposal_id. A planted text is found by its wording: equal to the proposal after
-    white-space normalisation (also after privacy.redact, since the clean stage redacts), or,
-    for e-mails, contained in the message (which keeps greeting and closing lines). Texts with
+    white-space normalisation (also after privacy.redact, since the clean stage redacts) among
+    the survey answers, or, for e-mails, contained in a message (which keeps greeting and
+    closing lines). Texts with
     the same wording but different planted themes are left out as ambiguous; planted texts not
     found were quarantined or empty. Returns (coding, counts)."""
     from . import privacy
@@ -602,18 +624,19 @@ def planted_coding(truth: Mapping[str, Any] | str | Path, proposals: pd.DataFram
     texts = proposals["text"].astype(str).tolist()
     is_email = (proposals["source"].astype(str) == "email").to_numpy()
     for i, t in enumerate(texts):
-        by_text.setdefault(norm(t), []).append(i)
         if is_email[i]:
             email_rows.append((i, norm(t)))
+        else:
+            by_text.setdefault(norm(t), []).append(i)
     labels: dict[int, set[frozenset]] = {}
     found = 0
     for item in items:
         themes = frozenset(x for x in item.get("themes", []) if x in codes)
-        keys = {norm(item.get("text", ""))}
-        keys.add(norm(privacy.redact(item.get("text", ""))))
-        rows = [i for k in keys for i in by_text.get(k, [])]
-        if not rows and str(item.get("source", "")).endswith((".mbox", ".eml")):
-            rows = [i for i, t in email_rows if any(k and k in t for k in keys)]
+        keys = {norm(item.get("text", "")), norm(privacy.redact(item.get("text", "")))} - {""}
+        if str(item.get("source", "")).endswith((".mbox", ".eml")) or "message" in item:
+            rows = [i for i, t in email_rows if any(k in t for k in keys)]
+        else:
+            rows = [i for k in keys for i in by_text.get(k, [])]
         if rows:
             found += 1
         for i in set(rows):
@@ -652,7 +675,8 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     t = time.perf_counter()
     proposals = proposals.reset_index(drop=True)
     corpus = build_corpus(proposals["text"].astype(str).tolist(), proposals["proposal_id"].astype(str).tolist(),
-                          proposals["form_language"].astype("string").tolist() if "form_language" in proposals else None)
+                          proposals["form_language"].astype(object).where(proposals["form_language"].notna(), None).tolist()
+                          if "form_language" in proposals else None, s["extra_stopwords"])
     times.update({f"corpus_{k}": v for k, v in corpus.seconds.items()})
     tables: dict[str, pd.DataFrame] = {}
     t = _lap(times, "corpus", t)
@@ -688,7 +712,7 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
                                               (int(lo), int(hi)), excluded)
     t = _lap(times, "quotes", t)
     topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
-                                         corpus.surface)
+                                         corpus.surface, coded=coded.reset_index(drop=True))
     tables["topics"] = topics
     allowed = np.array([pid not in excluded and rid not in excluded for pid, rid in
                         zip(proposals["proposal_id"].astype(str), proposals["respondent_id"].astype(str))])
@@ -760,16 +784,21 @@ def write_tables(tables: Mapping[str, pd.DataFrame], tables_dir: str | Path) -> 
 
 
 def read_inputs(run_dir: str | Path, survey: str, cb=None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """proposals.parquet (schema-checked) and quarantine.parquet of the run, or of the last good run."""
-    from . import paths, schemas
+    """proposals.parquet and quarantine.parquet of the run, or of the last good run."""
+    from . import paths
 
-    src = paths.stage_input(run_dir, survey, "data/proposals.parquet")
-    proposals = schemas.read_parquet(src, "proposals", cb) if cb is not None else pd.read_parquet(src)
-    try:
-        qpath = paths.stage_input(run_dir, survey, "data/quarantine.parquet")
-        quarantine = pd.read_parquet(qpath)
-    except FileNotFoundError:
-        quarantine = None
+    return read_proposals(paths.stage_input(run_dir, survey, "data/proposals.parquet"), cb)
+
+
+def read_proposals(path: str | Path, cb=None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """proposals.parquet (schema-checked when a codebook is given) and the quarantine.parquet
+    written beside it by the same clean run (None if there is none)."""
+    from . import schemas
+
+    path = Path(path)
+    proposals = schemas.read_parquet(path, "proposals", cb) if cb is not None else pd.read_parquet(path)
+    qpath = path.with_name("quarantine.parquet")
+    quarantine = pd.read_parquet(qpath) if qpath.exists() else None
     return proposals, quarantine
 
 
@@ -781,3 +810,478 @@ def find_truth(run_dir: str | Path) -> Path | None:
         if p.exists():
             return p
     return None
+
+
+# ============================================================================ the notebook
+
+LABELS: dict[str, dict[str, str]] = {
+    "source": {"lv": "Avots", "en": "Source"},
+    "language": {"lv": "Teksta valoda", "en": "Language of the text"},
+    "n": {"lv": "Skaits", "en": "Number"},
+    "share": {"lv": "Īpatsvars", "en": "Share"},
+    "theme": {"lv": "Tēma", "en": "Theme"},
+    "sector": {"lv": "Nozare", "en": "Sector"},
+    "word": {"lv": "Vārds", "en": "Word"},
+    "phrase": {"lv": "Vārdu savienojums", "en": "Phrase"},
+    "count": {"lv": "Reizes", "en": "Times"},
+    "comparison": {"lv": "Salīdzinājums", "en": "Comparison"},
+    "used_more_by": {"lv": "Biežāk lieto", "en": "Used more by"},
+    "compared_with": {"lv": "Salīdzinot ar", "en": "Compared with"},
+    "per_1000": {"lv": "uz 1000 vārdiem", "en": "per 1,000 words"},
+    "log_ratio": {"lv": "Log ratio", "en": "Log ratio"},
+    "p_adj": {"lv": "Koriģētā p", "en": "Adjusted p"},
+    "grouping": {"lv": "Pazīme", "en": "Characteristic"},
+    "group": {"lv": "Grupa", "en": "Group"},
+    "cramers_v": {"lv": "Kramera V", "en": "Cramér's V"},
+    "respondents": {"lv": "Respondenti", "en": "Respondents"},
+    "topic": {"lv": "Temats", "en": "Topic"},
+    "top_terms": {"lv": "Raksturīgākie vārdi", "en": "Top words"},
+    "covered_by": {"lv": "Atbilst vārdnīcas tēmai", "en": "Matches dictionary theme"},
+    "texts": {"lv": "Teksti", "en": "Texts"},
+    "precision": {"lv": "Precizitāte", "en": "Precision"},
+    "recall": {"lv": "Pārklājums", "en": "Recall"},
+    "f1": {"lv": "F1", "en": "F1"},
+    "kappa": {"lv": "Koena kappa", "en": "Cohen's kappa"},
+    "reference_n": {"lv": "Tēma atsaucē", "en": "Theme in reference"},
+    "auto_n": {"lv": "Tēma automātiski", "en": "Theme coded automatically"},
+    "not_in_dictionary": {"lv": "— (jauns temats)", "en": "— (new topic)"},
+    "all": {"lv": "Visi teksti", "en": "All texts"},
+    "survey": {"lv": "Aptauja", "en": "Survey"},
+    "email": {"lv": "E-pasts", "en": "E-mail"},
+    "other": {"lv": "Citi priekšlikumi", "en": "Other proposals"},
+    "macro": {"lv": "Vidēji (makro)", "en": "Average (macro)"},
+    "none": {"lv": "Neviena tēma", "en": "No theme"},
+    "other_bands": {"lv": "pārējās vecuma grupas", "en": "the other age groups"},
+    "form_language": {"lv": "Anketas valoda", "en": "Form language"},
+    "lang_lv": {"lv": "latviešu", "en": "Latvian"},
+    "lang_ru": {"lv": "krievu", "en": "Russian"},
+    "lang_en": {"lv": "angļu", "en": "English"},
+    "lang_und": {"lv": "nenoteikta", "en": "undetermined"},
+    "small": {"lv": "< {m}", "en": "< {m}"},
+}
+
+
+def label(key: str, lang: str = "lv", **kw: Any) -> str:
+    entry = LABELS[key]
+    text = entry.get(lang, entry["lv"])
+    return text.format(**kw) if kw else text
+
+
+@dataclass
+class Stage03:
+    """What the notebook works with: the tables, the codebook, the dictionary, the language."""
+
+    tables: dict[str, pd.DataFrame]
+    cb: Any
+    dictionary: th.Dictionary
+    lang: str
+    min_cell: int
+    fdr: float
+    info: dict[str, Any]
+    written: dict[str, Path]
+
+    # --- labels -------------------------------------------------------------------------------
+    def theme_name(self, code: str) -> str:
+        if code == NO_THEME:
+            return label("none", self.lang)
+        return self.dictionary.name(code, self.lang) if code in self.dictionary.themes else code
+
+    def scope_name(self, code: str) -> str:
+        if code in ("all", "survey", "email", "other"):
+            return label(code, self.lang)
+        if self.cb is not None and code in self.cb.sectors:
+            return self.cb.sector_title(code, self.lang)
+        if code == "cross-cutting":
+            return {"lv": "Vispārīgas", "en": "Cross-cutting"}.get(self.lang, "Cross-cutting")
+        return code
+
+    def group_name(self, grouping: str, code: str) -> str:
+        if grouping == "form_language" or grouping == "language":
+            return label(f"lang_{code}", self.lang) if f"lang_{code}" in LABELS else code
+        if code == "other_bands":
+            return label("other_bands", self.lang)
+        if self.cb is not None and grouping in self.cb.variables:
+            try:
+                return self.cb.label_of(grouping, code, self.lang)
+            except KeyError:
+                return code
+        return code
+
+    def grouping_name(self, grouping: str) -> str:
+        if grouping == "form_language":
+            return label("form_language", self.lang)
+        if self.cb is not None and grouping in self.cb.variables:
+            return self.cb.variable_label(grouping, self.lang)
+        return grouping
+
+
+def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, codebook: str, themes: str,
+                       synthetic: bool, min_cell: int, fdr: float, human_coding: Sequence[str] | None,
+                       lang: str) -> Stage03:
+    """The notebook's one call: read the clean stage's proposals (and the quarantine next to
+    them), code and analyse them, compare with human coding (and, for a synthetic run, with the
+    planted themes), write every table to tables/."""
+    from . import codebook as cbmod, paths
+
+    cb = cbmod.load(paths.resolve(codebook))
+    dictionary = th.load_dictionary(paths.resolve(themes), sectors=list(cb.sectors))
+    proposals, quarantine = read_proposals(proposals_file, cb)
+    human = th.load_human_coding([paths.resolve(p) for p in human_coding], dictionary) if human_coding else None
+    truth = None
+    if synthetic:
+        tpath = find_truth(dirs["run"])
+        truth = json.loads(tpath.read_text(encoding="utf-8")) if tpath else None
+    result = run_stage(proposals, dictionary, cb, int(min_cell), float(fdr), quarantine, human, truth)
+    written = write_tables(result.tables, dirs["tables"])
+    return Stage03(result.tables, cb, dictionary, lang, int(min_cell), float(fdr), result.info, written)
+
+
+def html_table(df: pd.DataFrame) -> str:
+    """A table for the report: every cell escaped (respondent text can hold markup)."""
+    from .report import table_html
+
+    return table_html(df)
+
+
+def fmt(x: Any, digits: int = 2, lang: str = "lv") -> str:
+    from .report import fmt_num
+
+    return fmt_num(x, digits, lang)
+
+
+def pct(x: Any, lang: str = "lv", digits: int = 0) -> str:
+    from .report import fmt_pct
+
+    return fmt_pct(x, digits, lang)
+
+
+def language_mix_view(st: Stage03) -> pd.DataFrame:
+    d = st.tables["language_mix"]
+    total = d.groupby("source")["n"].transform("sum")
+    return pd.DataFrame({label("source", st.lang): [label(s, st.lang) for s in d["source"]],
+                         label("language", st.lang): [st.group_name("language", x) for x in d["language"]],
+                         label("n", st.lang): d["n"].astype(int),
+                         label("share", st.lang): [pct(v, st.lang) for v in d["n"] / total]})
+
+
+def fig_keywords(st: Stage03, top: int = 8, scope: str = "sector"):
+    """Small multiples: the most frequent words of each sector's proposals, with counts."""
+    import matplotlib.pyplot as plt
+
+    kw = st.tables["keywords"]
+    kw = kw[(kw["scope"] == scope) & kw["rank_count"].notna()]
+    present = set(kw["group"])
+    order = (list(st.cb.sectors) if st.cb is not None else []) + ["other", "survey", "email", "all"]
+    groups = [g for g in order if g in present] + sorted(present - set(order))
+    if not groups:
+        return None
+    cols = 3
+    rows = math.ceil(len(groups) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.6 * rows), squeeze=False)
+    for ax, g in zip(axes.ravel(), groups):
+        d = kw[kw["group"] == g].sort_values(["count", "lemma"], ascending=[False, True]).head(top)[::-1]
+        bars = ax.barh(d["surface"], d["count"], color="#0072B2")
+        ax.bar_label(bars, labels=[str(int(c)) for c in d["count"]], padding=2, fontsize=8)
+        n_docs = int(d["n_docs"].iloc[0]) if len(d) else 0
+        _ = ax.set_title(f"{st.scope_name(g)} (n = {n_docs})", fontsize=10)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlim(0, max(d["count"].max() * 1.25, 1))
+    for ax in axes.ravel()[len(groups):]:
+        ax.axis("off")
+    title = {"lv": "Biežāk lietotie vārdi katras nozares priekšlikumos (visas vārda formas kopā)",
+             "en": "The most frequent words in each sector's proposals (all forms of a word counted together)"}
+    _ = fig.suptitle(title.get(st.lang, title["lv"]), fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def keywords_by_source_view(st: Stage03, top: int = 12) -> pd.DataFrame:
+    kw = st.tables["keywords"]
+    kw = kw[(kw["scope"] == "source") & kw["rank_tfidf"].notna()].sort_values(["group", "rank_tfidf"])
+    parts = {}
+    for g, d in kw.groupby("group", sort=True):
+        parts[label(g, st.lang)] = [f"{s} ({int(c)})" for s, c in zip(d["surface"].head(top), d["count"].head(top))]
+    width = max((len(v) for v in parts.values()), default=0)
+    return pd.DataFrame({k: v + [""] * (width - len(v)) for k, v in parts.items()})
+
+
+def keyness_view(st: Stage03, per_comparison: int = 6) -> pd.DataFrame:
+    k = st.tables["keyness"]
+    if k.empty:
+        return pd.DataFrame()
+    k = k[k["direction"] == "more"].sort_values(["comparison", "target", "language", "g2"],
+                                             ascending=[True, True, True, False])
+    k = k.groupby(["comparison", "target", "language"], sort=True).head(per_comparison)
+    lang = st.lang
+    return pd.DataFrame({
+        label("comparison", lang): [st.grouping_name(c) for c in k["comparison"]],
+        label("language", lang): [st.group_name("language", x) for x in k["language"]],
+        label("used_more_by", lang): [st.group_name(c, t) for c, t in zip(k["comparison"], k["target"])],
+        label("compared_with", lang): [st.group_name(c, r) for c, r in zip(k["comparison"], k["reference"])],
+        label("word", lang): k["surface"],
+        f"{label('count', lang)} ({label('used_more_by', lang).lower()})": k["freq_target"].astype(int),
+        "G²": [fmt(v, 1, lang) for v in k["g2"]],
+        label("log_ratio", lang): [fmt(v, 2, lang) for v in k["log_ratio"]],
+        label("p_adj", lang): [_p(v, lang) for v in k["p_adj"]],
+    })
+
+
+def _p(v: Any, lang: str) -> str:
+    from .report import fmt_p
+
+    return fmt_p(v, lang)
+
+
+def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
+    c = st.tables["collocations"]
+    if c.empty:
+        return pd.DataFrame()
+    c = c.groupby(["language", "n"], sort=True).head(per_group)
+    lang = st.lang
+    return pd.DataFrame({label("language", lang): [st.group_name("language", x) for x in c["language"]],
+                         label("phrase", lang): c["surface"], label("count", lang): c["count"].astype(int),
+                         "LLR": [fmt(v, 1, lang) for v in c["score"]]})
+
+
+def fig_themes(st: Stage03):
+    """How many proposals raise each theme (all sources), with counts on the bars."""
+    import matplotlib.pyplot as plt
+
+    t = st.tables["themes"]
+    t = t[t["theme"] != NO_THEME].sort_values(["n", "theme"], ascending=[True, False])
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.2))
+    bars = ax.barh([st.theme_name(c) for c in t["theme"]], t["n"], color="#009E73")
+    ax.bar_label(bars, labels=[f"{int(n)} ({pct(s, st.lang)})" for n, s in zip(t["n"], t["share"])],
+                 padding=2, fontsize=8)
+    ax.set_xlim(0, max(t["n"].max() * 1.3, 1))
+    n_texts = int(st.tables["themes"]["n_texts"].iloc[0]) if len(t) else 0
+    title = {"lv": f"Cik priekšlikumos minēta katra tēma (no {n_texts} tekstiem)",
+             "en": f"How many proposals raise each theme (of {n_texts} texts)"}
+    _ = ax.set_title(title.get(st.lang, title["lv"]))
+    ax.set_xlabel(label("texts", st.lang))
+    fig.tight_layout()
+    return fig
+
+
+def coverage_view(st: Stage03) -> pd.DataFrame:
+    c = st.tables["coverage"]
+    lang = st.lang
+    return pd.DataFrame({label("sector", lang): [st.scope_name(s) for s in c["scope"]],
+                         label("texts", lang): c["n"].astype(int),
+                         {"lv": "Ar vismaz vienu tēmu", "en": "With at least one theme"}.get(lang): [
+                             pct(v, lang) for v in c["share_coded"]],
+                         {"lv": "Bez tēmas", "en": "No theme"}.get(lang): [pct(v, lang) for v in c["share_uncoded"]]})
+
+
+def uncoded_view(st: Stage03, top: int = 20) -> pd.DataFrame:
+    u = st.tables["uncoded_terms"].head(top)
+    return pd.DataFrame({label("word", st.lang): u["surface"], label("count", st.lang): u["count"].astype(int),
+                         label("texts", st.lang): u["doc_count"].astype(int)})
+
+
+def theme_group_view(st: Stage03, grouping: str) -> pd.DataFrame:
+    """Share of respondents raising each theme, one column per group ('< min_cell' where suppressed)."""
+    g = st.tables["theme_by_group"]
+    g = g[g["grouping"] == grouping]
+    if g.empty:
+        return pd.DataFrame()
+    levels = list(dict.fromkeys(g["group"]))
+    n_group = g.groupby("group")["n_group"].first()
+    out = {label("theme", st.lang): [st.theme_name(c) for c in st.dictionary.codes]}
+    for lv in levels:
+        d = g[g["group"] == lv].set_index("theme")
+        ng = n_group.get(lv)
+        head = f"{st.group_name(grouping, lv)} (n = {int(ng)})" if pd.notna(ng) else \
+            f"{st.group_name(grouping, lv)} (n {label('small', st.lang, m=st.min_cell)})"
+        vals = []
+        for c in st.dictionary.codes:
+            share = d.at[c, "share"] if c in d.index else np.nan
+            vals.append(pct(share, st.lang) if pd.notna(share) else label("small", st.lang, m=st.min_cell))
+        out[head] = vals
+    return pd.DataFrame(out)
+
+
+def tests_view(st: Stage03) -> pd.DataFrame:
+    t = st.tables["theme_tests"]
+    t = t[t["p"].notna()].sort_values(["p_adj", "grouping", "theme"])
+    lang = st.lang
+    return pd.DataFrame({label("grouping", lang): [st.grouping_name(g) for g in t["grouping"]],
+                         label("theme", lang): [st.theme_name(c) for c in t["theme"]],
+                         "χ²": [fmt(v, 1, lang) for v in t["chi2"]], "df": t["df"].astype("Int64"),
+                         label("p_adj", lang): [_p(v, lang) for v in t["p_adj"]],
+                         label("cramers_v", lang): [fmt(v, 2, lang) for v in t["cramers_v"]],
+                         label("respondents", lang): t["n"].astype(int)})
+
+
+def fig_theme_sector(st: Stage03):
+    """Heatmap: share of each question's proposals that raise each theme (blank: fewer than
+    min_cell texts)."""
+    import matplotlib.pyplot as plt
+
+    d = st.tables["theme_by_sector"]
+    if d.empty:
+        return None
+    scopes = [s for s in list(st.cb.sectors) + ["other", "email"] if s in set(d["scope"])] if st.cb else sorted(set(d["scope"]))
+    m = d.pivot(index="theme", columns="scope", values="share").reindex(index=st.dictionary.codes, columns=scopes)
+    fig, ax = plt.subplots(figsize=(1.0 * len(scopes) + 4, 0.32 * len(m) + 1.8))
+    im = ax.imshow(m.to_numpy(dtype=float) * 100, aspect="auto", cmap="Blues", vmin=0)
+    ax.set_xticks(range(len(scopes)), [_wrap(st.scope_name(s), 14) for s in scopes], fontsize=8, rotation=0)
+    ax.set_yticks(range(len(m)), [st.theme_name(c) for c in m.index], fontsize=8)
+    vmax = np.nanmax(m.to_numpy(dtype=float) * 100) if np.isfinite(m.to_numpy(dtype=float)).any() else 1
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            v = m.iat[i, j]
+            if pd.notna(v) and v >= 0.005:
+                ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if 100 * v > vmax * 0.6 else "black")
+    n_scope = d.groupby("scope")["n_scope"].first()
+    ax2 = ax.secondary_xaxis("top")
+    ax2.set_xticks(range(len(scopes)), [f"n = {int(n_scope[s])}" for s in scopes], fontsize=7)
+    cbar = fig.colorbar(im, ax=ax, fraction=0.03)
+    cbar.set_label("%")
+    title = {"lv": "Kuras tēmas minētas kuras nozares priekšlikumos (% tekstu)",
+             "en": "Which themes appear in which sector's proposals (% of texts)"}
+    _ = ax.set_title(title.get(st.lang, title["lv"]), pad=24)
+    fig.tight_layout()
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def topics_view(st: Stage03) -> pd.DataFrame:
+    t = st.tables["topics"]
+    if t.empty:
+        return pd.DataFrame()
+    lang = st.lang
+    return pd.DataFrame({label("topic", lang): t["topic"].astype(int), label("top_terms", lang): t["top_terms"],
+                         label("covered_by", lang): [st.theme_name(c) if isinstance(c, str) and c else
+                                                     label("not_in_dictionary", lang) for c in t["covered_by_theme"]],
+                         label("texts", lang): t["n_texts"].astype(int)})
+
+
+def quotes_html(st: Stage03, table: str = "theme_quotes", key: str = "theme", per: int = 3,
+                only: Sequence[Any] | None = None) -> str:
+    """Quotes as HTML: every respondent string (and every name) through privacy.escape_html, so a
+    text holding <script> shows as text and runs nothing."""
+    from .privacy import escape_html
+
+    q = st.tables[table]
+    if q.empty:
+        return "<p>—</p>"
+    parts = []
+    keys = only if only is not None else list(dict.fromkeys(q[key]))
+    for k in keys:
+        d = q[q[key] == k].sort_values("rank").head(per)
+        if d.empty:
+            continue
+        title = st.theme_name(k) if key == "theme" else f"{label('topic', st.lang)} {int(k)}"
+        parts.append(f"<h4>{escape_html(title)}</h4>")
+        for text in d["text"]:
+            parts.append(f'<blockquote class="quote">{escape_html(text)}</blockquote>')
+    return "\n".join(parts)
+
+
+def agreement_view(st: Stage03, reference: str) -> pd.DataFrame:
+    a = st.tables["agreement"]
+    a = a[a["reference"] == reference]
+    if a.empty:
+        return pd.DataFrame()
+    lang = st.lang
+
+    def ci(row, k):
+        if pd.isna(row[k]):
+            return "—"
+        return f"{fmt(row[k], 2, lang)} ({fmt(row[k + '_lo'], 2, lang)}–{fmt(row[k + '_hi'], 2, lang)})"
+
+    return pd.DataFrame({
+        label("theme", lang): [label("macro", lang) if c == "macro" else st.theme_name(c) for c in a["theme"]],
+        label("reference_n", lang): a["n_reference"].astype(int), label("auto_n", lang): a["n_auto"].astype(int),
+        label("precision", lang): [ci(r, "precision") for _, r in a.iterrows()],
+        label("recall", lang): [ci(r, "recall") for _, r in a.iterrows()],
+        label("f1", lang): [ci(r, "f1") for _, r in a.iterrows()],
+        label("kappa", lang): [ci(r, "kappa") for _, r in a.iterrows()],
+    })
+
+
+def macro_f1(st: Stage03, reference: str) -> float | None:
+    a = st.tables["agreement"]
+    m = a[(a["reference"] == reference) & (a["theme"] == "macro")]
+    return float(m["f1"].iloc[0]) if len(m) else None
+
+
+def fig_agreement(st: Stage03, reference: str):
+    """F1 per theme with its bootstrap 95 % interval; the dashed line is the 0.85 goal."""
+    import matplotlib.pyplot as plt
+
+    a = st.tables["agreement"]
+    a = a[(a["reference"] == reference) & (a["theme"] != "macro") & a["f1"].notna()]
+    if a.empty:
+        return None
+    a = a.sort_values(["f1", "theme"], ascending=[True, False])
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(a) + 1.4))
+    y = np.arange(len(a))
+    ax.errorbar(a["f1"], y, xerr=[a["f1"] - a["f1_lo"], a["f1_hi"] - a["f1"]], fmt="o", color="#0072B2",
+                ecolor="#56B4E9", capsize=2)
+    ax.set_yticks(y, [st.theme_name(c) for c in a["theme"]], fontsize=8)
+    ax.axvline(0.85, ls="--", color="#D55E00", lw=1)
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel("F1 (95 %)")
+    title = {"lv": "Cik labi automātiskā kodēšana sakrīt ar atsauces kodējumu (F1 katrai tēmai)",
+             "en": "How well the automatic coding agrees with the reference coding (F1 per theme)"}
+    _ = ax.set_title(title.get(st.lang, title["lv"]))
+    fig.tight_layout()
+    return fig
+
+
+REFERENCE_NAMES = {"human": {"lv": "Cilvēka kodējums", "en": "Human coding"},
+                   "planted": {"lv": "Sintētiskās izlases ieplānotās tēmas", "en": "Themes planted in the synthetic sample"}}
+
+
+def agreement_html(st: Stage03) -> str:
+    """The agreement section: one block per reference coding, macro F1 in a sentence, the table."""
+    from .privacy import escape_html
+
+    a = st.tables["agreement"]
+    lang = st.lang
+    if a.empty:
+        return "<p>" + escape_html({
+            "lv": "Atsauces kodējuma nav: parametrā human_coding nav norādīts neviens cilvēka kodēts fails, "
+                  "un sintētiskās izlases ieplānotās tēmas nav atrastas.",
+            "en": "There is no reference coding: no human-coded file is listed in human_coding and no "
+                  "planted themes were found."}.get(lang)) + "</p>"
+    parts = []
+    for ref in dict.fromkeys(a["reference"]):
+        f1 = macro_f1(st, ref)
+        n = int(a.loc[(a["reference"] == ref) & (a["theme"] == "macro"), "n"].iloc[0])
+        row = a[(a["reference"] == ref) & (a["theme"] == "macro")].iloc[0]
+        goal = "sasniegts" if f1 is not None and f1 >= 0.85 else "nav sasniegts"
+        sentence = {
+            "lv": f"Salīdzināti {n} teksti. Vidējais (makro) F1 ir {fmt(f1, 2, lang)} "
+                  f"(95 % intervāls {fmt(row['f1_lo'], 2, lang)}–{fmt(row['f1_hi'], 2, lang)}); "
+                  f"mērķis – vismaz 0,85 – ir {goal}.",
+            "en": f"{n} texts compared. The macro-average F1 is {fmt(f1, 2, lang)} (95 % interval "
+                  f"{fmt(row['f1_lo'], 2, lang)}–{fmt(row['f1_hi'], 2, lang)}); the goal of at least 0.85 is "
+                  f"{'met' if f1 is not None and f1 >= 0.85 else 'not met'}."}.get(lang)
+        parts.append(f"<h4>{escape_html(REFERENCE_NAMES.get(ref, {}).get(lang, ref))}</h4>")
+        parts.append(f"<p>{escape_html(sentence)}</p>")
+        parts.append(html_table(agreement_view(st, ref)))
+    return "\n".join(parts)
+
+
+def run_clean_first(run: str | Path, survey: str, run_dir: str = "") -> Path:
+    """A notebook opened by hand on a fresh clone (no run folder given, no earlier run): run
+    stage 01 on the default params into the scratch folder, say so, and return the proposals
+    file. Inside a run (``run_dir`` set) a missing input stays an error."""
+    from . import clean, paths
+
+    params = paths.load_params(paths.DEFAULT_PARAMS)
+    if run_dir or params.get("survey") != survey:
+        raise FileNotFoundError(f"data/proposals.parquet not found in {run} nor in the last successful run; "
+                                f"run stage 01 first (python -m analysis run --only 01)")
+    print(f"No stage-01 output yet: running 01_clean on {paths.DEFAULT_PARAMS} into {run}")
+    clean.run_clean(params, run_dir=run)
+    return Path(run) / "data" / "proposals.parquet"

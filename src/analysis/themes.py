@@ -153,6 +153,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "topic_coverage_min": 0.3, "quotes_per_theme": 3, "quote_chars": [40, 320], "uncoded_top_n": 40,
     "bootstrap_n": 1000, "bootstrap_seed": 2022, "random_state": 2022,
     "coding_sample_n": 200, "coding_sample_seed": 1, "together_window": 10,
+    "extra_stopwords": {},
 }
 
 
@@ -594,15 +595,17 @@ def _most_common(c: Counter) -> str:
 def discover_topics(content_lemmas: Sequence[Sequence[str]], dictionary: Dictionary,
                     surface: Mapping[str, str] | None = None, n_topics: int | None = None,
                     top_terms: int | None = None, random_state: int | None = None,
-                    max_fit_docs: int | None = None, min_df: int | None = None
-                    ) -> tuple[pd.DataFrame, np.ndarray]:
+                    max_fit_docs: int | None = None, min_df: int | None = None,
+                    coded: pd.DataFrame | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Topics beyond the dictionary: NMF on the TF-IDF of lemmas (scikit-learn; Lee & Seung
     2001 updates via coordinate descent, NNDSVD start, fixed random_state).
 
     Returns (topics, weights): topics has topic, top_terms (surface forms, '; '-joined),
-    top_lemmas, covered_by_theme (the theme whose patterns match most of the top-term weight,
-    empty when that is below ``topic_coverage_min``), coverage (share of the top-term weight
-    any theme matches), uncovered (flag), n_texts (texts whose strongest topic it is);
+    top_lemmas, coverage (share of the top-term weight that some theme's word patterns match),
+    covered_by_theme (the theme matching most of that weight; empty when coverage is below
+    ``topic_coverage_min``), uncovered (that flag: a candidate for a new theme), n_texts (texts
+    whose strongest topic it is) and, when ``coded`` (texts x themes) is given, share_texts_coded
+    (of those texts, the share with any theme) and top_theme_of_texts;
     weights is the texts x topics matrix. For large corpora NMF is fitted on a deterministic
     sample of ``max_fit_docs`` texts and then applied to all.
     """
@@ -616,7 +619,8 @@ def discover_topics(content_lemmas: Sequence[Sequence[str]], dictionary: Diction
     max_fit_docs = int(max_fit_docs or s["topic_fit_max_docs"])
     min_df = int(min_df or s["topic_min_df"])
     surface = surface or {}
-    cols = ["topic", "top_terms", "top_lemmas", "covered_by_theme", "coverage", "uncovered", "n_texts"]
+    cols = ["topic", "top_terms", "top_lemmas", "covered_by_theme", "coverage", "uncovered", "n_texts",
+            "share_texts_coded", "top_theme_of_texts"]
     docs = [list(d) for d in content_lemmas]
     nonempty = [i for i, d in enumerate(docs) if d]
     if len(nonempty) < 4:
@@ -658,11 +662,19 @@ def discover_topics(content_lemmas: Sequence[Sequence[str]], dictionary: Diction
         total = float(w.sum()) or 1.0
         share = covered_w / total
         best = int(np.argmax(per_theme)) if per_theme.max() > 0 else -1
-        covered_by = matcher.codes[best] if best >= 0 and per_theme[best] / total >= s["topic_coverage_min"] else ""
-        rows.append({"topic": t + 1, "top_terms": "; ".join(surface.get(lem, lem) for lem in lemmas),
-                     "top_lemmas": "; ".join(lemmas), "covered_by_theme": covered_by,
-                     "coverage": round(share, 4), "uncovered": covered_by == "",
-                     "n_texts": int((strongest == t).sum())})
+        covered_by = matcher.codes[best] if best >= 0 and share >= s["topic_coverage_min"] else ""
+        mine = strongest == t
+        row = {"topic": t + 1, "top_terms": "; ".join(surface.get(lem, lem) for lem in lemmas),
+               "top_lemmas": "; ".join(lemmas), "covered_by_theme": covered_by,
+               "coverage": round(share, 4), "uncovered": covered_by == "", "n_texts": int(mine.sum()),
+               "share_texts_coded": np.nan, "top_theme_of_texts": ""}
+        if coded is not None and mine.any():
+            c = coded.to_numpy(dtype=bool)[mine]
+            row["share_texts_coded"] = round(float(c.any(axis=1).mean()), 4)
+            counts = c.sum(axis=0)
+            if counts.max() > 0:
+                row["top_theme_of_texts"] = str(coded.columns[int(np.argmax(counts))])
+        rows.append(row)
     return pd.DataFrame(rows, columns=cols), weights
 
 

@@ -1,0 +1,281 @@
+"""Stage 03 tables: the corpus, keywords, keyness, collocations, themes by group, determinism, the notebook."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import proposals as pr
+from analysis import text as tx
+from analysis import themes as th
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "03_proposals.ipynb"
+
+
+@pytest.fixture(scope="module")
+def dictionary():
+    return th.load_dictionary(ROOT / "params" / "themes" / "liepaja-2022.yaml")
+
+
+@pytest.fixture(scope="module")
+def cb():
+    from analysis import codebook
+
+    return codebook.load(ROOT / "params" / "codebooks" / "liepaja-2022.yaml")
+
+
+LV = ["Pilsētā trūkst īres dzīvokļu jaunām ģimenēm.", "Vajag vairāk veloceliņu uz Karostu.",
+      "Sabiedriskais transports vakaros kursē reti.", "Jūrmalas parkā vajag vairāk soliņu.",
+      "Bērnudārzos ir garas rindas.", "Vajag vairāk koncertu un festivālu vasarā.",
+      "nav", "Jauniešiem nav darba un viņi aizbrauc.", "Informācija jāpublicē arī krievu valodā."]
+RU = ["Не хватает арендных квартир.", "Нужны велодорожки в Каросту.", "Информацию надо давать на русском языке.",
+      "Нет.", "Молодёжь уезжает за границу."]
+
+
+def fixture_proposals(n_resp: int = 60) -> pd.DataFrame:
+    """A small stage-01-shaped frame: survey answers in lv/ru with groups, and a few e-mails."""
+    rng = np.random.default_rng(11)
+    sectors = ["housing", "mobility", "urban", "education", "culture", None]
+    rows = []
+    for r in range(n_resp):
+        form = "ru" if r % 4 == 0 else "lv"
+        group = "future_resident" if r % 5 == 0 else "resident"
+        age = ["18_24", "25_34", "35_44", "45_54", "55_64", "65_74"][r % 6]
+        for k in range(2):
+            s = sectors[(r + k) % len(sectors)]
+            pool = RU if form == "ru" else LV
+            rows.append({"proposal_id": f"R-{r:06d}:{k}", "respondent_id": f"R-{r:06d}", "source": "survey",
+                         "source_file": f"forms_{form}.xlsx",
+                         "question": f"proposal_{s}" if s else "proposal_other", "sector": s,
+                         "form_language": form, "text": pool[int(rng.integers(len(pool)))],
+                         "target_group": group, "age_group": age})
+    for e in range(6):
+        rows.append({"proposal_id": f"M-{e:06d}", "respondent_id": f"E-{e:06d}", "source": "email",
+                     "source_file": "proposals.mbox", "question": "email", "sector": None, "form_language": None,
+                     "text": "Labdien! " + LV[e] + " " + LV[e + 1], "target_group": None, "age_group": None})
+    rows[3]["text"] = "=HYPERLINK(\"http://x\") Vajag veloceliņus uz Karostu un vēl veloceliņus gar jūru."
+    df = pd.DataFrame(rows)
+    df["n_chars"] = df["text"].str.len()
+    return df
+
+
+@pytest.fixture(scope="module")
+def stage(dictionary, cb):
+    return pr.run_stage(fixture_proposals(), dictionary, cb, min_cell=5, fdr=0.05)
+
+
+# --------------------------------------------------------------------------- the corpus
+
+def test_each_form_is_lemmatised_once_and_short_answers_follow_the_form_language():
+    texts = ["Trūkst dzīvokļu, dzīvokļu un dzīvokļu!", "nav", "нет"]
+    corpus = pr.build_corpus(texts, ["a", "b", "c"], ["lv", "lv", "ru"])
+    assert corpus.language == ["lv", "lv", "ru"]               # "nav" alone is not English here
+    assert corpus.content_lemmas(0) == ["trūkt", "dzīvoklis", "dzīvoklis", "dzīvoklis"]
+    assert corpus.surface["dzīvoklis"] == "dzīvokļu"
+    assert corpus.n_forms < corpus.n_word_tokens                 # the per-form cache did its job
+    assert corpus.tokens[0][-1] == pr.SENTENCE_END
+
+
+def test_extra_stopwords_leave_the_word_tables_but_not_the_phrases(dictionary):
+    corpus = pr.build_corpus(["Labvakar! Liepājā trūkst īres dzīvokļu."], ["a"], ["lv"],
+                             dictionary.settings["extra_stopwords"])
+    assert corpus.content_lemmas(0) == ["trūkt", "īre", "dzīvoklis"]
+
+
+# --------------------------------------------------------------------------- word tables
+
+def test_tfidf_from_counts_equals_text_tfidf_keywords():
+    docs = {"a": [["dzīvoklis", "dzīvoklis", "īre", "trūkt"]], "b": [["veloceliņš", "trūkt"], ["tramvajs"]]}
+    ref = tx.tfidf_keywords(docs, lang="und", top_n=10)
+    mine = pr.tfidf_from_counts({g: Counter(w for d in ds for w in d) for g, ds in docs.items()})
+    for row in ref.itertuples():
+        assert mine[row.group][row.lemma] == pytest.approx(row.tfidf)
+
+
+def test_collocations_from_the_corpus_equal_analysis_text_collocations():
+    texts = ["Sabiedriskais transports kursē reti. Sabiedriskais transports ir dārgs.",
+             "Sabiedriskais transports vakaros, sabiedriskais transports naktī!",
+             "Īres dzīvokļu trūkst. Īres dzīvokļu cenas ir augstas. Ļoti trūkst īres dzīvokļu.",
+             "Īres dzīvokļu trūkst jaunām ģimenēm, sabiedriskais transports kursē reti."]
+    corpus = pr.build_corpus(texts, ["a", "b", "c", "d"], ["lv"] * 4)
+    segments = pr._segments(corpus, range(4))
+    for n in (2, 3):
+        ref = tx.collocations([tx.tokenize(t) for t in texts], lang="lv", n=n, min_count=2, top_n=10)
+        mine = pr.ngram_associations(segments, n=n, min_count=2, top_n=10)
+        assert len(ref) > 0
+        assert list(mine["lemmas"]) == list(ref["lemmas"])
+        assert np.allclose(mine["score"].astype(float), ref["score"].astype(float))
+        assert list(mine["count"]) == list(ref["count"])
+        assert list(mine["surface"]) == list(ref["surface"])
+
+
+def test_keywords_are_counted_per_sector_and_source_in_surface_form(stage):
+    kw = stage.tables["keywords"]
+    assert set(kw["scope"]) == {"sector", "source", "all"}
+    assert set(kw.loc[kw["scope"] == "source", "group"]) == {"survey", "email"}
+    assert "email" not in set(kw.loc[kw["scope"] == "sector", "group"])
+    row = kw[(kw["scope"] == "all") & (kw["lemma"] == "dzīvoklis")].iloc[0]
+    assert row["surface"] == "dzīvokļu"
+    assert kw.loc[kw["scope"] == "all", "tfidf"].isna().all()
+
+
+def test_keyness_compares_groups_within_one_language(stage):
+    k = stage.tables["keyness"]
+    assert set(k.columns) >= {"comparison", "language", "target", "reference", "lemma", "surface", "g2",
+                              "log_ratio", "p", "p_adj"}
+    assert (k["p_adj"] < 0.05).all()
+    # Latvian words are never "key" against Russian texts: each comparison stays in one language
+    for (_, language), d in k.groupby(["comparison", "language"]):
+        cyr = d["lemma"].str.contains(r"[\u0400-\u04FF]")
+        assert cyr.all() if language == "ru" else not cyr.any()
+
+
+def test_language_mix_counts_every_text(stage):
+    mix = stage.tables["language_mix"]
+    assert mix["n"].sum() == len(fixture_proposals())
+    assert set(mix["source"]) == {"survey", "email"}
+
+
+# --------------------------------------------------------------------------- theme tables
+
+def test_themes_table_has_shares_by_source_and_the_uncoded_row(stage, dictionary):
+    t = stage.tables["themes"].set_index("theme")
+    assert list(t.index) == dictionary.codes + [pr.NO_THEME]
+    assert t.loc["cycling_paths", "n"] > 0
+    assert t.loc["cycling_paths", "share"] == pytest.approx(t.loc["cycling_paths", "n"] / t["n_texts"].iloc[0],
+                                                            abs=1e-6)
+    assert t.loc[pr.NO_THEME, "n"] >= 1                          # "nav", "Нет."
+
+
+def test_theme_by_group_blanks_groups_and_cells_below_min_cell(dictionary, cb):
+    res = pr.run_stage(fixture_proposals(), dictionary, cb, min_cell=14, fdr=0.05)
+    g = res.tables["theme_by_group"]
+    small = g[g["n_group"].isna()]
+    assert small["share"].isna().all() and small["n"].isna().all()
+    shown = g[g["n"].notna()]
+    assert ((shown["n"] == 0) | (shown["n"] >= 14)).all()
+    assert set(g["grouping"]) == {"target_group", "age_group", "form_language"}
+    assert set(g.loc[g["grouping"] == "age_group", "group"]) <= {"lt25", "25_34", "35_44", "45_54", "55_64", "65plus"}
+
+
+def test_theme_tests_have_effect_sizes_and_bh_adjusted_p(stage):
+    from analysis import stats
+
+    t = stage.tables["theme_tests"]
+    assert list(t.columns[:8]) == ["grouping", "theme", "chi2", "df", "p", "p_adj", "cramers_v", "n"]
+    tested = t[t["p"].notna()]
+    assert len(tested) > 0
+    assert np.allclose(tested["p_adj"], stats.p_adjust(tested["p"].to_numpy(), "BH"))
+    assert (t.loc[t["p"].isna(), "note"] != "").all()
+
+
+def test_quotes_never_come_from_quarantined_respondents(dictionary, cb):
+    props = fixture_proposals()
+    quarantine = pd.DataFrame({"respondent_id": ["R-000000", "E-000000"], "source_file": ["forms_ru.xlsx", "proposals.mbox"],
+                               "source_row": [2, 1], "form_language": ["ru", None], "reasons": ["speeder", "duplicate"],
+                               "details": ["", ""]})
+    # R-000000 is quarantined in this test (as if stage 01 had let it through): never quoted
+    res = pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05, quarantine=quarantine)
+    quoted = set(res.tables["theme_quotes"]["proposal_id"]) | set(res.tables["topic_quotes"]["proposal_id"])
+    assert not any(q.startswith("R-000000") for q in quoted)
+    assert pr.excluded_ids(quarantine, props) == {"R-000000"}
+
+
+def test_planted_coding_finds_texts_by_wording_also_inside_emails(dictionary):
+    props = fixture_proposals()
+    truth = {"texts": [{"source": "forms_lv.xlsx", "text": "Bērnudārzos  ir garas rindas.",
+                        "themes": ["schools_kindergartens"]},
+                       {"source": "proposals.mbox", "text": LV[2], "themes": ["public_transport"]},
+                       {"source": "forms_lv.xlsx", "text": "never written", "themes": ["karosta"]}]}
+    coding, counts = pr.planted_coding(truth, props, dictionary.codes)
+    assert counts["planted_found"] == 2
+    assert coding.loc["M-000001", "public_transport"] == 1
+    school_rows = props.loc[props["text"] == LV[4], "proposal_id"]
+    assert set(school_rows) <= set(coding.index) and (coding.loc[list(school_rows), "schools_kindergartens"] == 1).all()
+
+
+# --------------------------------------------------------------------------- writing
+
+def test_tables_are_byte_identical_across_runs_and_text_is_neutralised(tmp_path, dictionary, cb):
+    props = fixture_proposals()
+    a = pr.write_tables(pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05).tables, tmp_path / "a")
+    b = pr.write_tables(pr.run_stage(props.sample(frac=1, random_state=1), dictionary, cb, min_cell=5,
+                                     fdr=0.05).tables, tmp_path / "b")
+    expected = {"agreement", "coding_sample", "collocations", "coverage", "keyness", "keywords", "language_mix",
+                "theme_by_group", "theme_by_sector", "theme_quotes", "theme_tests", "themes", "topic_quotes",
+                "topics", "uncoded_terms"}
+    assert set(a) == expected
+    same = {name for name in expected if a[name].read_bytes() == b[name].read_bytes()}
+    # row order of the input must not matter for the tables that do not sample texts
+    assert same >= expected - {"coding_sample", "topic_quotes", "topics"}
+    c = pr.write_tables(pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05).tables, tmp_path / "c")
+    assert all(a[name].read_bytes() == c[name].read_bytes() for name in expected)
+    quotes = pd.read_csv(a["theme_quotes"], dtype=str)
+    assert not quotes["text"].str.match(r"[=+\-@]").any()
+
+
+# --------------------------------------------------------------------------- the notebook
+
+def test_notebook_parameters_cell_declares_the_stage_parameters_and_nothing_derived():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = [line.split("=")[0].strip() for line in tagged[0].source.splitlines() if line.strip()]
+    assert names == ["survey", "synthetic", "codebook", "themes", "min_cell", "fdr", "report_lang",
+                     "human_coding", "run_dir"]
+    assert all("#" in line for line in tagged[0].source.splitlines() if line.strip())
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# Iedzīvotāju priekšlikumi")
+    after = nb.cells[nb.cells.index(tagged[0]) + 1].source
+    assert "from analysis import nb, proposals" in after and "nb.start(survey, run_dir, synthetic, report_lang)" in after
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert 'paths.stage_input(dirs["run"], survey, "data/proposals.parquet")' in sources
+    assert "set_title(" not in sources or "_ = " in sources
+
+
+@pytest.mark.slow
+def test_notebook_runs_under_papermill_on_a_clean_run(tmp_path):
+    import papermill
+
+    from analysis import clean, paths
+
+    params = paths.load_params(ROOT / "params" / "liepaja-2022.yaml")
+    clean.run_clean(params, run_dir=tmp_path)
+    out = tmp_path / "03.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={"run_dir": str(tmp_path)},
+                               kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False)
+    executed = nbformat.read(out, as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in executed.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "<script" not in html.replace('<script type="text/javascript">', "")
+    agreement = pd.read_csv(tmp_path / "tables" / "agreement.csv")
+    macro = agreement[(agreement["reference"] == "planted") & (agreement["theme"] == "macro")]
+    assert len(macro) == 1 and macro["f1"].iloc[0] >= 0.85
+    assert json.loads(json.dumps(list(pd.read_csv(tmp_path / "tables" / "themes.csv")["theme"])))
+
+
+def test_a_filled_in_coding_sample_gives_human_agreement_rows(tmp_path, dictionary, cb):
+    props = fixture_proposals()
+    sample = th.coding_sample(props, dictionary, n=40, seed=2)
+    coded = th.code_texts(pr.build_corpus(props["text"].tolist(), props["proposal_id"].tolist(),
+                                          props["form_language"].tolist()).tokens, dictionary,
+                          index=props["proposal_id"].tolist())
+    for c in dictionary.codes:                       # a coder who agrees with the dictionary, but for one theme
+        sample[c] = coded.loc[sample["proposal_id"], c].astype(int).to_numpy()
+    sample["karosta"] = 0
+    path = tmp_path / "coded.csv"
+    sample.to_csv(path, index=False)
+    human = th.load_human_coding([path], dictionary)
+    res = pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05, human=human)
+    a = res.tables["agreement"].set_index("theme")
+    assert set(res.tables["agreement"]["reference"]) == {"human"}
+    assert a.loc["cycling_paths", "f1"] == 1.0
+    assert a.loc["karosta", "precision"] == 0.0 and a.loc["karosta", "n_reference"] == 0
+    assert a.loc["macro", "n"] == 40

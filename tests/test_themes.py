@@ -1,0 +1,425 @@
+"""The theme dictionary, dictionary coding, quotes, agreement metrics and the coding sample."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import proposals as pr
+from analysis import themes as th
+
+ROOT = Path(__file__).resolve().parents[1]
+DICTIONARY = ROOT / "params" / "themes" / "liepaja-2022.yaml"
+
+
+@pytest.fixture(scope="module")
+def dictionary() -> th.Dictionary:
+    return th.load_dictionary(DICTIONARY)
+
+
+def code(texts, dictionary, form_language=None) -> pd.DataFrame:
+    """Texts through the stage's own pipeline (language, tokens, lemmas) and the dictionary."""
+    corpus = pr.build_corpus(texts, [f"p{i}" for i in range(len(texts))], form_language)
+    return th.code_texts(corpus.tokens, dictionary, index=corpus.ids)
+
+
+def themes_of(text, dictionary, form_language=None) -> set[str]:
+    row = code([text], dictionary, [form_language] if form_language else None).iloc[0]
+    return set(row.index[row.to_numpy()])
+
+
+# --------------------------------------------------------------------------- the dictionary
+
+def test_dictionary_uses_the_generator_theme_codes_sectors_and_names(dictionary):
+    from analysis import synth
+
+    assert set(dictionary.codes) == set(synth.THEME_CODES)
+    for t in synth.THEMES:
+        assert dictionary.sector_of(t["code"]) == t["sector"]
+        assert dictionary.name(t["code"], "lv") == t["lv"]
+
+
+def test_every_theme_has_latvian_and_russian_vocabulary(dictionary):
+    for code_, theme in dictionary.themes.items():
+        langs = {lang for key in ("lemmas", "phrases") for lang, items in theme.sources[key].items() if items}
+        assert {"lv", "ru"} <= langs, code_
+
+
+def write(tmp_path, body: str) -> Path:
+    p = tmp_path / "themes.yaml"
+    p.write_text(textwrap.dedent(body), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: ["ī*re"]}
+     """, r"theme 'rent' \(under housing\), lemmas.lv\[0\] 'ī\*re'.*'\*' may stand only at the start"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: ["īres dzīvoklis"]}
+     """, r"theme 'rent'.*'īres dzīvoklis'.*one word; put several words under `phrases`"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [un]}
+     """, r"theme 'rent'.*'un'.*stopword"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {ru: [arenda]}
+     """, r"theme 'rent'.*lemmas.ru\[0\] 'arenda'.*Russian pattern is written in Latin letters"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: ["ve*"]}
+     """, r"'ve\*'.*at least 3 letters"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           phrases: {lv: [īre]}
+     """, r"phrases.lv\[0\] 'īre'.*at least two words"),
+    ("""
+     themes:
+       harbour:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [īre]}
+     """, r"themes.harbour: unknown sector"),
+    ("""
+     themes:
+       housing:
+         rent:
+           lemmas: {lv: [īre]}
+     """, r"theme 'rent'.*needs name"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [īre]}
+           lemmas: {ru: [аренда]}
+     """, r"duplicate key 'lemmas' \(line 7\)"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [īre]}
+       mobility:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [īrēt]}
+     """, r"themes.mobility.rent: duplicate theme code"),
+    ("""
+     settings: {n_topic: 5}
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           lemmas: {lv: [īre]}
+     """, r"settings: unknown setting\(s\) \['n_topic'\]"),
+    ("""
+     themes:
+       housing:
+         rent:
+           name: {lv: Īre}
+           together: [["dzīvoklis"]]
+     """, r"theme 'rent'.*together\[0\]: expected a list of at least two parts"),
+])
+def test_dictionary_errors_name_the_theme_and_the_pattern(tmp_path, body, expected):
+    with pytest.raises(th.DictionaryError, match=expected) as err:
+        th.load_dictionary(write(tmp_path, body))
+    assert str(tmp_path / "themes.yaml") in str(err.value)
+
+
+def test_missing_dictionary_file_is_named(tmp_path):
+    with pytest.raises(th.DictionaryError, match="not found"):
+        th.load_dictionary(tmp_path / "nope.yaml")
+
+
+def test_pattern_kinds():
+    assert th.Pattern.parse("velo*").matches("veloceliņš")
+    assert th.Pattern.parse("*stāvviet*").matches("autostāvvieta")
+    assert th.Pattern.parse("*basein*").matches("peldbaseins")
+    assert not th.Pattern.parse("parks").matches("parkošanās")
+    # a key typed without diacritics is compared with the pattern's plain form
+    assert th.Pattern.parse("mājokl*").matches("majoklu")
+    # ... but a key with diacritics is not (ziņa is no zina / zināt)
+    assert not th.Pattern.parse("zin*").matches("ziņas")
+
+
+# --------------------------------------------------------------------------- coding
+
+@pytest.mark.parametrize("text, theme", [
+    # Latvian, inflected forms of the lemma patterns
+    ("Pilsētā ļoti trūkst īres dzīvokļu jaunām ģimenēm.", "rental_shortage"),
+    ("Vajag vairāk drošu veloceliņu starp apkaimēm.", "cycling_paths"),
+    ("Centrā nav kur novietot automašīnu, trūkst autostāvvietu.", "parking"),
+    ("Padomju laika mājas jāsiltina, pašvaldībai jāpalīdz ar renovāciju.", "renovation_support"),
+    ("Bērnudārzos ir garas rindas.", "schools_kindergartens"),
+    ("Jaunieši pēc vidusskolas aizbrauc uz Rīgu un vairs neatgriežas.", "youth_leaving"),
+    ("Karostā vajag sakārtot ielas un ēkas.", "karosta"),
+    ("Informāciju vajadzētu publicēt arī krievu valodā.", "multilingual_info"),
+    ("Tramvajam vakaros jākursē biežāk.", "public_transport"),
+    ("Lidostai vajag regulārus reisus uz Rīgu un Vāciju.", "airport_port"),
+    # Latvian typed without diacritics
+    ("pilseta loti trukst ires dzivoklu", "rental_shortage"),
+    ("vajag vairak velocelinu un velosipedu novietnu", "cycling_paths"),
+    ("karostas iedzivotaji jutas aizmirsti", "karosta"),
+    ("majoklu pieejamiba ir galvena problema", "rental_shortage"),
+    ("atkritumu skirosana apkaimes ir slikta", "cleanliness"),
+    # Russian
+    ("В Лиепае не хватает арендных квартир.", "rental_shortage"),
+    ("Нужны новые велодорожки вдоль моря.", "cycling_paths"),
+    ("Информацию нужно публиковать и на русском языке.", "multilingual_info"),
+    ("Молодёжь уезжает за границу.", "youth_leaving"),
+    ("Во дворах не хватает парковочных мест.", "parking"),
+    # English
+    ("More bike lanes would be great.", "cycling_paths"),
+    ("Please publish the news in English too.", "multilingual_info"),
+])
+def test_hand_written_proposals_get_their_theme(dictionary, text, theme):
+    assert theme in themes_of(text, dictionary)
+
+
+def test_a_text_can_carry_several_themes(dictionary):
+    got = themes_of("Vajag veloceliņu uz Karostu. Un informāciju arī krievu valodā!", dictionary)
+    assert {"cycling_paths", "karosta", "multilingual_info"} <= got
+
+
+def test_unrelated_text_gets_no_theme(dictionary):
+    assert themes_of("Paldies par aptauju, viss ir labi.", dictionary) == set()
+
+
+def test_an_idiom_does_not_count_for_the_theme_of_its_words(dictionary):
+    # "vienas pieturas aģentūra" is a one-stop agency, not a bus stop
+    assert themes_of("Investoriem vajag vienas pieturas aģentūru.", dictionary) == {"investors_sez"}
+    assert "public_transport" in themes_of("Autobusa pietura ir pārāk tālu no mājām.", dictionary)
+
+
+def test_co_occurrence_must_be_in_one_sentence(dictionary):
+    # "dzīvoklis" and "trūkt" together name a shortage of flats, but not across sentences
+    assert "rental_shortage" in themes_of("Liepājā trūkst dzīvokļu.", dictionary)
+    assert "rental_shortage" not in themes_of("Mūsu dzīvoklis ir silts. Trūkst tikai pasākumu.", dictionary)
+
+
+def test_school_as_a_place_is_not_the_school_theme(dictionary):
+    assert "schools_kindergartens" not in themes_of("Trūkst sporta laukumu pie skolām.", dictionary)
+    assert "schools_kindergartens" in themes_of("Skolās trūkst skolotāju.", dictionary)
+
+
+def test_code_texts_accepts_plain_lemma_lists(dictionary):
+    coded = th.code_texts([["veloceliņš", "karosta"], ["nekas"]], dictionary)
+    assert coded.loc[0, "cycling_paths"] and coded.loc[0, "karosta"]
+    assert not coded.loc[1].any()
+    assert list(coded.columns) == dictionary.codes
+
+
+def test_coverage_and_uncoded_terms():
+    coded = pd.DataFrame({"a": [True, False, False], "b": [False, False, True]})
+    cov = th.coverage(coded, pd.Series(["housing", "housing", "email"]))
+    assert cov.set_index("scope").loc["housing", "share_uncoded"] == 0.5
+    assert cov.set_index("scope").loc["all", "n_coded"] == 2
+    terms = th.uncoded_terms([[("x", "x")], [("kaķis", "kaķi"), ("kaķis", "kaķis"), ("kaķis", "kaķi")], []],
+                             coded, top_n=5)
+    assert terms.iloc[0].to_dict() == {"lemma": "kaķis", "surface": "kaķi", "count": 3, "doc_count": 1}
+
+
+# --------------------------------------------------------------------------- quotes
+
+def quote_fixture():
+    props = pd.DataFrame({
+        "proposal_id": ["a", "b", "c", "d"],
+        "respondent_id": ["R-1", "R-2", "R-3", "R-4"],
+        "text": ["<script>alert(1)</script> Vajag vairāk veloceliņu gar jūru un uz Karostu.",
+                 "Veloceliņi ir vajadzīgi visur pilsētā, arī uz Tosmari.",
+                 "Veloceliņš līdz Ezerkrastam būtu ļoti noderīgs visiem.",
+                 "Vajag veloceliņus un velosipēdu novietnes pie veikaliem."],
+    })
+    hits = pd.DataFrame({"cycling_paths": [1, 1, 1, 2], "karosta": [1, 0, 0, 0]})
+    return props, hits
+
+
+def test_quotes_are_deterministic_and_never_from_excluded_rows():
+    props, hits = quote_fixture()
+    q1 = th.select_quotes(props, hits, per_theme=3, chars=(20, 200), excluded_ids={"R-4"})
+    q2 = th.select_quotes(props, hits, per_theme=3, chars=(20, 200), excluded_ids={"R-4"})
+    pd.testing.assert_frame_equal(q1, q2)
+    assert "d" not in set(q1["proposal_id"])
+    assert list(q1.loc[q1["theme"] == "cycling_paths", "rank"]) == [1, 2, 3]
+    with pytest.raises(AssertionError, match="quarantined"):
+        th.assert_not_excluded(q1, props, {"R-2"})
+    with pytest.raises(AssertionError, match="not analysed"):
+        th.assert_not_excluded(pd.DataFrame({"proposal_id": ["zz"]}), props, set())
+
+
+def test_quotes_are_html_escaped_when_shown(dictionary):
+    props, hits = quote_fixture()
+    quotes = th.select_quotes(props, hits, per_theme=3, chars=(20, 200))
+    st = pr.Stage03({"theme_quotes": quotes}, None, dictionary, "lv", 10, 0.05, {}, {})
+    html = pr.quotes_html(st)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --------------------------------------------------------------------------- agreement
+
+def test_cohens_kappa_of_a_known_two_by_two_table():
+    # Cohen (1960): kappa = (p_o - p_e) / (1 - p_e). Worked example (Wikipedia, "Cohen's kappa"):
+    # both yes 20, A yes / B no 5, A no / B yes 10, both no 15 -> p_o = 0.7, p_e = 0.5, kappa = 0.4
+    a = [1] * 20 + [1] * 5 + [0] * 10 + [0] * 15
+    b = [1] * 20 + [0] * 5 + [1] * 10 + [0] * 15
+    assert th.cohens_kappa(a, b) == pytest.approx(0.4)
+    auto = pd.DataFrame({"t": np.array(a, bool)})
+    human = pd.DataFrame({"t": b})
+    res = th.agreement(auto, human, n_boot=0).set_index("theme")
+    assert res.loc["t", "precision"] == pytest.approx(20 / 25)
+    assert res.loc["t", "recall"] == pytest.approx(20 / 30)
+    assert res.loc["t", "f1"] == pytest.approx(2 * 20 / (2 * 20 + 5 + 10))
+    assert res.loc["t", "kappa"] == pytest.approx(0.4)
+    assert (res.loc["t", ["tp", "fp", "fn"]].tolist()) == [20, 5, 10]
+
+
+def test_agreement_macro_averages_defined_themes_with_deterministic_intervals():
+    rng = np.random.default_rng(0)
+    human = pd.DataFrame(rng.random((200, 3)) < 0.3, columns=["x", "y", "z"]).astype(int)
+    auto = human.astype(bool).copy()
+    flip = rng.random((200, 3)) < 0.1
+    auto = auto ^ flip
+    human["never"] = 0
+    auto["never"] = False
+    r1 = th.agreement(auto, human, n_boot=300, seed=5)
+    r2 = th.agreement(auto, human, n_boot=300, seed=5)
+    pd.testing.assert_frame_equal(r1, r2)
+    r = r1.set_index("theme")
+    assert np.isnan(r.loc["never", "f1"])                      # no positives anywhere: undefined
+    assert r.loc["macro", "f1"] == pytest.approx(r.loc[["x", "y", "z"], "f1"].mean())
+    for k in th.METRICS:
+        assert (r[f"{k}_lo"] <= r[k] + 1e-12).all() or r[k].isna().any()
+        assert r.loc["macro", f"{k}_lo"] <= r.loc["macro", k] <= r.loc["macro", f"{k}_hi"]
+
+
+def test_human_coding_file_errors_name_file_column_and_row(tmp_path, dictionary):
+    good = tmp_path / "coded.csv"
+    good.write_text("proposal_id,text,cycling_paths,karosta\np1,x,1,\np2,y,0,1\np3,z,,\n", encoding="utf-8")
+    coded = th.load_human_coding([good], dictionary)
+    assert list(coded.index) == ["p1", "p2"]                    # p3 was not coded
+    assert coded.loc["p1"].tolist() == [1, 0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("proposal_id,cycling_paths\np1,1\np2,yes\n", encoding="utf-8")
+    with pytest.raises(th.CodingFileError, match=r"bad.csv: column cycling_paths, row 3 \(proposal p2\): 'yes'"):
+        th.load_human_coding([bad], dictionary)
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("proposal_id,bikes\np1,1\n", encoding="utf-8")
+    with pytest.raises(th.CodingFileError, match=r"unknown.csv: column\(s\) \['bikes'\]"):
+        th.load_human_coding([unknown], dictionary)
+
+
+# --------------------------------------------------------------------------- the coding sample
+
+def sample_frame(n=120):
+    rng = np.random.default_rng(3)
+    sectors = ["housing", "mobility", "urban", None]
+    rows = []
+    for i in range(n):
+        s = sectors[i % 4]
+        email = i % 10 == 0
+        rows.append({"proposal_id": f"P{i:03d}", "respondent_id": f"R-{i:05d}",
+                     "source": "email" if email else "survey",
+                     "question": "email" if email else (f"proposal_{s}" if s else "proposal_other"),
+                     "sector": None if email else s, "text": f"teksts {rng.integers(1000)}"})
+    rows[5]["text"] = "=HYPERLINK(\"http://x\")"
+    return pd.DataFrame(rows)
+
+
+def test_coding_sample_is_stratified_neutralised_and_reproducible(dictionary):
+    props = sample_frame()
+    s1 = th.coding_sample(props, dictionary, n=20, seed=4)
+    s2 = th.coding_sample(props, dictionary, n=20, seed=4)
+    pd.testing.assert_frame_equal(s1, s2)
+    assert len(s1) == 20
+    strata = set(zip(s1["source"], s1["sector"]))
+    assert strata == {("email", "email"), ("survey", "housing"), ("survey", "mobility"), ("survey", "urban"),
+                      ("survey", "other")}
+    assert list(s1.columns[:4]) == ["proposal_id", "sector", "source", "text"]
+    assert list(s1.columns[4:]) == dictionary.codes
+    assert (s1[dictionary.codes] == "").all().all()
+    everything = th.coding_sample(props, dictionary, n=1000, seed=4)
+    assert len(everything) == len(props)
+    assert everything.loc[everything["proposal_id"] == "P005", "text"].item().startswith("'=")
+
+
+def test_coding_sample_command_writes_the_csv_or_exits_2(tmp_path, monkeypatch, dictionary):
+    from analysis import paths
+
+    params = tmp_path / "p.yaml"
+    params.write_text(f"survey: cs-test\nthemes: {DICTIONARY}\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    assert th.coding_sample_command(params, n=10, seed=1, out=tmp_path / "out.csv") == 2   # nothing to sample
+    data = tmp_path / "outputs" / "cs-test" / "latest" / "data"
+    data.mkdir(parents=True)
+    sample_frame().to_parquet(data / "proposals.parquet")
+    assert th.coding_sample_command(params, n=10, seed=1, out=tmp_path / "out.csv") == 0
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert len(out) == 10 and "karosta" in out.columns
+    assert th.coding_sample_command(tmp_path / "missing.yaml", n=10) == 2
+
+
+def test_cli_calls_the_coding_sample_command(tmp_path, monkeypatch):
+    from analysis import __main__ as cli
+
+    seen = {}
+    monkeypatch.setattr(th, "coding_sample_command", lambda p, n, seed, out: seen.update(p=p, n=n, seed=seed, out=out) or 0)
+    assert cli.main(["coding-sample", "params/x.yaml", "--n", "7", "--seed", "3", "--out", "o.csv"]) == 0
+    assert seen == {"p": "params/x.yaml", "n": 7, "seed": 3, "out": "o.csv"}
+
+
+# --------------------------------------------------------------------------- the planted themes
+
+@pytest.fixture(scope="module")
+def sample_proposals(tmp_path_factory):
+    from analysis import clean, paths
+
+    if not (ROOT / "data" / "sample" / "truth.json").exists():
+        pytest.fail("the embedded sample is missing: make sample")
+    params = paths.load_params(ROOT / "params" / "liepaja-2022.yaml")
+    result = clean.run_clean(params, run_dir=tmp_path_factory.mktemp("clean"), write=False)
+    return result.proposals
+
+
+def test_macro_f1_on_the_sample_planted_themes_reaches_the_goal(sample_proposals, dictionary):
+    """The planted themes of data/sample play the human coder; goal: macro F1 >= 0.85."""
+    import json
+
+    truth = json.loads((ROOT / "data" / "sample" / "truth.json").read_text(encoding="utf-8"))
+    props = sample_proposals.reset_index(drop=True)
+    corpus = pr.build_corpus(props["text"].astype(str).tolist(), props["proposal_id"].astype(str).tolist(),
+                             props["form_language"].astype(object).where(props["form_language"].notna(), None).tolist(),
+                             dictionary.settings["extra_stopwords"])
+    coded = th.code_texts(corpus.tokens, dictionary, index=corpus.ids)
+    planted, counts = pr.planted_coding(truth, props, dictionary.codes)
+    assert counts["proposals_matched"] > 0.9 * len(props)
+    result = th.agreement(coded, planted, n_boot=0).set_index("theme")
+    macro = result.loc["macro", "f1"]
+    per_theme = ", ".join(f"{k} {v:.2f}" for k, v in result["f1"].drop("macro").sort_values().items())
+    print(f"macro F1 on the planted themes: {macro:.3f}; per theme: {per_theme}")
+    assert macro >= 0.85, f"macro F1 {macro:.3f} is below the goal of 0.85; per theme: {per_theme}"
