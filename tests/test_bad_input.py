@@ -115,6 +115,22 @@ def test_a_column_full_of_unknown_labels(codebook, tmp_path):
     assert (m.cleaning_log["variable"] == "gender").sum() == 6
 
 
+def test_a_column_of_many_different_unknown_values_is_summarised(codebook, tmp_path):
+    rows = rows_lv(codebook, 40)
+    for i, r in enumerate(rows):
+        r["district"] = f"ŠÄ…Ä{i}"                               # mojibake, all different
+    p = make_export(codebook, tmp_path / "lv.xlsx", rows=rows)
+    problems = [x for x in checks.check_inputs(params_for([p])) if x.code == "unknown_label"]
+    assert len(problems) == 21                                # 20 listed, the rest in one line
+    assert any("and 20 more distinct unknown values (20 cells)" in x.message for x in problems)
+
+
+def test_a_file_named_for_one_language_holding_the_other(codebook, tmp_path):
+    p = make_export(codebook, tmp_path / "forms_lv.xlsx", lang="ru", rows=[answer(codebook, "ru", 1, random.Random(1))])
+    code, text = check(tmp_path, [p])
+    assert code == 0 and "the file name says lv but its headers are those of the ru form" in text
+
+
 def test_dates_in_an_unexpected_format(codebook, tmp_path):
     p = make_export(codebook, tmp_path / "lv.csv", rows=rows_lv(codebook, 4), fmt="csv",
                     date_format="%Y年%m月%d日 %H時%M分")

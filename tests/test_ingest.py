@@ -81,9 +81,18 @@ def write_xlsx(path: Path, frame: pd.DataFrame) -> Path:
     ws.title = "Sheet1"
     ws.append(list(frame.columns))
     for row in frame.itertuples(index=False):
-        ws.append([None if (isinstance(x, float) and x != x) else x for x in row])
+        ws.append([None if (isinstance(x, float) and x != x) else _xml_safe(x) for x in row])
     wb.save(path)
     return path
+
+
+def _xml_safe(value):
+    """Control characters as Excel itself stores them in the XML (_x0000_ escapes)."""
+    import re
+
+    if isinstance(value, str):
+        return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value
 
 
 def write_csv(path: Path, frame: pd.DataFrame, encoding: str = "utf-8", sep: str = ",",
@@ -225,7 +234,7 @@ def test_blank_rows_keep_their_excel_row_numbers(codebook, tmp_path):
     rows = [answer(codebook, "lv", 1, rng), {}, answer(codebook, "lv", 3, rng)]
     ex = ingest.read_forms(make_export(codebook, tmp_path / "b.xlsx", rows=rows), codebook)
     assert ex.n_rows == 3 and list(ex.source_row) == [2, 3, 4]
-    assert ex.frame.loc[1].isna().all()
+    assert ex.frame.loc[1].map(lambda x: x is None or x == "" or pd.isna(x)).all()
 
 
 def test_control_characters_are_removed_and_noted(codebook, tmp_path):

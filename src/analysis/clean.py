@@ -11,6 +11,7 @@ mapped back with pandas, so the cost follows the number of distinct answers.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 from . import codebook as codebook_mod
 from . import paths, schemas
 from .codebook import Codebook, normalize
-from .ingest import (MAIL_EXTENSIONS, FORMS_EXTENSIONS, MAX_TEXT_CHARS, TIMEZONE, FormsExport,
+from .ingest import (CONTROL_CHARS, MAIL_EXTENSIONS, FORMS_EXTENSIONS, MAX_TEXT_CHARS, TIMEZONE, FormsExport,
                      InputError, MailBatch, Problem, expand_inputs, read_forms,
                      read_mail, source_names)
 
@@ -39,6 +40,7 @@ RULE_DEFAULTS = {
     "empty": {},
 }
 SUBSTANTIVE = re.compile(r"\w")       # an open answer needs at least one letter or digit
+MAX_LABELS_LISTED = 20                # distinct unknown labels listed one by one per column
 
 
 class FlowError(AssertionError):
@@ -121,9 +123,12 @@ class Recoded:
 
 
 def _label_key(value: Any) -> str:
+    """A cell as compared with the codebook's labels: NFC, trimmed, no control characters;
+    "" means the question was left empty."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return normalize(value)
+    key = normalize(value)
+    return normalize(CONTROL_CHARS.sub("", key)) if CONTROL_CHARS.search(key) else key
 
 
 def recode(export: FormsExport, cb: Codebook) -> Recoded:
@@ -132,67 +137,95 @@ def recode(export: FormsExport, cb: Codebook) -> Recoded:
     coded: dict[str, Any] = {}
     texts: dict[str, pd.Series] = {}
     unknown: list[UnknownCells] = []
+    given: dict[str, np.ndarray] = {}       # per question: the cell was not empty
     for v in cb.variables.values():
         col = frame[v.name]
         if v.type == "single":
-            _recode_single(col, v, cb, lang, coded, texts, unknown)
+            given[v.name] = _recode_single(col, v, cb, lang, coded, texts, unknown)
         elif v.type == "multi":
-            _recode_multi(col, v, cb, lang, coded, texts, unknown)
+            given[v.name] = _recode_multi(col, v, cb, lang, coded, texts, unknown)
         elif v.type == "likert":
-            _recode_likert(col, v, cb, lang, coded, unknown)
+            given[v.name] = _recode_likert(col, v, cb, lang, coded, unknown)
         elif v.type in ("rating", "nps"):
-            _recode_number(col, v, coded, unknown)
+            given[v.name] = _recode_number(col, v, coded, unknown)
         elif v.type == "text":
             texts[v.name] = col
-    questions = [v.name for v in cb.variables.values() if v.type != "meta" and not v.pii]
-    answered = frame[questions].notna().any(axis=1).to_numpy() if len(frame) else np.zeros(0, bool)
+    answered = np.zeros(len(frame), bool)
+    for name, mask in given.items():
+        if not cb.variables[name].pii:
+            answered |= mask
+    for v in cb.of_type("text"):
+        if not v.pii:
+            answered |= frame[v.name].notna().to_numpy()
     return Recoded(export, coded, texts, unknown, answered)
 
 
-def _unknown(col: pd.Series, bad_values: list, variable: str, reason: str) -> UnknownCells | None:
-    if not bad_values:
+def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the distinct values of a column (-1 where empty): labels are looked up once
+    per distinct value and mapped back with numpy indexing, never row by row."""
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object))
+    return codes, uniques
+
+
+def _unknown(codes: np.ndarray, bad: np.ndarray, keys: np.ndarray, variable: str,
+             reason: str) -> UnknownCells | None:
+    """Rows whose distinct value is marked bad (lookups have one extra slot for 'empty')."""
+    if not bad.any():
         return None
-    mask = col.isin(bad_values).to_numpy()
-    rows = np.flatnonzero(mask)
-    labels = np.array([_label_key(x) for x in col.to_numpy(dtype=object)[mask]], dtype=object)
-    return UnknownCells(variable, reason, rows, labels)
+    per_row = bad[codes]
+    rows = np.flatnonzero(per_row)
+    return UnknownCells(variable, reason, rows, keys[codes][rows])
+
+
+def _slots(n_uniques: int, fill, dtype=object) -> np.ndarray:
+    """A lookup array with one slot per distinct value plus one (index -1) for empty cells."""
+    return np.full(n_uniques + 1, fill, dtype=dtype)
 
 
 def _recode_single(col, v, cb, lang, coded, texts, unknown) -> None:
     lmap = cb.label_map(v.name, lang)
+    position = {code: k for k, code in enumerate(v.codes)}
     other_code = next((o.code for o in v.options if o.other), None)
-    code_of: dict[Any, str] = {}
-    other_of: dict[Any, str] = {}
-    bad: list = []
-    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
-        code = lmap.get(_label_key(u))
+    codes, uniques = _factorize(col)
+    cat, other = _slots(len(uniques), -1, np.int64), _slots(len(uniques), None)
+    bad, keys = _slots(len(uniques), False, bool), _slots(len(uniques), None)
+    given = _slots(len(uniques), False, bool)
+    for i, u in enumerate(uniques):
+        keys[i] = key = _label_key(u)
+        if not key:
+            continue
+        given[i] = True
+        code = lmap.get(key)
         if code is not None:
-            code_of[u] = code
+            cat[i] = position[code]
         elif v.other_text and other_code:
             # Forms writes the respondent's own text instead of the "Cits" label
-            code_of[u], other_of[u] = other_code, normalize(u)
+            cat[i], other[i] = position[other_code], key
         else:
-            bad.append(u)
-    codes = col.map(code_of) if code_of else pd.Series(np.nan, index=col.index, dtype=object)
-    coded[v.name] = pd.Categorical(codes, categories=v.codes)
+            bad[i] = True
+    coded[v.name] = pd.Categorical.from_codes(cat[codes], categories=v.codes)
     if v.other_text:
-        texts[f"{v.name}_other"] = col.map(other_of) if other_of else pd.Series(None, index=col.index, dtype=object)
-    cells = _unknown(col, bad, v.name, "unknown_label")
+        texts[f"{v.name}_other"] = pd.Series(other[codes], index=col.index, dtype=object)
+    cells = _unknown(codes, bad, keys, v.name, "unknown_label")
     if cells:
         unknown.append(cells)
+    return given[codes]
 
 
 def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
     lmap = cb.label_map(v.name, lang)
-    codes = v.codes
+    option_codes = v.codes
     other_code = next((o.code for o in v.options if o.other), None)
-    uniques = pd.unique(col.dropna().to_numpy(dtype=object))
-    table = np.zeros((len(uniques) + 1, len(codes)), dtype=bool)
-    answered = np.zeros(len(uniques) + 1, dtype=bool)
-    other_text: dict[Any, str] = {}
-    bad: list = []
+    codes, uniques = _factorize(col)
+    table = np.zeros((len(uniques) + 1, len(option_codes)), dtype=bool)
+    answered = _slots(len(uniques), False, bool)
+    other, bad, keys = _slots(len(uniques), None), _slots(len(uniques), False, bool), _slots(len(uniques), None)
+    given = _slots(len(uniques), False, bool)
     for i, u in enumerate(uniques):
-        parts = [normalize(p) for p in str(u).split(";")]
+        parts = [_label_key(p) for p in str(u).split(";")]
+        if not any(parts):
+            continue
+        given[i] = True
         found, others, unknown_parts = set(), [], []
         for p in (p for p in parts if p):
             code = lmap.get(p)
@@ -203,64 +236,76 @@ def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
             else:
                 unknown_parts.append(p)
         if unknown_parts:
-            bad.append(u)            # the whole answer is set aside: we cannot tell what was meant
+            # the whole answer is set aside: we cannot tell what else was meant
+            bad[i], keys[i] = True, "; ".join(unknown_parts)
             continue
         if others:
             found.add(other_code)
-            other_text[u] = "; ".join(others)
+            other[i] = "; ".join(others)
         answered[i] = True
-        table[i] = [c in found for c in codes]
-    idx = pd.Index(uniques).get_indexer(col.to_numpy(dtype=object)) if len(uniques) else np.full(len(col), -1)
-    idx = np.where(idx < 0, len(uniques), idx)       # missing -> the last (unanswered) row
-    values, mask = table[idx], ~answered[idx]
-    for j, code in enumerate(codes):
-        coded[f"{v.name}__{code}"] = pd.arrays.BooleanArray(values[:, j].copy(), mask.copy())
+        table[i] = [c in found for c in option_codes]
+    values, mask = table[codes], ~answered[codes]
+    for j, code in enumerate(option_codes):
+        coded[f"{v.name}__{code}"] = pd.arrays.BooleanArray(np.ascontiguousarray(values[:, j]), mask.copy())
     if v.other_text:
-        texts[f"{v.name}_other"] = col.map(other_text) if other_text else pd.Series(None, index=col.index, dtype=object)
-    cells = _unknown(col, bad, v.name, "unknown_label")
+        texts[f"{v.name}_other"] = pd.Series(other[codes], index=col.index, dtype=object)
+    cells = _unknown(codes, bad, keys, v.name, "unknown_label")
     if cells:
         unknown.append(cells)
+    return given[codes]
 
 
 def _recode_likert(col, v, cb, lang, coded, unknown) -> None:
     scale = cb.scales[v.scale]
     scores = scale.scores[lang]
     dont_know = normalize(scale.dont_know[lang])
-    score_of: dict[Any, int] = {}
-    dk_values: list = []
-    bad: list = []
-    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
-        key = _label_key(u)
+    codes, uniques = _factorize(col)
+    score, has = _slots(len(uniques), 0, np.int64), _slots(len(uniques), False, bool)
+    dk, bad, keys = _slots(len(uniques), False, bool), _slots(len(uniques), False, bool), _slots(len(uniques), None)
+    given = _slots(len(uniques), False, bool)
+    for i, u in enumerate(uniques):
+        keys[i] = key = _label_key(u)
+        if not key:
+            continue
+        given[i] = True
         if key in scores:
-            score_of[u] = scores[key]
+            score[i], has[i] = scores[key], True
         elif key == dont_know:
-            dk_values.append(u)
+            dk[i] = True
         else:
-            bad.append(u)
-    coded[v.name] = (col.map(score_of) if score_of else pd.Series(np.nan, index=col.index)).astype("Int64").array
-    coded[f"{v.name}_dk"] = col.isin(dk_values).to_numpy() if dk_values else np.zeros(len(col), bool)
-    cells = _unknown(col, bad, v.name, "unknown_label")
+            bad[i] = True
+    coded[v.name] = pd.arrays.IntegerArray(score[codes], ~has[codes])
+    coded[f"{v.name}_dk"] = dk[codes]
+    cells = _unknown(codes, bad, keys, v.name, "unknown_label")
     if cells:
         unknown.append(cells)
+    return given[codes]
 
 
 def _recode_number(col, v, coded, unknown) -> None:
     lo, hi = v.range
-    value_of: dict[Any, int] = {}
-    bad: list = []
-    for u in pd.unique(col.dropna().to_numpy(dtype=object)):
+    codes, uniques = _factorize(col)
+    value, ok = _slots(len(uniques), 0, np.int64), _slots(len(uniques), False, bool)
+    bad, keys = _slots(len(uniques), False, bool), _slots(len(uniques), None)
+    given = _slots(len(uniques), False, bool)
+    for i, u in enumerate(uniques):
+        keys[i] = _label_key(u)
+        if not keys[i]:
+            continue
+        given[i] = True
         try:
-            x = float(str(u).strip().replace(",", ".")) if not isinstance(u, (int, float)) else float(u)
+            x = float(u) if isinstance(u, (int, float)) else float(str(u).strip().replace(",", "."))
         except ValueError:
             x = float("nan")
         if x == x and x.is_integer() and lo <= x <= hi:
-            value_of[u] = int(x)
+            value[i], ok[i] = int(x), True
         else:
-            bad.append(u)
-    coded[v.name] = (col.map(value_of) if value_of else pd.Series(np.nan, index=col.index)).astype("Int64").array
-    cells = _unknown(col, bad, v.name, "out_of_range")
+            bad[i] = True
+    coded[v.name] = pd.arrays.IntegerArray(value[codes], ~ok[codes])
+    cells = _unknown(codes, bad, keys, v.name, "out_of_range")
     if cells:
         unknown.append(cells)
+    return given[codes]
 
 
 def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Problem]:
@@ -282,7 +327,16 @@ def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Prob
             if v.type == "multi":
                 expected += " (several joined by ';')"
         labels = pd.Series(cells.labels)
-        for label, n in labels.value_counts(sort=False).items():
+        counts = labels.value_counts(sort=False)
+        if len(counts) > MAX_LABELS_LISTED:   # e.g. a column of mojibake: list the commonest
+            rest = counts.sort_values(ascending=False).iloc[MAX_LABELS_LISTED:]
+            counts = counts[counts.index.isin(counts.sort_values(ascending=False).index[:MAX_LABELS_LISTED])]
+            rows = export.source_row[cells.rows[labels.isin(rest.index).to_numpy()]]
+            out.append(Problem(severity, cells.reason, export.source_file,
+                               f"and {len(rest)} more distinct unknown values ({int(rest.sum())} cells); {effect}",
+                               column=f"{export.headers.get(v.name, v.name)!r} ({v.name})",
+                               rows=tuple(rows[:50]), count=int(rest.sum()), expected=expected))
+        for label, n in counts.items():
             rows = export.source_row[cells.rows[(labels == label).to_numpy()]]
             kind = "value out of range" if cells.reason == "out_of_range" else "unknown label"
             out.append(Problem(severity, cells.reason, export.source_file,
@@ -310,8 +364,11 @@ class Prepared:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def prepare(params: dict[str, Any], root: Path | None = None) -> Prepared:
-    """Read, match headers, parse dates and recode every input; collect every problem at once."""
+def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> Prepared:
+    """Read, match headers, parse dates and recode every input; collect every problem at once.
+
+    `on_read(export)` is called as soon as each Forms export is read (run_clean starts the
+    redaction of its texts there, in the background)."""
     root = root or paths.ROOT
     prepared = Prepared(params, None)
     prepared.problems.extend(validate_params(params))
@@ -337,6 +394,8 @@ def prepare(params: dict[str, Any], root: Path | None = None) -> Prepared:
             prepared.problems.extend(exc.problems)
             continue
         prepared.problems.extend(export.problems)
+        if on_read is not None:
+            on_read(export, cb)
         rec = recode(export, cb)
         prepared.problems.extend(unknown_label_problems(rec, cb, policy))
         prepared.recoded.append(rec)
@@ -376,11 +435,26 @@ def _privacy():
 def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = True,
               root: Path | None = None) -> CleanResult:
     """Stage 01 end to end. Raises InputError (exit 2) before writing anything on bad input."""
-    prepared = prepare(params, root)
+    privacy = _privacy()
+    redactor = Redactor(privacy)
+
+    def start_redaction(export: FormsExport, cb: Codebook) -> None:
+        # every free text of the export, quarantined rows included (a few too many is cheaper
+        # than waiting): redacted in the background while the rows are recoded and checked
+        names = [v.name for v in cb.of_type("text") if not v.pii]
+        redactor.start(t for name in names for t in export.frame[name].to_numpy(dtype=object) if isinstance(t, str))
+
+    try:
+        return _clean(params, run_dir, write, root, privacy, redactor, start_redaction)
+    finally:
+        redactor.finish()      # never leave child processes behind
+
+
+def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> CleanResult:
+    prepared = prepare(params, root, on_read=start_redaction)
     if prepared.errors:
         raise InputError(prepared.errors)
     cb = prepared.cb
-    privacy = _privacy()
     salt = privacy.load_salt(params.get("salt_env", "ANALYSIS_SALT"), _salt_file(root))
     rules = rule_settings(params)
     policy = params.get("unknown_label", "stop")
@@ -392,19 +466,21 @@ def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = Tr
         if reason in STRUCTURAL_REASONS or (reason in rules and rules[reason]["action"] == "exclude") \
                 or (reason in ("unknown_label", "out_of_range") and policy == "quarantine"):
             excluded |= hit
-    responses = _responses(rows, cb, hits, rules, excluded, privacy)
-    ratings = _ratings(responses, cb)
     mail_rows, mail_hits, mail_details = _mail_rows(prepared.mail, rules, cb, salt, privacy)
     mail_excluded = np.zeros(len(mail_rows), bool)
     for reason, hit in mail_hits.items():
         if reason in STRUCTURAL_REASONS or reason == "empty" or rules.get(reason, {}).get("action") == "exclude":
             mail_excluded |= hit
-    proposals = _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
+    redactor.start(_texts_to_redact(rows, excluded, mail_rows, mail_excluded))
+    # what needs no open-answer text first, while the background redaction finishes
+    responses = _responses(rows, cb, hits, rules, excluded, redactor)
+    ratings = _ratings(responses, cb)
     quarantine = _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details,
                              mail_excluded, rules)
     flow = flow_table(prepared, rows, excluded, mail_rows, mail_excluded)
     rule_table = _rule_table(rules, rule_info, hits, excluded, mail_hits, mail_excluded, policy)
-    log = _cleaning_log(rule_table, rows, prepared, excluded, policy, privacy)
+    log = _cleaning_log(rule_table, rows, prepared, excluded, policy, redactor)
+    proposals = _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, redactor)
     result = CleanResult(responses, ratings, proposals, quarantine, log, flow, rule_table,
                          [p for p in prepared.problems if p.severity != "error"], {},
                          contact_count=int(rows["has_contact"][~excluded].sum()))
@@ -428,33 +504,33 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
         ex = rec.export
         f = ex.frame
         n = len(f)
-        part = pd.DataFrame({
+        index = pd.RangeIndex(n)
+
+        def obj(values):  # object dtype kept on purpose: no string inference on 100k cells
+            return pd.Series(values, index=index, dtype=object)
+
+        cols: dict[str, Any] = {
             "_file": np.full(n, k), "_pos": np.arange(n),
             "source_file": pd.array([ex.source_file] * n, dtype="string"),
             "source_row": pd.array(ex.source_row, dtype="Int64"),
-            "form_language": np.full(n, ex.language, dtype=object),
-            "_id": pd.Series([_id_text(x) for x in f[id_var].to_numpy(dtype=object)], dtype=object),
-            "_email": pd.Series([_email_key(x) for x in f[email_var].to_numpy(dtype=object)], dtype=object),
+            "form_language": obj(np.full(n, ex.language, dtype=object)),
+            "_id": obj([_id_text(x) for x in f[id_var].to_numpy(dtype=object)]),
+            "_email": obj([_email_key(x) for x in f[email_var].to_numpy(dtype=object)]),
             "start_time": f[start_var], "completion_time": f[end_var],
-        })
-        for name, values in rec.coded.items():
-            part[name] = values
+        }
+        cols.update(rec.coded)
         for name, values in rec.texts.items():
             if name not in contact_vars:
-                part[f"_text_{name}"] = values.to_numpy(dtype=object)
-        part["has_contact"] = f[contact_vars].notna().any(axis=1).to_numpy() if contact_vars else False
-        part["_answered"] = rec.answered_any
-        for issue in ex.row_issues:
-            col = f"_issue_{issue.reason}"
-            if col not in part:
-                part[col] = pd.Series("", index=part.index, dtype=object)
-            part.loc[issue.rows, col] = (part.loc[issue.rows, col] + "; " + issue.detail).str.lstrip("; ")
-        for cells in rec.unknown:
-            col = f"_issue_{cells.reason}"
-            if col not in part:
-                part[col] = pd.Series("", index=part.index, dtype=object)
-            part.loc[cells.rows, col] = (part.loc[cells.rows, col] + ", " + cells.variable).str.lstrip(", ")
-        parts.append(part)
+                cols[f"_text_{name}"] = obj(values.to_numpy(dtype=object))
+        cols["has_contact"] = f[contact_vars].notna().any(axis=1).to_numpy() if contact_vars else np.zeros(n, bool)
+        cols["_answered"] = rec.answered_any
+        issues: dict[str, np.ndarray] = {}
+        for reason, rows, text, sep in ([(i.reason, i.rows, i.detail, "; ") for i in ex.row_issues]
+                                        + [(c.reason, c.rows, c.variable, ", ") for c in rec.unknown]):
+            col = issues.setdefault(f"_issue_{reason}", np.full(n, "", dtype=object))
+            col[rows] = [f"{old}{sep}{text}" if old else text for old in col[rows]]
+        cols.update({name: obj(values) for name, values in issues.items()})
+        parts.append(pd.DataFrame(cols, index=index))
     if parts:
         rows = pd.concat(parts, ignore_index=True)
     else:
@@ -504,19 +580,17 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
     info: dict[str, dict[str, Any]] = {}
 
     def add(reason, mask, detail):
+        """`detail`: a text, or a function of row positions giving one text per row (only
+        the quarantined rows ever get their text built)."""
         mask = np.asarray(mask, dtype=bool)
         hits[reason] = hits.get(reason, np.zeros(n, bool)) | mask
-        d = detail if isinstance(detail, pd.Series) else pd.Series(detail, index=rows.index, dtype=object)
-        details[reason] = d
+        details[reason] = detail if callable(detail) else (lambda idx, d=detail: [d] * len(idx))
 
     for c in [c for c in rows.columns if c.startswith("_issue_")]:
         reason = c[len("_issue_"):]
-        mask = (rows[c] != "").to_numpy()
-        if reason in ("unknown_label", "out_of_range"):
-            label = "unknown label in " if reason == "unknown_label" else "value out of range in "
-            add(reason, mask, label + rows[c])
-        else:
-            add(reason, mask, rows[c])
+        text = rows[c].to_numpy(dtype=object)
+        prefix = {"unknown_label": "unknown label in ", "out_of_range": "value out of range in "}.get(reason, "")
+        add(reason, text != "", lambda idx, t=text, p=prefix: [p + x for x in t[idx]])
     times_ok = rows["start_time"].notna().to_numpy() & rows["completion_time"].notna().to_numpy()
     duration = rows["duration_s"].to_numpy(dtype=float) if n else np.zeros(0)
     add("invalid_duration", times_ok & (duration < 0), "completion time before start time")
@@ -527,27 +601,28 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
         add("empty", ~answered, "no answer to any question")
     if "duplicate" in rules:
         mask, detail = _duplicates(rows, cb, answered, rules["duplicate"].get("keep", "first"))
-        add("duplicate", mask, detail)
+        add("duplicate", mask, lambda idx, d=detail.to_numpy(dtype=object): list(d[idx]))
     if "speeder" in rules:
-        share = float(rules["speeder"]["share_of_median"])
+        share_of_median = float(rules["speeder"]["share_of_median"])
         valid = times_ok & (duration >= 0) & answered
         median = float(np.median(duration[valid])) if valid.any() else float("nan")
-        threshold = share * median
-        mask = valid & (duration < threshold)
+        threshold = share_of_median * median
         info["speeder"] = {"median_s": round(median, 1), "threshold_s": round(threshold, 1)}
-        add("speeder", mask, pd.Series(duration, index=rows.index).map(
-            lambda d: f"{d:.0f} s < {threshold:.0f} s ({share:g} × median {median:.0f} s)"))
+        add("speeder", valid & (duration < threshold),
+            lambda idx, d=duration, th=threshold, k=share_of_median, m=median:
+            [f"{d[i]:.0f} s < {th:.0f} s ({k:g} × median {m:.0f} s)" for i in idx])
     if "straightliner" in rules:
         spec = rules["straightliner"]
         items = cb.likert_items
-        scores = np.column_stack([rows[i].to_numpy(dtype="float64", na_value=np.nan) for i in items]) if n else np.zeros((0, len(items)))
+        scores = (np.column_stack([rows[i].to_numpy(dtype="float64", na_value=np.nan) for i in items])
+                  if n else np.zeros((0, len(items))))
         rated = np.sum(~np.isnan(scores), axis=1)
-        same = np.max(np.column_stack([np.sum(scores == k, axis=1) for k in range(1, 6)]), axis=1) if n else np.zeros(0)
-        share = np.divide(same, rated, out=np.zeros(n), where=rated > 0)
-        mask = (rated >= spec["min_rated"]) & (share >= spec["min_share_same"])
-        add("straightliner", mask, pd.Series(share, index=rows.index).map(
-            lambda s: f"{s:.0%} of rated items the same answer") + pd.Series(rated, index=rows.index).map(
-            lambda r: f" ({r} rated)"))
+        same = (np.max(np.column_stack([np.sum(scores == k, axis=1) for k in range(1, 6)]), axis=1)
+                if n else np.zeros(0))
+        same_share = np.divide(same, rated, out=np.zeros(n), where=rated > 0)
+        add("straightliner", (rated >= spec["min_rated"]) & (same_share >= spec["min_share_same"]),
+            lambda idx, sh=same_share, r=rated: [f"{sh[i]:.0%} of rated items the same answer ({r[i]} rated)"
+                                                 for i in idx])
     if "outside_window" in rules:
         start, end = window(cb)
         if start is None:
@@ -556,7 +631,7 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
             t = rows["completion_time"]
             mask = (t.notna() & ((t < start) | (t > end))).to_numpy()
             info["outside_window"] = {"window": f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {TIMEZONE}"}
-            add("outside_window", mask, t.map(lambda x: f"submitted {x:%Y-%m-%d %H:%M}" if pd.notna(x) else ""))
+            add("outside_window", mask, lambda idx, t=t: [f"submitted {x:%Y-%m-%d %H:%M}" for x in t.iloc[idx]])
     return hits, details, info
 
 
@@ -651,6 +726,102 @@ def _responses(rows, cb, hits, rules, excluded, privacy) -> pd.DataFrame:
     return df
 
 
+class Redactor:
+    """`privacy.redact` with a memory of what it has done.
+
+    On big exports redaction (pure Python) is the costliest step, so `start(texts)` hands the
+    texts to child processes in the background as soon as they are read; the main process goes
+    on recoding and applying the rules meanwhile, and `redact` waits for a result only when it
+    needs one of those texts. Results are identical to calling `privacy.redact` here (a pure
+    function), whatever the number of processes.
+    """
+
+    PARALLEL_FROM = 5_000             # distinct texts; below this, child processes cost more than they save
+
+    def __init__(self, privacy, workers: int | None = None):
+        self.privacy = privacy
+        self.done: dict[str, str] = {}
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self._jobs: list = []
+        self._pending: set[str] = set()
+
+    def start(self, texts) -> None:
+        todo = [t for t in dict.fromkeys(texts)
+                if isinstance(t, str) and t not in self.done and t not in self._pending]
+        if len(todo) < self.PARALLEL_FROM or self.workers < 2:
+            return                    # done on demand, in this process
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1)
+        self._jobs.append((todo, pool.submit(_redact_in_processes, todo, self.workers), pool))
+        self._pending.update(todo)
+
+    def finish(self) -> None:
+        for todo, future, pool in self._jobs:
+            try:
+                self.done.update(zip(todo, future.result()))
+            except (OSError, RuntimeError, ValueError, ImportError):
+                pass                  # no child processes here: `redact` does them in this one
+            pool.shutdown()
+        self._jobs, self._pending = [], set()
+
+    def redact(self, text: str) -> str:
+        got = self.done.get(text)
+        if got is None:
+            if text in self._pending:
+                self.finish()
+                got = self.done.get(text)
+            if got is None:
+                got = self.done[text] = self.privacy.redact(text)
+        return got
+
+
+_REDACT_WORKER = (
+    "import json, sys\n"
+    "from analysis.privacy import redact\n"
+    "texts = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+    "sys.stdout.buffer.write(json.dumps([redact(t) for t in texts]).encode('utf-8'))\n")
+
+
+def _redact_in_processes(texts: list[str], workers: int) -> list[str]:
+    """Redact in `workers` child interpreters fed through pipes.
+
+    Plain subprocesses rather than multiprocessing: spawn/forkserver would re-run the caller's
+    __main__ script in every child, and fork is unsafe with pyarrow's threads in this process.
+    """
+    import json
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(texts) // workers)
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+
+    def run(chunk: list[str]) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", _REDACT_WORKER], input=json.dumps(chunk).encode("utf-8"),
+                              capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"redaction worker failed: {proc.stderr.decode(errors='replace')[-500:]}")
+        out = json.loads(proc.stdout.decode("utf-8"))
+        if len(out) != len(chunk):
+            raise RuntimeError("redaction worker returned a different number of texts")
+        return out
+
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        return [t for part in pool.map(run, chunks) for t in part]
+
+
+def _texts_to_redact(rows, excluded, mail_rows, mail_excluded) -> list[str]:
+    keep = ~excluded
+    out: list[str] = []
+    for c in (c for c in rows.columns if c.startswith("_text_")):
+        values = rows[c].to_numpy(dtype=object)[keep]
+        out.extend(v for v in values if isinstance(v, str))
+    if len(mail_rows):
+        out.extend(t for t in mail_rows.loc[~mail_excluded, "text"] if isinstance(t, str))
+    return out
+
+
 def redact_series(values: pd.Series, privacy) -> pd.Series:
     """Redacted text, each distinct text redacted once; NA stays NA."""
     arr = values.to_numpy(dtype=object)
@@ -742,8 +913,9 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
         if v.pii:
             continue
         text = r[f"_text_{v.name}"]
-        has = np.array([isinstance(t, str) and bool(SUBSTANTIVE.search(t)) for t in text.to_numpy(dtype=object)],
-                       dtype=bool)
+        values = text.to_numpy(dtype=object)
+        has = pd.notna(values)
+        has[has] = [bool(SUBSTANTIVE.search(t)) for t in values[has]]
         if not has.any():
             continue
         sub = responses.loc[has]
@@ -819,7 +991,7 @@ def _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_detail
                 flagged.loc[sel] = flagged.loc[sel] + "," + reason
                 continue
             reasons.loc[sel] = reasons.loc[sel] + ";" + reason
-            part = d[reason].iloc[sel].astype(str).to_numpy() if reason in d else np.full(len(sel), "")
+            part = _detail_texts(d.get(reason), sel)
             text.loc[sel] = text.loc[sel] + " | " + reason + ": " + pd.Series(part, index=sel)
         text = text.str.removeprefix(" | ")
         text = text.where(flagged == "", text + " | also flagged: " + flagged.str.lstrip(","))
@@ -837,6 +1009,14 @@ def _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_detail
     q = pd.concat(frames, ignore_index=True)
     q["form_language"] = pd.Categorical(q["form_language"], categories=list(schemas.FORM_LANGUAGES))
     return q
+
+
+def _detail_texts(detail, positions: np.ndarray) -> np.ndarray:
+    if detail is None:
+        return np.full(len(positions), "", dtype=object)
+    if callable(detail):
+        return np.array(detail(positions), dtype=object)
+    return detail.iloc[positions].astype(object).fillna("").to_numpy(dtype=object)
 
 
 def flow_table(prepared: Prepared, rows, excluded, mail_rows, mail_excluded) -> pd.DataFrame:
@@ -1000,7 +1180,79 @@ def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- what the notebook shows ------------------------------------------------------------
+# --- what the notebook shows (Latvian labels: the report is for Latvian stakeholders) ----
+
+RULE_NAMES_LV = {
+    "duplicate": "Dublikāts (vienādas atbildes, tas pats ID vai e-pasts)",
+    "speeder": "Pārāk ātri aizpildīts (salīdzinot ar mediānu)",
+    "straightliner": "Visiem apgalvojumiem gandrīz viena atbilde",
+    "outside_window": "Iesniegts ārpus apspriešanas laika",
+    "empty": "Tukša anketa",
+    "unknown_label": "Nezināma atbilde",
+    "out_of_range": "Vērtība ārpus skalas",
+    "unparseable_date": "Nenolasāms laiks",
+    "invalid_duration": "Beigu laiks pirms sākuma laika",
+    "missing_id": "Trūkst atbildes ID",
+    "oversized_text": "Pārāk garš teksts",
+    "broken_message": "Bojāta e-pasta vēstule",
+}
+ACTIONS_LV = {"exclude": "izslēgt", "flag": "atzīmēt", "not applied": "netiek lietots",
+              "set missing": "atbildi uzskatīt par trūkstošu", "exclude (always)": "izslēgt (vienmēr)",
+              "stop": "apturēt darbu"}
+TYPES_LV = {"single": "viena izvēle", "multi": "vairākas izvēles", "likert": "Likerta skala (1–5)",
+            "rating": "vērtējums", "nps": "ieteikšanas vērtējums", "text": "brīvs teksts"}
+
+
+def flow_summary(result: CleanResult) -> pd.DataFrame:
+    """The flow table with Latvian headings and a total row."""
+    f = result.flow
+    out = pd.DataFrame({
+        "Fails": f["source_file"].astype(str),
+        "Avots": f["source"].astype(str).map({"forms": "anketa", "email": "e-pasts"}),
+        "Anketas valoda": f["form_language"].astype(object).fillna("–"),
+        "Nolasīts": f["rows_read"].astype(int), "Analizēts": f["rows_analysed"].astype(int),
+        "Karantīnā": f["rows_quarantined"].astype(int),
+        "Sakrīt": f["balanced"].map({True: "jā", False: "NĒ"}),
+    })
+    total = {"Fails": "Kopā", "Avots": "", "Anketas valoda": "", "Nolasīts": int(out["Nolasīts"].sum()),
+             "Analizēts": int(out["Analizēts"].sum()), "Karantīnā": int(out["Karantīnā"].sum()),
+             "Sakrīt": "jā" if bool(f["balanced"].all()) else "NĒ"}
+    return pd.concat([out, pd.DataFrame([total])], ignore_index=True).set_index("Fails")
+
+
+def rule_summary(result: CleanResult) -> pd.DataFrame:
+    """Each rule: what it does here, with which parameter, and how many rows it touched."""
+    r = result.rules
+    return pd.DataFrame({
+        "Noteikums": r["rule"].map(lambda x: RULE_NAMES_LV.get(x, x)),
+        "Darbība": r["action"].map(lambda x: ACTIONS_LV.get(x, x)),
+        "Parametri": r["parameters"].replace("", "–"),
+        "Anketas": r["rows_hit"].astype(int), "Izslēgtas": r["rows_excluded"].astype(int),
+        "Atzīmētas": r["rows_flagged"].astype(int), "E-pasta vēstules": r["emails_hit"].astype(int),
+    }).set_index("Noteikums")
+
+
+def quarantine_reasons(result: CleanResult) -> pd.DataFrame:
+    """Quarantined rows per reason and source file (a row with two reasons counts twice)."""
+    q = result.quarantine
+    if q.empty:
+        return pd.DataFrame({"Iemesls": [], "Fails": [], "Rindas": []}).set_index(["Iemesls", "Fails"])
+    long = q.assign(reason=q["reasons"].astype(str).str.split(";")).explode("reason")
+    out = long.groupby(["reason", "source_file"], observed=True).size().rename("Rindas").reset_index()
+    out["Iemesls"] = out["reason"].map(lambda x: RULE_NAMES_LV.get(x, x))
+    return out.rename(columns={"source_file": "Fails"})[["Iemesls", "Fails", "Rindas"]].set_index(["Iemesls", "Fails"])
+
+
+def problem_summary(result: CleanResult) -> pd.DataFrame:
+    """Warnings met while reading, counted per file and kind (no values shown)."""
+    records: dict[tuple[str, str], int] = {}
+    for p in result.problems:
+        key = (p.file, p.code)
+        records[key] = records.get(key, 0) + (p.count or 1)
+    return pd.DataFrame([{"Fails": f, "Brīdinājums": RULE_NAMES_LV.get(c, c), "Gadījumi": n}
+                         for (f, c), n in sorted(records.items())],
+                        columns=["Fails", "Brīdinājums", "Gadījumi"])
+
 
 def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
     """Variable, type, question (as asked on the form) and how many analysed responses answered."""
@@ -1018,7 +1270,10 @@ def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.D
             n = int((df[v.name].notna() | df[f"{v.name}_dk"]).sum())
         else:
             n = int(df[v.name].notna().sum())
-        records.append({"mainīgais": v.name, "tips": v.type,
+        kind = TYPES_LV.get(v.type, v.type) if lang == "lv" else v.type
+        if v.range:
+            kind += f" {v.range[0]}–{v.range[1]}"
+        records.append({"mainīgais": v.name, "tips": kind,
                         "jautājums": v.headers.get(lang) or v.headers.get("lv"), "atbildējuši": n})
     return pd.DataFrame(records)
 
@@ -1036,13 +1291,18 @@ def answers_by_source(result: CleanResult) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def dont_know_shares(result: CleanResult, cb: Codebook) -> pd.DataFrame:
-    """Share of "don't know" among those who answered each Likert item, with n."""
+def dont_know_shares(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
+    """Share of "don't know" among those who answered each Likert item, with n, in form order."""
     ratings = result.ratings
     answered = ratings["score"].notna() | ratings["dont_know"]
     g = ratings.loc[answered].groupby("item", observed=False)
-    out = pd.DataFrame({"n": g.size(), "dont_know": g["dont_know"].sum()})
+    out = pd.DataFrame({"n": g.size(), "dont_know": g["dont_know"].sum()}).reindex(cb.likert_items)
+    out = out.fillna(0).astype(int)
     out["share"] = out["dont_know"] / out["n"].where(out["n"] > 0)
     out["sector"] = [cb.variables[i].sector for i in out.index]
-    return out.reset_index()
+    out["label"] = [_short(cb.variables[i].headers.get(lang) or i) for i in out.index]
+    return out.rename_axis("item").reset_index()
 
+
+def _short(text: str, limit: int = 55) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
