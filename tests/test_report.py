@@ -44,3 +44,11 @@ def test_difference_sentence_names_groups_size_and_adjusted_p(codebook):
 
 def test_indicator_groups_get_readable_labels(codebook):
     assert report.group_label("info_language__ru", "True", codebook, "lv") == "Krievu: jā"
+
+
+def test_latvian_counts_agree_with_their_noun():
+    assert report.count_noun(1, "proposal") == "1 priekšlikums"
+    assert report.count_noun(21, "proposal") == "21 priekšlikums"
+    assert report.count_noun(11, "proposal") == "11 priekšlikumi"
+    assert report.count_noun(235, "proposal") == "235 priekšlikumi"
+    assert report.count_noun(1, "proposal", "en") == "1 proposal"

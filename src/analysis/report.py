@@ -79,8 +79,8 @@ TEXT.update({
               "activities of Liepāja's marketing and communication plan 2022–2027. Every figure comes "
               "with its number of respondents and a 95 % confidence interval."},
     "who_text": {
-        "lv": "Analizētas {n} aptaujas atbildes ({q} atbildes izslēgtas kvalitātes pārbaudēs) un {m} e-pasta vēstules. "
-              "Grupas, kurās mazāk par {min_cell} respondentiem, nav rādītas.",
+        "lv": "Analizēto aptaujas atbilžu skaits: {n} (kvalitātes pārbaudēs izslēgto atbilžu skaits: {q}); "
+              "e-pasta vēstuļu skaits: {m}. Grupas, kurās mazāk par {min_cell} respondentiem, nav rādītas.",
         "en": "{n} survey answers were analysed ({q} were excluded by quality checks), plus {m} e-mails. "
               "Groups with fewer than {min_cell} respondents are not shown."},
     "ranking_text": {
@@ -116,8 +116,8 @@ TEXT.update({
         "lv": "Ar apmierinātību visciešāk saistītās nozares (kārtas logistiskā regresija, izredžu attiecība uz 1 punktu nozares indeksā): {list}.",
         "en": "Sectors most closely associated with satisfaction (ordinal logistic regression, odds ratio per point of the sector index): {list}."},
     "proposals_text": {
-        "lv": "Iedzīvotāji iesniedza {n} priekšlikumus ({survey} aptaujā, {email} e-pastā). Tie automātiski sadalīti tēmās pēc "
-              "tēmu vārdnīcas; viens priekšlikums var attiekties uz vairākām tēmām. {uncoded} priekšlikumu netika piešķirta neviena tēma.",
+        "lv": "Iesniegto priekšlikumu skaits: {n} (aptaujā — {survey}, e-pastā — {email}). Tie automātiski sadalīti tēmās pēc "
+              "tēmu vārdnīcas; viens priekšlikums var attiekties uz vairākām tēmām. Ne ar vienu tēmu nav saistīti {uncoded} priekšlikumu.",
         "en": "Residents sent {n} proposals ({survey} in the survey, {email} by e-mail). They were coded into themes with a "
               "theme dictionary; a proposal can carry several themes. {uncoded} of proposals matched no theme."},
     "agreement_text": {
@@ -157,9 +157,9 @@ TEXT.update({
         "lv": "Rezultāti svērti pēc oficiāliem iedzīvotāju sadalījumiem ({source}); efektīvais izlases lielums {neff}.",
         "en": "Results are weighted to official population margins ({source}); effective sample size {neff}."},
     "weighting_sensitivity": {
-        "lv": "Svari nav izmantoti galvenajiem skaitļiem, jo iedzīvotāju sadalījuma fails nav oficiāls ({source}); "
+        "lv": "Svari nav izmantoti galvenajiem skaitļiem, jo iedzīvotāju sadalījuma fails nav oficiāls (fails {source}); "
               "svērtie rezultāti aprēķināti tikai kā jutīguma pārbaude detalizētajā pārskatā.",
-        "en": "Weights are not used for the headline figures because the population margin file is not official ({source}); "
+        "en": "Weights are not used for the headline figures because the population margin file is not official (file {source}); "
               "weighted results are only a sensitivity check in the detailed report."},
     "weighting_none": {"lv": "Rezultāti nav svērti: nav oficiālu iedzīvotāju sadalījumu.",
                        "en": "Results are not weighted: no official population margins were given."},
@@ -201,6 +201,17 @@ def fmt_pct(share: Any, digits: int = 0, lang: str = "lv") -> str:
     if share is None or pd.isna(share):
         return "—"
     return f"{fmt_num(100 * float(share), digits, lang)}\u00a0%"
+
+
+NOUNS = {"proposal": {"lv": ("priekšlikums", "priekšlikumi"), "en": ("proposal", "proposals")}}
+
+
+def count_noun(n: int, noun: str, lang: str = "lv") -> str:
+    """'21 priekšlikums', '235 priekšlikumi': Latvian counts ending in 1 (not 11) take the singular."""
+    one, many = NOUNS[noun].get(lang, NOUNS[noun]["en"])
+    n = int(n)
+    singular = (n % 10 == 1 and n % 100 != 11) if lang == "lv" else n == 1
+    return f"{n} {one if singular else many}"
 
 
 def fmt_p_relation(p: Any, lang: str = "lv") -> str:

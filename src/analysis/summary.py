@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import codebook as codebook_mod
 from . import paths
-from .report import (difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
+from .report import (count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
                      quote_html, t, table_html)
 
 TABLES = ("flow", "profile", "items", "ranking_by_group", "sectors", "tests", "test_family",
@@ -263,6 +263,7 @@ class Summary:
         col = "source" if "source" in th else None
         if col:
             th = th[th[col].isin(["all", "total"])] if th[col].isin(["all", "total"]).any() else th
+        th = th[th["theme"] != "(none)"]            # the uncoded share is reported on its own
         return th.groupby("theme", as_index=False)["n"].sum().sort_values(["n", "theme"], ascending=[False, True])
 
     def _theme_name(self, code: str) -> str:
@@ -285,8 +286,8 @@ class Summary:
         counts = counts[counts["theme"] != "(none)"].head(top)
         qt = self.tables.get("theme_quotes", pd.DataFrame())
         for r in counts.itertuples():
-            parts.append(f"<h4>{html.escape(self._theme_name(r.theme))} — {int(r.n)} "
-                         f"{html.escape(t('mentions', lang).lower())}</h4>")
+            parts.append(f"<h4>{html.escape(self._theme_name(r.theme))} — "
+                         f"{html.escape(count_noun(r.n, 'proposal', lang))}</h4>")
             if not qt.empty:
                 for q in qt[qt["theme"] == r.theme].sort_values("rank").head(quotes)["text"]:
                     parts.append(quote_html(_unneutralise(q)))
@@ -309,7 +310,7 @@ class Summary:
             weighting = t("weighting_used", lang, source=w["source"].iloc[0],
                           neff=fmt_num(w["kish_effective_n"].iloc[0], 0, lang))
         else:
-            weighting = t("weighting_sensitivity", lang, source=w["source"].iloc[0])
+            weighting = t("weighting_sensitivity", lang, source=Path(str(w["population_file"].iloc[0])).name)
         body = t("methods_list", lang, weighting=html.escape(weighting), fdr=html.escape(
             {"lv": f"kļūdaini atklāto īpatsvars ≤ {fmt_num(self.fdr, 2, lang)}",
              "en": f"false discovery rate ≤ {fmt_num(self.fdr, 2, lang)}"}[lang]))
@@ -335,23 +336,13 @@ def _wrap(text: str, width: int = 55) -> str:
 
 
 def _theme_names(path: str | None, lang: str) -> dict[str, str]:
-    if not path:
+    """Theme code -> name in the report language, from the theme dictionary."""
+    if not path or not paths.resolve(path).exists():
         return {}
-    import yaml
+    from .themes import load_dictionary
 
-    p = paths.resolve(path)
-    if not p.exists():
-        return {}
-    raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    out = {}
-    entries = raw.get("themes", raw)
-    if isinstance(entries, dict):
-        entries = [dict(v, code=k) for k, v in entries.items() if isinstance(v, dict)]
-    for th in entries or []:
-        if isinstance(th, dict) and th.get("code"):
-            name = th.get("name") or th.get("label") or {}
-            out[th["code"]] = name.get(lang) or name.get("lv") or th["code"] if isinstance(name, dict) else str(name)
-    return out
+    dictionary = load_dictionary(paths.resolve(path))
+    return {code: dictionary.name(code, lang) for code in dictionary.codes}
 
 
 def _barh(labels, values, title, xlabel, annotations):
