@@ -127,6 +127,10 @@ def bench_stage(n: int, seed: int) -> int:
           f"{'OK' if total < GOAL_SECONDS else 'MISSED'}")
     print(f"  lemmatisation:       {rate:>10,.0f} tokens/s (per-form cache; goal >= {GOAL_TOKENS_PER_S:,})  "
           f"{'OK' if rate >= GOAL_TOKENS_PER_S else 'MISSED'}")
+    new = corpus.seconds.get("lemmatise_new_forms", float("nan"))
+    print(f"                       of which {corpus.n_forms:,} distinct forms analysed for the first time in "
+          f"{new:.2f} s ({corpus.n_forms / new:,.0f} forms/s): a corpus with more distinct forms costs about "
+          f"{1 / (corpus.n_forms / new) * 1e6:,.0f} µs per new form")
     print(f"  peak memory (RSS):   {peak:8,.0f} MB   (before the stage {rss_before:,.0f} MB)")
     print(f"  writing the tables:  {t_write:8.2f} s")
     print("  steps:")

@@ -279,3 +279,11 @@ def test_a_filled_in_coding_sample_gives_human_agreement_rows(tmp_path, dictiona
     assert a.loc["cycling_paths", "f1"] == 1.0
     assert a.loc["karosta", "precision"] == 0.0 and a.loc["karosta", "n_reference"] == 0
     assert a.loc["macro", "n"] == 40
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_the_stage_copes_with_almost_no_proposals(tmp_path, dictionary, cb, n):
+    res = pr.run_stage(fixture_proposals().head(n), dictionary, cb, min_cell=10, fdr=0.05)
+    written = pr.write_tables(res.tables, tmp_path)
+    assert len(written) == 15
+    assert res.tables["themes"]["n"].sum() >= 0

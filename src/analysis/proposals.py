@@ -141,14 +141,17 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     lemma_ids: dict[str, int] = {}
     out = []
     n_words = 0
+    t_new = 0.0
     for lang, toks in zip(langs, token_lists):
         cache = caches[lang]
         row = []
         for tok in toks:
             e = cache.get(tok)
             if e is None:
+                tn = time.perf_counter()
                 e = _analyse_form(tok, lang, sw[lang], tx, lemma_ids)
                 cache[tok] = e
+                t_new += time.perf_counter() - tn
             if e[3] >= 0:
                 n_words += 1
             row.append(e)
@@ -159,7 +162,8 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
         vocab[j] = lem
     return Corpus(ids=[str(i) for i in ids], language=langs, tokens=out, vocab=vocab, n_word_tokens=n_words,
                   n_forms=sum(1 for c in caches.values() for e in c.values() if e[3] >= 0),
-                  seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2})
+                  seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2,
+                           "lemmatise_new_forms": t_new})
 
 
 def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int]) -> tuple:

@@ -179,6 +179,7 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> D
     if unknown:
         raise DictionaryError(path, "settings", f"unknown setting(s) {unknown}; known: {sorted(DEFAULT_SETTINGS)}")
     settings.update(extra)
+    _check_extra_stopwords(path, settings["extra_stopwords"])
     themes: dict[str, Theme] = {}
     for sector, block in raw["themes"].items():
         if sector not in allowed:
@@ -190,7 +191,26 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> D
                 raise DictionaryError(path, f"themes.{sector}.{code}",
                                       f"duplicate theme code (also under {themes[code].sector})")
             themes[code] = _theme(path, sector, code, spec)
+    _check_not_stopped(path, themes, settings["extra_stopwords"])
     return Dictionary(path=path, survey=str(raw.get("survey", "")), themes=themes, settings=settings)
+
+
+def _check_extra_stopwords(path: Path, extra: Any) -> None:
+    if not isinstance(extra, dict) or not all(
+            lang in LANGS and isinstance(words, list) and all(isinstance(w, str) for w in words)
+            for lang, words in extra.items()):
+        raise DictionaryError(path, "settings.extra_stopwords", "expected a mapping lv/ru/en -> list of words")
+
+
+def _check_not_stopped(path: Path, themes: Mapping[str, Theme], extra: Mapping[str, list[str]]) -> None:
+    """A word pattern (lemmas, together parts) equal to an extra stopword would never count."""
+    stopped = {_norm(w) for words in extra.values() for w in words}
+    for code, theme in themes.items():
+        words = [p for p in theme.lemmas] + [p for tg in theme.together for part in tg for p in part]
+        for p in words:
+            if p.kind == "exact" and p.core in stopped:
+                raise DictionaryError(path, f"theme {code!r}, pattern {p.text!r}",
+                                      "is listed in settings.extra_stopwords, so it would never count")
 
 
 def _theme(path: Path, sector: str, code: Any, spec: Any) -> Theme:
