@@ -234,8 +234,11 @@ def _check_inputs_or_stop(params: dict[str, Any]) -> None:
         return  # the validation stage is not installed in this build
     problems = checks.check_inputs(params)
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
-    for p in problems:
+    for p in errors:
         log(f"  {p}")
+    if len(problems) > len(errors):
+        log(f"  {len(problems) - len(errors)} warning(s) in the inputs (handled as the params say; "
+            f"listed by `python -m analysis check` and in the cleaning log)")
     if errors:
         raise RunError(f"{len(errors)} input problem(s) found; nothing was run "
                        f"(see `python -m analysis check`)", EXIT_BAD_INPUT)
