@@ -420,3 +420,48 @@ def test_no_row_is_lost_or_duplicated_whatever_the_input(data):
     assert res.flow["balanced"].all()
     assert res.responses["respondent_id"].is_unique
     assert (res.quarantine["reasons"].str.len() > 0).all()
+
+
+# --- the synthetic sample: every planted problem is found ---------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth.json").exists(), reason="synthetic sample not generated")
+def test_sample_planted_problems_are_found(codebook, tmp_path):
+    import json
+
+    from analysis import paths
+
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+    params = paths.load_params("params/liepaja-2022.yaml")
+    res = clean.run_clean(params, write=False)
+    q = {(f, int(r)): reasons for f, r, reasons in zip(res.quarantine["source_file"], res.quarantine["source_row"],
+                                                       res.quarantine["reasons"])}
+    quality = truth["quality"]
+    for reason, planted in (("duplicate", quality["duplicate"]), ("speeder", quality["speeder"]),
+                            ("outside_window", quality["late"]), ("empty", quality["empty"])):
+        for item in planted:
+            assert reason in q.get((item["file"], item["row"]), ""), (reason, item)
+    flagged = res.responses.set_index(["source_file", "source_row"])["flag_straightliner"]
+    assert all(flagged.get((i["file"], i["row"]), False) for i in quality["straightliner"])
+    cells = res.cleaning_log[res.cleaning_log["entry"] == "cell"]
+    ids = res.responses.set_index(["source_file", "source_row"])["respondent_id"]
+    for item in quality["unknown_label"]:                  # set to missing, logged per cell
+        rid = ids[(item["file"], item["row"])]
+        assert ((cells["respondent_id"] == rid) & (cells["variable"] == item["variable"])).any(), item
+    for item in quality["alias_label"]:                    # explicit aliases in the codebook: recoded
+        assert res.responses.set_index(["source_file", "source_row"]).loc[(item["file"], item["row"]), item["variable"]] == item["code"]
+    for item in quality.get("boundary_not_late", []):
+        assert (item["file"], item["row"]) not in q
+    assert len(res.responses) + len(q) - int((res.quarantine["source_file"] == "proposals.mbox").sum()) == truth["counts"]["rows"]
+    # no e-mail, name or contact value of the sample in any output table
+    blob = " ".join(str(v) for df in (res.responses, res.proposals, res.quarantine, res.cleaning_log)
+                    for v in df.astype(str).to_numpy().ravel())
+    for item in truth["pii_meta"]:
+        assert item["email"] not in blob and item["name"] not in blob
+    for item in truth["pii"]:                             # planted in texts and the contact question
+        assert item["value"] not in blob, item
+    for message in truth["emails"]["messages"]:
+        for item in message["pii"]:
+            assert item["value"] not in blob, item

@@ -741,14 +741,16 @@ class Redactor:
     def __init__(self, privacy, workers: int | None = None):
         self.privacy = privacy
         self.done: dict[str, str] = {}
-        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        # the main process keeps one core for recoding and the rules meanwhile
+        cores = os.cpu_count() or 1
+        self.workers = workers if workers is not None else (min(cores - 1, 4) if cores > 1 else 0)
         self._jobs: list = []
         self._pending: set[str] = set()
 
     def start(self, texts) -> None:
         todo = [t for t in dict.fromkeys(texts)
                 if isinstance(t, str) and t not in self.done and t not in self._pending]
-        if len(todo) < self.PARALLEL_FROM or self.workers < 2:
+        if len(todo) < self.PARALLEL_FROM or self.workers < 1:
             return                    # done on demand, in this process
         from concurrent.futures import ThreadPoolExecutor
 
