@@ -18,7 +18,7 @@ import yaml
 from analysis import checks, clean
 from analysis.ingest import InputError
 from test_clean import RULES, params_for, rows_lv
-from test_ingest import answer, export_frame, mail_bytes, make_export, write_csv, write_mbox, write_xlsx
+from test_ingest import answer, export_frame, mail_bytes, make_export, write_mbox, write_xlsx
 
 os.environ.setdefault("ANALYSIS_SALT", "test-salt-0123456789abcdef")
 
@@ -231,5 +231,3 @@ def test_check_command_on_a_broken_params_file(tmp_path):
     assert "cannot read the params file" in out.getvalue()
     assert checks.check_command(tmp_path / "none.yaml", out=io.StringIO()) == 2
 
-
-_ = (answer, write_csv)

@@ -7,7 +7,6 @@ import random
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -217,6 +216,14 @@ def test_emails_become_redacted_proposals_and_broken_ones_quarantined(codebook, 
     assert q.loc[2, "reasons"] == "broken_message" and q.loc[3, "reasons"] == "outside_window"
     flow = res.flow.set_index("source_file").loc["p.mbox"]
     assert (flow["rows_read"], flow["rows_analysed"], flow["rows_quarantined"]) == (3, 1, 2)
+
+
+def test_emails_alone_are_a_valid_input(codebook, tmp_path):
+    mbox = write_mbox(tmp_path / "p.mbox", [mail_bytes("Vairāk soliņu.\n"), mail_bytes("Un koku.\n", sender="b@x.lv")])
+    res = clean.run_clean(params_for([], [mbox]), run_dir=tmp_path / "run")
+    assert len(res.responses) == 0 and len(res.proposals) == 2
+    assert res.flow["source_file"].tolist() == ["p.mbox"]
+    schemas.read_parquet(tmp_path / "run" / "data" / "responses.parquet", "responses", codebook)
 
 
 def test_survey_proposals_only_from_analysed_rows_and_with_groups(codebook, tmp_path):

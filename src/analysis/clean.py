@@ -500,7 +500,8 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     email_var = cb.role("email").name
     start_var, end_var = cb.role("start_time").name, cb.role("completion_time").name
     contact_vars = [v.name for v in cb.of_type("text") if v.pii]
-    for k, rec in enumerate(prepared.recoded):
+    # no Forms export at all (e-mails only): one empty export keeps every column and dtype
+    for k, rec in enumerate(prepared.recoded or [_empty_recoded(cb)]):
         ex = rec.export
         f = ex.frame
         n = len(f)
@@ -531,17 +532,21 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
             col[rows] = [f"{old}{sep}{text}" if old else text for old in col[rows]]
         cols.update({name: obj(values) for name, values in issues.items()})
         parts.append(pd.DataFrame(cols, index=index))
-    if parts:
-        rows = pd.concat(parts, ignore_index=True)
-    else:
-        rows = pd.DataFrame({c: [] for c in ("_file", "_pos", "source_file", "source_row", "form_language",
-                                              "_id", "_email", "start_time", "completion_time", "has_contact",
-                                              "_answered")})
+    rows = pd.concat(parts, ignore_index=True)
     for c in [c for c in rows.columns if c.startswith("_issue_")]:
         rows[c] = rows[c].fillna("")
     rows["duration_s"] = (rows["completion_time"] - rows["start_time"]).dt.total_seconds() if len(rows) else []
     rows["respondent_id"] = _respondent_ids(rows, cb, salt, privacy)
     return rows
+
+
+def _empty_recoded(cb: Codebook) -> Recoded:
+    frame = pd.DataFrame({v: pd.Series([], dtype=object) for v in cb.variables})
+    for role in ("start_time", "completion_time", "last_modified"):
+        frame[cb.role(role).name] = pd.Series([], dtype=f"datetime64[us, {TIMEZONE}]")
+    export = FormsExport(path=Path(""), source_file="", language=cb.languages[0], frame=frame,
+                         source_row=np.zeros(0, dtype=int), headers={})
+    return recode(export, cb)
 
 
 def _id_text(value: Any) -> Any:

@@ -21,7 +21,6 @@ import email.policy
 import email.utils
 import html
 import io
-import mailbox
 import re
 import unicodedata
 import zipfile
