@@ -3,6 +3,7 @@ no console error, no request leaving the page, no script from respondent text ru
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pytest
@@ -68,5 +69,6 @@ def test_planted_hostile_strings_reach_the_reports_only_as_text(sample_run):
     that nothing runs; this one looks at the bytes)."""
     for page in (sample_run / "report").glob("*.html"):
         text = page.read_text(encoding="utf-8")
-        assert "<script>alert" not in text and "onerror=alert" not in text.replace(" ", ""), page.name
+        assert "<script>alert" not in text, page.name
+        assert not re.search(r"<img[^>]*onerror", text, re.I), f"{page.name} has a raw <img onerror>"
         assert "<script" not in text.lower(), f"{page.name} contains a <script> element"

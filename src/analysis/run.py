@@ -196,7 +196,7 @@ def run(params_file: str | Path = paths.DEFAULT_PARAMS, out: str | Path | None =
         run_id = new_run_id(survey_dir)
         run_dir = survey_dir / run_id
         dirs = paths.run_dirs(run_dir)
-        if only or start:
+        if stages[0].name != all_stages[0].name:     # later stages read what earlier ones wrote
             _seed_from_latest(survey_dir, run_dir)
         manifest = _manifest_start(params_file, params, run_id, stages)
         _write_json(run_dir / "manifest.json", manifest)
