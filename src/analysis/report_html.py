@@ -69,7 +69,7 @@ def add_toc(body: str, lang: str = "lv") -> str:
     nav = ""
     if len(items) >= 2:
         nav = (f'<nav class="toc" aria-label="{TOC_TITLE.get(lang, "Contents")}">'
-               f'<div class="toc-title">{TOC_TITLE.get(lang, "Contents")}</div><ol>{"".join(items)}</ol></nav>')
+               f'<div class="toc-title">{TOC_TITLE.get(lang, "Contents")}</div><ul>{"".join(items)}</ul></nav>')
     return body.replace("<!--TOC-->", nav, 1)
 
 
