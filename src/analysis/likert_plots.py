@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook
+from . import plots
 from .plots import LIKERT_COLOURS, OKABE_ITO
+from .report import fmt_ci, fmt_num, fmt_p, fmt_pct  # noqa: F401 (used by the notebook too)
 
 TEXT = {
     "lv": {
@@ -266,20 +268,7 @@ def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAUL
     return fig
 
 
-def show(fig, dpi: int = 100) -> None:
-    """Display a figure in the notebook as PNG and close it.
-
-    plots.py selects the Agg backend (so nothing depends on a display); a figure is therefore
-    shown explicitly, whatever backend the kernel has, and closed so it is not shown twice.
-    """
-    import io
-
-    from IPython.display import Image, display
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    display(Image(data=buf.getvalue(), format="png"))
+show = plots.show   # one way to display a figure, shared with every notebook
 
 
 # --- tables for reading (the notebook shows these; the CSVs keep the codes) -------------
@@ -310,31 +299,6 @@ VIEW = {
 
 def _v(lang: str, key: str) -> str:
     return VIEW.get(lang, VIEW["lv"])[key]
-
-
-def fmt_num(x, digits: int = 1, lang: str = "lv") -> str:
-    """A number with the language's decimal mark (Latvian: comma); '—' for missing."""
-    if x is None or pd.isna(x):
-        return "—"
-    s = f"{float(x):.{digits}f}"
-    return s.replace(".", ",") if lang == "lv" else s
-
-
-def fmt_pct(share, digits: int = 0, lang: str = "lv") -> str:
-    return "—" if share is None or pd.isna(share) else f"{fmt_num(100 * float(share), digits, lang)}\u00a0%"
-
-
-def fmt_ci(low, high, digits: int = 0, lang: str = "lv", pct: bool = True) -> str:
-    f = (lambda v: fmt_pct(v, digits, lang)) if pct else (lambda v: fmt_num(v, digits, lang))
-    return f"{f(low)}–{f(high)}"
-
-
-def fmt_p(p, lang: str = "lv") -> str:
-    if p is None or pd.isna(p):
-        return "—"
-    if p < 0.001:
-        return "< 0,001" if lang == "lv" else "< 0.001"
-    return fmt_num(p, 3, lang)
 
 
 def fmt_n(n, min_cell: int = 10) -> str:

@@ -27,11 +27,16 @@ def apply_style() -> None:
     })
 
 
-def show(fig) -> None:
-    """Display a figure once (inline backends would show it again at the cell's end) and free it."""
+def show(fig, dpi: int = 100) -> None:
+    """Display a figure once, as an embedded PNG, whatever the kernel's backend, and close it
+    (an inline backend would otherwise show it a second time at the end of the cell)."""
     if fig is None:
         return
-    from IPython.display import display
+    import io
 
-    display(fig)
+    from IPython.display import Image, display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png"))
