@@ -32,6 +32,11 @@ def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "
     from . import plots  # local import: keeps `import analysis` light for the CLI
 
     plots.apply_style()
+    import pandas as pd
+
+    # questions and statements are long: show them whole in tables rather than cut with "..."
+    pd.set_option("display.max_colwidth", 250)
+    pd.set_option("display.max_rows", 200)
     base = Path(run_dir) if run_dir else paths.default_run_dir(survey)
     dirs = paths.run_dirs(base)
     banner(synthetic, lang)
