@@ -52,3 +52,12 @@ def test_latvian_counts_agree_with_their_noun():
     assert report.count_noun(11, "proposal") == "11 priekšlikumi"
     assert report.count_noun(235, "proposal") == "235 priekšlikumi"
     assert report.count_noun(1, "proposal", "en") == "1 proposal"
+
+
+def test_notebook_tables_are_escaped_and_hide_a_meaningless_index():
+    from analysis.nb import _frame_html
+
+    plain = _frame_html(pd.DataFrame({"teksts": ["<script>alert(1)</script>"]}))
+    assert "&lt;script&gt;" in plain and "<script>" not in plain and "<th>0</th>" not in plain
+    indexed = _frame_html(pd.DataFrame({"n": [3]}, index=pd.Index(["forms_lv.xlsx"], name="Fails")))
+    assert "forms_lv.xlsx" in indexed

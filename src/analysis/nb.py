@@ -27,6 +27,34 @@ def banner(synthetic: bool, lang: str = "lv") -> None:
                 metadata={"report": "banner"})
 
 
+def say(text: str) -> None:
+    """A sentence of the narrative computed from data, shown as an (escaped) paragraph."""
+    import html
+
+    display(HTML(f"<p>{html.escape(str(text))}</p>"))
+
+
+def _frame_html(frame) -> str:
+    """DataFrames in the reports: always escaped; a meaningless 0, 1, 2... index is hidden."""
+    import pandas as pd
+
+    hide = isinstance(frame.index, pd.RangeIndex)
+    return frame.to_html(index=not hide, escape=True, na_rep="—", border=0, classes="dataframe",
+                         max_rows=pd.get_option("display.max_rows"))
+
+
+def _install_table_format() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None:
+        import pandas as pd
+
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, _frame_html)
+
+
 def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "lv") -> dict[str, Path]:
     """Resolve the run folder (scratch when opened by hand), apply the plot style, show the banner."""
     from . import plots  # local import: keeps `import analysis` light for the CLI
@@ -37,6 +65,7 @@ def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "
     # questions and statements are long: show them whole in tables rather than cut with "..."
     pd.set_option("display.max_colwidth", 250)
     pd.set_option("display.max_rows", 200)
+    _install_table_format()
     base = Path(run_dir) if run_dir else paths.default_run_dir(survey)
     dirs = paths.run_dirs(base)
     banner(synthetic, lang)
