@@ -75,3 +75,15 @@ def test_quotes_from_tables_are_escaped_and_unneutralised(stage_tables):
 def test_methods_say_why_weights_are_not_headline_for_a_synthetic_margin_file(stage_tables):
     s = _summary(stage_tables)
     assert "nav oficiāls" in s.methods()
+
+
+def test_weighted_figures_join_the_headline_only_with_official_margins(stage_tables):
+    s = _summary(stage_tables)
+    assert not s.weighted_headline() and "Svērts" not in s.ranking()
+    s.tables["weighting"] = s.tables["weighting"].assign(headline="weighted", official=True)
+    assert s.weighted_headline()
+    html = s.ranking()
+    assert "Svērts (95 % intervāls)" in html
+    top = s.tables["items"].sort_values("rank").iloc[0]
+    from analysis.report import fmt_pct
+    assert fmt_pct(top["weighted_top2_share"], 0, "lv") in html

@@ -41,6 +41,7 @@ TEXT: dict[str, dict[str, str]] = {
     "top2_axis": {"lv": "Atbildēja „ļoti” vai „drīzāk nozīmīga” (%, ar 95 % intervālu)",
                   "en": "Answered 'very' or 'rather important' (%, with 95 % interval)"},
     "ci": {"lv": "95 % ticamības intervāls", "en": "95 % confidence interval"},
+    "top2_weighted": {"lv": "Svērts (95 % intervāls)", "en": "Weighted (95 % interval)"},
     "theme": {"lv": "Tēma", "en": "Theme"},
     "mentions": {"lv": "Priekšlikumi", "en": "Proposals"},
     "quotes": {"lv": "Piemēri no priekšlikumiem", "en": "Examples from the proposals"},

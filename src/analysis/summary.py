@@ -145,7 +145,17 @@ class Summary:
             t("ci", lang): [fmt_ci(a, b, 0, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
             t("n", lang): d["n"].astype(int).astype(str),
         })
+        if self.weighted_headline() and "weighted_top2_share" in d:
+            # official margins: the weighted estimate stands beside the unweighted one
+            table[t("top2_weighted", lang)] = [
+                f"{fmt_pct(v, 0, lang)} ({fmt_ci(a, b, 0, lang)})" for v, a, b in
+                zip(d["weighted_top2_share"], d["weighted_top2_ci_low"], d["weighted_top2_ci_high"])]
         return _h(2, "ranking", lang) + _p(t("ranking_text", lang)) + table_html(table)
+
+    def weighted_headline(self) -> bool:
+        """True when stage 02 weighted to official margins (then both figures are headline)."""
+        w = self.tables.get("weighting", pd.DataFrame())
+        return not w.empty and bool(w["used"].iloc[0]) and str(w["headline"].iloc[0]) == "weighted"
 
     def ranking_figure(self, top: int = 10):
         items = self.tables.get("items", pd.DataFrame())
