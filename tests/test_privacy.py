@@ -470,17 +470,6 @@ def test_findings_carry_type_span_and_value():
         assert text[f.start:f.end] == f.value
 
 
-def test_redaction_is_fast_on_short_texts():
-    import time
-    texts = (ORDINARY_LV.splitlines() + ORDINARY_RU.splitlines()) * 20
-    redact(texts[0])                      # warm the name lists
-    start = time.perf_counter()
-    for t in texts:
-        redact(t)
-    per_second = len(texts) / (time.perf_counter() - start)
-    assert per_second > 2_000             # measured 25,000-60,000/s here; generous for slow CI
-
-
 # --------------------------------------------------------------------------- pseudonyms
 
 def test_salt_from_environment(monkeypatch, tmp_path):
