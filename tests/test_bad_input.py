@@ -231,3 +231,29 @@ def test_check_command_on_a_broken_params_file(tmp_path):
     assert "cannot read the params file" in out.getvalue()
     assert checks.check_command(tmp_path / "none.yaml", out=io.StringIO()) == 2
 
+
+
+def test_an_unknown_label_holding_personal_data_is_redacted_in_messages(tmp_path):
+    """Problems are printed to logs (cron): a typed-in label must not carry a name or phone there."""
+    import io
+
+    import pandas as pd
+    import yaml
+
+    from analysis.checks import check_command
+
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    frame = pd.read_excel(root / "data/sample/forms_lv.xlsx", engine="calamine", dtype=str)
+    frame.loc[5, "Jūsu dzimums"] = "Jānis Bērziņš, tel. 29123456"
+    frame.to_csv(tmp_path / "forms.csv", index=False)
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"survey": "t", "codebook": str(root / "params/codebooks/liepaja-2022.yaml"),
+                                      "inputs": {"forms": [str(tmp_path / "forms.csv")]},
+                                      "unknown_label": "missing"}), encoding="utf-8")
+    out = io.StringIO()
+    assert check_command(params, out=out) == 0
+    text = out.getvalue()
+    assert "row 7" in text and "[TĀLRUNIS]" in text
+    assert "29123456" not in text and "Bērziņš" not in text

@@ -339,8 +339,9 @@ def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Prob
         for label, n in counts.items():
             rows = export.source_row[cells.rows[(labels == label).to_numpy()]]
             kind = "value out of range" if cells.reason == "out_of_range" else "unknown label"
+            # the label may be someone's own words: messages end up in logs, so redact it
             out.append(Problem(severity, cells.reason, export.source_file,
-                               f"{kind} {str(label)[:80]!r} ({int(n)}×); {effect}",
+                               f"{kind} {_neutral_label(label, _privacy())!r} ({int(n)}×); {effect}",
                                column=f"{export.headers.get(v.name, v.name)!r} ({v.name})",
                                rows=tuple(rows[:50]), count=int(n), expected=expected,
                                hint="If it means an existing answer, add it as an alias in the codebook"
