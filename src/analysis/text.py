@@ -1005,21 +1005,6 @@ def tfidf_keywords(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _bh_adjust(p: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (NaN-free input)."""
-    m = len(p)
-    if m == 0:
-        return []
-    order = sorted(range(m), key=lambda i: p[i])
-    adj = [0.0] * m
-    running = 1.0
-    for rank in range(m, 0, -1):
-        i = order[rank - 1]
-        running = min(running, p[i] * m / rank)
-        adj[i] = min(running, 1.0)
-    return adj
-
-
 def log_likelihood_g2(a: float, b: float, c: float, d: float) -> float:
     """Rayson & Garside (2000) log-likelihood G2 for a word with frequency ``a`` in a
     corpus of ``c`` tokens and ``b`` in a corpus of ``d`` tokens:
@@ -1059,11 +1044,13 @@ def keyness(
 
     Returns DataFrame(lemma, freq_target, freq_reference, rel_target,
     rel_reference (per 1,000 tokens), g2, log_ratio, direction ("+" overused in the
-    target, "-" underused), p (chi-square with 1 df), p_bh (Benjamini-Hochberg)),
+    target, "-" underused), p (chi-square with 1 df), p_bh (Benjamini-Hochberg, analysis.stats.p_adjust)),
     sorted by G2 descending then lemma.
     """
     import pandas as pd
     from scipy.stats import chi2
+
+    from .stats import p_adjust
 
     tc = {str(k): int(v) for k, v in dict(target_counts).items() if v}
     rc = {str(k): int(v) for k, v in dict(reference_counts).items() if v}
@@ -1086,7 +1073,7 @@ def keyness(
         rows.append([lem, a, b, 1000 * a / c, 1000 * b / d, g2, lr, direction,
                      float(chi2.sf(g2, 1))])
     df = pd.DataFrame(rows, columns=columns[:-1])
-    df["p_bh"] = _bh_adjust(df["p"].tolist())
+    df["p_bh"] = p_adjust(df["p"].to_numpy(dtype=float), "BH")
     df = df.sort_values(["g2", "lemma"], ascending=[False, True], kind="mergesort")
     return df.reset_index(drop=True)
 
