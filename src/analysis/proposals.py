@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import themes as th
+from .report import fmt_num, fmt_p, fmt_pct, table_html
 
 GROUPINGS = ("target_group", "age_group", "form_language")
 KEYNESS_PAIRS = (("target_group", "resident", "future_resident"), ("form_language", "lv", "ru"))
@@ -940,23 +941,8 @@ def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, cod
     return Stage03(result.tables, cb, dictionary, lang, int(min_cell), float(fdr), result.info, written)
 
 
-def html_table(df: pd.DataFrame) -> str:
-    """A table for the report: every cell escaped (respondent text can hold markup)."""
-    from .report import table_html
-
-    return table_html(df)
-
-
-def fmt(x: Any, digits: int = 2, lang: str = "lv") -> str:
-    from .report import fmt_num
-
-    return fmt_num(x, digits, lang)
-
-
-def pct(x: Any, lang: str = "lv", digits: int = 0) -> str:
-    from .report import fmt_pct
-
-    return fmt_pct(x, digits, lang)
+# The notebook's name for analysis.report.table_html (every cell escaped).
+html_table = table_html
 
 
 def language_mix_view(st: Stage03) -> pd.DataFrame:
@@ -965,7 +951,7 @@ def language_mix_view(st: Stage03) -> pd.DataFrame:
     return pd.DataFrame({label("source", st.lang): [label(s, st.lang) for s in d["source"]],
                          label("language", st.lang): [st.group_name("language", x) for x in d["language"]],
                          label("n", st.lang): d["n"].astype(int),
-                         label("share", st.lang): [pct(v, st.lang) for v in d["n"] / total]})
+                         label("share", st.lang): [fmt_pct(v, lang=st.lang) for v in d["n"] / total]})
 
 
 def fig_keywords(st: Stage03, top: int = 8, scope: str = "sector"):
@@ -1024,16 +1010,10 @@ def keyness_view(st: Stage03, per_comparison: int = 6) -> pd.DataFrame:
         label("compared_with", lang): [st.group_name(c, r) for c, r in zip(k["comparison"], k["reference"])],
         label("word", lang): k["surface"],
         f"{label('count', lang)} ({label('used_more_by', lang).lower()})": k["freq_target"].astype(int),
-        "G²": [fmt(v, 1, lang) for v in k["g2"]],
-        label("log_ratio", lang): [fmt(v, 2, lang) for v in k["log_ratio"]],
-        label("p_adj", lang): [_p(v, lang) for v in k["p_adj"]],
+        "G²": [fmt_num(v, 1, lang) for v in k["g2"]],
+        label("log_ratio", lang): [fmt_num(v, 2, lang) for v in k["log_ratio"]],
+        label("p_adj", lang): [fmt_p(v, lang) for v in k["p_adj"]],
     })
-
-
-def _p(v: Any, lang: str) -> str:
-    from .report import fmt_p
-
-    return fmt_p(v, lang)
 
 
 def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
@@ -1044,7 +1024,7 @@ def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
     lang = st.lang
     return pd.DataFrame({label("language", lang): [st.group_name("language", x) for x in c["language"]],
                          label("phrase", lang): c["surface"], label("count", lang): c["count"].astype(int),
-                         "LLR": [fmt(v, 1, lang) for v in c["score"]]})
+                         "LLR": [fmt_num(v, 1, lang) for v in c["score"]]})
 
 
 def fig_themes(st: Stage03):
@@ -1055,7 +1035,7 @@ def fig_themes(st: Stage03):
     t = t[t["theme"] != NO_THEME].sort_values(["n", "theme"], ascending=[True, False])
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.2))
     bars = ax.barh([st.theme_name(c) for c in t["theme"]], t["n"], color="#009E73")
-    ax.bar_label(bars, labels=[f"{int(n)} ({pct(s, st.lang)})" for n, s in zip(t["n"], t["share"])],
+    ax.bar_label(bars, labels=[f"{int(n)} ({fmt_pct(s, lang=st.lang)})" for n, s in zip(t["n"], t["share"])],
                  padding=2, fontsize=8)
     ax.set_xlim(0, max(t["n"].max() * 1.3, 1))
     n_texts = int(st.tables["themes"]["n_texts"].iloc[0]) if len(t) else 0
@@ -1073,8 +1053,8 @@ def coverage_view(st: Stage03) -> pd.DataFrame:
     return pd.DataFrame({label("sector", lang): [st.scope_name(s) for s in c["scope"]],
                          label("texts", lang): c["n"].astype(int),
                          {"lv": "Ar vismaz vienu tēmu", "en": "With at least one theme"}.get(lang): [
-                             pct(v, lang) for v in c["share_coded"]],
-                         {"lv": "Bez tēmas", "en": "No theme"}.get(lang): [pct(v, lang) for v in c["share_uncoded"]]})
+                             fmt_pct(v, lang=lang) for v in c["share_coded"]],
+                         {"lv": "Bez tēmas", "en": "No theme"}.get(lang): [fmt_pct(v, lang=lang) for v in c["share_uncoded"]]})
 
 
 def uncoded_view(st: Stage03, top: int = 20) -> pd.DataFrame:
@@ -1100,7 +1080,7 @@ def theme_group_view(st: Stage03, grouping: str) -> pd.DataFrame:
         vals = []
         for c in st.dictionary.codes:
             share = d.at[c, "share"] if c in d.index else np.nan
-            vals.append(pct(share, st.lang) if pd.notna(share) else label("small", st.lang, m=st.min_cell))
+            vals.append(fmt_pct(share, lang=st.lang) if pd.notna(share) else label("small", st.lang, m=st.min_cell))
         out[head] = vals
     return pd.DataFrame(out)
 
@@ -1111,9 +1091,9 @@ def tests_view(st: Stage03) -> pd.DataFrame:
     lang = st.lang
     return pd.DataFrame({label("grouping", lang): [st.grouping_name(g) for g in t["grouping"]],
                          label("theme", lang): [st.theme_name(c) for c in t["theme"]],
-                         "χ²": [fmt(v, 1, lang) for v in t["chi2"]], "df": t["df"].astype("Int64"),
-                         label("p_adj", lang): [_p(v, lang) for v in t["p_adj"]],
-                         label("cramers_v", lang): [fmt(v, 2, lang) for v in t["cramers_v"]],
+                         "χ²": [fmt_num(v, 1, lang) for v in t["chi2"]], "df": t["df"].astype("Int64"),
+                         label("p_adj", lang): [fmt_p(v, lang) for v in t["p_adj"]],
+                         label("cramers_v", lang): [fmt_num(v, 2, lang) for v in t["cramers_v"]],
                          label("respondents", lang): t["n"].astype(int)})
 
 
@@ -1199,7 +1179,7 @@ def agreement_view(st: Stage03, reference: str) -> pd.DataFrame:
     def ci(row, k):
         if pd.isna(row[k]):
             return "—"
-        return f"{fmt(row[k], 2, lang)} ({fmt(row[k + '_lo'], 2, lang)}–{fmt(row[k + '_hi'], 2, lang)})"
+        return f"{fmt_num(row[k], 2, lang)} ({fmt_num(row[k + '_lo'], 2, lang)}–{fmt_num(row[k + '_hi'], 2, lang)})"
 
     return pd.DataFrame({
         label("theme", lang): [label("macro", lang) if c == "macro" else st.theme_name(c) for c in a["theme"]],
@@ -1264,15 +1244,15 @@ def agreement_html(st: Stage03) -> str:
         row = a[(a["reference"] == ref) & (a["theme"] == "macro")].iloc[0]
         goal = "sasniegts" if f1 is not None and f1 >= 0.85 else "nav sasniegts"
         sentence = {
-            "lv": f"Salīdzināti {n} teksti. Vidējais (makro) F1 ir {fmt(f1, 2, lang)} "
-                  f"(95 % intervāls {fmt(row['f1_lo'], 2, lang)}–{fmt(row['f1_hi'], 2, lang)}); "
+            "lv": f"Salīdzināti {n} teksti. Vidējais (makro) F1 ir {fmt_num(f1, 2, lang)} "
+                  f"(95 % intervāls {fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); "
                   f"mērķis – vismaz 0,85 – ir {goal}.",
-            "en": f"{n} texts compared. The macro-average F1 is {fmt(f1, 2, lang)} (95 % interval "
-                  f"{fmt(row['f1_lo'], 2, lang)}–{fmt(row['f1_hi'], 2, lang)}); the goal of at least 0.85 is "
+            "en": f"{n} texts compared. The macro-average F1 is {fmt_num(f1, 2, lang)} (95 % interval "
+                  f"{fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); the goal of at least 0.85 is "
                   f"{'met' if f1 is not None and f1 >= 0.85 else 'not met'}."}.get(lang)
         parts.append(f"<h4>{escape_html(REFERENCE_NAMES.get(ref, {}).get(lang, ref))}</h4>")
         parts.append(f"<p>{escape_html(sentence)}</p>")
-        parts.append(html_table(agreement_view(st, ref)))
+        parts.append(table_html(agreement_view(st, ref)))
     return "\n".join(parts)
 
 
