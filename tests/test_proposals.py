@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -90,10 +89,14 @@ def test_extra_stopwords_leave_the_word_tables_but_not_the_phrases(dictionary):
 
 # --------------------------------------------------------------------------- word tables
 
-def test_tfidf_from_counts_equals_text_tfidf_keywords():
+def test_tfidf_on_lemmatised_documents_equals_tfidf_on_tokens():
     docs = {"a": [["dzīvoklis", "dzīvoklis", "īre", "trūkt"]], "b": [["veloceliņš", "trūkt"], ["tramvajs"]]}
     ref = tx.tfidf_keywords(docs, lang="und", top_n=10)
-    mine = pr.tfidf_from_counts({g: Counter(w for d in ds for w in d) for g, ds in docs.items()})
+    scored = tx.tfidf_keywords({g: [[(w, w) for w in d] for d in ds] for g, ds in docs.items()}, top_n=None,
+                               lemmatised=True)
+    mine: dict = {}
+    for g, lem, score in zip(scored["group"], scored["lemma"], scored["tfidf"]):
+        mine.setdefault(g, {})[lem] = score
     for row in ref.itertuples():
         assert mine[row.group][row.lemma] == pytest.approx(row.tfidf)
 
@@ -107,7 +110,7 @@ def test_collocations_from_the_corpus_equal_analysis_text_collocations():
     segments = pr._segments(corpus, range(4))
     for n in (2, 3):
         ref = tx.collocations([tx.tokenize(t) for t in texts], lang="lv", n=n, min_count=2, top_n=10)
-        mine = pr.ngram_associations(segments, n=n, min_count=2, top_n=10)
+        mine = tx.collocations(segments, n=n, min_count=2, top_n=10, lemmatised=True)
         assert len(ref) > 0
         assert list(mine["lemmas"]) == list(ref["lemmas"])
         assert np.allclose(mine["score"].astype(float), ref["score"].astype(float))

@@ -252,39 +252,12 @@ def language_mix(proposals: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
     return _finish(out, ["source", "language"])
 
 
-def tfidf_from_counts(counts_by_group: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
-    """TF-IDF of lemmas with each group as one document, exactly as
-    analysis.text.tfidf_keywords computes it (scikit-learn: sublinear tf = 1 + ln tf, smooth
-    idf = ln((1 + n) / (1 + df)) + 1, l2-normalised rows), but from counts already made."""
-    from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    groups = list(counts_by_group)
-    vocab = sorted({lem for c in counts_by_group.values() for lem in c})
-    if not vocab:
-        return {g: {} for g in groups}
-    index = {lem: j for j, lem in enumerate(vocab)}
-    rows, cols, vals = [], [], []
-    for gi, g in enumerate(groups):
-        for lem, n in counts_by_group[g].items():
-            rows.append(gi)
-            cols.append(index[lem])
-            vals.append(n)
-    m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(groups), len(vocab)), dtype=np.float64)
-    x = TfidfTransformer(sublinear_tf=True).fit_transform(m).tocsr()
-    out = {}
-    for gi, g in enumerate(groups):
-        r = x.getrow(gi).tocoo()
-        out[g] = {vocab[j]: float(v) for j, v in zip(r.col, r.data)}
-    return out
-
-
 def keywords(proposals: pd.DataFrame, corpus: Corpus, top_n: int = 15) -> pd.DataFrame:
-    """Lemma frequencies and TF-IDF per sector (of the question; 'other' = the free question)
-    and per source (survey / email), and over all texts. A lemma is kept when it is among the
-    ``top_n`` of its group by count or by TF-IDF (TF-IDF compares the groups of one scope, so
-    scope 'all' has none). Columns: scope, group, lemma, surface, count, doc_count, n_docs,
-    tfidf, rank_count, rank_tfidf."""
+    """Lemma frequencies and TF-IDF (analysis.text.tfidf_keywords on the corpus's lemmas) per
+    sector (of the question; 'other' = the free question) and per source (survey / email), and
+    over all texts. A lemma is kept when it is among the ``top_n`` of its group by count or by
+    TF-IDF (TF-IDF compares the groups of one scope, so scope 'all' has none). Columns: scope,
+    group, lemma, surface, count, doc_count, n_docs, tfidf, rank_count, rank_tfidf."""
     scope = _scope(proposals).to_numpy()
     source = proposals["source"].astype(str).to_numpy()
     scopes = {
@@ -292,11 +265,18 @@ def keywords(proposals: pd.DataFrame, corpus: Corpus, top_n: int = 15) -> pd.Dat
         "source": {s: np.flatnonzero(source == s) for s in sorted(set(source))},
         "all": {"all": np.arange(len(proposals))},
     }
+    from . import text as tx
+
     surface = corpus.surface
     rows = []
     for scope_name, groups in scopes.items():
         counted = {g: corpus.counts(idx) for g, idx in groups.items()}
-        tfidf = tfidf_from_counts({g: c for g, (c, _) in counted.items()}) if scope_name != "all" else {}
+        tfidf: dict[str, dict[str, float]] = {}
+        if scope_name != "all":
+            scored = tx.tfidf_keywords({g: [corpus.content(i) for i in idx] for g, idx in groups.items()},
+                                       top_n=None, lemmatised=True)
+            for g, lem, score in zip(scored["group"], scored["lemma"], scored["tfidf"]):
+                tfidf.setdefault(g, {})[lem] = float(score)
         for g, (count, docs) in counted.items():
             by_count = sorted(count, key=lambda k: (-count[k], k))[:top_n]
             tf = tfidf.get(g, {})
@@ -387,10 +367,12 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
 def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mapping[Any, int] | None = None,
                       top_n: int = 25, measure: str = "llr") -> pd.DataFrame:
     """Two- and three-word collocations per text language: language, n, lemmas, surface,
-    score, count. The method of analysis.text.collocations (NLTK's association measures,
-    Dunning's likelihood ratio by default, on lemmas; n-grams never cross a stopword,
-    punctuation or a text boundary; a minimum count), computed from the corpus already
-    lemmatised instead of tokenising again (tests check that the two agree)."""
+    score, count. analysis.text.collocations (NLTK's association measures, Dunning's
+    likelihood ratio by default, on lemmas; n-grams never cross a stopword, punctuation or a
+    text boundary; a minimum count) on the corpus's runs of content words (:func:`_segments`),
+    already lemmatised, instead of tokenising again."""
+    from . import text as tx
+
     min_count = {int(k): int(v) for k, v in (min_count or {2: 5, 3: 3}).items()}
     frames = []
     for language in TEXT_LANGS:
@@ -398,7 +380,8 @@ def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mappin
         if not segments:
             continue
         for n in (2, 3):
-            c = ngram_associations(segments, n, min_count.get(n, 3), measure, top_n)
+            c = tx.collocations(segments, n=n, min_count=min_count.get(n, 3), measure=measure, top_n=top_n,
+                                lemmatised=True)
             if len(c):
                 c.insert(0, "language", language)
                 c.insert(1, "n", n)
@@ -424,57 +407,6 @@ def _segments(corpus: Corpus, rows: Iterable[int]) -> list[list[tuple[str, str]]
         if seg:
             out.append(seg)
     return out
-
-
-def ngram_associations(segments: Sequence[Sequence[tuple[str, str]]], n: int = 2, min_count: int = 3,
-                       measure: str = "llr", top_n: int = 25) -> pd.DataFrame:
-    """NLTK's bigram/trigram association scores (the counts of BigramCollocationFinder and
-    TrigramCollocationFinder.from_words over the segments joined by a separator, n-grams
-    containing it dropped) computed with Counters: lemmas, surface (the most common surface
-    sequence), score, count, sorted by score then lemmas."""
-    from nltk.collocations import BigramAssocMeasures, TrigramAssocMeasures
-
-    if n not in (2, 3):
-        raise ValueError("n must be 2 or 3")
-    if measure not in ("llr", "pmi"):
-        raise ValueError('measure must be "llr" or "pmi"')
-    sep = "\x00"
-    seq: list[str] = []
-    for seg in segments:
-        seq.extend(lem for lem, _ in seg)
-        seq.append(sep)
-    cols = ["lemmas", "surface", "score", "count"]
-    if not seq:
-        return pd.DataFrame(columns=cols)
-    total = len(seq)
-    word_fd = Counter(seq)
-    pairs = Counter(zip(seq, seq[1:]))
-    if n == 2:
-        m = BigramAssocMeasures()
-        fn = m.likelihood_ratio if measure == "llr" else m.pmi
-        scored = [(ng, fn(c, (word_fd[ng[0]], word_fd[ng[1]]), total)) for ng, c in pairs.items()
-                  if c >= min_count and sep not in ng]
-        freq = pairs
-    else:
-        m = TrigramAssocMeasures()
-        fn = m.likelihood_ratio if measure == "llr" else m.pmi
-        triples = Counter(zip(seq, seq[1:], seq[2:]))
-        wild = Counter(zip(seq, seq[2:]))
-        scored = [(ng, fn(c, (pairs[ng[:2]], wild[(ng[0], ng[2])], pairs[ng[1:]]),
-                          (word_fd[ng[0]], word_fd[ng[1]], word_fd[ng[2]]), total))
-                  for ng, c in triples.items() if c >= min_count and sep not in ng]
-        freq = triples
-    top = sorted(scored, key=lambda x: (-x[1], x[0]))[:top_n]
-    wanted = {ng for ng, _ in top}
-    surfaces: dict[tuple, Counter] = {ng: Counter() for ng in wanted}
-    for seg in segments:
-        lems = tuple(lem for lem, _ in seg)
-        for k in range(len(seg) - n + 1):
-            ng = lems[k:k + n]
-            if ng in wanted:
-                surfaces[ng][" ".join(s for _, s in seg[k:k + n])] += 1
-    rows = [(" ".join(ng), th._most_common(surfaces[ng]), float(score), int(freq[ng])) for ng, score in top]
-    return pd.DataFrame(rows, columns=cols)
 
 
 # ============================================================================ tables: themes

@@ -958,19 +958,26 @@ def lemma_frequencies(
 
 
 def tfidf_keywords(
-    docs_by_group: Mapping[str, Sequence[str | Sequence[str]]],
-    lang: str,
-    top_n: int = 20,
+    docs_by_group: Mapping[str, Sequence[str | Sequence[str] | Sequence[tuple[str, str]]]],
+    lang: str = "und",
+    top_n: int | None = 20,
     min_df: int = 1,
     sublinear_tf: bool = True,
+    lemmatised: bool = False,
 ) -> "pd.DataFrame":
     """Keywords per group by TF-IDF over lemmas (stopwords removed).
 
     ``docs_by_group`` maps a group name to its documents (texts, or token lists).
     All documents of a group are joined into one pseudo-document, so IDF rewards
     lemmas that distinguish groups. scikit-learn's ``TfidfVectorizer`` runs on the
-    lemma sequences. Returns DataFrame(group, lemma, surface, tfidf, count) with the
-    ``top_n`` lemmas of each group, by descending TF-IDF then lemma.
+    lemma sequences (sublinear tf = 1 + ln tf, smooth idf = ln((1 + n) / (1 + df)) + 1,
+    l2-normalised rows). Returns DataFrame(group, lemma, surface, tfidf, count) with the
+    ``top_n`` lemmas of each group (all of them for ``top_n=None``), by descending
+    TF-IDF then lemma.
+
+    ``lemmatised=True``: each document is already a sequence of (lemma, surface) pairs of
+    content words (as :func:`content_lemmas` gives), used as they are: no tokenising,
+    lemmatising or stopword removal (``lang`` is then ignored).
     """
     import pandas as pd
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -979,8 +986,11 @@ def tfidf_keywords(
     group_lemmas: list[list[str]] = []
     all_pairs: list[list[tuple[str, str]]] = []
     for g in groups:
-        docs = [tokenize(d) if isinstance(d, str) else list(d) for d in docs_by_group[g]]
-        pairs_docs = _doc_pairs(docs, lang, True, 2)
+        if lemmatised:
+            pairs_docs = [list(d) for d in docs_by_group[g]]
+        else:
+            docs = [tokenize(d) if isinstance(d, str) else list(d) for d in docs_by_group[g]]
+            pairs_docs = _doc_pairs(docs, lang, True, 2)
         all_pairs.extend(pairs_docs)
         group_lemmas.append([lem for pairs in pairs_docs for lem, _ in pairs])
     columns = ["group", "lemma", "surface", "tfidf", "count"]
@@ -1079,34 +1089,48 @@ def keyness(
 
 
 def collocations(
-    docs_tokens: Iterable[Sequence[str]],
+    docs_tokens: Iterable[Sequence[str]] | Iterable[Sequence[tuple[str, str]]],
     lang: str = "lv",
     n: int = 2,
     min_count: int = 3,
     measure: str = "llr",
     top_n: int = 30,
     remove_stopwords: bool = True,
+    lemmatised: bool = False,
 ) -> "pd.DataFrame":
-    """Bigram or trigram collocations on lemmas (NLTK collocation finders).
+    """Bigram or trigram collocations on lemmas (NLTK's association measures).
 
     Documents are lists of tokens; n-grams never cross a document boundary, nor a
     dropped token (punctuation, stopword, ...) since those split the sequence.
     ``measure`` is ``"llr"`` (Dunning's likelihood ratio) or ``"pmi"``. Returns
     DataFrame(lemmas, surface, score, count): ``lemmas`` joined by spaces,
     ``surface`` the most common surface sequence seen for that lemma n-gram.
-    """
-    import pandas as pd
-    from nltk.collocations import (
-        BigramAssocMeasures,
-        BigramCollocationFinder,
-        TrigramAssocMeasures,
-        TrigramCollocationFinder,
-    )
 
+    ``lemmatised=True``: each document is already a run of adjacent content words as
+    (lemma, surface) pairs, used as it is (no tokenising, lemmatising or stopword
+    removal; ``lang`` and ``remove_stopwords`` are then ignored); n-grams never cross
+    from one run to the next.
+
+    The scores are those of NLTK's ``BigramCollocationFinder`` /
+    ``TrigramCollocationFinder.from_words`` over the runs joined by a separator (n-grams
+    containing it dropped), with the counts made by Counters.
+    """
     if n not in (2, 3):
         raise ValueError("n must be 2 or 3")
     if measure not in ("llr", "pmi"):
         raise ValueError('measure must be "llr" or "pmi"')
+    if lemmatised:
+        segments = [list(d) for d in docs_tokens]
+        segments = [seg for seg in segments if seg]
+    else:
+        segments = _content_runs(docs_tokens, lang, remove_stopwords)
+    return _ngram_associations(segments, n, min_count, measure, top_n)
+
+
+def _content_runs(
+    docs_tokens: Iterable[Sequence[str]], lang: str, remove_stopwords: bool
+) -> list[list[tuple[str, str]]]:
+    """Runs of content words (lemma, surface) between dropped tokens and document ends."""
     sw = stopwords(lang) if remove_stopwords else frozenset()
     segments: list[list[tuple[str, str]]] = []
     for doc in docs_tokens:
@@ -1126,31 +1150,53 @@ def collocations(
                 seg = []
         if seg:
             segments.append(seg)
-    # one sequence with a separator between segments; n-grams containing it are dropped
+    return segments
+
+
+def _ngram_associations(
+    segments: Sequence[Sequence[tuple[str, str]]], n: int, min_count: int, measure: str, top_n: int
+) -> "pd.DataFrame":
+    """Association scores of the n-grams (n = 2 or 3) of non-empty runs of (lemma, surface)."""
+    import pandas as pd
+    from nltk.collocations import BigramAssocMeasures, TrigramAssocMeasures
+
     sep = "\x00"
     seq: list[str] = []
-    surfaces: dict[tuple[str, ...], Counter] = defaultdict(Counter)
     for seg in segments:
-        lems = [lem for lem, _ in seg]
-        for i in range(len(seg) - n + 1):
-            surfaces[tuple(lems[i : i + n])][" ".join(s for _, s in seg[i : i + n])] += 1
-        seq.extend(lems)
+        seq.extend(lem for lem, _ in seg)
         seq.append(sep)
     columns = ["lemmas", "surface", "score", "count"]
     if not seq:
         return pd.DataFrame(columns=columns)
+    total = len(seq)
+    word_fd = Counter(seq)
+    pairs = Counter(zip(seq, seq[1:]))
     if n == 2:
-        finder = BigramCollocationFinder.from_words(seq)
         m = BigramAssocMeasures()
+        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        scored = [(ng, fn(c, (word_fd[ng[0]], word_fd[ng[1]]), total)) for ng, c in pairs.items()
+                  if c >= min_count and sep not in ng]
+        freq = pairs
     else:
-        finder = TrigramCollocationFinder.from_words(seq)
         m = TrigramAssocMeasures()
-    finder.apply_word_filter(lambda w: w == sep)
-    finder.apply_freq_filter(min_count)
-    fn = m.likelihood_ratio if measure == "llr" else m.pmi
-    scored = sorted(finder.score_ngrams(fn), key=lambda x: (-x[1], x[0]))[:top_n]
-    rows = []
-    for ngram, score in scored:
-        surf = min(surfaces[ngram].items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        rows.append((" ".join(ngram), surf, float(score), int(finder.ngram_fd[ngram])))
+        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        triples = Counter(zip(seq, seq[1:], seq[2:]))
+        wild = Counter(zip(seq, seq[2:]))
+        scored = [(ng, fn(c, (pairs[ng[:2]], wild[(ng[0], ng[2])], pairs[ng[1:]]),
+                          (word_fd[ng[0]], word_fd[ng[1]], word_fd[ng[2]]), total))
+                  for ng, c in triples.items() if c >= min_count and sep not in ng]
+        freq = triples
+    top = sorted(scored, key=lambda x: (-x[1], x[0]))[:top_n]
+    wanted = {ng for ng, _ in top}
+    surfaces: dict[tuple, Counter] = {ng: Counter() for ng in wanted}
+    for seg in segments:
+        lems = tuple(lem for lem, _ in seg)
+        for k in range(len(seg) - n + 1):
+            ng = lems[k:k + n]
+            if ng in wanted:
+                surfaces[ng][" ".join(s for _, s in seg[k:k + n])] += 1
+    rows = [
+        (" ".join(ng), min(surfaces[ng].items(), key=lambda kv: (-kv[1], kv[0]))[0], float(score), int(freq[ng]))
+        for ng, score in top
+    ]
     return pd.DataFrame(rows, columns=columns)
