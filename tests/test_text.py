@@ -75,6 +75,37 @@ def test_detect_language_ignores_urls():
     assert T.detect_language("https://www.liepaja.lv paldies") == "lv"
 
 
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("nav", "lv"),             # py3langid alone says English
+        ("Nav.", "lv"),
+        ("nav idejas", "lv"),
+        ("no idea", "en"),         # py3langid alone says Latvian
+        ("No idea.", "en"),
+        ("good idea", "en"),
+        ("thanks", "en"),
+    ],
+)
+def test_detect_language_decides_short_texts_by_the_word_lists(text, lang):
+    assert T._short_text_language(text) == lang
+    assert T.detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no",                      # a Latvian word and an English stopword: ambiguous
+        "to",
+        "Vajag vairāk soliņu",     # three words: py3langid decides
+        "majoklu pieejamiba",      # words the lists do not know
+        "!!!",
+    ],
+)
+def test_short_texts_the_word_lists_cannot_decide_go_to_py3langid(text):
+    assert T._short_text_language(text) is None
+
+
 # --------------------------------------------------------------------- tokens
 
 

@@ -83,7 +83,9 @@ def detect_language(text: str | None) -> str:
 
     py3langid restricted to the three languages of the survey, with cheap guards:
     URLs and e-mail addresses are ignored; no letters -> ``"und"``; Cyrillic letters
-    outnumbering Latin ones -> ``"ru"``. Works on one- or two-word answers and on
+    outnumbering Latin ones -> ``"ru"``; a text of one or two words is decided by the
+    Latvian and English word lists when they agree (:func:`_short_text_language`: "nav"
+    is Latvian, "no idea" English). Works on one- or two-word answers and on
     Latvian typed without diacritics (a place name such as Liepāja in an English
     answer does not make it Latvian).
     """
@@ -96,8 +98,42 @@ def detect_language(text: str | None) -> str:
         return "und"
     if n_cyr > n_lat:
         return "ru"
+    lang = _short_text_language(text)
+    if lang:
+        return lang
     lang, _ = _langid().classify(text)
     return lang if lang in LANGS else "und"
+
+
+@functools.lru_cache(maxsize=1)
+def _en_forms() -> Mapping[str, str]:
+    """simplemma's English form -> lemma dictionary: the common English words."""
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        DEFAULT_DICTIONARY_FACTORY,
+    )
+
+    return DEFAULT_DICTIONARY_FACTORY.get_dictionary("en")
+
+
+def _short_text_language(text: str) -> str | None:
+    """A lexicon decision for texts of one or two words, where py3langid guesses
+    (it reads the Latvian "nav" as English, "no idea" as Latvian): ``"lv"`` when every
+    word is a known Latvian word (stopword list, hunspell or simplemma's forms) and none
+    is an English stopword; ``"en"`` when every word is an English stopword or common
+    word (simplemma's English forms) and not every word is Latvian; else None."""
+    words = [t for t in tokenize(text) if is_word(t)]
+    if not 1 <= len(words) <= 2:
+        return None
+    lower = [w.lower() for w in words]
+    lv_sw, en_sw = stopwords("lv"), stopwords("en")
+    is_lv = [lw in lv_sw or _is_known_lv(w) or _is_known_lv(lw) for w, lw in zip(words, lower)]
+    if all(is_lv) and not any(lw in en_sw for lw in lower):
+        return "lv"
+    if not all(is_lv):
+        en = _en_forms()
+        if all(lw in en_sw or lw in en for lw in lower):
+            return "en"
+    return None
 
 
 # ---------------------------------------------------------------------------
