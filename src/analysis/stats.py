@@ -361,12 +361,17 @@ def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None
     n = nx + ny
     z = w - nx * ny / 2.0
     sigma = math.sqrt(nx * ny / 12.0 * ((n + 1) - _tie_sum(allv) / (n * (n - 1))))
+    return w, _normal_two_sided_p(z, sigma, correct)
+
+
+def _normal_two_sided_p(z: float, sigma: float, correct: bool) -> float:
+    """Two-sided p of a centred rank statistic z with SD sigma, with R's continuity
+    correction (0.5 towards zero) when `correct`, as in wilcox.test's normal approximation."""
     if sigma == 0:
-        return w, float("nan")
+        return float("nan")
     corr = 0.5 * np.sign(z) if correct else 0.0
-    z = (z - corr) / sigma
-    p = 2.0 * min(_st.norm.cdf(z), _st.norm.sf(z))
-    return w, float(min(1.0, p))
+    zc = (z - corr) / sigma
+    return float(min(1.0, 2.0 * min(_st.norm.cdf(zc), _st.norm.sf(zc))))
 
 
 def rank_biserial(x: Any, y: Any) -> float:
@@ -588,12 +593,7 @@ def wilcoxon_signed_rank(
     z = v - n * (n + 1) / 4.0
     _, nties = np.unique(r, return_counts=True)
     sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - np.sum(nties.astype(float) ** 3 - nties) / 48.0)
-    if sigma == 0:
-        return v, float("nan")
-    corr = 0.5 * np.sign(z) if correct else 0.0
-    z = (z - corr) / sigma
-    p = 2.0 * min(_st.norm.cdf(z), _st.norm.sf(z))
-    return v, float(min(1.0, p))
+    return v, _normal_two_sided_p(z, sigma, correct)
 
 
 def matched_pairs_rank_biserial(x: Any, y: Any) -> float:
