@@ -119,3 +119,32 @@ def test_cli_help_lists_the_commands(capsys):
     out = capsys.readouterr().out
     for command in ("run", "check", "synth", "coding-sample"):
         assert command in out
+
+
+def _cli(*args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_cli_exit_codes_for_bad_input_write_nothing(tmp_path):
+    """Scheduled runs rely on the exit code: 2 for bad input, with nothing written."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"survey": "cli-test", "synthetic": True,
+                                      "codebook": "params/codebooks/liepaja-2022.yaml",
+                                      "inputs": {"forms": [str(bad)]}}), encoding="utf-8")
+    res = _cli("check", str(params))
+    assert res.returncode == 2 and "bad.csv" in res.stdout + res.stderr
+    res = _cli("run", str(params), "--out", str(tmp_path / "out"))
+    assert res.returncode == 2 and "nothing was run" in res.stderr
+    assert not (tmp_path / "out").exists()
+    misspelled = tmp_path / "m.yaml"
+    misspelled.write_text(yaml.safe_dump({"survey": "cli-test", "min_cel": 5}), encoding="utf-8")
+    res = _cli("run", str(misspelled), "--out", str(tmp_path / "out"))
+    assert res.returncode == 2 and "min_cel" in res.stderr
+    res = _cli("run", str(tmp_path / "missing.yaml"))
+    assert res.returncode == 2 and "not found" in res.stderr
