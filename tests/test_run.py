@@ -61,6 +61,7 @@ def test_successful_run_writes_reports_manifest_and_moves_latest(toy):
     assert '<nav class="toc"' in html and "Second part" in html               # table of contents
     index = (run_dir / "report" / "index.html").read_text()
     assert 'href="01_make.html"' in index and 'href="02_use.html"' in index
+    assert "2. posms: Toy stage" in index
     assert (run_dir / "tables" / "tables.xlsx").exists()
 
 

@@ -131,9 +131,10 @@ def write_index(report_dir: Path, pages, run_id: str, synthetic: bool, lang: str
     summary = [p for p in pages if p[0].startswith("04")]
     details = [p for p in pages if not p[0].startswith("04")]
 
-    def links(items):
-        return "".join(f'<li><a href="{html.escape(p.name, quote=True)}">{html.escape(title)}</a></li>'
-                       for _, title, p in items)
+    def links(items, numbered=True):
+        return "".join(f'<li><a href="{html.escape(p.name, quote=True)}">'
+                       f'{html.escape(_stage_title(name, title, lang) if numbered else title)}</a></li>'
+                       for name, title, p in items)
 
     banner = (f'<div class="synthetic-banner" role="alert">{html.escape(BANNER.get(lang, BANNER["lv"]))}</div>'
               if synthetic else "")
@@ -148,7 +149,7 @@ def write_index(report_dir: Path, pages, run_id: str, synthetic: bool, lang: str
 </style></head><body>
 {banner}
 <h1>{t['title']}</h1>
-<h2>{t['summary']}</h2><ul>{links(summary) or '<li>—</li>'}</ul>
+<h2>{t['summary']}</h2><ul>{links(summary, numbered=False) or '<li>—</li>'}</ul>
 <h2>{t['details']}</h2><ul>{links(details)}</ul>
 <p>{t['run']}: {html.escape(run_id)}. {t['tables']}</p>
 </body></html>
@@ -193,6 +194,17 @@ def write_workbook(tables_dir: Path, name: str = "tables.xlsx") -> Path | None:
     out = tables_dir / name
     _rezip_fixed_times(buf.getvalue(), out)
     return out
+
+
+STAGE_WORD = {"lv": "{n}. posms: {title}", "en": "Stage {n}: {title}"}
+
+
+def _stage_title(name: str, title: str, lang: str) -> str:
+    """'2. posms: <title>' for a numbered stage notebook (a title that already says so is kept)."""
+    number = name.split("_", 1)[0]
+    if not number.isdigit() or re.match(r"^\d+\.\s*posms|^Stage\s+\d+", title):
+        return title
+    return STAGE_WORD.get(lang, STAGE_WORD["en"]).format(n=int(number), title=title)
 
 
 def _sheet_name(stem: str, used: set) -> str:
