@@ -1151,26 +1151,7 @@ def rao_scott_chi2_agg(x: np.ndarray, y: np.ndarray, w: np.ndarray, pattern: np.
     sz = sw_r @ E
     V = n0 / (n0 - 1.0) * (szz - np.outer(sz, sz) / n0)
     N = int(cnt_r[inside].sum())
-    tab = pcell.reshape(nc, nr).T * N
-    rs, cs = tab.sum(1), tab.sum(0)
-    e = np.outer(rs, cs) / N
-    x2 = float(((tab - e) ** 2 / e).sum())
-    rows_i, cols_i = np.tile(np.arange(nr), nc), np.repeat(np.arange(nc), nr)
-    X1 = np.column_stack([np.ones(ncell)] + [(rows_i == i).astype(float) for i in range(1, nr)]
-                         + [(cols_i == j).astype(float) for j in range(1, nc)])
-    X12 = np.column_stack([((rows_i == i) & (cols_i == j)).astype(float)
-                           for j in range(1, nc) for i in range(1, nr)])
-    b, *_ = np.linalg.lstsq(X1, X12, rcond=None)
-    Cc = X12 - X1 @ b
-    with np.errstate(divide="ignore"):
-        idm = np.diag(np.where(pcell == 0, 0.0, 1.0 / pcell))
-    denom = Cc.T @ (idm / N) @ Cc
-    numr = Cc.T @ idm @ V @ idm @ Cc
-    delta = np.linalg.pinv(denom) @ numr
-    deff = float(np.mean(np.diag(delta)))
-    dof = (nr - 1) * (nc - 1)
-    stat = x2 / deff
-    return float(stat), float(_st.chi2.sf(stat, dof)), int(dof), deff
+    return stats.rao_scott_from_cells(pcell, V, N, nr, nc)
 
 
 # --- the whole stage --------------------------------------------------------------------

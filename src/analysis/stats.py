@@ -1139,13 +1139,26 @@ def rao_scott_chi2(
     z = _residualise(z, w_, cal, d)
     V = _total_variance(z, cl, fpc)
     N = int(ok.sum())
-    # Pearson X^2 on the table scaled to N
-    tab = pcell.reshape(nc, nr).T * N
-    rs, cs = tab.sum(1), tab.sum(0)
+    rs, cs = pcell.reshape(nc, nr).T.sum(1), pcell.reshape(nc, nr).T.sum(0)
     if np.any(rs == 0) or np.any(cs == 0):
         raise ValueError("a row or column of the weighted table is empty")
+    return rao_scott_from_cells(pcell, V, N, nr, nc)
+
+
+def rao_scott_from_cells(pcell: np.ndarray, V: np.ndarray, N: int, nr: int, nc: int):
+    """First-order Rao–Scott chi-square from estimated cell proportions and their covariance.
+
+    `pcell` holds the nr x nc cell shares with rows varying fastest (R's interaction order),
+    `V` their design-based covariance, `N` the unweighted count. Pearson's X² of the table
+    scaled to N is divided by the mean eigenvalue of the design-effect matrix of the
+    interaction contrasts (as ``svychisq(statistic="Chisq")``).
+    Returns (chi2_adj, p, df, mean_deff).
+    """
+    tab = pcell.reshape(nc, nr).T * N
+    rs, cs = tab.sum(1), tab.sum(0)
     e = np.outer(rs, cs) / N
     x2 = float(((tab - e) ** 2 / e).sum())
+    ncell = nr * nc
     # contrasts: interaction columns residualised on the main-effects design
     rows_i = np.tile(np.arange(nr), nc)
     cols_i = np.repeat(np.arange(nc), nr)
