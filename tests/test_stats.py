@@ -547,6 +547,29 @@ def test_wilson_ci_newcombe_examples():
     assert all(math.isnan(v) for v in S.wilson_ci(0, 0))
 
 
+def test_wilson_ci_is_exact_at_the_boundaries_for_every_small_n():
+    # A unanimous group (k = n) must reach exactly 1 and an empty one (k = 0) exactly 0:
+    # rounding gave 0.9999999999999998 for 59 sizes in 10..199, and a negative error bar
+    # crashed the ranking figure of a valid 300-response export.
+    for n in range(1, 400):
+        lo, hi = S.wilson_ci(n, n)
+        assert hi == 1.0 and lo <= 1.0, n
+        lo, hi = S.wilson_ci(0, n)
+        assert lo == 0.0 and hi >= 0.0, n
+        for k in (1, n // 2, n - 1):
+            if 0 < k < n:
+                lo, hi = S.wilson_ci(k, n)
+                assert 0.0 <= lo <= k / n <= hi <= 1.0, (k, n)
+
+
+def test_error_bars_are_never_negative():
+    from analysis import plots
+    err = plots.xerr([100.0, 0.0, 50.0, float("nan")], [100.00000000000001, 0.0, 40.0, 1.0],
+                     [99.99999999999997, 1e-17, 60.0, float("nan")])
+    assert (err >= 0).all() and err.shape == (2, 4)
+    assert err[0, 2] == pytest.approx(10.0) and err[1, 2] == pytest.approx(10.0)
+
+
 def test_mean_ci_t_test_mtcars():
     # R: t.test(mtcars$mpg)$conf.int -> 17.91768 22.26357; mean 20.09062
     # (printed in the Johns Hopkins Statistical Inference course notes and many others)

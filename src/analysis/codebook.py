@@ -110,6 +110,8 @@ class Codebook:
     scales: dict[str, Scale]
     sectors: dict[str, Sector]
     window: dict[str, str] = field(default_factory=dict)
+    # Analysis roles (see ROLES): role -> variable name, list of names, or a mapping
+    roles: dict[str, Any] = field(default_factory=dict)
 
     # --- lookups -------------------------------------------------------------------------
     def of_type(self, *types: str) -> list[Variable]:
@@ -132,6 +134,34 @@ class Codebook:
             if v.role == role:
                 return v
         raise KeyError(f"codebook {self.survey} has no meta column with role {role!r}")
+
+    # --- analysis roles: stages ask for a role, never for a survey's variable name ------
+    def role_var(self, role: str) -> str | None:
+        """The variable that plays a single-variable analysis role (``grouping``,
+        ``district``, ``satisfaction``, ``recommendation``, ``form_language``), or None
+        when the survey has no such variable (the stage then skips that section, saying why)."""
+        if role not in ROLES or ROLES[role] != "one":
+            raise KeyError(f"{role!r} is not a single-variable role; known: {sorted(ROLES)}")
+        got = self.roles.get(role)
+        return str(got) if got else None
+
+    def role_vars(self, role: str) -> list[str]:
+        """The variables of a list role (``profile``, ``model_predictors``,
+        ``text_groupings``, ``nps_groupings``); empty when the codebook names none."""
+        if role not in ROLES or ROLES[role] != "many":
+            raise KeyError(f"{role!r} is not a list role; known: {sorted(ROLES)}")
+        return [str(v) for v in (self.roles.get(role) or [])]
+
+    def in_scope(self) -> tuple[str, tuple[str, ...]] | None:
+        """Who belongs to the weighting population: (variable, codes), or None."""
+        got = self.roles.get("in_scope")
+        if not got:
+            return None
+        return str(got["variable"]), tuple(str(c) for c in got["codes"])
+
+    def keyness_contrasts(self) -> list[tuple[str, str, str]]:
+        """(variable, group A, group B) pairs whose proposals' vocabulary is compared."""
+        return [(str(v), str(a), str(b)) for v, a, b in (self.roles.get("keyness_contrasts") or [])]
 
     def header_map(self, language: str) -> dict[str, str]:
         """Normalised header (and every alias) -> variable name, for one form language."""
@@ -225,6 +255,24 @@ class Codebook:
 
 # --- loading and validation -------------------------------------------------------------
 
+# Analysis roles a codebook may assign (top-level key ``roles``): "one" takes a variable
+# name, "many" a list of names; ``in_scope`` and ``keyness_contrasts`` have their own shape.
+ROLES = {
+    "grouping": "one",            # the main grouping variable (ranking by group, headline NPS)
+    "district": "one",            # place of residence used for weighting margins
+    "satisfaction": "one",        # overall satisfaction rating (the satisfaction model's outcome)
+    "recommendation": "one",      # 0-10 likelihood to recommend (NPS)
+    "form_language": "one",       # the language of the form a response came from (derived)
+    "profile": "many",            # who answered: the variables of the respondent profile
+    "model_predictors": "many",   # predictors of the adjusted (ordinal) models
+    "text_groupings": "many",     # groupings of the proposals' theme tables
+    "nps_groupings": "many",      # groupings of the recommendation figure
+    "in_scope": "scope",          # {variable, codes}: who belongs to the weighting population
+    "keyness_contrasts": "pairs", # [[variable, code A, code B], ...]
+}
+# Columns every cleaned response has although no codebook variable declares them
+DERIVED_VARIABLES = ("form_language",)
+
 def load(path: str | Path) -> Codebook:
     """Read and validate a codebook; raise CodebookError naming the file and the place."""
     path = Path(path)
@@ -255,7 +303,8 @@ def load(path: str | Path) -> Codebook:
         sectors[s.code] = s
     cb = Codebook(survey=str(raw["survey"]), path=path, languages=languages,
                   titles=raw.get("title") or {}, variables=variables, scales=scales,
-                  sectors=sectors, window=raw.get("consultation_window") or {})
+                  sectors=sectors, window=raw.get("consultation_window") or {},
+                  roles=_roles(path, raw.get("roles") or {}, variables))
     _check_cross_references(cb)
     return cb
 
@@ -371,6 +420,51 @@ def _sector(path, i, spec, variables) -> Sector:
     if proposal and (proposal not in variables or variables[proposal].type != "text"):
         raise CodebookError(path, f"{where} ({code})", f"proposal {proposal!r} is not a text variable")
     return Sector(code=code, titles=dict(_require(path, where, spec, "title")), items=items, proposal=proposal)
+
+
+def _roles(path, spec: Any, variables: dict[str, Variable]) -> dict[str, Any]:
+    """Validate the ``roles`` mapping: known roles, the right shape, existing variables."""
+    if not isinstance(spec, dict):
+        raise CodebookError(path, "roles", "expected a mapping of role -> variable(s)")
+    known = set(variables) | set(DERIVED_VARIABLES)
+
+    def var(where: str, name: Any) -> str:
+        if not isinstance(name, str) or name not in known:
+            raise CodebookError(path, where, f"{name!r} is not a variable of this codebook")
+        return name
+
+    def code(where: str, name: str, c: Any) -> str:
+        v = variables.get(name)
+        if v is not None and v.options and str(c) not in v.codes and str(c) not in v.merge:
+            raise CodebookError(path, where, f"{c!r} is not a code of {name} (codes: {v.codes})")
+        return str(c)
+
+    out: dict[str, Any] = {}
+    for role, value in spec.items():
+        where = f"roles.{role}"
+        shape = ROLES.get(role)
+        if shape is None:
+            raise CodebookError(path, where, f"unknown role; expected one of {sorted(ROLES)}")
+        if value in (None, [], {}):
+            continue
+        if shape == "one":
+            out[role] = var(where, value)
+        elif shape == "many":
+            if not isinstance(value, list):
+                raise CodebookError(path, where, "expected a list of variable names")
+            out[role] = [var(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        elif shape == "scope":
+            if not isinstance(value, dict) or "variable" not in value or not value.get("codes"):
+                raise CodebookError(path, where, "expected {variable: NAME, codes: [CODE, ...]}")
+            name = var(f"{where}.variable", value["variable"])
+            out[role] = {"variable": name,
+                         "codes": [code(f"{where}.codes", name, c) for c in value["codes"]]}
+        else:
+            if not isinstance(value, list) or any(not isinstance(p, list) or len(p) != 3 for p in value):
+                raise CodebookError(path, where, "expected a list of [variable, code A, code B]")
+            out[role] = [[var(f"{where}[{i}]", p[0]), code(f"{where}[{i}]", p[0], p[1]),
+                          code(f"{where}[{i}]", p[0], p[2])] for i, p in enumerate(value)]
+    return out
 
 
 def _check_cross_references(cb: Codebook) -> None:

@@ -182,8 +182,8 @@ def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang:
         sub = ranking[(ranking[grouping] == level) & ~ranking["suppressed"].astype(bool)]
         y = np.array([ypos[it] for it in sub["item"]]) + 0.4 - step * (k + 0.5)
         x = sub["top2_share"].to_numpy(dtype=float) * 100
-        err = np.vstack([x - sub["top2_ci_low"].to_numpy(dtype=float) * 100,
-                         sub["top2_ci_high"].to_numpy(dtype=float) * 100 - x])
+        err = plots.xerr(x, sub["top2_ci_low"].to_numpy(dtype=float) * 100,
+                    sub["top2_ci_high"].to_numpy(dtype=float) * 100)
         n = int(sub["group_n"].iloc[0]) if len(sub) else 0
         ax.errorbar(x, y, xerr=err, fmt=markers[k % len(markers)], ms=4, lw=1, capsize=0,
                     color=OKABE_ITO[k % len(OKABE_ITO)], label=f"{group_label(cb, grouping, level, lang)} (n={n})")
@@ -251,7 +251,7 @@ def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAUL
         sub = nps[(nps["grouping"] == g) & ~nps["suppressed"].astype(bool)][::-1]
         y = np.arange(len(sub))
         x = sub["nps"].to_numpy(dtype=float)
-        err = np.vstack([x - sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float) - x])
+        err = plots.xerr(x, sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float))
         ax.errorbar(x, y, xerr=err, fmt="o", color=OKABE_ITO[0], ms=5, lw=1.2)
         ax.axvline(float(overall["nps"]), color="#555555", ls="--", lw=0.9)
         ax.set_yticks(y)

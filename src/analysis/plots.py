@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 
 # Okabe–Ito, the colour-blind-safe qualitative palette
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
@@ -24,6 +25,8 @@ def apply_style() -> None:
         "font.size": 10,
         "svg.hashsalt": "liepaja",
         "figure.max_open_warning": 0,
+        # labels come from codebooks and respondents: "$x^$" is text, never mathtext
+        "text.parse_math": False,
     })
 
 
@@ -40,3 +43,14 @@ def show(fig, dpi: int = 100) -> None:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     display(Image(data=buf.getvalue(), format="png"))
+
+
+def xerr(x, low, high) -> np.ndarray:
+    """Error-bar lengths for matplotlib's ``xerr``: never negative, never NaN.
+
+    An interval that rounding leaves a hair inside its estimate (a unanimous group), or a
+    missing bound, draws no bar instead of crashing the figure (matplotlib raises on
+    negative error lengths)."""
+    x, low, high = (np.asarray(v, dtype=float) for v in (x, low, high))
+    err = np.vstack([x - low, high - x])
+    return np.where(np.isfinite(err), np.clip(err, 0.0, None), 0.0)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import plots
 from . import themes as th
 from .report import fmt_num, fmt_p, fmt_pct, table_html
 
@@ -1140,7 +1141,7 @@ def fig_agreement(st: Stage03, reference: str):
     a = a.sort_values(["f1", "theme"], ascending=[True, False])
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(a) + 1.4))
     y = np.arange(len(a))
-    ax.errorbar(a["f1"], y, xerr=[a["f1"] - a["f1_lo"], a["f1_hi"] - a["f1"]], fmt="o", color="#0072B2",
+    ax.errorbar(a["f1"], y, xerr=plots.xerr(a["f1"], a["f1_lo"], a["f1_hi"]), fmt="o", color="#0072B2",
                 ecolor="#56B4E9", capsize=2)
     ax.set_yticks(y, [st.theme_name(c) for c in a["theme"]], fontsize=8)
     ax.axvline(0.85, ls="--", color="#D55E00", lw=1)

@@ -804,7 +804,11 @@ def wilson_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, f
     den = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Rounding leaves 1 - 2e-16 at k = n (and a lower bound above 0 at k = 0); the exact
+    # interval holds p, reaches 1 at k = n and 0 at k = 0, so clamp to that.
+    low = 0.0 if successes == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if successes == n else max(p, min(1.0, centre + half))
+    return low, high
 
 
 def mean_ci(x: Any, level: float = 0.95) -> tuple[float, float, float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import codebook as codebook_mod
-from . import paths
+from . import paths, plots
 from .report import (count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
                      quote_html, t, table_html)
 
@@ -375,7 +375,7 @@ def _interval_plot(labels, est, low, high, annotations, title, xlabel, zero_line
     est, low, high = (np.asarray(v, float) for v in (est, low, high))
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(labels) + 1.4))
     y = np.arange(len(labels))
-    ax.errorbar(est, y, xerr=[est - low, high - est], fmt="o", color="#0072B2", ecolor="#56B4E9",
+    ax.errorbar(est, y, xerr=plots.xerr(est, low, high), fmt="o", color="#0072B2", ecolor="#56B4E9",
                 capsize=3)
     for yi, hi, a in zip(y, high, annotations):
         ax.text(hi, yi, f"  {a}", va="center", fontsize=8, color="#333333")
