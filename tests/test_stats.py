@@ -232,7 +232,7 @@ def test_p_adjust_nan_kept_and_not_counted():
     assert bh[0] == pytest.approx(0.02) and math.isnan(bh[1]) and bh[2] == pytest.approx(0.04)
     assert np.isnan(S.p_adjust([nan, nan], "holm")).all()
     with pytest.raises(ValueError):
-        S.p_adjust([0.1], "hommel")
+        S.p_adjust([0.1], "sidak")            # not one of R's p.adjust.methods
 
 
 # --------------------------------------------------------------------------------------
@@ -684,3 +684,149 @@ def test_rao_scott_equal_weights_reduces_to_pearson():
     # DataFrame form (x, y, w)
     alt = S.rao_scott_chi2(d.assign(w=2.5))
     assert alt[0] == pytest.approx(chi2_adj)
+
+
+# ---------------------------------------------------------------------------
+# R's options on the public test functions (issue 11, part 4).  Expected values are R's
+# own saved example output, tests/Examples/stats-Ex.Rout.save in the R sources
+# (github.com/wch/r-source, commit 0c26529e, 2024-10-22), section of the help page named.
+# ---------------------------------------------------------------------------
+
+
+def _r_rnorm(n, seed, mean=0.0):
+    """R's set.seed(seed); rnorm(n, mean): Mersenne-Twister seeded by R's scrambling
+    (seed -> 50 + 625 LCG steps 69069 s + 1), "Inversion" normals from two uniforms
+    (u = floor(2^27 u1) + u2; qnorm(u / 2^27)), as src/main/RNG.c and snorm.c."""
+    from scipy.stats import norm
+
+    s = np.uint32(seed)
+    key = np.empty(625, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for _ in range(50):
+            s = np.uint32(np.uint32(69069) * s + np.uint32(1))
+        for j in range(625):
+            s = np.uint32(np.uint32(69069) * s + np.uint32(1))
+            key[j] = s
+    bg = np.random.MT19937()
+    bg.state = {"bit_generator": "MT19937", "state": {"key": key[1:], "pos": 624}}
+    big = 134217728
+    out = []
+    for _ in range(n):
+        u1 = float(bg.random_raw()) * 2.3283064365386963e-10
+        u2 = float(bg.random_raw()) * 2.3283064365386963e-10
+        out.append(norm.ppf((int(big * u1) + u2) / big))
+    return np.asarray(out) + mean
+
+
+def _p_adjust_example_p():
+    # ?p.adjust: set.seed(123); x <- rnorm(50, mean = c(rep(0, 25), rep(3, 25)))
+    from scipy.stats import norm
+
+    x = _r_rnorm(50, 123, np.r_[np.zeros(25), np.full(25, 3.0)])
+    return 2 * norm.cdf(np.sort(-np.abs(x)))
+
+
+def test_r_rng_reproduces_the_p_adjust_example_input():
+    p = _p_adjust_example_p()
+    # stats-Ex.Rout.save, p.adjust: round(p, 3) and format.pval(p, digits = 3) ("none")
+    assert np.round(p[20:30], 3).tolist() == [0.021, 0.049, 0.061, 0.063, 0.074, 0.083, 0.086, 0.119, 0.189, 0.206]
+    assert f"{p[0]:.3g}" == "2.35e-07" and f"{p[3]:.3g}" == "9.81e-05" and p[17] == pytest.approx(0.008805, abs=5e-7)
+
+
+# stats-Ex.Rout.save, p.adjust: noquote(apply(p.adj, 2, format.pval, digits = 3)), rows 1-18
+R_P_ADJ_FORMATTED = {
+    "holm": ["1.18e-05", "0.00103", "0.00124", "0.00461", "0.00484", "0.00559", "0.00583", "0.00674", "0.00947",
+             "0.01556", "0.02446", "0.06294", "0.12549", "0.13092", "0.18853", "0.23912", "0.24001", "0.29057"],
+    "hochberg": ["1.18e-05", "0.00103", "0.00124", "0.00461", "0.00484", "0.00559", "0.00583", "0.00674", "0.00947",
+                 "0.01556", "0.02446", "0.06294", "0.12549", "0.13092", "0.18853", "0.23912", "0.24001", "0.29057"],
+    "hommel": ["1.18e-05", "0.00101", "0.00124", "0.00422", "0.00453", "0.00521", "0.00557", "0.00659", "0.00924",
+               "0.01518", "0.02446", "0.05810", "0.10898", "0.11677", "0.16758", "0.21179", "0.21884", "0.27296"],
+    "bonferroni": ["1.18e-05", "0.00105", "0.00129", "0.00491", "0.00526", "0.00621", "0.00663", "0.00784",
+                   "0.01127", "0.01898", "0.03057", "0.08070", "0.16512", "0.17692", "0.26185", "0.34160",
+                   "0.35296", "0.44026"],
+    "BH": ["1.18e-05", "0.000429", "0.000429", "0.000947", "0.000947", "0.000947", "0.000947", "0.000980",
+           "0.001253", "0.001898", "0.002780", "0.006725", "0.012637", "0.012637", "0.017457", "0.020762",
+           "0.020762", "0.024459"],
+    "BY": ["5.3e-05", "0.00193", "0.00193", "0.00426", "0.00426", "0.00426", "0.00426", "0.00441", "0.00564",
+           "0.00854", "0.01251", "0.03026", "0.05686", "0.05686", "0.07854", "0.09341", "0.09341", "0.11004"],
+}
+# same page, round(p.adj, 3), rows 19-50 of hommel and BY (the methods with the least obvious tails)
+R_P_ADJ_ROUNDED_TAIL = {
+    "hommel": [0.291, 0.339, 0.571] + [0.944] * 29,
+    "BY": [0.111, 0.127, 0.227, 0.503, 0.587, 0.587, 0.665, 0.717, 0.719, 0.957] + [1.0] * 22,
+    "hochberg": [0.301, 0.350, 0.635] + [0.944] * 29,
+    "BH": [0.025, 0.028, 0.050, 0.112, 0.130, 0.130, 0.148, 0.159, 0.160, 0.213, 0.326, 0.343, 0.356, 0.446,
+           0.462, 0.684, 0.684, 0.684, 0.719, 0.741, 0.741, 0.763, 0.763, 0.763, 0.763, 0.782, 0.799, 0.880, 0.880,
+           0.930, 0.930, 0.944],
+}
+
+
+@pytest.mark.parametrize("method", list(R_P_ADJ_FORMATTED))
+def test_p_adjust_methods_match_r_help_example(method):
+    p = _p_adjust_example_p()
+    adj = S.p_adjust(p, method)
+    for got, want in zip(adj[:18], R_P_ADJ_FORMATTED[method]):
+        # format.pval(digits = 3) prints >= 3 significant digits (more when a column needs them)
+        assert got == pytest.approx(float(want), abs=0.6 * 10 ** (math.floor(math.log10(float(want))) - 2))
+    if method in R_P_ADJ_ROUNDED_TAIL:
+        assert np.round(adj[18:], 3).tolist() == pytest.approx(R_P_ADJ_ROUNDED_TAIL[method], abs=1e-9)
+    assert np.array_equal(S.p_adjust(p, "none"), p)
+
+
+def test_p_adjust_hommel_with_two_p_values_is_hochberg_and_unknown_method_is_refused():
+    # R's p.adjust: `if (n == 2 && method == "hommel") method <- "hochberg"`
+    assert S.p_adjust([0.02, 0.04], "hommel").tolist() == S.p_adjust([0.02, 0.04], "hochberg").tolist() == [0.04, 0.04]
+    with pytest.raises(ValueError, match="hommel"):
+        S.p_adjust([0.1], "sidak")
+
+
+def test_wilcoxon_alternatives_match_r_help_examples():
+    # stats-Ex.Rout.save, wilcox.test (Hollander & Wolfe 1973, 29f and 69f)
+    x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30]
+    y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
+    assert S.wilcoxon_signed_rank(x, y, alternative="greater") == (40.0, pytest.approx(0.01953, abs=5e-6))
+    d = np.subtract(y, x)
+    assert S.wilcoxon_signed_rank(d, alternative="less") == (5.0, pytest.approx(0.01953, abs=5e-6))
+    assert S.wilcoxon_signed_rank(d, alternative="less", exact=False, correct=False)[1] == pytest.approx(0.01908, abs=5e-6)
+    assert S.wilcoxon_signed_rank(d)[1] == pytest.approx(0.03906, abs=5e-6)
+    x2 = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    y2 = [1.15, 0.88, 0.90, 0.74, 1.21]
+    assert S.mann_whitney(x2, y2, alternative="g") == (35.0, pytest.approx(0.1272, abs=5e-5))
+    assert S.mann_whitney(x2, y2, alternative="greater", exact=False, correct=False)[1] == pytest.approx(0.1103, abs=5e-5)
+    # "less" is the other tail of the same exact distribution
+    w, p_less = S.mann_whitney(x2, y2, alternative="less")
+    assert p_less > 0.85
+    with pytest.raises(ValueError, match="alternative"):
+        S.mann_whitney(x2, y2, alternative="bigger")
+
+
+def test_fisher_alternatives_and_conditional_mle_match_r_help_examples():
+    # stats-Ex.Rout.save, fisher.test: TeaTasting (Agresti 1990) and Convictions (Fisher 1962)
+    tea = S.fisher_test([[3, 1], [1, 3]], alternative="greater")
+    assert tea["p"] == pytest.approx(0.2429, abs=5e-5)
+    assert tea["odds_ratio"] == pytest.approx(6.408309, rel=1e-5)   # R's uniroot tolerance
+    assert tea["conf_int"][0] == pytest.approx(0.3135693, rel=1e-4) and math.isinf(tea["conf_int"][1])
+    conv = [[2, 15], [10, 3]]
+    less = S.fisher_test(conv, alternative="less")
+    assert less["p"] == pytest.approx(0.0004652, abs=5e-8)
+    assert less["odds_ratio"] == pytest.approx(0.04693661, rel=1e-5)
+    assert less["conf_int"][0] == 0 and less["conf_int"][1] == pytest.approx(0.2849601, rel=1e-4)
+    assert S.fisher_exact(conv) == (pytest.approx(0.04693661, rel=1e-5), pytest.approx(0.0005367, abs=5e-8))
+    # two-sided intervals: R 0.003325764 0.363182271 (95 %), 0.001386333 0.578851645 (99 %);
+    # R finds each bound with uniroot at its default tolerance, so the lower bounds agree to ~1 %
+    ci95 = S.fisher_test(conv, conf_level=0.95)["conf_int"]
+    ci99 = S.fisher_test(conv, conf_level=0.99)["conf_int"]
+    assert ci95 == (pytest.approx(0.003325764, rel=0.01), pytest.approx(0.363182271, rel=1e-3))
+    assert ci99 == (pytest.approx(0.001386333, rel=0.015), pytest.approx(0.578851645, rel=1e-3))
+
+
+def test_chi2_yates_correction_on_2x2_matches_r():
+    # R: chisq.test(matrix(c(51, 51, 76, 26), nrow = 2)) -> "Pearson's Chi-squared test with
+    # Yates' continuity correction", X-squared = 12.016, df = 1, p-value = 0.0005275
+    # (output quoted in stats.stackexchange.com/questions/198635)
+    chi2, p, dof = S.chi2_independence([[51, 76], [51, 26]], correct=True)
+    assert (round(chi2, 3), dof) == (12.016, 1) and p == pytest.approx(0.0005275, abs=5e-8)
+    # correct=False is the pipeline's default; Yates never applies beyond 2x2 (R)
+    assert S.chi2_independence([[51, 76], [51, 26]])[0] > chi2
+    t3 = [[762, 327, 468], [484, 239, 477]]
+    assert S.chi2_independence(t3, correct=True) == S.chi2_independence(t3)

@@ -43,6 +43,8 @@ __all__ = [
     "cramers_v",
     "adjusted_residuals",
     "fisher_exact",
+    "fisher_test",
+    "P_ADJUST_METHODS",
     "friedman",
     "kendalls_w",
     "wilcoxon_signed_rank",
@@ -226,8 +228,10 @@ def effect_label(value: float, kind: str, df: int = 1) -> str:
 def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
     """Adjust p-values for multiple comparisons, as R ``p.adjust``.
 
-    Methods: ``"holm"`` (Holm 1979), ``"BH"``/``"fdr"`` (Benjamini & Hochberg 1995),
-    ``"bonferroni"``, ``"none"``.  NaN p-values are kept as NaN in the output and are
+    Methods (R's ``p.adjust.methods``): ``"holm"`` (Holm 1979), ``"hochberg"`` (Hochberg
+    1988), ``"hommel"`` (Hommel 1988), ``"bonferroni"``, ``"BH"``/``"fdr"`` (Benjamini &
+    Hochberg 1995), ``"BY"`` (Benjamini & Yekutieli 2001) and ``"none"``; the code follows
+    R's ``p.adjust`` line by line.  NaN p-values are kept as NaN in the output and are
     *not* counted in the number of tests m (R: ``n = length(p[!is.na(p)])``) - unlike
     ``statsmodels.stats.multitest.multipletests``, which counts them.
     """
@@ -243,25 +247,71 @@ def p_adjust(p: Any, method: str = "holm") -> np.ndarray:
     if np.any((pv < 0) | (pv > 1)):
         raise ValueError("p-values must lie in [0, 1]")
     key = method.lower()
+    i_up = np.arange(1, m + 1)
     if key == "holm":
         order = np.argsort(pv, kind="mergesort")
         adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
         res = np.empty(m)
         res[order] = np.minimum(1.0, adj)
+    elif key == "hochberg":
+        order = np.argsort(pv, kind="mergesort")[::-1]
+        i = np.arange(m, 0, -1)
+        res = np.empty(m)
+        res[order] = np.minimum(1.0, np.minimum.accumulate((m - i + 1) * pv[order]))
+    elif key == "hommel" and m == 2:               # R: n == 2 -> "hochberg"
+        return p_adjust(arr, "hochberg")
+    elif key == "hommel":
+        if m == 1:
+            res = pv.copy()
+        else:
+            order = np.argsort(pv, kind="mergesort")
+            ps = pv[order]
+            q = np.full(m, np.min(m * ps / i_up))
+            pa = q.copy()
+            for j in range(m - 1, 1, -1):
+                i1 = np.arange(0, m - j + 1)          # R: 1:(n - m + 1)
+                i2 = np.arange(m - j + 1, m)          # R: (n - m + 2):n
+                q1 = np.min(j * ps[i2] / np.arange(2, j + 1))
+                q[i1] = np.minimum(j * ps[i1], q1)
+                q[i2] = q[m - j]
+                pa = np.maximum(pa, q)
+            res = np.empty(m)
+            res[order] = np.maximum(pa, ps)
     elif key in ("bh", "fdr"):
         order = np.argsort(pv, kind="mergesort")[::-1]
         i = np.arange(m, 0, -1)
         adj = np.minimum.accumulate(m / i * pv[order])
         res = np.empty(m)
         res[order] = np.minimum(1.0, adj)
+    elif key == "by":
+        order = np.argsort(pv, kind="mergesort")[::-1]
+        i = np.arange(m, 0, -1)
+        q = float(np.sum(1.0 / i_up))
+        res = np.empty(m)
+        res[order] = np.minimum(1.0, np.minimum.accumulate(q * m / i * pv[order]))
     elif key == "bonferroni":
         res = np.minimum(1.0, m * pv)
     elif key == "none":
         res = pv.copy()
     else:
-        raise ValueError(f"unknown p-adjust method {method!r}: use holm, BH, bonferroni or none")
+        raise ValueError(f"unknown p-adjust method {method!r}: use one of {', '.join(P_ADJUST_METHODS)}")
     out[ok] = res
     return out.reshape(shape)
+
+
+P_ADJUST_METHODS = ("holm", "hochberg", "hommel", "bonferroni", "BH", "BY", "fdr", "none")
+ALTERNATIVES = ("two.sided", "less", "greater")
+
+
+def _alternative(alt: str) -> str:
+    """R's alternative names (partial matching as R: "g" = "greater"); scipy's spelling too."""
+    a = str(alt).lower().replace("-", ".").replace("_", ".")
+    if a in ("two.sided", "two.sided", "t", "tw", "two"):
+        return "two.sided"
+    for full in ALTERNATIVES:
+        if full.startswith(a) and a:
+            return full
+    raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}, got {alt!r}")
 
 
 _p_adjust_fn = p_adjust  # the name p_adjust is shadowed by keyword arguments below
@@ -333,8 +383,12 @@ def dunn(groups: Mapping[str, Any], p_adjust: str = "holm") -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None) -> tuple[float, float]:
-    """Wilcoxon rank-sum (Mann-Whitney) test, as R ``wilcox.test(x, y)``.
+def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None,
+                 alternative: str = "two.sided") -> tuple[float, float]:
+    """Wilcoxon rank-sum (Mann-Whitney) test, as R ``wilcox.test(x, y, alternative=)``.
+
+    ``alternative``: "two.sided" (default), "greater" (x tends to be larger) or "less",
+    with R's partial matching ("g", "l").
 
     Returns ``(W, p)`` where W is R's statistic: the Mann-Whitney U of ``x``
     (rank sum of x minus n_x(n_x+1)/2).  Rules copied from R:
@@ -344,6 +398,7 @@ def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None
     * otherwise the normal approximation with tie-corrected variance and, when
       ``correct=True`` (R default), a continuity correction of 0.5 toward the mean.
     """
+    alt = _alternative(alternative)
     a, b = _clean(x), _clean(y)
     nx, ny = a.size, b.size
     if nx == 0 or ny == 0:
@@ -356,21 +411,29 @@ def mann_whitney(x: Any, y: Any, correct: bool = True, exact: bool | None = None
         exact = nx < 50 and ny < 50
     if exact and not ties:
         # scipy's exact distribution of U is R's pwilcox; two-sided p = min(1, 2*min tail)
-        p = float(_st.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
+        scipy_alt = {"two.sided": "two-sided"}.get(alt, alt)
+        p = float(_st.mannwhitneyu(a, b, alternative=scipy_alt, method="exact").pvalue)
         return w, min(1.0, p)
     n = nx + ny
     z = w - nx * ny / 2.0
     sigma = math.sqrt(nx * ny / 12.0 * ((n + 1) - _tie_sum(allv) / (n * (n - 1))))
-    return w, _normal_two_sided_p(z, sigma, correct)
+    return w, _normal_p(z, sigma, correct, alt)
 
 
-def _normal_two_sided_p(z: float, sigma: float, correct: bool) -> float:
-    """Two-sided p of a centred rank statistic z with SD sigma, with R's continuity
-    correction (0.5 towards zero) when `correct`, as in wilcox.test's normal approximation."""
+def _normal_p(z: float, sigma: float, correct: bool, alternative: str = "two.sided") -> float:
+    """p of a centred rank statistic z with SD sigma, as wilcox.test's normal approximation:
+    continuity correction (when `correct`) of 0.5 towards zero (two-sided), -0.5 for
+    "greater" and +0.5 for "less" (R: CORRECTION = sign(z)*0.5 | 0.5 | -0.5)."""
     if sigma == 0:
         return float("nan")
-    corr = 0.5 * np.sign(z) if correct else 0.0
+    corr = 0.0
+    if correct:
+        corr = {"two.sided": 0.5 * np.sign(z), "greater": 0.5, "less": -0.5}[alternative]
     zc = (z - corr) / sigma
+    if alternative == "less":
+        return float(_st.norm.cdf(zc))
+    if alternative == "greater":
+        return float(_st.norm.sf(zc))
     return float(min(1.0, 2.0 * min(_st.norm.cdf(zc), _st.norm.sf(zc))))
 
 
@@ -394,12 +457,14 @@ def rank_biserial(x: Any, y: Any) -> float:
 # ---------------------------------------------------------------------------
 
 
-def chi2_independence(table: Any) -> tuple[float, float, int]:
-    """Pearson chi-squared test of independence, as R ``chisq.test(table, correct=FALSE)``.
+def chi2_independence(table: Any, correct: bool = False) -> tuple[float, float, int]:
+    """Pearson chi-squared test of independence, as R ``chisq.test(table, correct=)``.
 
-    No Yates continuity correction, also on 2x2 tables (R's default would apply it on
-    2x2; pingouin always does).  Returns ``(chi2, p, dof)``.  Rows or columns whose
-    total is zero are rejected (the expected count would be zero).
+    ``correct=False`` (this function's default, the pipeline's choice): no Yates
+    continuity correction, also on 2x2 tables.  ``correct=True`` is R's default: on a
+    2x2 table each |O - E| is reduced by ``min(0.5, |O - E|)`` (R's ``YATES``), never on
+    larger tables.  Returns ``(chi2, p, dof)``.  Rows or columns whose total is zero
+    are rejected (the expected count would be zero).
     """
     t = _table(table)
     n = t.sum()
@@ -409,7 +474,10 @@ def chi2_independence(table: Any) -> tuple[float, float, int]:
     if np.any(rs == 0) or np.any(cs == 0):
         raise ValueError("a row or column of the table has no observations")
     e = np.outer(rs, cs) / n
-    chi2 = float(((t - e) ** 2 / e).sum())
+    dev = np.abs(t - e)
+    if correct and t.shape == (2, 2):
+        dev = dev - min(0.5, float(dev.min()))
+    chi2 = float((dev ** 2 / e).sum())
     dof = (t.shape[0] - 1) * (t.shape[1] - 1)
     return chi2, float(_st.chi2.sf(chi2, dof)), int(dof)
 
@@ -457,23 +525,41 @@ def adjusted_residuals(table: Any) -> np.ndarray:
     return res
 
 
-def fisher_exact(table: Any) -> tuple[float, float]:
-    """Fisher's exact test on a 2x2 table, as R ``fisher.test``.
+def fisher_exact(table: Any, alternative: str = "two.sided") -> tuple[float, float]:
+    """Fisher's exact test on a 2x2 table, as R ``fisher.test(table, alternative=)``.
 
     Returns ``(odds_ratio, p)``: the *conditional* maximum-likelihood estimate of the
     odds ratio (R's estimate; ``scipy.stats.contingency.odds_ratio(kind="conditional")``),
-    not the sample odds ratio that ``scipy.stats.fisher_exact`` reports, and the
-    two-sided p-value (sum of tables no more probable than the observed one).
+    not the sample odds ratio that ``scipy.stats.fisher_exact`` reports, and the p-value
+    for ``alternative`` ("two.sided": sum of tables no more probable than the observed
+    one; "greater"/"less": one tail).  :func:`fisher_test` also gives R's interval.
     """
+    r = fisher_test(table, alternative, conf_level=None)
+    return r["odds_ratio"], r["p"]
+
+
+def fisher_test(table: Any, alternative: str = "two.sided", conf_level: float | None = 0.95) -> dict[str, Any]:
+    """R ``fisher.test`` on a 2x2 table: dict(odds_ratio, p, conf_int, alternative).
+
+    ``odds_ratio`` is the conditional MLE, ``conf_int`` the exact conditional interval
+    (R's, one-sided for a one-sided alternative: [0, hi] or [lo, Inf]); None when
+    ``conf_level`` is None.
+    """
+    alt = _alternative(alternative)
     t = _table(table)
     if t.shape != (2, 2):
-        raise ValueError("fisher_exact() handles 2x2 tables only")
+        raise ValueError("fisher_exact() handles 2x2 tables only (R x C tables: not implemented)")
     ti = t.astype(int)
     if not np.array_equal(ti, t):
         raise ValueError("fisher_exact() needs integer counts")
-    odds = float(_st.contingency.odds_ratio(ti, kind="conditional").statistic)
-    p = float(_st.fisher_exact(ti, alternative="two-sided").pvalue)
-    return odds, p
+    scipy_alt = {"two.sided": "two-sided"}.get(alt, alt)
+    res = _st.contingency.odds_ratio(ti, kind="conditional")
+    p = float(_st.fisher_exact(ti, alternative=scipy_alt).pvalue)
+    ci = None
+    if conf_level is not None:
+        c = res.confidence_interval(confidence_level=conf_level, alternative=scipy_alt)
+        ci = (float(c.low), float(c.high))
+    return {"odds_ratio": float(res.statistic), "p": min(1.0, p), "conf_int": ci, "alternative": alt}
 
 
 # ---------------------------------------------------------------------------
@@ -489,9 +575,11 @@ def _complete_matrix(matrix: Any) -> np.ndarray:
 
 
 def _friedman_parts(m: np.ndarray) -> tuple[float, int, int]:
+    """Tie-corrected Friedman statistic, vectorised: row ranks by rankdata(axis=1), the tie
+    term sum(t^3 - t) of each row as the sum over its cells of (count of equal values)^2 - 1."""
     n, k = m.shape
-    r = np.apply_along_axis(_st.rankdata, 1, m)
-    ties = sum(_tie_sum(row) for row in m)
+    r = _st.rankdata(m, axis=1)
+    ties = float(((m[:, :, None] == m[:, None, :]).sum(2).astype(float) ** 2 - 1).sum())
     num = 12.0 * np.sum((r.sum(0) - n * (k + 1) / 2.0) ** 2)
     den = n * k * (k + 1) - ties / (k - 1)
     if den <= 0:
@@ -548,8 +636,10 @@ def wilcoxon_signed_rank(
     mu: float = 0.0,
     correct: bool = True,
     exact: bool | None = None,
+    alternative: str = "two.sided",
 ) -> tuple[float, float]:
-    """Wilcoxon signed-rank test, as R ``wilcox.test(x, y, paired=TRUE)`` (or one sample).
+    """Wilcoxon signed-rank test, as R ``wilcox.test(x, y, paired=TRUE, alternative=)``
+    (or one sample).  ``alternative``: "two.sided", "greater" (x - y > mu) or "less".
 
     Rules copied from R's ``wilcox.test.default``:
 
@@ -562,6 +652,7 @@ def wilcoxon_signed_rank(
 
     Returns ``(V, p)``, two-sided.
     """
+    alt = _alternative(alternative)
     xa = np.asarray(x, dtype=float).ravel()
     if y is not None:
         ya = np.asarray(y, dtype=float).ravel()
@@ -585,15 +676,18 @@ def wilcoxon_signed_rank(
         counts = _psignrank_counts(n)
         cdf = np.cumsum(counts) / 2.0**n
         vi = int(round(v))
-        if v > n * (n + 1) / 4.0:
-            p = 1.0 - cdf[vi - 1]  # P(V >= v)
-        else:
-            p = cdf[vi]  # P(V <= v)
+        upper = 1.0 - cdf[vi - 1] if vi > 0 else 1.0  # P(V >= v)
+        lower = cdf[vi]  # P(V <= v)
+        if alt == "greater":
+            return v, float(upper)
+        if alt == "less":
+            return v, float(lower)
+        p = upper if v > n * (n + 1) / 4.0 else lower
         return v, float(min(1.0, 2.0 * p))
     z = v - n * (n + 1) / 4.0
     _, nties = np.unique(r, return_counts=True)
     sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - np.sum(nties.astype(float) ** 3 - nties) / 48.0)
-    return v, _normal_two_sided_p(z, sigma, correct)
+    return v, _normal_p(z, sigma, correct, alt)
 
 
 def matched_pairs_rank_biserial(x: Any, y: Any) -> float:
