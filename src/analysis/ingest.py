@@ -924,8 +924,10 @@ def expand_inputs(entries: Any, extensions: tuple[str, ...], root: Path) -> list
     for entry in entries:
         p = Path(entry)
         p = p if p.is_absolute() else root / p
-        if any(ch in str(entry) for ch in "*?["):
-            out.extend(sorted(p.parent.glob(p.name)))
+        if not p.exists() and any(ch in str(entry) for ch in "*?["):
+            # a path that exists is a name (`forms lv [1].xlsx`), not a pattern; a pattern
+            # that matches nothing stays as given, so reading it reports "file not found"
+            out.extend(sorted(p.parent.glob(p.name)) or [p])
         elif p.is_dir() and not any(f.suffix.lower() == ".eml" for f in p.iterdir()):
             out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in extensions))
         else:

@@ -11,10 +11,12 @@ column, what was expected and what was found.
 Contract (other stages rely on these names):
 
 - responses.parquet  one row per analysed response: respondent_id, source_file, source_row,
-  form_language, start_time, completion_time (Europe/Riga), duration_s; each single-choice
+  form_language, start_time, completion_time (the codebook's time zone; empty when the export
+  has no such column), duration_s; each single-choice
   variable as its code (categorical); <var>_other texts (redacted); <var>__<code> indicators
   (nullable boolean: NA when the question was skipped); ratings/NPS as Int64; each Likert item
-  as Int64 1..5 (NA for don't know or skipped) with <item>_dk; has_contact; flag_<rule>; weight.
+  as Int64 in its scale's range (NA for don't know or skipped) with <item>_dk; has_contact;
+  flag_<rule>; weight.
 - ratings.parquet    long: respondent_id, item, sector, score (Int64), dont_know.
 - proposals.parquet  one row per non-empty open answer or e-mail (text redacted).
 - quarantine.parquet every excluded row with all its reasons.
@@ -27,9 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 
-TIMEZONE = "Europe/Riga"
+from .codebook import DEFAULT_TIMEZONE
+
+TIMEZONE = DEFAULT_TIMEZONE          # of tables whose schema does not follow a codebook
 METADATA_KEY = b"analysis.schema"
-FORM_LANGUAGES = ("lv", "ru")
+LANGUAGE = r"[a-z]{2,3}"             # a form language: any ISO 639 code
 REASONS = ("unparseable_date", "invalid_duration", "missing_id", "oversized_text", "unknown_label",
            "out_of_range", "broken_message", "empty", "duplicate", "speeder", "straightliner",
            "outside_window")
@@ -41,9 +45,9 @@ class SchemaError(ValueError):
     def __init__(self, where: str, column: str | None, expected: str, found: str):
         self.where, self.column, self.expected, self.found = where, column, expected, found
         col = f", column {column!r}" if column else ""
-        advice = ("a bug in stage 01: the table was not written" if "being written" in where else
-                  "the file was written by another version of stage 01: run `01_clean` again")
-        super().__init__(f"{where}{col}: expected {expected}; found {found}. This is {advice}.")
+        advice = ("This is a bug in stage 01: the table was not written." if "being written" in where else
+                  "The file was probably written by another version of stage 01: run `01_clean` again.")
+        super().__init__(f"{where}{col}: expected {expected}; found {found}. {advice}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Column:
     pattern: str | None = None        # regex every non-null string value must match
     doc: str = ""
     optional: bool = False            # may be absent (e.g. flag_<rule> only for rules that flag)
+    tz: str | None = None             # datetime: the time zone (default TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,10 @@ def _check_column(s: pd.Series, col: Column, where: str) -> None:
         "float": lambda: pd.api.types.is_float_dtype(dtype),
         "bool": lambda: pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.BooleanDtype),
         "boolean": lambda: pd.api.types.is_bool_dtype(dtype),
-        "datetime": lambda: isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == TIMEZONE,
+        "datetime": lambda: isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == (col.tz or TIMEZONE),
     }[kind]()
     if not ok:
-        expected = {"datetime": f"tz-aware date-times in {TIMEZONE}", "int": "integers (Int64)",
+        expected = {"datetime": f"tz-aware date-times in {col.tz or TIMEZONE}", "int": "integers (Int64)",
                     "bool": "True/False without missing values", "boolean": "True/False/NA",
                     "category": "codes (categorical or string)"}.get(kind, kind)
         raise SchemaError(where, col.name, expected, f"dtype {dtype}")
@@ -166,11 +171,19 @@ def responses_schema(cb) -> Schema:
     cols = list(_common_row_columns())
     cols[0] = Column("respondent_id", "string", nullable=False, unique=True, pattern=PSEUDONYM,
                      doc="salted pseudonym of the response id")
+    def timed(role: str) -> bool:      # a required time column: never empty
+        name = cb.meta_var(role)
+        return bool(name and cb.variables[name].required)
+
+    tz = cb.timezone
     cols += [
         Column("form_language", "category", nullable=False, values=tuple(cb.languages)),
-        Column("start_time", "datetime", nullable=False),
-        Column("completion_time", "datetime", nullable=False),
-        Column("duration_s", "float", nullable=False, range=(0, 10**9)),
+        Column("start_time", "datetime", nullable=not timed("start_time"), tz=tz,
+               doc="empty when the export has no start time"),
+        Column("completion_time", "datetime", nullable=not timed("completion_time"), tz=tz,
+               doc="empty when the export has no completion time"),
+        Column("duration_s", "float", nullable=not (timed("start_time") and timed("completion_time")),
+               range=(0, 10**9)),
     ]
     for v in cb.variables.values():
         if v.type == "single":
@@ -189,8 +202,8 @@ def responses_schema(cb) -> Schema:
     for v in cb.variables.values():
         if v.type == "likert":
             scale = cb.scales[v.scale]
-            cols.append(Column(v.name, "int", range=(min(scale.points), max(scale.points)),
-                               doc="score; NA for don't know or skipped"))
+            cols.append(Column(v.name, "int", range=(scale.min, scale.max),
+                               doc="score as answered (not reversed); NA for don't know or skipped"))
             cols.append(Column(f"{v.name}_dk", "bool", nullable=False, doc="answered don't know"))
     cols.append(Column("has_contact", "bool", nullable=False, doc="left contact details (the details are not kept)"))
     for rule in QUALITY_RULES:
@@ -208,15 +221,14 @@ def ratings_schema(cb) -> Schema:
         Column("respondent_id", "string", nullable=False, pattern=PSEUDONYM),
         Column("item", "category", nullable=False, values=tuple(cb.likert_items)),
         Column("sector", "category", nullable=False, values=tuple(cb.sectors)),
-        Column("score", "int", range=(1, 5)),
+        Column("score", "int", range=cb.score_range),
         Column("dont_know", "bool", nullable=False),
     ), doc="one row per response x Likert item")
 
 
 def proposals_schema(cb) -> Schema:
     texts = tuple(v.name for v in cb.of_type("text") if not v.pii)
-    group = {name: tuple(cb.variables[name].codes) for name in ("target_group", "age_group", "gender", "district")
-             if name in cb.variables}
+    group = {name: tuple(cb.variables[name].codes) for name in cb.group_columns()}
     return Schema("proposals", 1, (
         Column("proposal_id", "string", nullable=False, unique=True),
         Column("respondent_id", "string", nullable=False, pattern=PSEUDONYM),
@@ -228,14 +240,14 @@ def proposals_schema(cb) -> Schema:
         Column("text", "string", nullable=False, doc="redacted with analysis.privacy.redact"),
         Column("n_chars", "int", nullable=False, range=(1, 10**7)),
         *(Column(name, "category", values=codes) for name, codes in group.items()),
-        Column("received_at", "datetime"),
+        Column("received_at", "datetime", tz=cb.timezone),
         Column("attachments", "string", doc="attachment names, '; '-joined (redacted)"),
     ))
 
 
 QUARANTINE = Schema("quarantine", 1, (
     *_common_row_columns(),
-    Column("form_language", "category", values=FORM_LANGUAGES),
+    Column("form_language", "category", pattern=LANGUAGE),
     Column("reasons", "string", nullable=False, pattern=r"[a-z_]+(;[a-z_]+)*"),
     Column("details", "string", nullable=False),
 ))
@@ -258,7 +270,7 @@ CLEANING_LOG = Schema("cleaning_log", 1, (
 FLOW = Schema("flow", 1, (
     Column("source_file", "string", nullable=False, unique=True),
     Column("source", "category", nullable=False, values=("forms", "email")),
-    Column("form_language", "category", values=FORM_LANGUAGES),
+    Column("form_language", "category", pattern=LANGUAGE),
     Column("rows_read", "int", nullable=False, range=(0, 10**9)),
     Column("rows_analysed", "int", nullable=False, range=(0, 10**9)),
     Column("rows_quarantined", "int", nullable=False, range=(0, 10**9)),
@@ -343,8 +355,9 @@ def read_csv(path: str | Path, name: str, cb=None) -> pd.DataFrame:
 def empty_frame(schema: Schema) -> pd.DataFrame:
     """A zero-row frame with the schema's dtypes (a run with no e-mails still writes the file)."""
     dtypes = {"string": "string", "category": "string", "int": "Int64", "float": "float64",
-              "bool": "bool", "boolean": "boolean", "datetime": f"datetime64[us, {TIMEZONE}]"}
-    return pd.DataFrame({c.name: pd.Series([], dtype=dtypes[c.kind]) for c in schema.columns})
+              "bool": "bool", "boolean": "boolean"}
+    return pd.DataFrame({c.name: pd.Series([], dtype=dtypes.get(c.kind) or f"datetime64[us, {c.tz or TIMEZONE}]")
+                         for c in schema.columns})
 
 
 def describe(schema: Schema) -> pd.DataFrame:
