@@ -16,8 +16,10 @@ e-mail, the digit groups of a number) is left as a whole token in the redacted t
 
 Over-redaction is the share of words of ordinary text wrongly redacted: the Latvian UD treebank
 sentences in ``/work/shared/data/ud-latvian-lvtb/`` (tokens tagged PROPN are left out of both
-counts: they may be persons), the case templates filled with no personal data, and
-``data/devset/proposals.csv`` (column ``text``) when it exists.
+counts: they may be persons), the case templates filled with no personal data, the synthetic
+sample's free-text answers that carry no planted data (``data/sample/truth.json``), and
+``data/devset/proposals.csv`` (column ``text``) when it exists (real-looking proposals: a
+name finding there made only of known first names or surnames is a signature, not counted).
 """
 from __future__ import annotations
 
@@ -122,6 +124,7 @@ STREET_KINDS = [("iela", "ielā"), ("prospekts", "prospektā"), ("bulvāris", "b
 BANKS = ["HABA", "UNLA", "RIKO", "PARX", "NDEA", "RTMB", "BATR", "LPNS"]
 PLATE_LETTERS = ["AB", "KX", "GH", "JR", "HZ", "EV", "MN", "FK", "DS", "GT", "NK", "KP", "LR2"]
 MAIL_DOMAINS = ["gmail.com", "inbox.lv", "apollo.lv", "mail.ru", "yandex.ru", "outlook.com", "tvnet.lv"]
+TOWNS = ["Grobiņa", "Rīga", "Ventspils", "Kuldīga", "Aizpute", "Pāvilosta"]
 SPACES = ["\u00a0", "\u202f", "\u2009", "\u2007", " "]
 
 
@@ -460,10 +463,10 @@ class Builder:
                 text = f"Es dzīvoju {value}, un " + self.proposal("").lower()
             elif v == "short dz.":
                 value = f"{street} {house} dz. {flat}"
-                text = self.mail("", f"Adrese: {value}" if k % 2 else f"{value}, Liepāja")
+                text = self.mail("", f"Adrese: {value}" if k % 2 else f"{value}, {r.choice(TOWNS)}")
                 ctx = "mail"
             elif v == "full postcode":
-                value = f"{street} iela {house}-{flat}, Liepāja, LV-{r.randint(3401, 3414)}"
+                value = f"{street} iela {house}-{flat}, {r.choice(TOWNS)}, LV-{r.randint(3401, 3414)}"
                 first, last, _ = self.names.lv_full()
                 text = self.mail("", f"{first} {last}\n{value}")
                 ctx = "mail"
@@ -491,9 +494,9 @@ class Builder:
             else:  # "iela n"
                 value = f"{street} iela {house}"
                 text = f"Mūsu māja {value} ir bez apgaismojuma, " + self.proposal("").lower()
-            skip = {"iela", "ielā", "ul", "ул", "dz", "dzīv", "k", "Liepāja", "LV", "д", "кв", "стр",
+            skip = {"iela", "ielā", "ul", "ул", "dz", "dzīv", "k", "LV", "д", "кв", "стр",
                     "к", "пер", "пр", "наб", "ш", "бул", "пл"} | {s for kind in STREET_KINDS for s in kind}
-            secrets = [w for w in re.findall(r"\w+", value) if w not in skip]
+            secrets = [w for w in re.findall(r"\w+", value) if w not in skip and w not in TOWNS]
             self.add("address", v, text, secrets, ctx, [value])
 
     def plates(self, n: int) -> None:
@@ -671,16 +674,36 @@ def over_redaction_treebank() -> tuple[int, int, list[str]]:
     return wrong, words, examples
 
 
-def over_redaction_texts(texts: list[str]) -> tuple[int, int, list[str]]:
+def _is_real_name(value: str) -> bool:
+    """A finding made only of known first names or surnames (the devset's signatures "Ar cieņu,
+    Valda" are real personal data, not over-redaction)."""
+    words = re.findall(r"[^\W\d_]+", value)
+    return bool(words) and all(privacy._classify(privacy._as_title(w)) in (privacy._NAME, privacy._AMBIG,
+                                                                          privacy._SURN) for w in words)
+
+
+def over_redaction_texts(texts: list[str], names_are_real: bool = False) -> tuple[int, int, list[str]]:
     words = wrong = 0
     examples = []
     for text in texts:
         words += len(re.findall(r"\w+", text))
         for f in privacy.find_personal_data(text):
+            if names_are_real and f.type == "name" and _is_real_name(f.value):
+                continue
             wrong += len(re.findall(r"\w+", f.value))
             if len(examples) < 20:
                 examples.append(f"{f.type}: {f.value!r}")
     return wrong, words, examples
+
+
+def sample_texts() -> list[str]:
+    """Free-text answers of the synthetic sample that carry no planted personal data."""
+    truth_path = ROOT / "data" / "sample" / "truth.json"
+    if not truth_path.exists():
+        return []
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    planted = {p.get("text_id") for p in truth["pii"]}
+    return [t["text"] for t in truth["texts"] if t["id"] not in planted]
 
 
 def devset_texts() -> list[str]:
@@ -709,13 +732,15 @@ def measure(seed: int = SEED) -> dict:
                                     "recall": found[kind] / total[kind] if total[kind] else None}
     tw, tn, tex = over_redaction_treebank()
     ow, on, oex = over_redaction_texts(ordinary_texts(seed))
-    dw, dn, dex = over_redaction_texts(devset_texts())
+    dw, dn, dex = over_redaction_texts(devset_texts(), names_are_real=True)
+    sw, sn, sex = over_redaction_texts(sample_texts())
     results["over_redaction"] = {
         "treebank": {"wrong": tw, "words": tn, "rate": tw / tn if tn else None, "examples": tex},
         "templates": {"wrong": ow, "words": on, "rate": ow / on if on else None, "examples": oex},
         "devset": {"wrong": dw, "words": dn, "rate": dw / dn if dn else None, "examples": dex},
+        "sample": {"wrong": sw, "words": sn, "rate": sw / sn if sn else None, "examples": sex},
     }
-    all_w, all_n = tw + ow + dw, tn + on + dn
+    all_w, all_n = tw + ow + dw + sw, tn + on + dn + sn
     results["over_redaction"]["all"] = {"wrong": all_w, "words": all_n,
                                         "rate": all_w / all_n if all_n else None}
     return results
@@ -745,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<10}{v['wrong']:>6} of {v['words']:>6} words  {v['rate']:.4%}")
     for m in res["missed"][:args.examples]:
         print(f"  missed {m['kind']} ({m['variant']}): left {m['left']} in {m['redacted']!r}")
-    for name in ("treebank", "templates", "devset"):
+    for name in ("treebank", "templates", "devset", "sample"):
         for ex in res["over_redaction"][name]["examples"][:args.examples]:
             print(f"  extra ({name}): {ex}")
     if args.json:

@@ -56,7 +56,7 @@ def test_two_phones_side_by_side():
 
 
 ORDINARY_NUMBERS = [
-    "2022. gadā", "1500 EUR", "5 gadus", "tel. nr. nav", "20 %", "Rīgas iela 12-3",
+    "2022. gadā", "1500 EUR", "5 gadus", "tel. nr. nav", "20 %", "Rīgas ielā 2 gadus",
     "27.02.2022", "27.02.2022.", "LV-3401", "2021-2027", "2021.–2027. gads", "2022 2023",
     "20 000 000 EUR", "2 500 000 eiro", "25000000", "€ 29 123 456", "29 123 456 EUR",
     "67 360 iedzīvotāju", "1.5 milj.", "3,5 %", "Nr. 12", "12:30", "2022-02-27", "ap 200 cilvēku",
@@ -73,8 +73,10 @@ def test_ordinary_numbers_are_kept(text):
 
 
 def test_postal_code_is_not_personal_data():
-    # a postal code covers a part of a town: it identifies nobody (documented decision)
+    # a postal code alone covers a part of a town: it identifies nobody (documented decision);
+    # after a street address it goes with the address
     assert redact("Adrese: Liepāja, LV-3401") == "Adrese: Liepāja, LV-3401"
+    assert redact("Graudu iela 12-5, Liepāja, LV-3401") == "[ADRESE]"
 
 
 # --------------------------------------------------------------------------- personal codes
@@ -411,10 +413,10 @@ def test_redaction_is_idempotent_and_keeps_placeholders():
     once = redact(MIXED)
     assert redact(once) == once
     assert find_personal_data(once) == []
-    given_text = "[VĀRDS] Bērziņš un [E-PASTS] un [TĀLRUNIS] 29123456 [PERSONAS KODS] [IBAN]"
+    given_text = "[VĀRDS] Bērziņš un [E-PASTS] un [TĀLRUNIS] 29123456 [PERSONAS KODS] [IBAN] [ADRESE]"
     out = redact(given_text)
     for placeholder in PLACEHOLDERS.values():
-        assert placeholder in out
+        assert (placeholder in out) == (placeholder in given_text)
     assert redact(out) == out
 
 
@@ -582,3 +584,202 @@ def test_escape_html():
 def test_module_exports():
     for name in privacy.__all__:
         assert hasattr(privacy, name)
+
+
+# --------------------------------------------------------------------------- issue 13: planted set
+
+import sys as _sys  # noqa: E402
+
+_sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import pii_cases  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def planted_measure():
+    return pii_cases.measure(pii_cases.SEED)
+
+
+def test_planted_set_is_large_deterministic_and_varied():
+    first, second = pii_cases.cases(), pii_cases.cases()
+    assert [c.text for c in first] == [c.text for c in second]
+    assert len(first) >= 300
+    assert {c.kind for c in first} == set(pii_cases.KINDS)
+    assert {c.context for c in first} == {"proposal", "mail"}
+    assert len({c.variant for c in first if c.kind == "name"}) >= 15
+    assert any(any("\u0400" <= ch <= "\u04ff" for ch in c.text) for c in first if c.kind == "name")
+
+
+@pytest.mark.parametrize("kind", sorted(pii_cases.GOALS))
+def test_planted_recall_meets_the_goal(planted_measure, kind):
+    row = planted_measure["by_kind"][kind]
+    missed = [m for m in planted_measure["missed"] if m["kind"] == kind]
+    assert row["planted"] >= 30
+    assert row["recall"] >= pii_cases.GOALS[kind], missed[:5]
+
+
+def test_planted_recall_of_other_kinds(planted_measure):
+    # no goal in the issue for these; the measured recall is 1.0 each (seed 13): keep it high
+    for kind in ("plate", "profile", "card", "document", "birth_date"):
+        assert planted_measure["by_kind"][kind]["recall"] >= 0.9, kind
+
+
+def test_over_redaction_of_ordinary_text_is_below_one_percent(planted_measure):
+    over = planted_measure["over_redaction"]
+    assert over["templates"]["wrong"] == 0
+    if TREEBANK.exists():
+        assert over["treebank"]["words"] > 25_000
+        assert over["treebank"]["rate"] <= pii_cases.MAX_OVER_REDACTION
+    for name in ("devset", "sample"):
+        if over[name]["words"]:
+            assert over[name]["rate"] <= pii_cases.MAX_OVER_REDACTION, over[name]["examples"][:5]
+    assert over["all"]["rate"] <= pii_cases.MAX_OVER_REDACTION
+
+
+# --------------------------------------------------------------------------- issue 13: examples
+
+@pytest.mark.parametrize("text, expected", [
+    ("JĀNIS ŠTEINBERGS ierosina", "[VĀRDS] ierosina"),
+    ("Andris KRASTIŅŠ", "[VĀRDS]"),
+    ("Jānis Kalns", "[VĀRDS]"),
+    ("Runāju ar Jāni Kalnu.", "Runāju ar [VĀRDS]."),
+    ("Sergey Ivanov", "[VĀRDS]"),
+    ("Iesaka Olga Petrova.", "Iesaka [VĀRDS]."),
+    ("Bērziņš, Jānis", "[VĀRDS]"),
+    ("Uzvārds: Bērziņš", "Uzvārds: [VĀRDS]"),
+    ("Vārds, uzvārds: Anna Kalniņa", "Vārds, uzvārds: [VĀRDS]"),
+    ("iesniedz Jānis\nBērziņš, kas dzīvo tuvumā", "iesniedz [VĀRDS], kas dzīvo tuvumā"),
+    ("Prof. Kalniņš teica", "Prof. [VĀRDS] teica"),
+    ("Dr. Ozols teica", "Dr. [VĀRDS] teica"),
+    ("kgs. Bērziņš atbildēja", "kgs. [VĀRDS] atbildēja"),
+    ("kdze Ozola atbildēja", "kdze [VĀRDS] atbildēja"),
+    ("Ideja laba.\nAr cieņu,\nBērziņu ģimene", "Ideja laba.\nAr cieņu,\n[VĀRDS] ģimene"),
+])
+def test_issue_13_names(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Dzīvoju Graudu ielā 12-5.", "Dzīvoju [ADRESE]."),
+    ("Adrese: Rožu 3 dz. 14", "Adrese: [ADRESE]"),
+    ("Brīvības iela 12 k-2 dz. 33", "[ADRESE]"),
+    ("Pie mājas Kuršu prospektā 5", "Pie mājas [ADRESE]"),
+    ("Jāņa Čakstes bulvāris 5", "[ADRESE]"),
+    ("Kr. Valdemāra ielā 12-5", "[ADRESE]"),
+    ("живу: ул. Ленина 12-5", "живу: [ADRESE]"),
+])
+def test_issue_13_addresses(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Auto AB-1234 stāv uz ietves.", "Auto [NUMURZĪME] stāv uz ietves."),
+    ("Mašīna KX 1234 brauc ātri.", "Mašīna [NUMURZĪME] brauc ātri."),
+    ("Profils facebook.com/janis.berzins", "Profils [PROFILS]"),
+    ("https://www.instagram.com/anna_k/ ir mans", "[PROFILS] ir mans"),
+    ("Rakstiet @janis_b", "Rakstiet [PROFILS]"),
+    ("vards at gmail dot com", "[E-PASTS]"),
+    ("vards[at]gmail.com", "[E-PASTS]"),
+    ("vards (at) inbox.lv", "[E-PASTS]"),
+    ("vards собака mail.ru", "[E-PASTS]"),
+    ("vards @ gmail.com", "[E-PASTS]"),
+    ("Zvaniet 29\u00a0123\u00a0456", "Zvaniet [TĀLRUNIS]"),
+    ("Zvaniet 2912\u202f3456", "Zvaniet [TĀLRUNIS]"),
+    ("Zvaniet +371\u00a029\u2009123\u2009456", "Zvaniet [TĀLRUNIS]"),
+    ("p.k. 120385\u00a012345", "p.k. [PERSONAS KODS]"),
+    ("p.k. 120385\u201112345", "p.k. [PERSONAS KODS]"),
+    ("Konts LV 85 RIKO 0000 0838 8852 1", "Konts [IBAN]"),
+    ("Konts LV85-RIKO-0000-0838-8852-1", "Konts [IBAN]"),
+    ("Konts LV85\u00a0RIKO\u00a00000\u00a00838\u00a08852\u00a01", "Konts [IBAN]"),
+    ("Karte 4111 1111 1111 1111", "Karte [MAKSĀJUMU KARTE]"),
+    ("Pase LA1234567", "Pase [DOKUMENTA NR]"),
+    ("pases Nr. LA 1234567", "pases Nr. [DOKUMENTA NR]"),
+    ("паспорт 4510 123456", "паспорт [DOKUMENTA NR]"),
+    ("Jānis Bērziņš, dz. 12.03.1985", "[VĀRDS], dz. [DZIMŠANAS DATUMS]"),
+    ("Jānis Bērziņš (12.03.1985) iesaka", "[VĀRDS] ([DZIMŠANAS DATUMS]) iesaka"),
+    ("dzimis 1985. gada 3. maijā", "dzimis [DZIMŠANAS DATUMS]"),
+])
+def test_issue_13_other_kinds(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Karte 4111 1111 1111 1112",          # fails the Luhn check
+    "ES 2021.–2027. gada periodā", "standarts EN 1176", "PM10 daļiņas", "TV3 ziņas",
+    "Rīgas ielā vajag gājēju pāreju.", "Kuršu ielā 2 gadus nav remonta.",
+    "Dzīvoju Karostā 20 gadus.", "Look at liepaja.lv for news.", "Sekojiet mums @SUM(A1)",
+    "ISBN 978-9984-123-45-6", "2022. gada 3. maijā notika talka.",
+    # public-figure policy: places and institutions named after people are kept
+    "Raiņa iela ir gara.", "Kārļa Ulmaņa gatve ir gara.", "Raiņa skolas skolēni",
+    "Rainis ir dzejnieks.", "Gaiļa kalns ir skaists.", "Krišjāņa Barona ielā ir bedres.",
+])
+def test_issue_13_ordinary_text_is_kept(text):
+    assert redact(text) == text
+
+
+def test_public_figures_are_redacted_as_persons_outside_place_names():
+    # documented policy: a person's full name is redacted whoever the person is
+    assert redact("Kārlis Ulmanis bija prezidents.") == "[VĀRDS] bija prezidents."
+    assert redact("Kārļa Ulmaņa gatvē 5 ir veikals.") == "[ADRESE] ir veikals."
+
+
+def test_attachment_and_mail_file_names_never_reach_outputs(tmp_path):
+    from analysis import ingest
+    assert privacy.redact_file_name("Jānis Vītoliņš - priekšlikums.docx") == "[PIELIKUMS].docx"
+    assert privacy.redact_file_name("Bērziņš") == "[PIELIKUMS]"
+    assert privacy.redact_file_name("(image/png)") == "(image/png)"
+    eml = tmp_path / "Jānis Vītoliņš.eml"
+    eml.write_bytes(b"From: a@b.lv\nSubject: x\nDate: Mon, 1 Aug 2022 10:00:00 +0300\n\nIdeja par parku.\n")
+    folder = tmp_path / "Anna Kalniņa"
+    folder.mkdir()
+    (folder / "Anna Kalniņa.eml").write_bytes(eml.read_bytes())
+    mbox = tmp_path / "proposals.mbox"
+    names = ingest.source_names([tmp_path / "forms.xlsx", mbox, eml, folder])
+    assert names == {tmp_path / "forms.xlsx": "forms.xlsx", mbox: "proposals.mbox", eml: "mail1",
+                     folder: "mail2"}
+    for path in (eml, folder):
+        batch = ingest.read_mail(path)
+        assert batch.source_file == "mail1"
+        assert all("Vītoliņš" not in m.source_file and "Kalniņa" not in m.source_file
+                   for m in batch.messages)
+
+
+# --------------------------------------------------------------------------- quotes
+
+@pytest.mark.parametrize("text", [
+    "Šo iesniedz Andrešs Podnieks, kas dzīvo netālu.",   # unknown name pair mid-sentence
+    "Kaimiņš Podnieks trokšņo naktīs.",                   # a name next to a cue word
+    "Zvaniet man uz 291 234 567, lūdzu.",                 # a digit run of 6+
+    "Skatiet https://example.lv/ideja un balsojiet.",     # a URL
+    "Rakstiet uz vards(at)example.lv vai man.",           # redacted: a placeholder is left
+    "jānis bērziņš ierosina vairāk soliņu.",              # a lower-case first name and surname
+    "Jānis Bērziņš ierosina vairāk soliņu.",              # redacted, so skipped
+    "",
+])
+def test_quote_is_publishable_rejects_doubtful_quotes(text):
+    assert privacy.quote_is_publishable(text) is False
+
+
+@pytest.mark.parametrize("text", [
+    "Vairāk soliņu un apgaismojuma gar jūrmalu, lūdzu.",
+    "Koncertzāle Lielais dzintars piesaista viesus no Rīgas.",
+    "Rīgas ielā vajag gājēju pāreju.",
+    "Mājaslapa liepaja.lv ir sarežģīta, meklēšana nestrādā.",
+    "Ziemā ielas netiek pietiekami tīrītas, 2022. gadā tas bija sliktāk.",
+    "Нужно больше скамеек в парке у моря.",
+])
+def test_quote_is_publishable_accepts_ordinary_quotes(text):
+    assert privacy.quote_is_publishable(text) is True
+
+
+def test_quote_check_skips_few_ordinary_sample_answers():
+    import json
+    truth_path = Path(__file__).resolve().parents[1] / "data" / "sample" / "truth.json"
+    if not truth_path.exists():
+        pytest.skip("sample not generated")
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    planted = {p.get("text_id") for p in truth["pii"]}
+    ordinary = [t["text"] for t in truth["texts"] if t["id"] not in planted and 40 <= len(t["text"]) <= 320]
+    with_data = [t["text"] for t in truth["texts"] if t["id"] in planted]
+    rejected = sum(not privacy.quote_is_publishable(t) for t in ordinary)
+    assert len(ordinary) > 1000 and rejected / len(ordinary) < 0.02   # measured 12 of 2,451
+    assert not any(privacy.quote_is_publishable(t) for t in with_data)

@@ -3,15 +3,23 @@
 Everything that keeps respondents unidentifiable in what the workspace writes lives here:
 
 - :func:`redact` / :func:`find_personal_data` replace e-mail addresses, Latvian phone numbers,
-  personal codes (personas kods), IBANs and person names in free text by typed placeholders
-  (``[E-PASTS]``, ``[TĀLRUNIS]``, ``[PERSONAS KODS]``, ``[IBAN]``, ``[VĀRDS]``);
+  personal codes (personas kods), IBANs, person names, street addresses, car plates, social
+  profiles, payment cards, passport/ID numbers and birth dates in free text by typed placeholders
+  (``[E-PASTS]``, ``[TĀLRUNIS]``, ``[PERSONAS KODS]``, ``[IBAN]``, ``[VĀRDS]``, ``[ADRESE]``,
+  ``[NUMURZĪME]``, ``[PROFILS]``, ``[MAKSĀJUMU KARTE]``, ``[DOKUMENTA NR]``,
+  ``[DZIMŠANAS DATUMS]``);
+- :func:`quote_is_publishable` is the second, stricter check a quote passes before a report
+  shows it (skipped when in doubt); :func:`redact_file_name` reduces an attachment's file name
+  to ``[PIELIKUMS].ext``;
 - :func:`load_salt` / :func:`pseudonym` turn e-mail addresses and other ids into keyed,
   non-reversible pseudonyms (HMAC-SHA256);
 - :func:`suppress_small` blanks published counts below the minimum cell size;
 - :func:`neutralise_cell` / :func:`neutralise_frame` stop spreadsheet formula injection;
 - :func:`escape_html` is the one place reports escape text for HTML.
 
-Redaction policy (what counts as personal data, and what deliberately does not):
+Redaction policy (what counts as personal data, and what deliberately does not). Numbers are
+searched with every Unicode space (no-break, narrow no-break, thin, figure...) read as a space
+and every Unicode hyphen as "-", so "29\u00a0123\u00a0456" is the phone "29 123 456".
 
 - **Phone numbers**: Latvian 8-digit numbers starting with 2 (mobile), 6 (landline), 80 (toll
   free) or 90, alone or after +371 / 00371 / (+371) / 371, written whole or in the usual
@@ -26,11 +34,38 @@ Redaction policy (what counts as personal data, and what deliberately does not):
 - **IBAN**: any country's IBAN of the right length with a valid ISO 7064 mod-97 check, with or
   without spaces; a Latvian IBAN-shaped string (LVkk BBBB + 13 characters) even when the check
   fails.
+- **IBAN** also spaced or dashed anywhere, "LV 85 RIKO 0000 ...", "LV85-RIKO-...".
 - **E-mail**: ``local@domain.tld``, also ``%40`` (URL-encoded, e.g. inside a ``mailto:`` or a
-  query string — the rest of the URL is kept) and ``(at)`` / ``[at]`` spellings.
-- **Postal codes** (``LV-3401``) are **not** redacted: a postal code covers a whole part of a
-  town, it identifies nobody, and the neighbourhood is analysed anyway. Street addresses are
-  not redacted either (they are mostly places and institutions in this consultation).
+  query string — the rest of the URL is kept), spaces around ``@``, and obfuscated spellings:
+  ``(at)`` / ``[at]`` / ``{at}`` / ``<at>``, "vards at gmail dot com", "[dot]", "собака". The bare
+  word "at" counts only with a spelled-out "dot", a known mail provider (gmail, inbox, apollo,
+  mail.ru...) or a local part with a digit, dot or underscore ("look at google.com" is kept).
+- **Street addresses**: a street name (one to three capitalised words, an initial or an
+  abbreviation such as "Kr." allowed) with a street word (iela/ielā/ielas, prospekts, bulvāris,
+  laukums, gatve, šoseja, aleja, krastmala, līnija, dambis, ceļš, "pr.", "bulv.") **and a house
+  number**, with building (``k-2``), flat (``-5``, ``dz. 14``, ``dzīv. 14``), town and postal code
+  when they follow ("Graudu ielā 12-5", "Brīvības iela 12 k-2 dz. 33, Rīga, LV-1011"); a
+  name and number with a flat marker ("Rožu 3 dz. 14"); a name and number after "Adrese:",
+  "dzīvoju", "адрес", "живу"; Russian "ул./пр./пер./наб. Name, д. 4/7, кв. 5". A street
+  without a house number ("Rīgas ielā vajag pāreju") is a place and is kept, and so is a number
+  followed by a unit ("Kuršu ielā 2 gadus"). Institutions' addresses are redacted too: they
+  cannot be told from a respondent's. A **postal code alone** (``LV-3401``) is **not** redacted:
+  it covers a whole part of a town and identifies nobody.
+- **Car plates**: two capital letters and 1–4 digits with a hyphen or space, or 3–4 digits
+  glued ("AB-1234", "KX 1234", "GH1234"); letter pairs that are usual abbreviations before a
+  number (ES, EU, LV, EN, PM, TV, ID, NR...) only after a cue ("auto", "numurs", "машина").
+- **Social profiles**: links to a profile on Facebook, Instagram, X/Twitter, TikTok, LinkedIn,
+  VK, OK, Telegram, YouTube, Threads, draugiem.lv... (the whole link) and ``@handles`` (not
+  ``@SUM(`` formulas). An organisation's profile is redacted too: it cannot be told from a
+  person's.
+- **Payment cards**: 13–19 digits, whole or in groups of four (Amex 4-6-5), passing the Luhn
+  check (not after "ISBN"/"ISSN"/"EAN").
+- **Passport and ID-card numbers**: two capital letters and seven digits ("LA1234567",
+  "PA 1234567"), and any 6–12 digit number (letters before it allowed) after "pase", "pases Nr.",
+  "ID karte", "personas apliecība", "uzturēšanās atļauja", "паспорт", "passport".
+- **Birth dates**: a full date (12.03.1985, 1985. gada 3. maijā, 3. maijā 1985, 1985-03-12)
+  after "dz.", "dzimis/dzimusi", "dzimšanas datums", "д.р.", "дата рождения", "born", before
+  "г.р." / "g. dz.", or right after a name ("Jānis Bērziņš (12.03.1985)"). Other dates are kept.
 - **Names**: first names from the Latvian name-day calendar (``lv-namedays``, extended list,
   all singular case forms generated, also written without diacritics) with a few hundred more
   (``resources/names/extra_first_names.txt``: Russian names in Latvian spelling, English...),
@@ -43,9 +78,26 @@ Redaction policy (what counts as personal data, and what deliberately does not):
   below) are redacted only with a surname beside them, in a signature ("Ar cieņu,\\nLaima" or a
   name alone on the last line of a multi-line text) or after "mani sauc", "vārds, uzvārds:",
   "меня зовут", "ФИО:", a greeting ("Labdien, Laima!")... The parts of a Latvian name must
-  agree in case ("Jāņa Bērziņa", not "Nāciju Līgā"). A name followed by a street or institution word ("Krišjāņa Barona
-  iela", "K. Ukstiņa ielā", "Raiņa parks") is a place, not a person, and is kept. Names written
-  all in lower case are not found.
+  agree in case ("Jāņa Bērziņa", not "Nāciju Līgā"). Also: names in capitals ("JĀNIS
+  ŠTEINBERGS", "Andris KRASTIŅŠ"); a surname that is also a place or nature word after a sure
+  first name when it is capitalised and in the same case ("Jānis Kalns", "Jāni Kalnu"; "Gaiļa
+  kalns" stays a place); Russian names in Latin script ("Sergey Ivanov", read back into Cyrillic
+  for pymorphy3's name list, with a Russian surname ending); "Surname, First" ("Bērziņš,
+  Jānis"); "Uzvārds: X", "Vārds, uzvārds: X Y", "Фамилия:"; a surname alone after a title or
+  honorific ("Prof.", "Dr.", "Doc.", "kgs.", "kdze", "г-н") or before "kungs"/"kundze"; a family
+  signature ("Bērziņu ģimene", "семья Ивановых"); a first name at the end of a line with its
+  surname starting the next ("iesniedz Jānis\nBērziņš, kas ..."). Names written all in lower
+  case are not found (the quote check rejects a quote that has one).
+- **Public figures and places named after people.** A person's name is redacted whoever the
+  person is — a mayor, a deputy, a historical figure ("Kārlis Ulmanis", "Kārļa Ulmaņa laikā"):
+  the redactor cannot tell a public figure from a private one, and a complaint about a named
+  official is personal data about that official. A name that is part of the name of a place or
+  institution is kept: followed by a street, square, park, school, museum, bridge, prize... word
+  written in lower case ("Krišjāņa Barona iela", "Raiņa parks", "Kārļa Ulmaņa gatve", "Raiņa
+  skolas skolēni", "K. Ukstiņa ielā") or preceded by "улица", "ул.", "имени". Single pen names
+  and mythological names that are also ordinary words (Rainis, Aspazija, Lāčplēsis, Laima) are
+  kept when they stand alone. With a house number the place becomes an address and is redacted
+  ("Kārļa Ulmaņa gatvē 5").
 
 Placeholders are never altered and redaction is idempotent: ``redact(redact(t)) == redact(t)``.
 """
@@ -73,7 +125,7 @@ import pandas as pd
 __all__ = [
     "PLACEHOLDERS", "Finding", "find_personal_data", "redact", "load_salt", "pseudonym",
     "pseudonymise_series", "suppress_small", "neutralise_cell", "neutralise_frame",
-    "escape_html", "lv_case_forms",
+    "escape_html", "lv_case_forms", "quote_is_publishable", "redact_file_name",
 ]
 
 # --------------------------------------------------------------------------- placeholders
@@ -84,10 +136,23 @@ PLACEHOLDERS: dict[str, str] = {
     "personal_code": "[PERSONAS KODS]",
     "iban": "[IBAN]",
     "name": "[VĀRDS]",
+    "address": "[ADRESE]",
+    "plate": "[NUMURZĪME]",
+    "profile": "[PROFILS]",
+    "card": "[MAKSĀJUMU KARTE]",
+    "document": "[DOKUMENTA NR]",
+    "birth_date": "[DZIMŠANAS DATUMS]",
 }
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 # structured types win over each other in this order when two matches overlap
-_PRIORITY = {"email": 4, "iban": 3, "personal_code": 2, "phone": 1}
+_PRIORITY = {"email": 10, "profile": 9, "iban": 8, "card": 7, "document": 6, "personal_code": 5,
+             "birth_date": 4, "address": 3, "plate": 2, "phone": 1}
+# Unicode spaces (no-break, narrow no-break, thin, figure...) and hyphens are read as a plain
+# space / hyphen-minus when searching (one character for one: offsets do not move), so numbers
+# grouped with them ("29\u00a0123\u00a0456") are found like the ASCII spellings.
+_SPACE_FOLD = str.maketrans({**{ch: " " for ch in "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004"
+                                "\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\u3000\ufeff"},
+                             **{ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2212"}})
 # Found data and placeholders are overwritten by mask characters before names are searched:
 # names by one, everything else by another, so that a signature line already redacted to
 # [VĀRDS] is told from a contact line of [TĀLRUNIS] / [E-PASTS].
@@ -113,7 +178,19 @@ _EMAIL_RE = re.compile(
     r"(?![\w\-])",
     re.IGNORECASE,
 )
-_EMAIL_HINT_RE = re.compile(r"@|%40|[\[({]\s?at\s?[\])}]", re.IGNORECASE)
+_EMAIL_HINT_RE = re.compile(r"@|%40|[\[({<]\s?(?:at|et)\s?[\])}>]|\bat\b|собака", re.IGNORECASE)
+# obfuscated spellings: "vards at gmail dot com", "vards [at] inbox [dot] lv", "vards @ gmail.com",
+# "vards собака mail.ru"
+_OBF_DOT = r"(?:\.|\s?[\[({<]\s?(?:dot|punkts|точка)\s?[\])}>]\s?|\s+(?:dot|punkts|точка)\s+)"
+_EMAIL_OBF_RE = re.compile(
+    r"(?<![\w.%+\-])(?P<local>\w[\w.%+\-]*)"
+    r"(?P<at>\s?[\[({<]\s?(?:at|et|@|собака)\s?[\])}>]\s?|\s+(?:at|собака)\s+|\s@\s?|@\s)"
+    r"(?P<domain>[\w\-]+(?:" + _OBF_DOT + r"[\w\-]+)*?" + _OBF_DOT + r"[^\W\d_]{2,})(?![\w\-])",
+    re.IGNORECASE)
+_MAIL_PROVIDERS = frozenset("""
+gmail inbox apollo tvnet one mail yandex ya rambler bk list outlook hotmail live msn yahoo icloud
+me proton protonmail gmx web tutanota zoho aol delfi lattelecom navigator
+""".split())
 _DIGIT_RE = re.compile(r"\d")
 
 # --------------------------------------------------------------------------- IBAN
@@ -131,7 +208,7 @@ _IBAN_LENGTHS = {
     "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
-_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ ]?[A-Za-z0-9])")
+_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ \-]?\d{2}(?=[ \-]?[A-Za-z0-9])")
 _LV_IBAN_SHAPE_RE = re.compile(r"LV\d{2}[A-Z]{4}[A-Z0-9]{13}")
 
 
@@ -146,26 +223,28 @@ def _find_ibans(text: str) -> Iterable[Finding]:
         length = _IBAN_LENGTHS.get(country)
         if length is None:
             continue
-        pos, chars, end = mt.end(), 4, mt.end()
+        pos, end = mt.end(), mt.end()
+        chars = 4
         while chars < length and pos < len(text):
             ch = text[pos]
             if ch.isascii() and ch.isalnum():
                 chars, pos, end = chars + 1, pos + 1, pos + 1
-            elif ch == " " and pos + 1 < len(text) and text[pos + 1].isascii() \
-                    and text[pos + 1].isalnum() and text[pos - 1] != " ":
+            elif ch in " -" and pos + 1 < len(text) and text[pos + 1].isascii() \
+                    and text[pos + 1].isalnum() and text[pos - 1] not in " -":
                 pos += 1
             else:
                 break
         if chars != length or (end < len(text) and text[end].isascii() and text[end].isalnum()):
             continue
-        compact = text[mt.start():end].replace(" ", "").upper()
+        compact = text[mt.start():end].replace(" ", "").replace("-", "").upper()
         if _iban_checksum_ok(compact) or _LV_IBAN_SHAPE_RE.fullmatch(compact):
             yield Finding("iban", mt.start(), end, text[mt.start():end])
 
 
 # --------------------------------------------------------------------------- personal code
 
-_PERSONAL_CODE_RE = re.compile(r"(?<![\d+\-])(?<!\d[./])(\d{6})[ \-\u2010\u2011\u2013]?(\d{5})(?!\d|[\-./]\d)")
+_PERSONAL_CODE_RE = re.compile(
+    r"(?<![\d+\-])(?<!\d[./])(\d{6})(?:[ ]?[\-\u2010\u2011\u2013][ ]?|[ ])?(\d{5})(?!\d|[\-./]\d)")
 
 
 def _personal_code_ok(first: str, second: str) -> bool:
@@ -233,14 +312,212 @@ def _plausible_local_phone(text: str, mt: re.Match) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- profiles, handles
+
+_PROFILE_URL_RE = re.compile(
+    r"(?<![\w@/.\-])(?:https?://)?(?:(?:www|m|mobile|web|[a-z]{2}-[a-z]{2})\.)?"
+    r"(?:facebook\.com|fb\.com|fb\.me|instagram\.com|instagr\.am|twitter\.com|x\.com|tiktok\.com"
+    r"|linkedin\.com|vk\.com|vkontakte\.ru|ok\.ru|t\.me|telegram\.me|youtube\.com|threads\.net"
+    r"|draugiem\.lv|github\.com|snapchat\.com|pinterest\.com|reddit\.com|medium\.com)"
+    r"/[^\s,;!?()<>\"'«»\[\]]+",
+    re.IGNORECASE)
+_HANDLE_RE = re.compile(r"(?<![\w@.+\-/])@(?=[\w.]*[^\W\d_])\w(?:[\w.]{0,28}\w)?(?![\w@(])")
+
+
+def _find_profiles(text: str) -> Iterable[Finding]:
+    for m in _PROFILE_URL_RE.finditer(text):
+        end = m.end()
+        while end > m.start() and text[end - 1] in ".,:;":
+            end -= 1
+        yield Finding("profile", m.start(), end, text[m.start():end])
+    for m in _HANDLE_RE.finditer(text):
+        yield Finding("profile", m.start(), m.end(), m.group())
+
+
+# --------------------------------------------------------------------------- addresses
+
+_UP = "A-ZĀČĒĢĪĶĻŅŠŪŽÕÄÖÜ"
+_STREET_WORD = (r"(?:iel(?:a|ā|as|u|ai)|prospekt(?:s|ā|a|u)|pr\.|prosp\.|bulvār(?:is|ī|a|i)|bulv\."
+                r"|laukum(?:s|ā|a|u)|gatv(?:e|ē|es|i)|šosej(?:a|ā|as|u)|alej(?:a|ā|as|u)"
+                r"|krastmal(?:a|ā|as|u)|līnij(?:a|ā|as|u)|šķērsiel(?:a|ā|as|u)|damb(?:is|ī|ja|i)"
+                r"|ceļ(?:š|ā|a|u)|šķērslīnij(?:a|ā|as|u)|iel\.)")
+# house number, building (korpuss), flat (dzīvoklis), then town and postal code
+_HOUSE = (r"(?P<house>\d{1,4}(?:[A-Za-z](?![\w]))?(?:[ ]?/[ ]?\d{1,4}[A-Za-z]?)?)"
+          r"(?:[ ]?[\-–][ ]?\d{1,4}[A-Za-z]?(?![\w]))?"
+          r"(?:,?[ ]?(?:k|korp|korpuss)[\-.]?[ ]?\d{1,3}(?!\d))?"
+          r"(?:,?[ ]?(?:dz|dzīv|dzīvoklis|dz\.[ ]?nr)\.?[ ]?\d{1,4}(?!\d))?"
+          r"(?:,[ ]?(?:[" + _UP + r"][\w\-]+(?:[ ](?:nov|pag)\.?)?,?[ ]?){0,2}LV[\- ]?\d{4}(?!\d))?")
+_STREET_NAME = (r"(?:(?:\d{1,2}\.[ ][a-zāčēģīķļņšūž]+[ ])"
+                r"|(?:(?:[" + _UP + r"][a-zāčēģīķļņšūž]{0,2}\.[ ]?){0,2}[" + _UP + r"][\w\-]*[ ]){1,3})")
+_ADDRESS_RE = re.compile(r"(?<![\w\-])" + _STREET_NAME + _STREET_WORD + r"[ ]?,?[ ]?" + _HOUSE
+                         + r"(?![\w\-]|[.,]\d)")
+# "Rožu 3 dz. 14", "Graudu 12-5" after "Adrese:"/"dzīvoju" (no street word)
+_ADDRESS_FLAT_RE = re.compile(
+    r"(?<![\w\-])(?:[" + _UP + r"][\w\-]+[ ]){1,2}\d{1,4}[a-z]?(?:/\d{1,3})?,?[ ]?(?:dz|dzīv)\.[ ]?\d{1,4}(?!\d)")
+_ADDRESS_CUE_RE = re.compile(
+    r"(?i:\badres(?:e|i|ē)\b|\bdzīvesviet\w*|\bdzīvoju\b|\bdzīvojam\b|\bdzīvo\b|\bmājas\s+adrese"
+    r"|\bадрес\w*|\bживу\b|\bпроживаю\b|\baddress\b)\s*[:\-–]?\s*"
+    r"(?P<addr>(?:[" + _UP + r"А-ЯЁ][\w\-]*\.?[ ]){1,3}(?:" + _STREET_WORD + r"[ ])?" + _HOUSE + r")(?![\w\-]|[.,]\d)")
+_RU_STREET = r"(?:ул|улица|пр|просп|проспект|пер|переулок|б-р|бул|бульвар|наб|набережная|ш|шоссе|пл|площадь|алл|аллея|туп|тупик)"
+_ADDRESS_RU_RE = re.compile(
+    r"(?<![\w\-])" + _RU_STREET + r"\.?[ ]+(?:[" + _UP + r"А-ЯЁ][\w\-]*\.?[ ]?){1,3},?[ ]*(?:д\.?[ ]*|дом[ ]*)?"
+    r"\d{1,4}[а-яa-z]?(?:/\d{1,4})?(?:[ ]?[\-–][ ]?\d{1,4})?(?:,?[ ]*(?:к|корп|стр)\.?[ ]*\d+(?:/\d+)?)*"
+    r"(?:,?[ ]*(?:кв|квартира)\.?[ ]*\d+)?(?!\d)",
+    re.IGNORECASE)
+_NOT_ADDRESS_AFTER_RE = re.compile(
+    r"\.?\s?(?:gad|reiz|stāv|minūt|min\b|st\b|h\b|cilv|auto|maš|gab|dien|mēn|nedēļ|km|m\b|%|eur|€"
+    r"|лет|год|раз|мин|час|чел|дн)", re.IGNORECASE)
+
+
+_ADDRESS_LEAD_RE = re.compile(
+    r"(?:(?:dzīvoju|dzīvojam|dzīvo|dzīvoja|adrese|adresi|mana|mans|mūsu|mēs|es|pie|uz|no|līdz|netālu"
+    r"|mājas|māja|mājā|dzīvoklis|dzīvoklī|tagad|šobrīd|tur|te|kopš)[ ])+", re.IGNORECASE)
+
+
+def _find_addresses(text: str) -> Iterable[Finding]:
+    spans: list[tuple[int, int]] = []
+    low = text.lower()
+    if re.search(r"iel|prosp|pr\.|bulv|laukum|gatv|šosej|alej|krastmal|līnij|damb|ceļ", low):
+        spans += [(m.start(), m.end()) for m in _ADDRESS_RE.finditer(text)]
+    if "dz" in low:
+        spans += [(m.start(), m.end()) for m in _ADDRESS_FLAT_RE.finditer(text)]
+    if re.search(r"adres|dzīv|адрес|живу|прожива|address", low):
+        spans += [(m.start("addr"), m.end("addr")) for m in _ADDRESS_CUE_RE.finditer(text)]
+    if re.search(r"ул|пр|пер|б-р|бул|наб|ш|пл|алл|туп", low):
+        spans += [(m.start(), m.end()) for m in _ADDRESS_RU_RE.finditer(text)]
+    for s, e in spans:
+        if _NOT_ADDRESS_AFTER_RE.match(text, e) or not _DIGIT_RE.search(text, s, e):
+            continue                         # "ielā 2 gadus", "Karostā 5 reizes"
+        lead = _ADDRESS_LEAD_RE.match(text, s, e)
+        if lead:
+            s = lead.end()                   # "Dzīvoju Graudu ielā 5": the verb is no address
+        while e > s and text[e - 1] in " ,":
+            e -= 1
+        yield Finding("address", s, e, text[s:e])
+
+
+# --------------------------------------------------------------------------- cards, documents
+
+_CARD_RE = re.compile(r"(?<![\w\-])\d(?:[ \-]?\d){12,18}(?![\w]|[\-.,]\d)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _find_cards(text: str) -> Iterable[Finding]:
+    for m in _CARD_RE.finditer(text):
+        value = m.group()
+        digits = re.sub(r"\D", "", value)
+        groups = [len(g) for g in re.split(r"[ \-]", value)]
+        grouped = len(groups) == 1 or groups[:-1] == [4] * (len(groups) - 1) and groups[-1] <= 4 \
+            or groups == [4, 6, 5] or groups == [4, 6, 4]
+        if 13 <= len(digits) <= 19 and grouped and len(set(digits)) > 1 and _luhn_ok(digits) \
+                and not re.search(r"isbn|issn|ean", text[max(0, m.start() - 12):m.start()], re.IGNORECASE):
+            yield Finding("card", m.start(), m.end(), value)
+
+
+# Latvian passports and identity cards: two letters and seven digits (LA1234567, PA 1234567);
+# any document number after a cue ("pases Nr.", "ID karte", "паспорт 4510 123456")
+_DOC_RE = re.compile(r"(?<![\w\-])(?:L[A-Z]|P[A-Z]|R[A-Z]|[A-Z]{2}(?=\d{7}))[ ]?\d{7}(?![\w\-])")
+_DOC_CUE_RE = re.compile(
+    r"(?:\bpas(?:e|es|ei|i|ē)\b|\bpersonas\s+apliecīb\w*|\bid[\s\-]?kart\w*|\beid\b|\buzturēšanās\s+atļauj\w*"
+    r"|\bvadītāja\s+apliecīb\w*|\bdokument\w*|\bпаспорт\w*|\bудостоверени\w*|\bpassport|\bdocument\w*)"
+    r"(?:[\s,:]+(?:nr\.?|no\.?|№|numurs|numuru|номер|number|#))?\s*[:\-–]?\s*"
+    r"(?P<num>(?:[A-ZА-Я]{1,3}[ ]?)?\d(?:[ ]?\d){5,11})(?![\w])",
+    re.IGNORECASE)
+
+
+def _find_documents(text: str) -> Iterable[Finding]:
+    for m in _DOC_RE.finditer(text):
+        yield Finding("document", m.start(), m.end(), m.group())
+    low = text.lower()
+    if re.search(r"pas|apliecīb|id|kart|atļauj|dokument|паспорт|удостовер|passport|document", low):
+        for m in _DOC_CUE_RE.finditer(text):
+            yield Finding("document", m.start("num"), m.end("num"), m.group("num"))
+
+
+# --------------------------------------------------------------------------- car plates
+
+# Latvian plates: two letters and 1-4 digits (AB-1234, KX 1234, GH1234); letter pairs that are
+# common abbreviations before a number (ES 2021, EN 1176, PM10, TV3...) are not plates.
+_PLATE_RE = re.compile(r"(?<![\w\-./])(?P<l>[A-Z]{2})(?:[ \-](?P<d1>\d{1,4})|(?P<d2>\d{3,4}))(?![\w\-]|[.,:/]\d)")
+_PLATE_NOT = frozenset("""
+LV EU ES LR UK US TV PM CO NO ID PC OK IT DJ VK AS EN DN IP ST RS TS FM AM PS HD GB MB KB SK NR
+PK PP PV PVN CD DV MP UN SV GA DZ NB KM LT EE RU DE FR PL FI SE BY UA CE AG AT BC MG DR PH HB
+""".split())
+_PLATE_CUE_RE = re.compile(r"(?:auto|maš[iī]n|numur|numurzīm|transportlīdzek|reģ|машин|номер|авто)\w*\.?\s*[:\-–]?\s*$",
+                           re.IGNORECASE)
+
+
+def _find_plates(text: str) -> Iterable[Finding]:
+    for m in _PLATE_RE.finditer(text):
+        digits = m.group("d1") or m.group("d2")
+        if m.group("l") in _PLATE_NOT and not _PLATE_CUE_RE.search(text, max(0, m.start() - 25), m.start()):
+            continue
+        if _UNIT_AFTER_RE.match(text, m.end()) or _YEAR_RE.fullmatch(digits) and \
+                re.match(r"\.?\s?(?:gad|g\.|год|г\.)", text[m.end():m.end() + 6], re.IGNORECASE):
+            continue
+        yield Finding("plate", m.start(), m.end(), m.group())
+
+
+# --------------------------------------------------------------------------- birth dates
+
+_MONTHS_LV = (r"(?:janvār|februār|mart|aprīl|maij|jūnij|jūlij|august|septembr|oktobr|novembr|decembr)"
+              r"[a-zāčēģīķļņšūž]*")
+_DATE = (r"(?:\d{1,2}\.[ ]?\d{1,2}\.[ ]?(?:19|20)\d{2}\.?(?![\d])"
+         r"|(?:19|20)\d{2}\.[ ]?(?:g\.|gada)[ ]?\d{1,2}\.[ ]?" + _MONTHS_LV +
+         r"|\d{1,2}\.[ ]?" + _MONTHS_LV + r"[ ](?:19|20)\d{2}\.?"
+         r"|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/(?:19|20)\d{2})")
+_BIRTH_CUE_RE = re.compile(
+    r"(?:\bdzimis|\bdzimusi|\bdzim\.|\bdz\.|\bdzimšanas\s+datums|\bdzimšanas\s+dat\.|\bdz\.\s*datums"
+    r"|\bd\.\s*dz\.|\bborn|\bDOB|\bdate\s+of\s+birth|\bдата\s+рождения|\bродил(?:ся|ась)|\bд\.\s*р\.)"
+    r"\s*[:\-–]?\s*(?:\(\s*)?(?P<date>" + _DATE + ")", re.IGNORECASE)
+_BIRTH_AFTER_RE = re.compile(r"(?P<date>" + _DATE + r")\s*(?:г\.?\s*р\.?|g\.\s*dz\.|gadā\s+dzim\w*)",
+                             re.IGNORECASE)
+# a full date right after a person's name: "Jānis Bērziņš (12.03.1985)", "[VĀRDS], 12.03.1985"
+_BIRTH_NAME_RE = re.compile(r"\x01+[ ]?[,(]?[ ]?(?P<date>" + _DATE + ")")
+
+
+def _find_birth_dates(text: str) -> Iterable[Finding]:
+    for rx in (_BIRTH_CUE_RE, _BIRTH_AFTER_RE, _BIRTH_NAME_RE):
+        for m in rx.finditer(text):
+            yield Finding("birth_date", m.start("date"), m.end("date"), m.group("date"))
+
+
 # --------------------------------------------------------------------------- structured data
+
+def _find_obfuscated_emails(text: str) -> Iterable[Finding]:
+    for m in _EMAIL_OBF_RE.finditer(text):
+        at, domain, local = m.group("at").strip().lower(), m.group("domain"), m.group("local")
+        if at in ("at", "собака"):
+            spelled_dot = re.search(r"dot|punkts|точка", domain, re.IGNORECASE)
+            provider = re.split(r"\W", domain, maxsplit=1)[0].lower() in _MAIL_PROVIDERS
+            if not (spelled_dot or provider or re.search(r"[\d._]", local)):
+                continue                     # "look at google.com" is no address
+        yield Finding("email", m.start(), m.end(), m.group())
+
 
 def _find_structured(text: str) -> list[Finding]:
     found: list[Finding] = []
     if _EMAIL_HINT_RE.search(text):
         found += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
+        found += _find_obfuscated_emails(text)
+    if "/" in text or "@" in text:
+        found += _find_profiles(text)
+    found += _find_addresses(text)
     if _DIGIT_RE.search(text):
         found += _find_ibans(text)
+        found += _find_cards(text)
+        found += _find_documents(text)
+        found += _find_plates(text)
+        found += _find_birth_dates(text)
         for m in _PERSONAL_CODE_RE.finditer(text):
             if _personal_code_ok(m.group(1), m.group(2)):
                 found.append(Finding("personal_code", m.start(), m.end(), m.group()))
@@ -387,6 +664,15 @@ _PRECEDER_WORDS = frozenset("""
 переулок пер имени им
 """.split())
 _SURNAME_ENDINGS = tuple("sšaeuāiīmēūo") + tuple("вйнаяоук")  # Latvian and Russian
+# Russian surnames written in Latin script (Ivanov, Petrova, Sokolovsky, Shevchenko, Babich...)
+_LATIN_RU_SURNAME_RE = re.compile(
+    r"[A-Z][a-z]+(?:ov|ev|yov|ova|eva|yova|in|ina|yn|yna|sky|skiy|skij|ski|skaya|skaja|ckiy|cki"
+    r"|enko|ko|ich|vich|uk|yuk|chuk|ik|ets|kov|kova|nko|off|eff)")
+# Natural words that are also surnames ("Jānis Kalns", "Jāni Kalnu") but otherwise follow a
+# person's name as a place ("Gaiļa kalns"): written capitalised and in the name's case they are
+# the surname.
+_SURNAME_FOLLOWERS = frozenset(f for w in ("kalns", "mežs", "dārzs", "pils", "kalna", "avots")
+                               for f in lv_case_forms(w))
 _RU_PLACES = frozenset("""
 лиепая лиепаи лиепае лиепаю лиепаей кароста каросты каросте каросту рига риги риге ригу ригой
 латвия латвии латвию курземе вентспилс гробиня паплака юрмала даугавпилс елгава европа
@@ -470,6 +756,15 @@ def _morph():
 
 # token classes
 _NONE, _NAME, _AMBIG, _SURN, _PLACE, _STOP = range(6)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _ru_has(word: str, tag: str) -> bool:
+    """Has a capitalised Cyrillic word any dictionary parse with ``tag`` (Name, Surn...)?"""
+    if not word or not _is_cyrillic(word):
+        return False
+    return any(tag in p.tag and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+               for p in _morph().parse(word))
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -580,7 +875,8 @@ _CUE_RE = re.compile(
     r"|\bkontaktpersona|\biesniedz(?:ējs|ēja|a)|\bsūtītājs|\bautors|\bparaksts"
     r"|\bменя\s+зовут|\bмо[её]\s+имя|\bимя,?\s+(?:и\s+)?фамилия|\bфамилия,?\s+имя"
     r"|\bф\.?\s?и\.?\s?о\.?|\bконтактное\s+лицо"
-    r"|\bmy\s+name\s+is|^[ \t]*(?:from|no|от|sender|name|vārds)[ \t]*:"
+    r"|\bmy\s+name\s+is|^[ \t]*(?:from|no|от|sender|name|vārds|uzvārds|фамилия|имя|surname"
+    r"|last\s+name|first\s+name|iesniedzējs|iesniedzēja)[ \t]*:"
     r")[ \t]*[:\-–—]?",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -593,14 +889,22 @@ _WEAK_CUE_RE = re.compile(r"\b(?:es\s+esmu|esmu|я\s+[-–—]?)[ \t]*", re.IGNO
 _CLOSING_KEYS = ("cieņ", "sveicien", "vēlējum", "visu labu", "paldies", "jauku", "уважени",
                  "пожелани", "доброго", "хорошего", "спасибо", "благодар", "привет", "regards",
                  "wishes", "sincerely", "thank", "--")
-_CUE_KEYS = ("sauc", "vārd", "kontaktperson", "iesniedz", "sūtītāj", "autor", "paraksts", "зовут",
+_CUE_KEYS = ("sauc", "vārd", "uzvārd", "kontaktperson", "iesniedz", "sūtītāj", "autor", "paraksts", "зовут",
              "имя", "фамил", "фио", "ф.", "ф и", "контактн", "my name", ":")
 _WEAK_CUE_KEYS = ("esmu", "я ")
-_HONORIFIC_KEYS = ("kung", "kundz", "г-", "господ", "mr", "ms")
+_HONORIFIC_KEYS = ("kung", "kundz", "г-", "господ", "mr", "ms", "prof", "dr", "doc", "kgs", "kdz",
+                   "mg.", "bc.", "sn.")
 _HONORIFIC_AFTER = frozenset(lv_case_forms("kungs") | lv_case_forms("kundze"))
 _HONORIFIC_BEFORE_RE = re.compile(
-    r"\b(?:г-н|г-жа|господин|господину|господина|госпожа|госпоже|госпожи|mr|mrs|ms)\.?[ \t]+",
+    r"\b(?:г-н|г-жа|господин|господину|господина|госпожа|госпоже|госпожи|mr|mrs|ms|dr|prof|doc"
+    r"|asoc\.[ \t]?prof|kgs|kdz|kdze|mg|bc|sn|проф|д-р|док)\.?(?:[ \t]+(?:habil|med|phil|sc|oec|paed"
+    r"|iur|biol|chem|ing|h\.c)\.?)*[ \t]+",
     re.IGNORECASE)
+_FAMILY_WORDS = frozenset(lv_case_forms("ģimene") | {"ģimenes", "ģimeņu", "семья", "семьи", "семье",
+                                                     "семью", "family"})
+_FAMILY_NOT = frozenset("""
+daudzbērnu jaunu lielu mazu manu tavu savu mūsu jūsu viņu katru visu citu šo to kuru jauno lielo
+mazo vienu divu trīs daudzu nabadzīgu trūcīgu bērnu audžu aizbildņu""".split())
 _CONTACT_LINE_RE = re.compile(
     r"^[\s\x00,.;:()+\-–—/|]*(?:(?:tālr|tel|mob|t|m|e-?pasts?|e-?mail|epasts|тел|моб)\.?[\s\x00,.;:()+\-–—/|]*)*$",
     re.IGNORECASE)
@@ -646,28 +950,44 @@ class _NameFinder:
         for k in (j + 1, j + 2):
             if k >= len(self.toks) or not self.adjacent(k - 1, k):
                 return False
-            if self.toks[k].text.lower() in _FOLLOWER_WORDS:
+            word = self.toks[k].text
+            if word.lower() in _FOLLOWER_WORDS and not (
+                    word.lower() in _SURNAME_FOLLOWERS and _is_capitalised(word)
+                    and _agree(word, self.toks[k - 1].text)):
                 return True
-            if not _is_title(self.toks[k].text):
+            if not _is_title(word):
                 return False
         return False
 
     def surname_shaped(self, word: str) -> bool:
-        return _is_title(word) and len(word) >= 3 and word.lower().endswith(_SURNAME_ENDINGS) \
-            and word.lower() not in _STOP_WORDS
+        word = _as_title(word)
+        return _is_title(word) and len(word) >= 3 and word.lower() not in _STOP_WORDS and (
+            word.lower().endswith(_SURNAME_ENDINGS) or bool(_LATIN_RU_SURNAME_RE.fullmatch(word)))
 
     def partner(self, j: int, anchor: int, strict: bool) -> bool:
         """Could token j be the surname (or other part) of the name at token `anchor`?"""
         if self.covered[j]:
             return False
-        word, anchor_word = self.toks[j].text, self.toks[anchor].text
+        raw = self.toks[j].text
+        word, anchor_word = _as_title(raw), _as_title(self.toks[anchor].text)
         if not _is_title(word) or _is_cyrillic(word) != _is_cyrillic(anchor_word):
             return False
         cls = _classify(word)
-        if cls == _STOP or word.lower() in _FOLLOWER_WORDS:
+        if cls == _STOP:
             return False
+        if word.lower() in _FOLLOWER_WORDS:
+            # "Jānis Kalns", "Jāni Kalnu" (capitalised, same case), not "Gaiļa kalns"
+            return word.lower() in _SURNAME_FOLLOWERS and _is_capitalised(raw) \
+                and _agree(word, anchor_word) and _classify(anchor_word) == _NAME
+        if word.isascii() and anchor_word.isascii() and _LATIN_RU_SURNAME_RE.fullmatch(word) \
+                and not _lv_common(word):
+            return True                      # "Sergey Ivanov", "Sergejs Ivanov"
         # a place cannot be the surname, except after a sure first name when it agrees in case
         # and is not a local place ("Kārlis Ulmanis", but not "Jānis Liepājā")
+        if cls == _PLACE and _is_cyrillic(word) and word.lower() not in _RU_PLACES \
+                and (_ru_has(word, "Surn") and _classify(anchor_word) == _NAME
+                     or _ru_has(anchor_word, "Name") and _classify(anchor_word) != _PLACE):
+            return True                      # "Ксения Стрелкова" (also a place's name)
         if cls == _PLACE and (strict or _is_cyrillic(word) or word in _lv_local_place_forms()):
             return False
         if _is_cyrillic(word):
@@ -814,7 +1134,8 @@ class _NameFinder:
         """ "Esmu Laima" (a first name must follow)."""
         for c in _WEAK_CUE_RE.finditer(self.m):
             i = self.first_token_after(c.end(), max_newlines=0)
-            if i is not None and _classify(self.toks[i].text) in (_NAME, _AMBIG):
+            if i is not None and _is_capitalised(self.toks[i].text) \
+                    and _classify(_as_title(self.toks[i].text)) in (_NAME, _AMBIG):
                 self.add(i, self.extend(i, i))
 
     def honorific_rule(self) -> None:
@@ -832,6 +1153,10 @@ class _NameFinder:
             i = self.first_token_after(c.end(), max_newlines=0)
             if i is not None:
                 seq = self.sequence(i, limit=3)
+                if not seq and not self.covered[i] and _is_capitalised(self.toks[i].text) \
+                        and _classify(_as_title(self.toks[i].text)) == _PLACE \
+                        and _as_title(self.toks[i].text) not in _lv_local_place_forms():
+                    seq = [i]                    # a surname that is also a place: "Dr. Rubene"
                 if seq:
                     self.add(seq[0], seq[-1])
 
@@ -854,20 +1179,100 @@ class _NameFinder:
                 return
             pos -= 1
 
+    def family_rule(self) -> None:
+        """ "Bērziņu ģimene", "семья Ивановых"."""
+        toks = self.toks
+        for i, t in enumerate(toks):
+            if t.text.lower() not in _FAMILY_WORDS:
+                continue
+            if i > 0 and self.adjacent(i - 1, i) and not self.covered[i - 1]:
+                word = _as_title(toks[i - 1].text)
+                alone = self.line_rest_empty([i]) and self.line_start(i - 1)
+                cls = _classify(word)
+                if _is_title(word) and word.lower() not in _FAMILY_NOT and len(word) >= 4 \
+                        and word.endswith(("u", "ых", "их")) and cls != _STOP \
+                        and (cls != _PLACE or alone and word not in _lv_local_place_forms()) \
+                        and (not self.sentence_initial(i - 1) or not _lv_common(word) or alone):
+                    self.add(i - 1, i - 1)
+            if i + 1 < len(toks) and self.adjacent(i, i + 1) and not self.covered[i + 1]:
+                word = toks[i + 1].text
+                if _is_title(word) and word.endswith(("ых", "их")) and _classify(word) not in (_PLACE, _STOP):
+                    self.add(i + 1, i + 1)
+
+    def line_start(self, i: int) -> bool:
+        k = self.toks[i].start - 1
+        while k >= 0 and self.m[k] in " \t":
+            k -= 1
+        return k < 0 or self.m[k] == "\n"
+
+    def line_broken(self, i: int) -> int:
+        """A first name at the end of a line whose surname starts the next line ("iesniedz
+        Jānis\nBērziņš, kas ..."): the index of the surname, or i."""
+        k = i + 1
+        if k >= len(self.toks) or self.covered[k]:
+            return i
+        gap = self.m[self.toks[i].end:self.toks[k].start]
+        if gap.strip(" \t\r") != "\n" or gap.count("\n") != 1:
+            return i
+        word = self.toks[k].text
+        if not _is_capitalised(word) or _classify(_as_title(word)) in (_NAME, _PLACE, _STOP) \
+                or not self.partner(k, i, strict=True):
+            return i
+        rest = self.m[self.toks[k].end:self.toks[k].end + 2]
+        if _lv_common(word) and not (rest == "" or rest[0] in ",;:)\n\r" or rest[0] == "." and
+                                     (len(rest) == 1 or rest[1] in " \n")):
+            return i
+        return k
+
+    def comma_surname(self, i: int, j: int) -> int:
+        """ "Bērziņš, Jānis" (a surname, a comma, then the first name ending the item): the
+        index where the name starts, or i."""
+        if i < 1 or self.covered[i - 1] or self.m[self.toks[i - 1].end:self.toks[i].start] != ", ":
+            return i
+        word = _as_title(self.toks[i - 1].text)
+        if not self.surname_shaped(word) or _classify(word) in (_NAME, _AMBIG, _PLACE, _STOP):
+            return i
+        if not self.ends_item(j):
+            return i
+        if _lv_common(word) and not (self.line_start(i - 1) or self.cue_before(i - 1)):
+            return i
+        return i - 1
+
+    def cue_before(self, i: int) -> bool:
+        k = self.toks[i].start
+        return bool(re.search(r":\s*$", self.m[max(0, k - 3):k]))
+
     def general_rules(self) -> None:
         toks = self.toks
+        self.family_rule()
         for i, t in enumerate(toks):
             if self.covered[i]:
                 continue
             if self.is_initial(i):
                 self.initial_rule(i)
                 continue
-            if not _is_title(t.text):
+            caps = t.text.isupper() and len(t.text) > 1
+            if not (_is_title(t.text) or caps):
                 continue
-            cls = _classify(t.text)
+            cls = _classify(_as_title(t.text))
+            if cls == _NONE and t.text.isascii() and _is_title(t.text):
+                nxt = i + 1
+                if nxt < len(toks) and self.adjacent(i, nxt) and _latin_ru_first(t.text) \
+                        and _LATIN_RU_SURNAME_RE.fullmatch(_as_title(toks[nxt].text)):
+                    self.add(i, nxt)             # "Sergey Ivanov", "Olga Petrova"
+                continue
+            if cls == _SURN and i > 0 and self.adjacent(i - 1, i) and _is_cyrillic(t.text) \
+                    and not self.covered[i - 1] and _ru_has(toks[i - 1].text, "Name") \
+                    and _is_title(toks[i - 1].text) and toks[i - 1].text.lower() not in _RU_PLACES:
+                self.add(i - 1, self.extend(i, i))   # "Милан Фомин" (Милан is also a city)
+                continue
             if cls in (_NAME, _SURN):
                 j = self.extend(i, i)
-                start = i
+                if j == i and cls == _NAME:
+                    j = self.line_broken(i)
+                    if j != i:
+                        j = self.extend(i, j)
+                start = self.comma_surname(i, j) if cls == _NAME else i
                 if j == i and i > 0 and self.adjacent(i - 1, i) and self.partner(i - 1, i, strict=True) \
                         and (not self.sentence_initial(i - 1) or not _lv_common(toks[i - 1].text)
                              or _is_cyrillic(t.text) or self.ends_item(j)):
@@ -875,6 +1280,10 @@ class _NameFinder:
                 self.add(start, j)
             elif cls == _AMBIG:
                 nxt = i + 1
+                k = self.line_broken(i)
+                if k != i and not _lv_common(toks[k].text):
+                    self.add(i, k)                   # "Lida\nDzene"
+                    continue
                 if nxt < len(toks) and self.adjacent(i, nxt) and (
                         self.partner(nxt, i, strict=True) or self.is_initial(nxt)):
                     self.add(i, self.extend(i, nxt))
@@ -912,6 +1321,54 @@ def _as_title(word: str) -> str:
     return word[0] + word[1:].lower() if word.isupper() and len(word) > 1 else word
 
 
+def _is_capitalised(word: str) -> bool:
+    """Title case ("Kalns") or all capitals ("KALNS")."""
+    return _is_title(word) or (word.isupper() and len(word) > 1)
+
+
+# Latin transliteration of Russian, read back ("Sergey" -> "сергей") to ask pymorphy3's name list
+_DETRANSLIT = (("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"),
+               ("ts", "ц"), ("yu", "ю"), ("ju", "ю"), ("ya", "я"), ("ja", "я"), ("yo", "ё"),
+               ("jo", "ё"), ("ye", "е"), ("iy", "ий"), ("ij", "ий"), ("ey", "ей"), ("ay", "ай"),
+               ("oy", "ой"), ("uy", "уй"), ("a", "а"), ("b", "б"), ("v", "в"), ("w", "в"), ("g", "г"),
+               ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"), ("y", "ы"), ("k", "к"), ("l", "л"),
+               ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"),
+               ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "ц"), ("x", "кс"), ("q", "к"), ("j", "й"))
+
+
+def _detranslit(word: str) -> str:
+    low, out, k = word.lower(), [], 0
+    while k < len(low):
+        for lat, cyr in _DETRANSLIT:
+            if low.startswith(lat, k):
+                out.append(cyr)
+                k += len(lat)
+                break
+        else:
+            out.append(low[k])
+            k += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _latin_ru_first(word: str) -> bool:
+    """Is an ASCII word a Russian first name in Latin script (Sergey, Olga, Dmitry, Mihail)?"""
+    if len(word) < 3 or not word.isascii() or _lv_common(word):
+        return False
+    base = _detranslit(word)
+    variants = {base, base[:-1] + "ий" if base.endswith("ы") else base,
+                "э" + base[1:] if base.startswith("е") else base,
+                base.replace("иа", "ия"), base.replace("иа", "ья")}
+    variants |= {v[:k] + "ь" + v[k:] for v in list(variants) for k in range(2, len(v))
+                 if v[k - 1] in "лнтдср" and v[k] not in "аеёиоуыэюяь"}
+    for v in variants:
+        for p in _morph().parse(v):
+            if "Name" in p.tag and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer" \
+                    and p.normal_form not in RU_AMBIGUOUS_NAMES and p.score >= 0.2:
+                return True
+    return False
+
+
 # --------------------------------------------------------------------------- public API
 
 def _masked(text: str, spans: Iterable[tuple[int, int]], names: Iterable[tuple[int, int]] = ()) -> str:
@@ -929,6 +1386,7 @@ def _find_once(text: str) -> list[Finding]:
     held = [(m.start(), m.end(), m.group() == PLACEHOLDERS["name"]) for m in _PLACEHOLDER_RE.finditer(text)]
     base = _masked(text, [(s, e) for s, e, is_name in held if not is_name],
                    [(s, e) for s, e, is_name in held if is_name])
+    base = base.translate(_SPACE_FOLD)
     structured = _resolve_overlaps(_find_structured(base), [])
     masked = _masked(base, [(f.start, f.end) for f in structured])
     names = _NameFinder(masked).run() if masked.lower() != masked else []
@@ -1150,3 +1608,91 @@ def escape_html(text: Any) -> str:
     if text is None:
         return ""
     return html.escape(str(text), quote=True)
+
+
+# =========================================================================== quotes
+
+# words that introduce or accompany a person's name; a capitalised word next to one of them in a
+# quote is taken for a name the redactor missed
+_QUOTE_CUES = frozenset("""
+kungs kunga kungam kungu kundze kundzes kundzei kundzi kgs kdz kdze prof dr doc mg bc sn
+ģimene ģimenes ģimenei ģimeni ģimenē uzvārds uzvārdu uzvārda vārds vārdu sauc saucas esmu
+iesniedzējs iesniedzēja iesniedza autors autore paraksts cieņu sveicieniem kaimiņš kaimiņiene
+kaimiņi kaimiņu kolēģis kolēģe deputāts deputāte direktors direktore vadītājs vadītāja
+skolotājs skolotāja ārsts ārste mr mrs ms г-н г-жа господин госпожа зовут фамилия имя уважением
+семья сосед соседка директор депутат учитель врач
+""".split())
+_QUOTE_URL_RE = re.compile(r"https?://|www\.|\b[\w\-]+\.[a-z]{2,6}/\S", re.IGNORECASE)
+_QUOTE_DIGITS_RE = re.compile(r"\d(?:[ .\-/\u00a0]?\d){5,}")
+
+
+def quote_is_publishable(text: str) -> bool:
+    """A second, stricter check for a quote chosen for a report; True only when nothing in it
+    looks like personal data. ``text`` is redacted first (idempotent), then rejected when any of
+    these is left: a placeholder (the text carried personal data, and what is around it is the
+    likeliest to identify the writer); an ``@`` or a web address (a bare domain such as a
+    city's site is allowed); a run of six or more digits (spaces, dots, dashes
+    between them allowed); a capitalised name-like word (not a placeholder, stop word or known
+    place) next to a cue word ("kungs", "kundze", "Dr.", "ģimene", "uzvārds", "sauc",
+    "kaimiņš", "deputāts"...); two or more capitalised name-like words in a row inside a sentence
+    (an unknown first name and surname); a first name written in lower case next to another
+    lower-case word shaped like a surname. In doubt a quote is skipped, never published."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    red = redact(text)
+    if _PLACEHOLDER_RE.search(red):
+        return False                         # personal data was found: what is left may identify
+    if "@" in red or "%40" in red or _QUOTE_URL_RE.search(red):
+        return False
+    if _QUOTE_DIGITS_RE.search(red.translate(_SPACE_FOLD)):
+        return False
+    plain = _PLACEHOLDER_RE.sub(lambda m: "\x02" * len(m.group()), red)
+    toks = [_Tok(t.start(), t.end(), t.group()) for t in _WORD_RE.finditer(plain)]
+    finder = _NameFinder(plain)
+
+    def name_like(k: int) -> bool:
+        word = toks[k].text
+        if not _is_capitalised(word) or len(word) < 2:
+            return False
+        w = _as_title(word)
+        return w.lower() not in _QUOTE_CUES and _classify(w) not in (_PLACE, _STOP) \
+            and w.lower() not in _FOLLOWER_WORDS
+
+    for k, t in enumerate(toks):
+        low = t.text.lower()
+        for n in (k - 1, k + 1):
+            if 0 <= n < len(toks) and low in _QUOTE_CUES and name_like(n) \
+                    and plain[min(t.end, toks[n].end):max(t.start, toks[n].start)].strip(" .,:\t") == "":
+                if not (n == k + 1 and _lv_common(toks[n].text) and finder.sentence_initial(n)):
+                    return False
+        if k + 1 < len(toks) and name_like(k) and name_like(k + 1) \
+                and plain[t.end:toks[k + 1].start] == " " and not finder.sentence_initial(k):
+            words = [_as_title(toks[k].text), _as_title(toks[k + 1].text)]
+            if not all(_lv_common(w) for w in words):
+                return False
+        if t.text.islower() and _lv_first_names().get(t.text.title()) == 1 and not _lv_common(t.text) \
+                and k + 1 < len(toks) and toks[k + 1].text.islower() \
+                and finder.surname_shaped(toks[k + 1].text.title()) \
+                and toks[k + 1].text not in _STOP_WORDS:
+            return False
+    return True
+
+
+# =========================================================================== file names
+
+_FILE_PLACEHOLDER = "[PIELIKUMS]"
+_EXTENSION_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+
+
+def redact_file_name(name: str) -> str:
+    """A mail attachment's file name reduced to a placeholder and its extension
+    (``"Jānis Bērziņš - priekšlikums.docx"`` -> ``"[PIELIKUMS].docx"``): file names are
+    typed by the sender and often carry their name, so none is kept. A name without an
+    extension (or a MIME type written in brackets when the part had no name) becomes the
+    placeholder alone, the bracketed type kept: ``"(image/png)"`` stays as it is."""
+    if not isinstance(name, str) or not name.strip():
+        return name
+    if re.fullmatch(r"\([\w.+\-]+/[\w.+\-]+\)", name.strip()):
+        return name.strip()
+    ext = _EXTENSION_RE.search(name.strip())
+    return _FILE_PLACEHOLDER + (ext.group().lower() if ext else "")
