@@ -149,3 +149,348 @@ def test_cli_exit_codes_for_bad_input_write_nothing(tmp_path):
     assert res.returncode == 2 and "min_cel" in res.stderr
     res = _cli("run", str(tmp_path / "missing.yaml"))
     assert res.returncode == 2 and "not found" in res.stderr
+
+
+# --- faults: disk, names, killed runs, inputs read once (issue 13) ---------------------------
+
+def _success(toy, **kw):
+    return runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True,
+                      render=False, **kw)
+
+
+def _latest(folder: Path) -> str:
+    return (folder / "latest.txt").read_text().strip()
+
+
+def test_full_disk_while_writing_the_manifest_exits_1_in_one_line_and_keeps_latest(toy, monkeypatch):
+    good = _success(toy)
+    real = runmod._write_json
+    calls = {"n": 0}
+
+    def full(path, data):
+        calls["n"] += 1
+        if data.get("status") == "success":
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(runmod, "_write_json", full)
+    with pytest.raises(RunError) as err:
+        _success(toy)
+    message = str(err.value)
+    assert err.value.exit_code == 1 and "\n" not in message
+    assert "manifest.json" in message and "No space left on device" in message
+    assert _latest(toy["out"]) == good.name and os.readlink(toy["out"] / "latest") == good.name
+
+
+def test_full_disk_on_any_write_of_the_run_is_one_line_naming_the_path(toy, monkeypatch):
+    good = _success(toy)
+    from analysis import datapackage
+
+    monkeypatch.setattr(datapackage, "write",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(RunError) as err:
+        _success(toy)
+    assert err.value.exit_code == 1 and "datapackage.json" in str(err.value)
+    assert "No space left on device" in str(err.value) and "\n" not in str(err.value)
+    failed = [p for p in toy["out"].iterdir() if p.is_dir() and p.name not in (good.name, "latest")]
+    assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
+    assert _latest(toy["out"]) == good.name
+
+
+def _read_only_folder(path: Path):
+    """A folder nobody can write into, not even root: a read-only tmpfs (root) or mode 555."""
+    import contextlib
+    import subprocess
+
+    @contextlib.contextmanager
+    def ctx():
+        path.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)],
+                                 capture_output=True)
+            if res.returncode != 0:
+                pytest.skip("cannot mount a read-only file system here (root without mount)")
+            try:
+                yield lambda: subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+            finally:
+                subprocess.run(["umount", "-l", str(path)], capture_output=True)
+        else:
+            try:
+                yield lambda: path.chmod(0o555)
+            finally:
+                path.chmod(0o755)
+    return ctx()
+
+
+def test_read_only_output_folder_exits_1_naming_path_and_cause_and_latest_intact(toy, tmp_path):
+    toy["out"] = tmp_path / "ro" / "survey"
+    with _read_only_folder(tmp_path / "ro") as make_read_only:
+        good = _success(toy)
+        make_read_only()
+        with pytest.raises(RunError) as err:
+            _success(toy)
+        assert err.value.exit_code == 1 and "\n" not in str(err.value)
+        assert str(toy["out"]) in str(err.value)
+        assert "Read-only file system" in str(err.value) or "Permission denied" in str(err.value)
+        assert _latest(toy["out"]) == good.name
+        # the command line says the same in one line, without a traceback
+        res = _cli("run", str(PARAMS), "--out", str(toy["out"]))
+        assert res.returncode == 1, res.stderr[-2000:]
+        lines = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+        assert len(lines) == 1 and str(toy["out"]) in lines[0] and "Traceback" not in res.stderr
+        assert _latest(toy["out"]) == good.name
+
+
+PARAMS = Path(__file__).resolve().parents[1] / "params" / "liepaja-2022.yaml"
+
+
+@pytest.mark.parametrize("name", ["../x", "/tmp/elsewhere", "Liepaja 2022", "a/b", ""])
+def test_survey_name_must_be_a_slug_inside_the_output_root(toy, name, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
+    data = yaml.safe_load(toy["params"].read_text())
+    data["survey"] = name
+    toy["params"].write_text(yaml.safe_dump(data), encoding="utf-8")
+    if name == "":                     # empty: the params file's name is used, and it is a slug
+        assert runmod.run(toy["params"], notebook_dir=toy["nbdir"], skip_checks=True, render=False)
+        return
+    with pytest.raises(RunError, match="survey") as err:
+        runmod.run(toy["params"], notebook_dir=toy["nbdir"], skip_checks=True, render=False)
+    assert err.value.exit_code == 2
+    assert not (tmp_path / "x").exists() and not Path("/tmp/elsewhere").exists()
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_survey_name_is_checked_by_the_check_command_too(tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"survey": "../../etc", "codebook": "params/codebooks/liepaja-2022.yaml"}),
+                      encoding="utf-8")
+    res = _cli("check", str(params))
+    assert res.returncode == 2 and "survey" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_killed_run_is_marked_interrupted_by_the_next_run(toy):
+    killed = toy["out"] / "20200101-000000"
+    killed.mkdir(parents=True)
+    (killed / "manifest.json").write_text(json.dumps({"run_id": killed.name, "status": "running"}))
+    run_dir = _success(toy)
+    after = json.loads((killed / "manifest.json").read_text())
+    assert after["status"] == "interrupted" and after["interrupted_noticed"]
+    assert "20200101-000000" in (run_dir / "run.log").read_text()
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "success"
+
+
+@pytest.fixture()
+def reader(tmp_path):
+    """A one-stage pipeline whose stage replaces its own input file, then reads `inputs`."""
+    nbdir = tmp_path / "rnb"
+    nbdir.mkdir()
+    _notebook(nbdir / "01_read.ipynb",
+              "from pathlib import Path\n"
+              "Path(original).write_text('replaced while the run was going')\n"
+              "files = inputs['forms']\n"
+              "Path(run_dir, 'tables').mkdir(parents=True, exist_ok=True)\n"
+              "Path(run_dir, 'tables', 'seen.csv').write_text('text\\n' + Path(files[0]).read_text() + '\\n')\n"
+              "Path(run_dir, 'tables', 'where.csv').write_text('path\\n' + files[0] + '\\n')",
+              'survey = "reader"\ninputs = {}\noriginal = ""\nrun_dir = ""')
+    data = tmp_path / "raw"
+    data.mkdir()
+    return {"nbdir": nbdir, "data": data, "tmp": tmp_path}
+
+
+def _reader_params(reader, inputs, original):
+    params = reader["tmp"] / "reader.yaml"
+    params.write_text(yaml.safe_dump({"survey": "reader", "inputs": inputs, "original": str(original)}),
+                      encoding="utf-8")
+    return params
+
+
+def test_each_input_is_read_once_hashed_and_analysed_from_the_same_bytes(reader):
+    import hashlib
+
+    f = reader["data"] / "forms lv [1].csv"          # brackets: a file name, not a pattern
+    f.write_text("first version")
+    params = _reader_params(reader, {"forms": [str(f)]}, f)
+    run_dir = runmod.run(params, out=reader["tmp"] / "out", notebook_dir=reader["nbdir"],
+                         skip_checks=True, render=False)
+    assert f.read_text() == "replaced while the run was going"
+    assert (run_dir / "tables" / "seen.csv").read_text() == "text\nfirst version\n"
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["inputs_sha256"][str(f)] == hashlib.sha256(b"first version").hexdigest()
+    snapshot = Path((run_dir / "tables" / "where.csv").read_text().splitlines()[1])
+    assert not snapshot.exists()                                     # deleted when the run ended
+    assert not str(snapshot).startswith(str(reader["tmp"] / "out"))  # never inside outputs/
+    assert not any(p.name == f.name for p in (reader["tmp"] / "out").rglob("*"))
+
+
+def test_a_path_that_exists_is_literal_and_a_pattern_matching_nothing_is_exit_2(reader, tmp_path):
+    from analysis import paths
+    from analysis.ingest import FORMS_EXTENSIONS, expand_inputs
+
+    literal = reader["data"] / "forms lv [1].xlsx"
+    literal.write_bytes(b"x")
+    (reader["data"] / "forms lv 1.xlsx").write_bytes(b"y")          # what the pattern would match
+    assert paths.expand_input(str(literal)) == [literal]
+    assert expand_inputs([str(literal)], FORMS_EXTENSIONS, paths.ROOT) == [literal]
+    assert paths.expand_input(str(reader["data"] / "*.xlsx")) == sorted(reader["data"].glob("*.xlsx"))
+    assert paths.expand_input(str(reader["data"] / "nothing-*.xlsx")) == []
+    for entry in (str(reader["data"] / "nothing-*.xlsx"), str(reader["data"] / "missing.xlsx")):
+        params = _reader_params(reader, {"forms": [entry]}, reader["data"] / "o.txt")
+        with pytest.raises(RunError, match=r"inputs\.forms\[0\]") as err:
+            runmod.run(params, out=tmp_path / "out", notebook_dir=reader["nbdir"], skip_checks=True,
+                       render=False)
+        assert err.value.exit_code == 2 and not (tmp_path / "out").exists()
+    # `check` says the same: exit 2, naming what was looked for
+    params = tmp_path / "check.yaml"
+    params.write_text(yaml.safe_dump({"survey": "check-test", "codebook": "params/codebooks/liepaja-2022.yaml",
+                                      "inputs": {"forms": [str(reader["data"] / "nothing-*.xlsx")]}}),
+                      encoding="utf-8")
+    res = _cli("check", str(params))
+    assert res.returncode == 2 and "nothing-*.xlsx" in res.stdout + res.stderr
+
+
+def test_manifest_never_names_an_eml_file(reader):
+    mail = reader["data"] / "mail"
+    mail.mkdir()
+    (mail / "Jānis Vītoliņš.eml").write_text("From: a@b.lv\nSubject: x\n\nLabdien\n")
+    (mail / "Anna Bērziņa.eml").write_text("From: c@d.lv\nSubject: y\n\nSveiki\n")
+    f = reader["data"] / "f.csv"
+    f.write_text("x")
+    params = _reader_params(reader, {"forms": [str(f)], "email": [str(mail)]}, reader["data"] / "o.txt")
+    run_dir = runmod.run(params, out=reader["tmp"] / "out", notebook_dir=reader["nbdir"],
+                         skip_checks=True, render=False)
+    text = (run_dir / "manifest.json").read_text(encoding="utf-8")
+    assert "Vītoliņš" not in text and "Bērziņa" not in text
+    entry = json.loads(text)["inputs_sha256"][f"{mail}/*.eml"]
+    assert entry["files"] == 2 and len(entry["sha256"]) == 64
+
+
+# --- portability, timeouts, logs, reruns (issue 14) -------------------------------------------
+
+def test_run_module_does_not_need_fcntl(monkeypatch):
+    import importlib.util
+    import sys
+
+    source = Path(runmod.__file__).read_text()
+    assert "import fcntl" not in source
+    monkeypatch.setitem(sys.modules, "fcntl", None)       # as on Windows: importing it fails
+    spec = importlib.util.spec_from_file_location("analysis._run_without_fcntl", runmod.__file__)
+    probe = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, probe)
+    spec.loader.exec_module(probe)                         # a separate copy: RunError stays ours
+    assert probe.survey_lock and probe.point_latest
+
+
+def test_lock_held_by_another_process_refuses_with_exit_75(toy):
+    import subprocess
+    import sys
+    import time
+
+    toy["out"].mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys, time\nfrom filelock import FileLock\n"
+                               f"l = FileLock({str(toy['out'] / '.lock')!r}); l.acquire()\n"
+                               "print('held', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(RunError, match="another run") as err:
+            _success(toy, wait=0.5)
+        assert err.value.exit_code == 75 and time.monotonic() - t0 < 20
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _success(toy).exists()
+
+
+def test_latest_works_without_symlinks(toy, monkeypatch):
+    from analysis import paths
+
+    first = _success(toy)
+    assert paths.latest_run(toy["out"]).resolve() == first.resolve()
+
+    def no_symlinks(self, *a, **k):
+        raise OSError(1, "symbolic links are not allowed here")
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    second = _success(toy)
+    assert _latest(toy["out"]) == second.name
+    assert not (toy["out"] / "latest").exists()          # no stale link left pointing at `first`
+    assert paths.latest_run(toy["out"]) == second
+    third = _success(toy, only="02")                     # --only seeds from latest.txt
+    assert (third / "tables" / "a.csv").exists()
+    assert json.loads((third / "manifest.json").read_text())["seeded_from"] == second.name
+
+
+def test_a_stage_that_runs_too_long_is_stopped_naming_stage_and_cell(toy):
+    import time
+
+    _notebook(toy["nbdir"] / "03_hang.ipynb", "import time\ntime.sleep(60)", 'run_dir = ""')
+    t0 = time.monotonic()
+    with pytest.raises(RunError, match=r"stage 03_hang timed out in cell \d+ \('import time'\)") as err:
+        _success(toy, timeout=4)
+    assert err.value.exit_code == 1 and time.monotonic() - t0 < 45
+    failed = sorted(p for p in toy["out"].iterdir() if p.is_dir() and not p.is_symlink())[-1]
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "timed out" in manifest["error"]
+    assert "timed out" in (failed / "run.log").read_text()
+
+
+def test_run_log_has_timestamps_stage_timings_warnings_and_status(toy):
+    _notebook(toy["nbdir"] / "03_warn.ipynb",
+              "import warnings\nwarnings.warn('planted warning for the log')", 'run_dir = ""')
+    run_dir = _success(toy)
+    log = (run_dir / "run.log").read_text()
+    assert "[01_make] done in" in log and "[03_warn] done in" in log
+    assert "planted warning for the log" in log and "WARNING" in log
+    assert "success:" in log.splitlines()[-1]
+    import re
+    assert all(re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", ln) for ln in log.splitlines())
+
+
+def test_console_shows_no_kernel_log_lines(toy, capfd):
+    _success(toy)
+    err = capfd.readouterr().err
+    assert "[01_make] running" in err
+    assert "IPKernelApp" not in err and "without encryption" not in err and "KeyboardInterrupt" not in err
+
+
+def test_only_reruns_the_stage_and_everything_downstream(toy):
+    _notebook(toy["nbdir"] / "03_sum.ipynb",
+              "from pathlib import Path\na = Path(run_dir, 'tables', 'a.csv').read_text()\n"
+              "Path(run_dir, 'tables', 'c.csv').write_text('copied\\n' + a.splitlines()[1] + '\\n')",
+              'run_dir = ""')
+    _success(toy)
+    data = yaml.safe_load(toy["params"].read_text())
+    data["scale"] = 9
+    toy["params"].write_text(yaml.safe_dump(data), encoding="utf-8")
+    run_dir = _success(toy, only="01")
+    assert (run_dir / "tables" / "c.csv").read_text() == "copied\n1,9\n"    # not the stale 1,3
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert set(manifest["stages"]) == {"01_make", "02_use", "03_sum"}
+    assert manifest["stages"]["03_sum"]["status"] == "ok"
+    again = _success(toy, only="02")
+    stages = json.loads((again / "manifest.json").read_text())["stages"]
+    assert stages["01_make"]["status"] == "reused" and stages["03_sum"]["status"] == "ok"
+
+
+def test_params_and_out_are_relative_to_the_current_folder(toy, tmp_path, monkeypatch):
+    sub = tmp_path / "notebooks-like"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    run_dir = runmod.run("../toy.yaml", out="here", notebook_dir=toy["nbdir"], skip_checks=True,
+                         render=False)
+    assert run_dir.parent == sub / "here"
+    with pytest.raises(RunError, match="not found") as err:
+        runmod.run("toy.yaml", out="here", notebook_dir=toy["nbdir"], skip_checks=True, render=False)
+    assert err.value.exit_code == 2
+    from analysis import paths
+
+    assert paths.params_path(paths.DEFAULT_PARAMS) == paths.ROOT / paths.DEFAULT_PARAMS   # fallback
+
+
+def test_tests_never_write_into_the_projects_outputs():
+    from analysis import paths
+
+    assert os.environ.get("ANALYSIS_OUTPUTS")
+    assert paths.outputs_root() != paths.ROOT / "outputs"
+    assert paths.default_run_dir("liepaja-2022").is_relative_to(paths.outputs_root())

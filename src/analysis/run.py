@@ -1,24 +1,38 @@
 """Run the pipeline: papermill executes the stage notebooks, nbconvert renders the reports.
 
-One run writes `outputs/<survey>/<run-id>/` with notebooks/, report/, data/, tables/ and
-manifest.json. `outputs/<survey>/latest` is moved (atomically, by os.replace of a symlink)
-only after every stage and every report succeeded; a failed run keeps its own folder and
-leaves `latest` as it was. A lock file per survey keeps two runs from interleaving.
+One run writes `outputs/<survey>/<run-id>/` with notebooks/, report/, data/, tables/ (with a
+Frictionless `datapackage.json`), manifest.json and run.log. The last successful run is
+named by `outputs/<survey>/latest.txt` (its run id, written atomically) and, where the
+system allows symbolic links, by the link `outputs/<survey>/latest`; both move only after
+every stage and every report succeeded, so a failed run keeps its own folder and leaves
+`latest` as it was. A lock file per survey (filelock: Linux, macOS, Windows) keeps two runs
+from interleaving; the next run that takes the lock marks runs that were killed as
+"interrupted".
+
+Every input (params file, codebook, themes, population margins, human coding, Forms exports,
+mailboxes) is read once, at the start, into a private temporary snapshot outside outputs/:
+the manifest's hashes and every stage come from the same bytes, even if a file is replaced
+while the run goes on. The snapshot is deleted when the run ends; raw inputs are never
+copied into outputs/ (they hold personal data).
 """
 from __future__ import annotations
 
+import ast
 import contextlib
+import copy
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import json
+import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +43,14 @@ NOTEBOOK_DIR = paths.ROOT / "notebooks"
 # Parameters the run itself gives every notebook (not taken from the params file).
 RUN_PARAMETERS = ("run_dir",)
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 75  # 75 = EX_TEMPFAIL
+DEFAULT_STAGE_TIMEOUT = 3600.0        # seconds one stage may take before it is stopped
+# Files a params file names, read once into the snapshot (paths relative to the project root).
+CONFIG_KEYS = ("codebook", "themes", "population")
+LIST_KEYS = ("human_coding",)
+DATA_KEY = "inputs"
+# The kernel's own log lines ("running over TCP without encryption", "KeyboardInterrupt caught
+# in kernel" at shutdown) are not ours and alarm anyone reading the console: keep them out.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 class RunError(Exception):
@@ -39,11 +61,61 @@ class RunError(Exception):
         self.exit_code = exit_code
 
 
+class Terminated(BaseException):
+    """SIGTERM (systemd stop, `kill`): the run ends as "interrupted", the lock is released."""
+
+
 @dataclass
 class Stage:
     name: str
     notebook: Path
     parameters: dict[str, Any]        # declared in the notebook's `parameters` cell
+
+
+# --- the log: console and run.log ---------------------------------------------------------
+
+class RunLog:
+    """Our messages on the console (stderr) and, with timestamps, in the run folder's run.log.
+
+    Lines said before the run folder exists are kept and written when it is attached. A log
+    file that cannot be written (full disk) is given up quietly: the write that matters
+    fails on its own and is reported as the run's error."""
+
+    def __init__(self, console=None):
+        self.console = console
+        self.lines: list[str] = []
+        self.path: Path | None = None
+        self.warnings = 0
+
+    def _stamp(self, level: str, message: str) -> str:
+        return f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')} {level:<7} {message}"
+
+    def __call__(self, message: str, level: str = "INFO", console: bool = True) -> None:
+        if console:
+            print(message, file=self.console or sys.stderr, flush=True)
+        line = self._stamp(level, message)
+        if self.path is None:
+            self.lines.append(line)
+        else:
+            self._append([line])
+
+    def warn(self, message: str, console: bool = True) -> None:
+        self.warnings += 1
+        self(f"warning: {message}" if console else message, "WARNING", console)
+
+    def attach(self, path: Path) -> None:
+        self.path = path
+        pending, self.lines = self.lines, []
+        self._append(pending)
+
+    def _append(self, lines: list[str]) -> None:
+        if self.path is None or not lines:
+            return
+        try:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write("".join(line + "\n" for line in lines))
+        except OSError:
+            self.path = None          # no room or no rights: the run's own error says where
 
 
 def log(message: str) -> None:
@@ -52,19 +124,25 @@ def log(message: str) -> None:
 
 # --- planning ---------------------------------------------------------------------------
 
+def stage_names(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
+    return sorted(p.stem for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+
+
 def available_stages(only: str | None = None, start: str | None = None,
                      notebook_dir: Path = NOTEBOOK_DIR) -> list[Stage]:
-    """The stage notebooks to run, with their declared parameters (papermill.inspect_notebook)."""
+    """The stage notebooks to run, with their declared parameters (papermill.inspect_notebook).
+
+    `--only X` reruns X and every stage after it: later stages read what earlier ones wrote,
+    so a stage rerun alone would leave them built from older outputs under a new run id."""
     import papermill
 
-    names = sorted(p.stem for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    names = stage_names(notebook_dir)
     for wanted in (only, start):
         if wanted and _match_stage(wanted, names) is None:
             raise RunError(f"unknown stage {wanted!r}; stages: {', '.join(names)}", EXIT_BAD_INPUT)
-    if only:
-        names = [_match_stage(only, names)]
-    elif start:
-        names = names[names.index(_match_stage(start, names)):]
+    first = only or start
+    if first:
+        names = names[names.index(_match_stage(first, names)):]
     stages = []
     for name in names:
         nb = notebook_dir / f"{name}.ipynb"
@@ -101,6 +179,180 @@ def stage_parameters(params: dict[str, Any], stage: Stage, run_dir: Path) -> dic
     return values
 
 
+def notebook_defaults(stages: list[Stage]) -> dict[str, Any]:
+    """The default of every parameter the notebooks declare (literal values only)."""
+    out: dict[str, Any] = {}
+    for s in stages:
+        for name, spec in s.parameters.items():
+            if name in out:
+                continue
+            with contextlib.suppress(ValueError, SyntaxError, TypeError):
+                out[name] = ast.literal_eval(str(spec.get("default")))
+    return out
+
+
+# --- one read of every input: the snapshot --------------------------------------------------
+
+class InputSnapshot:
+    """A private copy of every input, taken once, hashed from the bytes copied.
+
+    Relative paths of config files are mirrored (snapshot/params/codebooks/x.yaml) and found
+    through $ANALYSIS_SNAPSHOT by paths.resolve, so the parameters the stages see, and the
+    paths their tables record, stay as the params file says. Forms exports and mailboxes are
+    given to stage 01 as absolute snapshot paths. A folder of .eml files is hashed as one
+    entry (folder, count, hash): an .eml file's own name can be a person's name."""
+
+    def __init__(self, params_file: Path, params_bytes: bytes, params: dict[str, Any],
+                 defaults: dict[str, Any]):
+        self.params_file = params_file
+        self.original = params
+        self.params = copy.deepcopy(params)
+        self.dir = Path(tempfile.mkdtemp(prefix="analysis-inputs-"))
+        self.hashes: dict[str, Any] = {_label(params_file): hashlib.sha256(params_bytes).hexdigest()}
+        self._back: list[tuple[str, str]] = []
+        try:
+            self._take(defaults)
+        except BaseException:
+            self.cleanup()
+            raise
+
+    # where things go
+    def _fail(self, key: str, message: str) -> RunError:
+        return RunError(f"{self.params_file}: {key}: {message}", EXIT_BAD_INPUT)
+
+    def _copy(self, src: Path, dst: Path, key: str) -> str:
+        """Copy src to dst, hashing the very bytes copied; return the sha256."""
+        h = hashlib.sha256()
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(src, "rb") as fin, open(dst, "wb") as fout:
+                for block in iter(lambda: fin.read(1 << 20), b""):
+                    h.update(block)
+                    fout.write(block)
+        except FileNotFoundError:
+            raise self._fail(key, f"file not found: {src}") from None
+        except IsADirectoryError:
+            raise self._fail(key, f"{src} is a folder; expected a file") from None
+        except OSError as exc:
+            if exc.filename and Path(exc.filename) == Path(src):
+                raise self._fail(key, f"cannot read {src}: {exc.strerror or exc}") from None
+            raise RunError(f"cannot copy the inputs into the private snapshot {self.dir}: "
+                           f"{exc.strerror or exc}") from None
+        self._back.append((str(dst), str(src)))
+        return h.hexdigest()
+
+    def _mirror(self, value: str, key: str) -> str:
+        """A config file: mirrored when relative (the params keep their value), else rewritten."""
+        rel = Path(value)
+        src = rel if rel.is_absolute() else paths.ROOT / rel
+        if rel.is_absolute() or ".." in rel.parts:
+            dst = self.dir / "abs" / key.replace(".", "-") / rel.name
+            self.hashes[_label(src)] = self._copy(src, dst, key)
+            return str(dst)
+        self.hashes[_label(src)] = self._copy(src, self.dir / rel, key)
+        return value
+
+    def _take(self, defaults: dict[str, Any]) -> None:
+        effective = {**defaults, **self.original}
+        for key in CONFIG_KEYS:
+            value = effective.get(key)
+            if isinstance(value, str) and value.strip():
+                new = self._mirror(value, key)
+                if new != value:
+                    self.params[key] = new
+        for key in LIST_KEYS:
+            values = effective.get(key)
+            if isinstance(values, list) and values:
+                self.params[key] = [self._mirror(str(v), f"{key}[{i}]") for i, v in enumerate(values)]
+        inputs = effective.get(DATA_KEY)
+        if isinstance(inputs, dict):
+            self.params[DATA_KEY] = {group: self._data_group(group, entries)
+                                     for group, entries in inputs.items()}
+
+    def _data_group(self, group: str, entries: Any) -> Any:
+        from .ingest import FORMS_EXTENSIONS, MAIL_EXTENSIONS
+
+        if entries is None:
+            return None
+        listed = [entries] if isinstance(entries, (str, Path)) else list(entries)
+        out: list[str] = []
+        for i, entry in enumerate(listed):
+            key = f"{DATA_KEY}.{group}" + (f"[{i}]" if not isinstance(entries, (str, Path)) else "")
+            matches = paths.expand_input(str(entry))
+            if not matches:
+                where = paths.resolve(str(entry)) if not Path(str(entry)).is_absolute() else entry
+                raise self._fail(key, f"{str(entry)!r} matches no file (looked for {where})")
+            files: list[Path] = []
+            emls: list[Path] = []
+            folders: list[Path] = []
+            for m in matches:
+                if m.is_dir():
+                    inner = sorted(m.iterdir())
+                    if any(f.suffix.lower() == ".eml" for f in inner):
+                        emls.extend(f for f in inner if f.suffix.lower() == ".eml" and f.is_file())
+                    else:
+                        chosen = [f for f in inner if f.is_file()
+                                  and f.suffix.lower() in FORMS_EXTENSIONS + MAIL_EXTENSIONS]
+                        files.extend(chosen)
+                        if not chosen:
+                            folders.append(m)
+                elif m.suffix.lower() == ".eml":
+                    emls.append(m)
+                else:
+                    files.append(m)
+            base = self.dir / DATA_KEY / f"{group}-{i}"
+            for f in files:
+                self.hashes[_label(f)] = self._copy(f, base / f.name, key)
+                out.append(str(base / f.name))
+            for folder in folders:            # an empty mail folder: "no messages yet", as before
+                (base / folder.name).mkdir(parents=True, exist_ok=True)
+                self._back.append((str(base / folder.name), str(folder)))
+                out.append(str(base / folder.name))
+            if emls:
+                by_folder: dict[Path, list[Path]] = {}
+                for f in emls:
+                    by_folder.setdefault(f.parent, []).append(f)
+                for j, (folder, members) in enumerate(sorted(by_folder.items())):
+                    dst = base / f"eml-{j}" / folder.name
+                    digest = hashlib.sha256()
+                    for f in sorted(members):
+                        digest.update(self._copy(f, dst / f.name, key).encode())
+                    self._back.append((str(dst), str(folder)))
+                    self.hashes[_label(folder) + "/*.eml"] = {"files": len(members),
+                                                               "sha256": digest.hexdigest()}
+                    out.append(str(dst))
+        return out
+
+    def translate(self, text: str) -> str:
+        """A message about a snapshot file, with the original's path instead."""
+        for snap, original in sorted(self._back, key=lambda p: -len(p[0])):
+            text = text.replace(snap, original)
+        return text.replace(str(self.dir) + os.sep, "")
+
+    @contextlib.contextmanager
+    def active(self):
+        """$ANALYSIS_SNAPSHOT set for this process and the kernels it starts."""
+        before = os.environ.get(paths.SNAPSHOT_ENV)
+        os.environ[paths.SNAPSHOT_ENV] = str(self.dir)
+        try:
+            yield self
+        finally:
+            if before is None:
+                os.environ.pop(paths.SNAPSHOT_ENV, None)
+            else:
+                os.environ[paths.SNAPSHOT_ENV] = before
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _label(path: Path | str) -> str:
+    p = Path(path)
+    with contextlib.suppress(ValueError):
+        return str(Path(os.path.abspath(p)).relative_to(paths.ROOT))
+    return str(p)
+
+
 # --- the run ------------------------------------------------------------------------------
 
 def new_run_id(base: Path) -> str:
@@ -114,147 +366,358 @@ def new_run_id(base: Path) -> str:
 
 @contextlib.contextmanager
 def survey_lock(survey_dir: Path, wait: float = 0.0):
-    """Hold an exclusive lock on outputs/<survey>/.lock; wait up to `wait` s, else refuse."""
+    """Hold an exclusive lock on outputs/<survey>/.lock; wait up to `wait` s, else refuse.
+
+    filelock works on Linux, macOS and Windows; who holds the lock is written beside it."""
+    from filelock import FileLock, Timeout
+
     survey_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = survey_dir / ".lock"
-    with open(lock_path, "a+") as fh:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    fh.seek(0)
-                    holder = fh.read().strip() or "another process"
-                    raise RunError(
-                        f"another run of this survey is in progress ({holder}); "
-                        f"try again later or pass --wait SECONDS", EXIT_LOCKED) from None
-                time.sleep(0.5)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {dt.datetime.now().isoformat(timespec='seconds')}\n")
-        fh.flush()
+    lock = FileLock(str(survey_dir / ".lock"))
+    holder = survey_dir / ".lock.holder"
+    try:
+        lock.acquire(timeout=max(0.0, wait), poll_interval=0.25)
+    except Timeout:
         try:
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            who = holder.read_text(encoding="utf-8").strip()
+        except OSError:
+            who = ""
+        raise RunError(f"another run of this survey is in progress ({who or 'another process'}); "
+                       f"try again later or pass --wait SECONDS", EXIT_LOCKED) from None
+    try:
+        with contextlib.suppress(OSError):
+            holder.write_text(f"pid {os.getpid()} on {platform.node()} since "
+                              f"{dt.datetime.now().isoformat(timespec='seconds')}\n", encoding="utf-8")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            holder.unlink()
+        lock.release()
 
 
 def point_latest(survey_dir: Path, run_id: str) -> None:
-    """Move `latest` to a run atomically: a new symlink renamed over the old one."""
-    tmp = survey_dir / f".latest-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    tmp.symlink_to(run_id)
-    os.replace(tmp, survey_dir / "latest")
+    """Move `latest` to a run: latest.txt (replaced atomically), and the symlink where allowed."""
+    pointer = survey_dir / paths.LATEST_POINTER
+    tmp = survey_dir / f".latest-{os.getpid()}.txt"
+    tmp.write_text(run_id + "\n", encoding="utf-8")
+    os.replace(tmp, pointer)
+    link_tmp = survey_dir / f".latest-{os.getpid()}"
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            link_tmp.unlink()
+        link_tmp.symlink_to(run_id, target_is_directory=True)
+        os.replace(link_tmp, survey_dir / "latest")
+    except (OSError, NotImplementedError):
+        # no symbolic links here (Windows without the privilege, some network drives):
+        # latest.txt is the pointer every tool reads; a link left from before would mislead
+        with contextlib.suppress(OSError):
+            link_tmp.unlink()
+        link = survey_dir / "latest"
+        if link.is_symlink():
+            with contextlib.suppress(OSError):
+                link.unlink()
 
 
-def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path) -> None:
+def mark_interrupted(survey_dir: Path, say: RunLog) -> list[str]:
+    """Runs whose manifest still says "running" were killed: we hold the lock, so none is live."""
+    marked = []
+    for manifest in sorted(survey_dir.glob("*/manifest.json")):
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict) or data.get("status") != "running":
+            continue
+        data["status"] = "interrupted"
+        data["interrupted_noticed"] = _now()
+        data.setdefault("error", "the run stopped before it finished (killed, or the machine went "
+                                 "down); noticed by the next run of the survey")
+        try:
+            _write_json(manifest, data)
+        except OSError as exc:
+            say.warn(f"could not mark {manifest.parent.name} as interrupted: {exc.strerror or exc}")
+            continue
+        marked.append(manifest.parent.name)
+        say(f"earlier run {manifest.parent.name} never finished; marked as interrupted")
+    return marked
+
+
+def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
+                  timeout: float | None = None) -> None:
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
+    running: dict[str, Any] = {"cell": None, "n": 0}
+    kwargs: dict[str, Any] = {"extra_arguments": KERNEL_ARGUMENTS}
+    if timeout:
+        deadline = time.monotonic() + timeout
+
+        def remaining(cell):                  # the stage's budget, not each cell's
+            running["cell"], running["n"] = cell, running["n"] + 1
+            return max(1, math.ceil(deadline - time.monotonic()))
+
+        kwargs.update(execution_timeout=max(1, math.ceil(timeout)), timeout_func=remaining)
     try:
         papermill.execute_notebook(
             str(stage.notebook), str(out_nb), parameters=parameters, kernel_name="python3",
             cwd=str(stage.notebook.parent), progress_bar={"desc": stage.name, "file": sys.stderr,
                                                          "leave": False},
-            request_save_on_cell_execute=False, log_output=False)
+            request_save_on_cell_execute=False, log_output=False, **kwargs)
     except PapermillExecutionError as exc:
         reason = _input_error_reason(exc)
         raise RunError(
             f"stage {stage.name} failed in cell {exc.exec_count or exc.cell_index} "
-            f"({exc.ename}: {str(exc.evalue)[:500]}); the executed notebook is kept at {out_nb}",
+            f"({exc.ename}: {_one_line(str(exc.evalue))[:500]}); the executed notebook is kept at {out_nb}",
             EXIT_BAD_INPUT if reason else EXIT_FAILURE) from None
+    except CellTimeoutError:
+        cell = running["cell"] or {}
+        number = cell.get("execution_count") or running["n"]
+        first = _one_line(str(cell.get("source", "")).strip().splitlines()[0] if cell.get("source") else "")
+        raise RunError(
+            f"stage {stage.name} timed out in cell {number} ({first[:80]!r}): the stage was still "
+            f"running after {timeout:g} s; the kernel was stopped (raise the limit with --timeout SECONDS)",
+            EXIT_FAILURE) from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _input_error_reason(exc) -> bool:
     return exc.ename in ("InputError", "CodebookError", "SchemaError")
 
 
+@dataclass
+class _Writing:
+    """What the run is writing now: a disk error without a file name is reported against it."""
+    path: Path
+    history: list[str] = field(default_factory=list)
+
+
+def disk_error(exc: OSError, fallback: Path | None = None) -> str:
+    """One line naming the path and the cause of a failed write."""
+    where = exc.filename or fallback or "the output folder"
+    cause = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
+    hint = {errno.ENOSPC: "; free some space and run again",
+            errno.EROFS: "; choose a writable folder with --out",
+            errno.EACCES: "; check the folder's permissions or choose another with --out",
+            errno.EPERM: "; check the folder's permissions or choose another with --out"}
+    return f"cannot write {where}: {cause}{hint.get(exc.errno, '')}"
+
+
 def run(params_file: str | Path = paths.DEFAULT_PARAMS, out: str | Path | None = None,
         only: str | None = None, start: str | None = None, wait: float = 0.0,
         render: bool = True, skip_checks: bool = False,
-        notebook_dir: Path = NOTEBOOK_DIR) -> Path:
+        notebook_dir: Path = NOTEBOOK_DIR, timeout: float | None = DEFAULT_STAGE_TIMEOUT,
+        console=None) -> Path:
     """Run the stages and render the reports; return the run folder. Raises RunError."""
-    params = paths.load_params(params_file)
-    survey = str(params.get("survey") or Path(params_file).stem)
+    say = RunLog(console)
+    try:
+        params_path, params_bytes, params = paths.read_params(params_file)
+    except FileNotFoundError as exc:
+        raise RunError(str(exc), EXIT_BAD_INPUT) from None
+    except ValueError as exc:
+        raise RunError(str(exc), EXIT_BAD_INPUT) from None
+    try:
+        key = "survey" if params.get("survey") is not None else "survey (from the params file's name)"
+        survey = paths.check_survey_name(params.get("survey") or params_path.stem, key)
+        if out:
+            survey_dir = Path(os.path.abspath(Path(out).expanduser()))
+        else:
+            survey_dir = paths.survey_dir(survey)
+    except paths.PathError as exc:
+        raise RunError(f"{params_path}: {exc}", EXIT_BAD_INPUT) from None
     all_stages = available_stages(notebook_dir=notebook_dir)
     stages = available_stages(only, start, notebook_dir)
     if not stages:
         raise RunError(f"no stage notebooks found in {notebook_dir}")
     check_parameters(params, stages, all_stages)
-    if not skip_checks and stages[0].name == all_stages[0].name:
-        _check_inputs_or_stop(params)
+    first_stage = stages[0].name == all_stages[0].name
+    if only or start:
+        later = [s.name for s in stages[1:]]
+        say(f"rerunning {stages[0].name}" + (f" and the stages that read its outputs: {', '.join(later)}"
+                                             if later else ""))
 
-    survey_dir = Path(out).resolve() if out else paths.ROOT / "outputs" / survey
-    with survey_lock(survey_dir, wait):
-        run_id = new_run_id(survey_dir)
-        run_dir = survey_dir / run_id
-        dirs = paths.run_dirs(run_dir)
-        if stages[0].name != all_stages[0].name:     # later stages read what earlier ones wrote
-            _seed_from_latest(survey_dir, run_dir)
-        manifest = _manifest_start(params_file, params, run_id, stages)
-        _write_json(run_dir / "manifest.json", manifest)
-        try:
-            for stage in stages:
-                t0 = time.perf_counter()
-                log(f"[{stage.name}] running {stage.notebook.name}")
-                execute_stage(stage, stage_parameters(params, stage, run_dir),
-                              dirs["notebooks"] / stage.notebook.name)
-                manifest["stages"][stage.name] = {"seconds": round(time.perf_counter() - t0, 2),
-                                                  "status": "ok"}
-            if render:
-                t0 = time.perf_counter()
-                from . import report_html
-                report_html.render_run(run_dir, params, [s.name for s in stages])
-                manifest["render_seconds"] = round(time.perf_counter() - t0, 2)
-            manifest["outputs"] = _hash_tree(run_dir, ("data", "tables"))
-            manifest["status"] = "success"
-        except BaseException as exc:
-            manifest["status"] = "failed"
-            manifest["error"] = str(exc)
-            raise
-        finally:
-            manifest["end"] = _now()
-            manifest["duration_seconds"] = round(time.time() - manifest["_t0"], 2)
-            _write_json(run_dir / "manifest.json", {k: v for k, v in manifest.items() if k != "_t0"})
+    snapshot = InputSnapshot(params_path, params_bytes, params, notebook_defaults(all_stages))
+    try:
+        with snapshot.active():
+            if not skip_checks and first_stage:
+                _check_inputs_or_stop(snapshot, say)
+            writing = _Writing(survey_dir / ".lock")
+            try:
+                with survey_lock(survey_dir, wait):
+                    return _run_locked(params_path, params, snapshot, stages, survey_dir, render,
+                                       first_stage, timeout, say, writing)
+            except OSError as exc:
+                raise RunError(snapshot.translate(disk_error(exc, writing.path)), EXIT_FAILURE) from None
+    finally:
+        snapshot.cleanup()
+
+
+def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first_stage, timeout,
+                say: RunLog, writing: _Writing) -> Path:
+    mark_interrupted(survey_dir, say)
+    run_id = new_run_id(survey_dir)
+    run_dir = paths.inside(survey_dir / run_id, survey_dir, "run folder")
+    writing.path = run_dir
+    dirs = paths.run_dirs(run_dir)
+    say.attach(run_dir / "run.log")
+    say(f"run {run_id} of {params.get('survey') or params_path.stem} "
+        f"(params {params_path}; output {run_dir})", console=False)
+    manifest = _manifest_start(params_path, params, run_id, stages, snapshot)
+    writing.path = run_dir / "manifest.json"
+    _write_json(run_dir / "manifest.json", _public(manifest))
+    try:
+        if not first_stage:                  # later stages read what earlier ones wrote
+            writing.path = run_dir
+            manifest["seeded_from"] = _seed_from_latest(survey_dir, run_dir, stages, manifest, say)
+        for stage in stages:
+            t0 = time.perf_counter()
+            say(f"[{stage.name}] running {stage.notebook.name}")
+            before = _file_state(run_dir)
+            writing.path = dirs["notebooks"] / stage.notebook.name
+            execute_stage(stage, stage_parameters(snapshot.params, stage, run_dir),
+                          dirs["notebooks"] / stage.notebook.name, timeout)
+            seconds = round(time.perf_counter() - t0, 2)
+            wrote = _changed(before, _file_state(run_dir))
+            manifest["stages"][stage.name] = {"seconds": seconds, "status": "ok", "wrote": wrote}
+            say(f"[{stage.name}] done in {seconds:.1f} s", console=False)
+            _log_stage_warnings(dirs["notebooks"] / stage.notebook.name, stage.name, say)
+        if render:
+            t0 = time.perf_counter()
+            writing.path = dirs["report"]
+            from . import report_html
+            report_html.render_run(run_dir, params, [s.name for s in stages])
+            manifest["render_seconds"] = round(time.perf_counter() - t0, 2)
+            say(f"reports rendered in {manifest['render_seconds']:.1f} s", console=False)
+        writing.path = dirs["tables"] / "datapackage.json"
+        from . import datapackage
+        datapackage.write(dirs["tables"], title=str(params.get("survey") or params_path.stem))
+        manifest["outputs"] = _hash_tree(run_dir, ("data", "tables"))
+        manifest["status"] = "success"
+        manifest["warnings"] = say.warnings
+        _finish(manifest)
+        writing.path = run_dir / "manifest.json"
+        _write_json(run_dir / "manifest.json", _public(manifest))
+        writing.path = survey_dir / paths.LATEST_POINTER
         point_latest(survey_dir, run_id)
+        say(f"success: {run_id} is now latest ({manifest['duration_seconds']:.1f} s, "
+            f"{say.warnings} warning(s))", console=False)
+    except BaseException as exc:
+        interrupted = isinstance(exc, (KeyboardInterrupt, Terminated))
+        manifest["status"] = "interrupted" if interrupted else "failed"
+        message = (disk_error(exc, writing.path) if isinstance(exc, OSError) and not
+                   isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__)
+        manifest["error"] = snapshot.translate(message)
+        _finish(manifest)
+        try:
+            _write_json(run_dir / "manifest.json", _public(manifest))
+        except OSError as werr:
+            say.warn(f"could not record the failure in the manifest: {disk_error(werr)}", console=False)
+        say(f"{manifest['status']}: {manifest['error']}", "ERROR", console=False)
+        if isinstance(exc, RunError):
+            raise RunError(snapshot.translate(str(exc)), exc.exit_code) from None
+        raise
     return run_dir
 
 
-def _check_inputs_or_stop(params: dict[str, Any]) -> None:
+def _finish(manifest: dict[str, Any]) -> None:
+    manifest["end"] = _now()
+    manifest["duration_seconds"] = round(time.time() - manifest["_t0"], 2)
+
+
+def _public(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in manifest.items() if not k.startswith("_")}
+
+
+def _file_state(run_dir: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for sub in ("data", "tables", "figures"):
+        for f in (run_dir / sub).rglob("*"):
+            if f.is_file():
+                st = f.stat()
+                out[str(f.relative_to(run_dir).as_posix())] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    return sorted(k for k, v in after.items() if before.get(k) != v)
+
+
+def _log_stage_warnings(notebook: Path, stage: str, say: RunLog, limit: int = 20) -> None:
+    """Warnings the stage's code printed (stderr of its cells) go to run.log, not the console."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return
+    found = []
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output.get("text", ""))
+                found.extend(_one_line(ln) for ln in text.splitlines() if "warn" in ln.lower())
+    for line in found[:limit]:
+        say.warn(f"[{stage}] {line[:300]}", console=False)
+    if len(found) > limit:
+        say.warn(f"[{stage}] {len(found) - limit} more warning line(s) in notebooks/{notebook.name}",
+                 console=False)
+
+
+def _check_inputs_or_stop(snapshot: InputSnapshot, say: RunLog) -> None:
     try:
         from . import checks
     except ImportError:
         return  # the validation stage is not installed in this build
-    problems = checks.check_inputs(params)
+    problems = checks.check_inputs(snapshot.params)
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
     for p in errors:
-        log(f"  {p}")
+        say(f"  {snapshot.translate(str(p))}", "ERROR")
     if len(problems) > len(errors):
-        log(f"  {len(problems) - len(errors)} warning(s) in the inputs (handled as the params say; "
-            f"listed by `python -m analysis check` and in the cleaning log)")
+        say.warnings += len(problems) - len(errors)
+        say(f"  {len(problems) - len(errors)} warning(s) in the inputs (handled as the params say; "
+            f"listed by `python -m analysis check` and in the cleaning log)", "WARNING")
     if errors:
         raise RunError(f"{len(errors)} input problem(s) found; nothing was run "
                        f"(see `python -m analysis check`)", EXIT_BAD_INPUT)
 
 
-def _seed_from_latest(survey_dir: Path, run_dir: Path) -> None:
-    """--only/--from: earlier stages' outputs come from the last successful run (copied)."""
-    import shutil
+def _seed_from_latest(survey_dir: Path, run_dir: Path, stages: list[Stage],
+                      manifest: dict[str, Any], say: RunLog) -> str:
+    """--only/--from: earlier stages' outputs come from the last successful run (copied).
 
-    latest = survey_dir / "latest"
-    if not latest.exists():
-        raise RunError("--only/--from needs an earlier successful run (outputs/<survey>/latest)")
-    for sub in ("data", "tables", "notebooks"):
-        src = latest / sub
-        if src.is_dir():
-            shutil.copytree(src, run_dir / sub, dirs_exist_ok=True)
+    Only what those earlier stages wrote is copied when the last run's manifest says so;
+    the stages being rerun write theirs afresh (nothing downstream is left stale)."""
+    latest = paths.latest_run(survey_dir)
+    if latest is None:
+        raise RunError("--only/--from needs an earlier successful run "
+                       f"({survey_dir / paths.LATEST_POINTER} or {survey_dir / 'latest'})")
+    rerun = {s.name for s in stages}
+    try:
+        previous = json.loads((latest / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    kept = {name: info for name, info in (previous.get("stages") or {}).items() if name not in rerun}
+    if kept and all(isinstance(info, dict) and "wrote" in info for info in kept.values()):
+        files = sorted({f for info in kept.values() for f in info["wrote"]})
+        for rel in files:
+            src = latest / rel
+            if src.is_file():
+                (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, run_dir / rel)
+    else:                                   # a run from before stage outputs were recorded
+        for sub in ("data", "tables", "figures"):
+            src = latest / sub
+            if src.is_dir():
+                shutil.copytree(src, run_dir / sub, dirs_exist_ok=True)
+    for name in kept:
+        nb = latest / "notebooks" / f"{name}.ipynb"
+        if nb.is_file():
+            shutil.copy2(nb, run_dir / "notebooks" / nb.name)
+        manifest["stages"][name] = {"status": "reused", "from": latest.resolve().name,
+                                    "wrote": kept[name].get("wrote", []) if isinstance(kept[name], dict) else []}
+    say(f"earlier stages' outputs taken from {latest.resolve().name}: {', '.join(kept) or 'none'}",
+        console=False)
+    return latest.resolve().name
 
 
 # --- manifest -------------------------------------------------------------------------------
@@ -271,25 +734,12 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _input_files(params_file, params) -> list[Path]:
-    files = [paths.resolve(params_file)]
-    for key in ("codebook", "themes", "population"):
-        if params.get(key):
-            files.append(paths.resolve(params[key]))
-    for group in (params.get("inputs") or {}).values():
-        for f in ([group] if isinstance(group, str) else group):
-            files.append(paths.resolve(f))
-    for f in (params.get("human_coding") or []) if isinstance(params.get("human_coding"), list) else []:
-        files.append(paths.resolve(f))
-    return files
-
-
 def _hash_tree(run_dir: Path, subdirs) -> dict[str, str]:
     out = {}
     for sub in subdirs:
         for f in sorted((run_dir / sub).rglob("*")):
             if f.is_file():
-                out[str(f.relative_to(run_dir))] = sha256(f)
+                out[str(f.relative_to(run_dir).as_posix())] = sha256(f)
     return out
 
 
@@ -311,7 +761,7 @@ def _versions() -> dict[str, str]:
 
     names = ["liepaja-consultation-analysis", "pandas", "numpy", "scipy", "statsmodels", "nltk",
              "scikit-learn", "simplemma", "chunspell", "py3langid", "pymorphy3", "papermill",
-             "nbconvert", "matplotlib", "seaborn", "python-calamine", "pyarrow"]
+             "nbconvert", "matplotlib", "seaborn", "python-calamine", "pyarrow", "filelock"]
     out = {"python": platform.python_version()}
     for n in names:
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -319,16 +769,13 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _manifest_start(params_file, params, run_id, stages) -> dict[str, Any]:
-    inputs = {}
-    for f in _input_files(params_file, params):
-        rel = str(f.relative_to(paths.ROOT)) if f.is_relative_to(paths.ROOT) else str(f)
-        inputs[rel] = sha256(f) if f.is_file() else None
+def _manifest_start(params_file, params, run_id, stages, snapshot: InputSnapshot) -> dict[str, Any]:
     return {
         "survey": params.get("survey"), "run_id": run_id, "status": "running",
         "synthetic": bool(params.get("synthetic")), "params_file": str(params_file),
-        "parameters": params, "inputs_sha256": inputs, "git_commit": _git_commit(),
-        "versions": _versions(), "stages_planned": [s.name for s in stages], "stages": {},
+        "parameters": params, "inputs_sha256": snapshot.hashes, "git_commit": _git_commit(),
+        "versions": _versions(), "platform": platform.platform(),
+        "stages_planned": [s.name for s in stages], "stages": {},
         "start": _now(), "_t0": time.time(),
     }
 
