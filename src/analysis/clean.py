@@ -942,7 +942,7 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
     m = mail_rows.loc[~mail_excluded]
     if len(m):
         redacted = pd.Series(redact_series(m["text"], privacy))
-        attachments = m["attachments"].map(lambda a: "; ".join(privacy.redact(x) for x in a) if a else None)
+        attachments = m["attachments"].map(lambda a: "; ".join(privacy.redact_file_name(x) for x in a) if a else None)
         frames.append(pd.DataFrame({
             "proposal_id": m["proposal_id"].to_numpy(), "respondent_id": m["respondent_id"].to_numpy(),
             "source": "email", "source_file": m["source_file"].to_numpy(), "question": "email",

@@ -600,7 +600,7 @@ def read_mail(path: str | Path, max_text_chars: int = MAX_TEXT_CHARS,
     quarantine); it never stops the run. A file that is not a mailbox raises InputError.
     """
     path = Path(path)
-    name = source_file or path.name
+    name = source_file or ("mail1" if path.suffix.lower() == ".eml" or path.is_dir() else path.name)
     if not path.exists():
         raise InputError(Problem("error", "not_found", name, f"file not found: {path}",
                                  hint="Check `inputs.email` in the params file"))
@@ -609,8 +609,8 @@ def read_mail(path: str | Path, max_text_chars: int = MAX_TEXT_CHARS,
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml")
         if not files:
             batch.problems.append(Problem("warning", "no_messages", name, "the folder holds no .eml files"))
-        for f in files:
-            batch.messages.append(_message_from_bytes(f.read_bytes(), f.name, 1, None, max_text_chars))
+        for k, f in enumerate(files, start=1):    # never the .eml's own name: it can be a person's
+            batch.messages.append(_message_from_bytes(f.read_bytes(), name, k, None, max_text_chars))
         _note_problems(batch)
         return batch
     data = path.read_bytes()
@@ -936,10 +936,15 @@ def expand_inputs(entries: Any, extensions: tuple[str, ...], root: Path) -> list
 
 
 def source_names(files: list[Path]) -> dict[Path, str]:
-    """The name each input file is known by in the outputs: its file name, or more if names clash."""
+    """The name each input file is known by in the outputs: its file name, or more if names clash.
+    A single .eml file and a folder of .eml files are known as ``mail1``, ``mail2``... in the
+    order given: their names are typed by people and often a person's name."""
     names = {f: f.name for f in files}
+    eml = [f for f in files if f.suffix.lower() == ".eml" or f.is_dir()]
+    for k, f in enumerate(eml, start=1):
+        names[f] = f"mail{k}"
     clash = {n for n in names.values() if list(names.values()).count(n) > 1}
     for f in files:
-        if f.name in clash:
+        if f.name in clash and f not in eml:
             names[f] = "/".join(f.parts[-2:])
     return names

@@ -646,13 +646,16 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     t = _lap(times, "theme_tables", t)
     excluded = excluded_ids(quarantine, proposals)
     lo, hi = s["quote_chars"]
+    from . import privacy as _privacy  # quotes pass privacy.quote_is_publishable or are skipped
+    unpublishable = {pid for pid, text in zip(proposals["proposal_id"].astype(str), proposals["text"].astype(str))
+                     if int(lo) <= len(text) <= int(hi) and not _privacy.quote_is_publishable(text)}
     tables["theme_quotes"] = th.select_quotes(proposals, hits.reset_index(drop=True), int(s["quotes_per_theme"]),
-                                              (int(lo), int(hi)), excluded)
+                                              (int(lo), int(hi)), set(excluded) | unpublishable)
     t = _lap(times, "quotes", t)
     topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
                                          corpus.surface, coded=coded.reset_index(drop=True))
     tables["topics"] = topics
-    allowed = np.array([pid not in excluded and rid not in excluded for pid, rid in
+    allowed = np.array([pid not in excluded and rid not in excluded and pid not in unpublishable for pid, rid in
                         zip(proposals["proposal_id"].astype(str), proposals["respondent_id"].astype(str))])
     w = weights.copy()
     if w.size:
