@@ -783,3 +783,33 @@ def test_quote_check_skips_few_ordinary_sample_answers():
     rejected = sum(not privacy.quote_is_publishable(t) for t in ordinary)
     assert len(ordinary) > 1000 and rejected / len(ordinary) < 0.02   # measured 12 of 2,451
     assert not any(privacy.quote_is_publishable(t) for t in with_data)
+
+
+def test_stage_03_never_quotes_a_text_the_quote_check_rejects():
+    import importlib.util
+
+    from analysis import proposals as pr
+    from analysis import themes as th
+    from analysis import codebook
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("_tp", root / "tests" / "test_proposals.py")
+    tp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tp)
+    props = tp.fixture_proposals()
+    doubtful = props.index[props["text"].str.contains("veloceliņ")][:6]
+    props.loc[doubtful, "text"] = ("Vajag vairāk veloceliņu uz Karostu un veloceliņus gar jūru, "
+                                   "kaimiņš Podnieks Ābeļkalns to apstiprinās.")
+    assert not privacy.quote_is_publishable(props.loc[doubtful[0], "text"])
+    dictionary = th.load_dictionary(root / "params" / "themes" / "liepaja-2022.yaml")
+    cb = codebook.load(root / "params" / "codebooks" / "liepaja-2022.yaml")
+    res = pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05)
+    bad = set(props.loc[doubtful, "proposal_id"])
+    quoted = 0
+    for table in ("theme_quotes", "topic_quotes", "uncoded_quotes"):
+        q = res.tables.get(table, pd.DataFrame())
+        if len(q):
+            quoted += len(q)
+            assert not bad & set(q["proposal_id"].astype(str)), table
+            assert all(privacy.quote_is_publishable(t) for t in q["text"]), table
+    assert quoted > 0
