@@ -1,21 +1,27 @@
-"""The synthetic Liepāja 2022 consultation: Forms exports, e-mailed proposals and planted truth.
+"""The synthetic consultations: Forms exports, e-mailed proposals and planted truth.
 
-``synth(n, seed, out_dir)`` writes, deterministically from the seed (one
-``numpy.random.Generator`` tree, no global random state, no wall clock):
+Two paths, one module:
 
-- ``forms_lv.xlsx`` and ``forms_ru.xlsx``: the Microsoft Forms export format of the Latvian
-  and the Russian form (headers and labels from the codebook; the Russian file has its Likert
-  columns in shuffled order);
-- ``proposals.mbox``: proposals sent by e-mail (plain, HTML, multipart, UTF-8 and
-  windows-1257, quoted-printable, base64 and 8bit, signatures, quoted replies, attachments);
-- ``truth.json``: everything that was planted, so that tests can check the pipeline: rows,
-  data-quality problems, effects with their sizes, null items, texts with their themes,
-  personal data and hostile strings, and the population the sample was drawn from.
+- ``synth(n, seed, out_dir)`` writes the embedded sample (``data/sample/``) deterministically
+  from the seed (one ``numpy.random.Generator`` tree, no global random state, no wall clock).
+  Everything about that survey -- its population and self-selection, the rating model and the
+  planted effects, the themes and phrase banks of the open answers, the personal data and the
+  e-mails -- is data in ``data/sample/generator/*.yaml``; this module only draws from it:
 
-The respondents are drawn from the synthetic population in ``POPULATION`` (the same numbers as
-``params/population/liepaja-synthetic.yaml``) with self-selection propensities, and rate the
-activities through a latent normal model (sector means, a respondent random intercept, a
-respondent-by-sector effect, item noise) cut into the five Likert points.
+  - ``forms_<lang>.xlsx`` for each form: the Microsoft Forms export format (headers and labels
+    from the codebook; the file named ``shuffled_form`` has its Likert columns shuffled);
+  - ``proposals.mbox``: proposals sent by e-mail (plain, HTML, multipart, UTF-8 and
+    windows-1257, quoted-printable, base64 and 8bit, signatures, quoted replies, attachments);
+  - ``truth.json``: everything that was planted, so that tests can check the pipeline.
+
+  The respondents are drawn from the synthetic population with self-selection propensities and
+  rate the activities through a latent normal model (sector means, a respondent random intercept,
+  a respondent-by-sector effect, item noise) cut into the scale's points.
+
+- ``synth_codebook(codebook, n, seed, out_dir)`` writes a synthetic export for ANY codebook
+  (see "Any codebook" below): every form language, the codebook's headers and labels, labelled
+  or numeric scales with or without "don't know", reversed items, multi-selects in either
+  layout, optional meta and time columns, missing-value codes and an optional e-mail channel.
 """
 from __future__ import annotations
 
@@ -39,683 +45,101 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from .codebook import Codebook, load as load_codebook, normalize
 from .paths import ROOT
 
 GENERATOR_VERSION = 1
-CODEBOOK_PATH = "params/codebooks/liepaja-2022.yaml"
-FORM_FILES = {"lv": "forms_lv.xlsx", "ru": "forms_ru.xlsx"}
-MBOX_FILE = "proposals.mbox"
+SAMPLE_GENERATOR = ROOT / "data" / "sample" / "generator"     # the embedded sample's generator data
+
+
+def _data(name: str, folder: Path = SAMPLE_GENERATOR) -> dict[str, Any]:
+    path = Path(folder) / name
+    try:
+        got = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuntimeError(f"{path}: cannot read the generator data ({exc})") from None
+    if not isinstance(got, dict):
+        raise RuntimeError(f"{path}: expected a mapping at the top level")
+    return got
+
+
+_SURVEY = _data("survey.yaml")
+_RESP = _data("respondents.yaml")
+_RATINGS = _data("ratings.yaml")
+_TEXTS = _data("texts.yaml")
+_PERSONAL = _data("personal.yaml")
+_EMAIL = _data("email.yaml")
+
+CODEBOOK_PATH = _SURVEY["codebook"]
+POPULATION_FILE = _SURVEY["population_file"]
+FORM_FILES: dict[str, str] = _SURVEY["form_files"]
+FORMS = tuple(FORM_FILES)                             # the form languages, main form first
+MBOX_FILE = _SURVEY["mbox_file"]
 TRUTH_FILE = "truth.json"
-SHUFFLED_FORM = "ru"                                   # the file whose Likert columns are shuffled
-WINDOW_START = dt.datetime(2022, 1, 1, 0, 0, 0)
-DEADLINE = dt.datetime(2022, 2, 27, 23, 59, 59)       # Europe/Riga, naive local time as Forms exports
-FIRST_DAY = dt.date(2022, 1, 10)                      # the form was opened on 10 January 2022
-FIXED_WORKBOOK_TIME = dt.datetime(2022, 3, 1, 8, 0, 0)
-ZIP_TIME = (2022, 3, 1, 8, 0, 0)
+SHUFFLED_FORM = _SURVEY["shuffled_form"]              # the file whose Likert columns are shuffled
+WINDOW_START = dt.datetime.fromisoformat(_SURVEY["window_start"])
+DEADLINE = dt.datetime.fromisoformat(_SURVEY["deadline"])   # naive local time as Forms exports
+TIMEZONE = _SURVEY["timezone"]
+FIRST_DAY = dt.date.fromisoformat(_SURVEY["first_day"])     # the day the form was opened
+FIXED_WORKBOOK_TIME = dt.datetime.fromisoformat(_SURVEY["workbook_time"])
+ZIP_TIME = FIXED_WORKBOOK_TIME.timetuple()[:6]
 DATE_FORMAT = "m/d/yy h:mm:ss"                        # as Forms' "Open in Excel" shows the times
 META_HEADERS = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time"]
+SECOND_FORM_SHARE = _SURVEY["ru_share"]               # share of responses through the second form
 
 # --------------------------------------------------------------------------------------------
-# Themes: the codes that proposals are tied to (others build the theme dictionary from these)
+# Themes and phrase banks (data/sample/generator/texts.yaml). In a phrase "[a|b|c]" picks one
+# alternative; every sentence is a whole clause, so any combination stays grammatical.
 # --------------------------------------------------------------------------------------------
-THEMES: list[dict[str, str]] = [
-    {"code": "rental_shortage", "sector": "housing", "lv": "Īres mājokļu trūkums", "en": "Shortage of rental housing"},
-    {"code": "renovation_support", "sector": "housing", "lv": "Atbalsts māju renovācijai", "en": "Support for renovating buildings"},
-    {"code": "cycling_paths", "sector": "mobility", "lv": "Veloceliņi un velo infrastruktūra", "en": "Cycle paths and cycling infrastructure"},
-    {"code": "public_transport", "sector": "mobility", "lv": "Sabiedriskais transports", "en": "Public transport"},
-    {"code": "parking", "sector": "mobility", "lv": "Autostāvvietas", "en": "Parking"},
-    {"code": "airport_port", "sector": "mobility", "lv": "Lidosta, osta un savienojamība", "en": "Airport, port and connections"},
-    {"code": "parks_beach", "sector": "urban", "lv": "Parki un pludmale", "en": "Parks and the beach"},
-    {"code": "street_repair", "sector": "urban", "lv": "Ielu un ietvju remonts", "en": "Street and pavement repair"},
-    {"code": "cleanliness", "sector": "urban", "lv": "Tīrība un atkritumi", "en": "Cleanliness and waste"},
-    {"code": "schools_kindergartens", "sector": "education", "lv": "Skolas un bērnudārzi", "en": "Schools and kindergartens"},
-    {"code": "university", "sector": "education", "lv": "Universitāte un tehnikumi", "en": "University and colleges"},
-    {"code": "jobs_wages", "sector": "business", "lv": "Darbavietas un algas", "en": "Jobs and wages"},
-    {"code": "investors_sez", "sector": "business", "lv": "Investori un speciālā ekonomiskā zona", "en": "Investors and the special economic zone"},
-    {"code": "events_calendar", "sector": "culture", "lv": "Pasākumu kalendārs", "en": "Events calendar"},
-    {"code": "music_brand", "sector": "culture", "lv": "Mūzikas pilsētas zīmols", "en": "City-of-music brand"},
-    {"code": "sport_facilities", "sector": "culture", "lv": "Sporta infrastruktūra", "en": "Sports facilities"},
-    {"code": "public_meetings", "sector": "participation", "lv": "Iedzīvotāju sapulces", "en": "Public meetings"},
-    {"code": "online_participation", "sector": "participation", "lv": "E-līdzdalība", "en": "Online participation"},
-    {"code": "remigration", "sector": "newcomers", "lv": "Remigrācija", "en": "Return migration"},
-    {"code": "welcome_info", "sector": "newcomers", "lv": "Informācija jaunajiem iedzīvotājiem", "en": "Welcome information for newcomers"},
-    {"code": "info_channels", "sector": "cross-cutting", "lv": "Informācijas kanāli", "en": "Information channels"},
-    {"code": "youth_leaving", "sector": "cross-cutting", "lv": "Jauniešu aizbraukšana", "en": "Young people leaving"},
-    {"code": "karosta", "sector": "cross-cutting", "lv": "Karosta", "en": "Karosta"},
-    {"code": "multilingual_info", "sector": "cross-cutting", "lv": "Informācija vairākās valodās", "en": "Multilingual information"},
-]
+THEMES: list[dict[str, str]] = _TEXTS["themes"]
 THEME_CODES = [t["code"] for t in THEMES]
 CROSS_CUTTING = [t["code"] for t in THEMES if t["sector"] == "cross-cutting"]
-
-# --------------------------------------------------------------------------------------------
-# Phrase banks. "[a|b|c]" picks one alternative; every sentence is a whole clause, so that any
-# combination of alternatives stays grammatical. Sentences carry only their own theme's words
-# as far as that is natural.
-# --------------------------------------------------------------------------------------------
-PHRASES: dict[str, dict[str, list[str]]] = {"lv": {
-    "rental_shortage": [
-        "Liepājā [ļoti trūkst|katastrofāli trūkst|pietrūkst] [īres dzīvokļu|kvalitatīvu īres dzīvokļu|normālu īres mājokļu].",
-        "[Jaunām ģimenēm|Jauniešiem|Speciālistiem, kas pārceļas,] [nav iespējams|ir ļoti grūti] atrast [dzīvokli|mājokli] [par saprātīgu cenu|par pieņemamu īres maksu].",
-        "Pašvaldībai [vajadzētu būvēt|vajadzētu atbalstīt|derētu atbalstīt] [jaunus īres namus|pašvaldības īres dzīvokļus][, jo rindas ir garas|].",
-        "[Īres cenas ir pārāk augstas salīdzinājumā ar algām|Īres maksa aug ātrāk nekā algas].",
-        "Daudzi [tukši|pamesti] dzīvokļi [vecpilsētā|Jaunliepājā|centrā] [stāv neizmantoti|netiek izīrēti] — [tos varētu sakārtot un izīrēt|vajag tos atjaunot un piedāvāt īrei].",
-        "Vajag vienu vietu, kur redzēt visus [brīvos|pieejamos] [īres dzīvokļus|mājokļus īrei].",
-        "[Mājokļu pieejamība|Īres mājokļu trūkums] ir [galvenā|lielākā] problēma [pilsētā|šobrīd].",
-        "Ja [nebūs|netiks uzbūvēti] jauni īres nami, [speciālisti|darbinieki] [nepārcelsies uz Liepāju|šeit nepaliks].",
-        "Mums [ar vīru|ar ģimeni] [pusgadu|gandrīz gadu] neizdevās atrast īres dzīvokli.",
-    ],
-    "renovation_support": [
-        "[Vajag|Nepieciešams] lielāks pašvaldības atbalsts [daudzdzīvokļu māju|padomju laika māju] [renovācijai|siltināšanai].",
-        "[Vecās|Padomju laika] mājas [ir jāsiltina|prasās pēc renovācijas], [bet iedzīvotāji nezina, kā to sākt|bet informācijas par līdzfinansējumu trūkst].",
-        "Būtu labi [rīkot|organizēt] [informatīvas sanāksmes|seminārus] par [māju renovāciju|energoefektivitāti] dzīvokļu īpašniekiem.",
-        "[Apkures rēķini|Rēķini par siltumu] ir [milzīgi|pārāk lieli], tāpēc [renovācija|siltināšana] [jāatbalsta|jāveicina] [vairāk|aktīvāk].",
-        "Pašvaldība varētu [segt daļu izmaksu|palīdzēt ar projekta dokumentāciju] māju [atjaunošanai|renovācijai].",
-        "Fasāžu [atjaunošana|sakopšana] vēsturiskajā centrā [jāatbalsta ar līdzfinansējumu|būtu jālīdzfinansē].",
-        "[Skaidri jāizskaidro|Vajag vienkārši izskaidrot], kā pieteikties atbalstam [māju renovācijai|mājokļa atjaunošanai].",
-        "Mūsu māja [Ziemeļu priekšpilsētā|Dienvidrietumos|Tosmarē] [grib renovēties|gatavojas renovācijai], bet [trūkst informācijas|nav skaidrs, ar ko sākt].",
-    ],
-    "cycling_paths": [
-        "[Vajag vairāk|Trūkst drošu] veloceliņu [pilsētā|starp apkaimēm].",
-        "Veloceliņš [gar jūru|līdz Ezerkrastam|uz Tosmari] [ir ļoti vajadzīgs|būtu ļoti noderīgs].",
-        "[Velosipēdu novietņu|Drošu velonovietņu] [pie veikaliem|pie skolām|centrā] ir par maz.",
-        "Ar velosipēdu pa [Klaipēdas|Ganību|Jelgavas] ielu braukt ir [bīstami|nedroši].",
-        "[Ierosinu|Piedāvāju] izveidot [velomaršrutu karti|velomaršrutu tīklu] un [to popularizēt|par to stāstīt].",
-        "Liepāja varētu būt [īsta|labākā] velopilsēta, [ja veloceliņi nebeigtos pusceļā|ja būtu nepārtraukti veloceliņi].",
-        "Velosipēdistiem [vajag|jāizveido] [atsevišķas joslas|savas joslas], nevis [ietves kopā ar gājējiem|koplietošanas ietves].",
-        "[Vasarā|Siltajā sezonā] [vajadzētu|varētu] ieviest [velonomu|velosipēdu nomu] [pilsētā|kā Rīgā].",
-    ],
-    "public_transport": [
-        "Tramvajam [vajadzētu kursēt|jākursē] [biežāk|arī vēlu vakarā|biežāk arī svētdienās].",
-        "[Autobusu|Sabiedriskā transporta] [saraksti|kustības grafiki] [nav saskaņoti|nesakrīt] ar [vilcienu|tramvaja] [kustību|sarakstu].",
-        "[Vajag|Gribētos] [mobilo lietotni|lietotni] ar [autobusu|tramvaja un autobusu] [atrašanās vietu|kustību] reāllaikā.",
-        "Pieturās [nav|trūkst] [elektronisko tablo|informācijas tablo|saprotamu sarakstu].",
-        "[Sabiedriskais transports|Autobuss] uz [Ezerkrastu|Zaļo birzi|Tosmari] [kursē|iet] [pārāk reti|tikai dažas reizes dienā].",
-        "Braukšanas biļetes [jāvar|vajadzētu varēt] [nopirkt|apmaksāt] ar [bankas karti|telefonu] [transportā|uzreiz].",
-        "[Tramvaja līniju vajadzētu pagarināt|Tramvaja līnija būtu jāpagarina] [līdz Ezerkrastam|uz Ziemeļu priekšpilsētu].",
-        "[Skolēniem|Senioriem] [braukšanai sabiedriskajā transportā|braukšanai ar autobusu] [vajag lielākas atlaides|jābūt bezmaksas].",
-    ],
-    "parking": [
-        "Centrā [nav kur novietot auto|ir grūti atrast stāvvietu|stāvvietu trūkst].",
-        "[Stāvvietu maksa centrā ir pārāk augsta|Maksas stāvvietas centrā ir pārāk dārgas].",
-        "[Pagalmos|Daudzdzīvokļu māju pagalmos] [mašīnas stāv uz zāliena|auto novieto uz zāliena], [vajag|nepieciešams] [vairāk stāvvietu|sakārtot stāvvietas].",
-        "Vasarā pie tirgus [nav stāvvietu|vienmēr trūkst vietu auto].",
-        "[Vajag daudzstāvu autostāvvietu|Jāizbūvē liels stāvlaukums] [centra tuvumā|pie stacijas].",
-        "[Vietējiem iedzīvotājiem|Centra iedzīvotājiem] [vajag|nepieciešamas] [rezidentu stāvvietu atļaujas|stāvvietu atļaujas] [bez maksas|par simbolisku maksu].",
-        "[Stāvvietu|Autostāvvietu] [zīmes|noteikumi] [ir mulsinoši|nav saprotami] [viesiem|tūristiem].",
-    ],
-    "airport_port": [
-        "[Lidostai|Liepājas lidostai] [vajag|nepieciešami] regulāri reisi [uz Rīgu|uz Eiropas galvaspilsētām].",
-        "[Prāmja satiksme uz Zviedriju|Prāmis uz Vāciju] [jāpopularizē vairāk|ir par maz zināma].",
-        "[Ostu|Liepājas ostu] [vajadzētu|varētu] [vairāk|aktīvāk] izmantot [kruīza kuģu|tūristu] piesaistei.",
-        "[Bez regulāriem lidojumiem|Ja nav regulāru lidojumu], [ārzemju viesi neatbrauks|biznesa cilvēki uz Liepāju nebrauks].",
-        "Informācija par [lidostas|ostas] [reisiem|savienojumiem] [jāliek|jāpublicē] [vienuviet|vienā vietā].",
-        "[Vilciens|Autobuss] līdz Rīgai [brauc pārāk ilgi|iet pārāk reti] — [savienojamība|satiksme ar galvaspilsētu] [ir jāuzlabo|jāuzlabo steidzami].",
-        "[Lidosta un osta|Osta un lidosta] ir [pilsētas vārti|Liepājas iespēja], [par tām vajag runāt|tās jāpopularizē] [arī ārzemēs|Latvijā un ārzemēs].",
-    ],
-    "parks_beach": [
-        "[Pludmalē|Pie jūras] [vajag vairāk|trūkst] [soliņu|atkritumu urnu|ģērbtuvju].",
-        "Jūrmalas parks [ir jāsakopj labāk|vakaros jāapgaismo|būtu jāatjauno].",
-        "[Bērnu rotaļu laukumi|Rotaļu laukumi] [parkos|apkaimēs] [ir novecojuši|ir nolietoti|ir jāatjauno].",
-        "[Pludmales|Jūrmalas] [pieejamība|piekļuve] [cilvēkiem ratiņkrēslā|ratiņkrēslu lietotājiem] [jāuzlabo|ir slikta].",
-        "Vajag [vairāk zaļo zonu|vairāk koku] [apkaimēs|daudzdzīvokļu māju rajonos].",
-        "[Ierosinu|Piedāvāju] [izveidot|ierīkot] [suņu pastaigu laukumu|piknika vietas] [parkā|Jūrmalas parkā].",
-        "[Parki|Mūsu parki] [ir pilsētas lepnums|ir skaisti], [bet|taču] [vakaros tur ir tumšs|trūkst tualešu].",
-        "Pludmale ir [mūsu lielākā vērtība|pilsētas dārgums], [tā jāsaudzē|par to jārūpējas].",
-    ],
-    "street_repair": [
-        "[Ielas|Ietves] ir [ļoti bedrainas|sliktā stāvoklī].",
-        "[Steidzami jāsalabo|Jāremontē] [Jelgavas|Ganību|Klaipēdas|Brīvības] iela[, tur ir bedre pie bedres|].",
-        "[Ielu remonti|Remontdarbi] [ilgst|notiek] [pārāk ilgi|mēnešiem], [un neviens nezina, kad tie beigsies|bet informācijas nav].",
-        "[Ietvju|Gājēju ietvju] segums [daudzviet|apkaimēs] ir [briesmīgs|bīstams] [senioriem|māmiņām ar ratiem].",
-        "[Iedzīvotāji|Apkaimes iedzīvotāji] [laikus jābrīdina|jāinformē] par [ielu remontiem|satiksmes ierobežojumiem].",
-        "[Ielu apgaismojums|Apgaismojums] [mazajās ielās|apkaimēs] [nedarbojas|ir par vāju].",
-        "[Pēc ziemas|Pavasarī] bedres [netiek salabotas|tiek lāpītas tikai uz laiku].",
-        "[Gājēju pārejas|Pārejas] [pie skolām|pie veikaliem] [jāizgaismo labāk|jāpadara drošākas].",
-    ],
-    "cleanliness": [
-        "[Pilsētā|Apkaimēs] [ir daudz|mētājas daudz] [atkritumu|gružu] [pie konteineriem|pagalmos].",
-        "[Vajag vairāk|Trūkst] [šķirošanas konteineru|konteineru atkritumu šķirošanai] [apkaimēs|pie daudzdzīvokļu mājām].",
-        "Suņu [īpašnieki|saimnieki] [nesavāc|nevāc] [ekskrementus|aiz saviem suņiem], [vajag sodus|nepieciešami lielāki sodi].",
-        "[Ierosinu|Piedāvāju] [rīkot|organizēt] [talkas|apkaimju talkas] [biežāk|vairākas reizes gadā].",
-        "[Bērniem|Skolēniem] [jāmāca|vajag mācīt] [šķirot atkritumus|par atkritumu šķirošanu] jau no mazotnes.",
-        "[Nelegālās|Nelikumīgās] izgāztuves [mežā|pie dārziņiem] [jālikvidē|jāuzrauga ar kamerām].",
-        "Izsmēķi un [plastmasa|iepakojumi] [uz ietvēm|pie pieturām] — [jārīko kampaņa|vajag kampaņu] par tīru pilsētu.",
-        "[Ielu slaucīšana|Ietvju tīrīšana] [ziemā|pēc vētrām] [notiek par vēlu|ir nepietiekama].",
-    ],
-    "schools_kindergartens": [
-        "[Bērnudārzu rindas ir pārāk garas|Rindas uz bērnudārziem jāsamazina].",
-        "[Nepietiek vietu bērnudārzos|Trūkst bērnudārzu vietu] [mazuļiem no pusotra gada|bērniem no 1,5 gadu vecuma].",
-        "Skolām [nepieciešami|vajadzīgi] [mūsdienīgi|jauni] [datori|mācību līdzekļi].",
-        "[Informācija|Ziņas] par [skolu|izglītības iestāžu] [piedāvājumu|programmām] [jāliek vienuviet|ir izkaisīta pa dažādām vietnēm].",
-        "[Skolotāju|Pedagogu] trūkums [skolās|Liepājas skolās] [kļūst arvien lielāks|ir problēma].",
-        "[Pagarinātās dienas grupas|Interešu izglītības pulciņi] [sākumskolās|skolās] [jānodrošina|vajadzīgi] [visiem bērniem|bez maksas].",
-        "[Vecākiem|Ģimenēm] [jāvar|vajadzētu varēt] [pieteikt bērnu bērnudārzam|pierakstīt bērnu skolā] [elektroniski|tiešsaistē].",
-        "[Skolu ēkas|Skolas] [Jaunliepājā|Ziemeļu priekšpilsētā] [prasās pēc remonta|ir jāatjauno].",
-    ],
-    "university": [
-        "Liepājas Universitāte [jāpopularizē|jāreklamē] [aktīvāk|vairāk] [visā Latvijā|arī ārzemēs].",
-        "[Vajag|Nepieciešamas] [jaunas|modernas] studiju programmas [IT jomā|inženierzinātnēs|jūrniecībā].",
-        "[Studentiem trūkst vietu dienesta viesnīcā|Studentu kopmītnes ir sliktā stāvoklī].",
-        "[Universitātei|LiepU] [jāsadarbojas|vajadzētu sadarboties] ar [vietējiem uzņēmumiem|ražotnēm], lai studenti [iegūtu praksi|varētu praktizēties].",
-        "[Tehnikums|Liepājas Valsts tehnikums] [dod labu profesiju|piedāvā labas iespējas], [par to jāstāsta|tas jāpopularizē] [skolēniem visā Kurzemē|citos novados].",
-        "[Liepājai jākļūst par īstu studentu pilsētu|Jāattīsta Liepājas kā studentu pilsētas tēls].",
-        "[Pieaugušajiem|Strādājošajiem] [trūkst|vajag vairāk] [neklātienes|vakara] studiju iespēju universitātē.",
-    ],
-    "jobs_wages": [
-        "Liepājā ir [zemas|ļoti mazas] algas, [tāpēc|un tāpēc] [speciālisti izvēlas Rīgu|labi speciālisti aizbrauc].",
-        "[Trūkst|Nav] [labi apmaksātu|kvalificētu] darbavietu [jauniešiem|speciālistiem ar augstāko izglītību].",
-        "[Vajag|Gribētos] [vienotu|vienu] [vakanču portālu|vietni ar vakancēm] [Liepājas uzņēmumiem|Liepājā].",
-        "[Darba devējiem|Uzņēmumiem] [jāmaksā|vajadzētu maksāt] [konkurētspējīgas algas|vairāk], [citādi darbinieki aizbrauks uz Rīgu|jo citādi cilvēki strādās ārzemēs].",
-        "[Pašvaldība varētu atbalstīt|Vajadzētu atbalstīt] [mazos uzņēmējus|jaunos uzņēmējus] ar [telpām|grantiem|konsultācijām].",
-        "[Karjeras dienas|Darba gadatirgi] [skolās|pilsētā] [jārīko biežāk|ir ļoti vajadzīgi].",
-        "[Man|Manam dēlam|Manai meitai] [nav izdevies|neizdodas] atrast darbu [savā specialitātē|pēc augstskolas] Liepājā.",
-        "[Kopstrādes telpas|Attālinātā darba centrs] [jaunajiem profesionāļiem|ārštata darbiniekiem] [piesaistītu cilvēkus|būtu liels pluss].",
-    ],
-    "investors_sez": [
-        "[Speciālā ekonomiskā zona|Liepājas SEZ] [jāreklamē|jāpopularizē] [ārvalstu investoriem|ārzemēs] [aktīvāk|vairāk].",
-        "[Investoriem|Ārvalstu investoriem] [vajadzīga|nepieciešama] [vienas pieturas aģentūra|viena kontaktpersona] pašvaldībā.",
-        "[Rūpnieciskās teritorijas|Ražošanas teritorijas] [jāpiedāvā investoriem|ir jāsakārto] [ar gatavu infrastruktūru|ar visiem pieslēgumiem].",
-        "[Jāpiesaista|Vajag piesaistīt] [ražotnes|jaunas ražotnes] ar [augstu pievienoto vērtību|eksportspējīgu produkciju].",
-        "[Nodokļu atlaides|SEZ nodokļu atvieglojumi] ir [liela priekšrocība|mūsu trumpis], [par to jāstāsta|to vajag izcelt] [investoru forumos|starptautiskās izstādēs].",
-        "[Investoru|Uzņēmēju] [vizītēm|uzņemšanai] [vajag|vajadzētu sagatavot] [kvalitatīvus materiālus|labu prezentāciju par pilsētu].",
-        "[Bijušā Metalurga|Metalurga] teritorija [jāattīsta|jāpiedāvā] [jauniem investoriem|ražošanai].",
-    ],
-    "events_calendar": [
-        "[Vajag|Gribētos] [vienu|vienotu] [pasākumu kalendāru|kalendāru ar visiem pasākumiem], [kur redzams viss|lai nav jāmeklē dažādās vietnēs].",
-        "Par [koncertiem|pasākumiem] [bieži uzzinu|uzzinu tikai] [pēc tam|kad tie jau notikuši].",
-        "[Pasākumu kalendārs|Kalendārs] [pašvaldības vietnē|internetā] [nav ērts|ir nepārskatāms].",
-        "[Pasākumi|Lielie pasākumi] [pārklājas|notiek vienā laikā], [vajag labāku koordināciju|nepieciešama kopīga plānošana].",
-        "[Ziemā|Ārpus sezonas] [pilsētā nekas nenotiek|pasākumu ir ļoti maz].",
-        "[Bērniem|Ģimenēm ar bērniem] [brīvdienās|nedēļas nogalēs] [trūkst pasākumu|vajag vairāk pasākumu].",
-        "Pasākumu kalendārā [vajag|gribētos] [filtru pēc apkaimes|atlasi pēc vecuma grupas].",
-    ],
-    "music_brand": [
-        "Liepāja ir [mūzikas pilsēta|pilsēta, kurā piedzimst vējš], [un tas jāizmanto mārketingā|tas jāizceļ visur].",
-        "[Koncertzāle Lielais dzintars|Lielais dzintars] [jāizmanto|jānoslogo] [vairāk|aktīvāk] [arī vietējiem mūziķiem|arī jauniem mūziķiem].",
-        "[Vajag atjaunot|Gribētos atjaunot] [leģendāro Liepājas Dzintaru|lielu rokfestivālu] [kā agrāk|astoņdesmito gadu garā].",
-        "[Ielu mūziķiem|Jaunajiem mūziķiem] [vajag vairāk iespēju|jādod vietas] uzstāties [centrā|vasarā].",
-        "[Mūzikas pilsētas|Mūzikas] [zīmols|tēls] ir [mūsu stiprākais|vērtīgākais], [bet ārpus Liepājas to maz zina|taču tas jāattīsta].",
-        "[Liepājas roka slavas aleja|Liepājas mūzikas vēsture] [jāpopularizē|jāiekļauj tūrisma maršrutos].",
-        "[Vasaras koncerti|Koncerti] [brīvdabas estrādē|pie Lielā dzintara] [piesaista|piesaistītu] [tūristus|viesus no visas Latvijas].",
-    ],
-    "sport_facilities": [
-        "[Trūkst|Nepietiek] [modernu|mūsdienīgu] [sporta laukumu|sporta zāļu] [apkaimēs|pie skolām].",
-        "[Peldbaseins|Baseins] ir [ļoti vajadzīgs|nepieciešams] [Liepājā|pilsētai], [esošais ir par mazu|pašreizējais ir pārslogots].",
-        "[Āra trenažieri|Āra trenažieru laukumi] [Dienvidrietumu rajonā|Ezerkrastā|pie jūras] būtu [lieliski|ļoti noderīgi].",
-        "[Skrejceliņu|Skriešanas celiņu] [ar apgaismojumu|ar gumijas segumu] [gar jūru|pa pilsētu] [ļoti gaidām|ļoti vajag].",
-        "[Hokeja|Basketbola] [spēles|mači] [jāpopularizē|jāreklamē] [vairāk|aktīvāk], [tie vieno pilsētu|tas ir mūsu lepnums].",
-        "[Sporta nodarbības|Treniņi] [senioriem|bērniem] [jāpiedāvā|jārīko] [bez maksas|par pieejamu cenu].",
-        "[Slidotava|Publiska slidotava] [ziemā|ziemas sezonā] būtu [ļoti pieprasīta|liels prieks ģimenēm].",
-    ],
-    "public_meetings": [
-        "[Apkaimju|Iedzīvotāju] sapulces [jārīko|vajag rīkot] [regulāri|vismaz reizi ceturksnī].",
-        "[Domes deputātiem|Deputātiem] [jātiekas|vajadzētu tikties] ar iedzīvotājiem [klātienē|apkaimēs][ biežāk|].",
-        "[Sapulces|Tikšanās] [jārīko|vajag rīkot] [vakaros|pēc darba laika], [lai strādājošie var piedalīties|nevis darba laikā].",
-        "[Iedzīvotāju|Apkaimju] [padomes|biedrības] [jāiesaista|vajadzētu iesaistīt] [lēmumu pieņemšanā|plānošanā] [no paša sākuma|agrāk].",
-        "[Publiskās apspriešanas|Apspriešanas] [notiek formāli|ir formālas], [viedoklis netiek ņemts vērā|neviens neieklausās].",
-        "Par [sapulcēm|apspriešanām] [jāziņo|jāpaziņo] [laikus|vismaz nedēļu iepriekš].",
-        "[Gribētos vairāk dialoga|Vajag reālu dialogu] [starp domi un iedzīvotājiem|ar pašvaldību].",
-    ],
-    "online_participation": [
-        "[Vajag tiešsaistes platformu|Nepieciešama tiešsaistes platforma], kur [iesniegt idejas|iesniegt priekšlikumus] un [balsot|par tiem balsot].",
-        "[Aptaujas|Šādas aptaujas] [jārīko|vajag rīkot] [biežāk|regulāri], [un rezultāti jāpublicē|un jāpublicē rezultāti].",
-        "[Domes sēdes|Komiteju sēdes] [jātranslē|vajadzētu translēt] [tiešraidē|internetā][ ar subtitriem|].",
-        "[Līdzdalības budžets|Līdzdalības budžeta konkurss] ir [laba ideja|lieliska iniciatīva], [bet balsošanai jābūt vienkāršākai|taču par to maz zina].",
-        "[Jāvar|Vajadzētu varēt] [iesniegt|pieteikt] [problēmu|bojājumu] [ar foto|ar fotogrāfiju] [mobilajā lietotnē|caur lietotni].",
-        "[Atbildes|Pašvaldības atbildes] uz [e-pastiem|iesniegumiem] [nāk pārāk lēni|jāgaida mēnesi].",
-        "[Balsojumi|Elektroniskie balsojumi] par [pilsētas projektiem|apkaimju projektiem] [palielinātu|veicinātu] [iedzīvotāju iesaisti|uzticēšanos].",
-    ],
-    "remigration": [
-        "[Vajag uzrunāt|Vajadzētu uzrunāt|Ir vērts uzrunāt] [aizbraukušos|ārzemēs dzīvojošos] liepājniekus [ar konkrētiem piedāvājumiem|ar darba piedāvājumiem].",
-        "[Daudzi|Mani draugi] [Īrijā|Anglijā|Norvēģijā] [gribētu atgriezties|domā par atgriešanos], [bet nezina, vai būs darbs|taču viņiem trūkst informācijas].",
-        "[Remigrantiem|Atgriezušajiem] [vajadzīgs|nepieciešams] [savs konsultants|koordinators pašvaldībā].",
-        "Pašvaldība varētu [atbalstīt|konsultēt] [atgriezušās ģimenes|remigrantu ģimenes] ar [pirmajiem soļiem|dokumentu kārtošanu].",
-        "[Vajag kampaņu|Jārīko kampaņa] [diasporai|ārzemēs dzīvojošajiem latviešiem] [kopā ar diasporas biedrībām|Lielbritānijā un Īrijā].",
-        "Mēs [atgriezāmies|pārcēlāmies atpakaļ] no [Vācijas|Norvēģijas|Īrijas] [pirms diviem gadiem|pagājušajā gadā], [un informācijas bija ļoti maz|un nezinājām, kur vērsties].",
-        "[Studenti, kas studē Rīgā|Jaunieši, kas mācās ārzemēs], [jāuzrunā|jāaicina] atgriezties [pēc studijām|dzimtajā pilsētā].",
-    ],
-    "welcome_info": [
-        "[Jaunajiem iedzīvotājiem|Jaunpienācējiem] [vajag|gribētos] [ceļvedi|rokasgrāmatu] [par pilsētu|ar praktisku informāciju].",
-        "[Sveiciena komplekts|Sveiciena pakete] [jaunajiem iedzīvotājiem|jaunpienācējiem] [ir jauka ideja|būtu patīkams žests].",
-        "[Visa informācija|Informācija] par [deklarēšanos|dzīvesvietas deklarēšanu], [ģimenes ārstu|ārstiem] un [sabiedrisko transportu|nodokļiem] [jāapkopo vienuviet|jāliek vienā vietā].",
-        "[Kad pārcēlāmies|Pārceļoties] uz Liepāju, [nezinājām, kur ko meklēt|bija grūti saprast, kur vērsties].",
-        "[Jaunpienācējiem|Jaunajiem liepājniekiem] [varētu rīkot|vajag] [iepazīšanās pasākumus|ekskursijas pa pilsētu].",
-        "Būtu vērtīgi izveidot [mentoru programmu|brīvprātīgo tīklu], kur [vietējie|liepājnieki] [palīdz|palīdzētu] [jaunpienācējiem|jaunajiem iedzīvotājiem] [iejusties|iedzīvoties].",
-        "[Jāizveido sadaļa|Vajadzētu izveidot sadaļu] [jaunajiem iedzīvotājiem|„Jauns Liepājā”] pašvaldības [vietnē|mājaslapā].",
-    ],
-    "info_channels": [
-        "[Informācija|Ziņas] par [pilsētas|pašvaldības] [darbiem|lēmumiem] [nesasniedz|neaizsniedz] [seniorus|vecāka gadagājuma cilvēkus].",
-        "[Pašvaldības informatīvais izdevums|Bezmaksas avīze] [jāizplata|jāievieto] [visās pastkastītēs|katrā mājā].",
-        "[Sociālajos tīklos|Facebook un Instagram] [informācija pazūd|ziņas noslīkst] [citu ziņu vidū|starp reklāmām].",
-        "[Vajag|Gribētos] [e-pasta|SMS] [jaunumu|ziņu] [abonementu|abonēšanu] par [manu apkaimi|svarīgāko pilsētā].",
-        "[Mājaslapa|Vietne] liepaja.lv ir [nepārskatāma|sarežģīta], [neko nevar atrast|meklēšana nestrādā].",
-        "[Informācijas stendi|Ziņojumu dēļi] [pie veikaliem|apkaimēs] [būtu noderīgi|ir vajadzīgi] [tiem, kam nav interneta|senioriem].",
-        "[Vietējā televīzija|Radio] un [vietējie portāli|vietējā avīze] [ir|joprojām ir] [galvenais informācijas avots|svarīgs avots] [daudziem|vecākiem cilvēkiem].",
-        "[Telegram kanāls ar svarīgākajām ziņām būtu ērts|Viber kopiena ar aktualitātēm būtu ērta].",
-    ],
-    "youth_leaving": [
-        "[Jaunieši|Jaunieši pēc vidusskolas] [aizbrauc|brauc prom] [uz Rīgu|uz ārzemēm] un [neatgriežas|vairs neatgriežas].",
-        "[Jauniešiem|Pusaudžiem] [Liepājā|pilsētā] [nav ko darīt|trūkst vietu, kur pavadīt laiku].",
-        "[Vajag jauniešu centru|Nepieciešams jauniešu centrs] [ar bezmaksas aktivitātēm|katrā apkaimē].",
-        "[Visi mani klasesbiedri|Gandrīz visi mani draugi] [ir aizbraukuši|dzīvo Rīgā vai ārzemēs].",
-        "[Jauniešu viedoklis jāuzklausa|Vajag uzklausīt jauniešu viedokli], [jo tieši viņi aizbrauc|citādi pilsēta novecos].",
-        "[Ja jaunieši|Ja jaunas ģimenes] [neredz nākotni|neredz perspektīvu] Liepājā, [pilsēta turpinās sarukt|iedzīvotāju skaits saruks].",
-        "[Prakses vietas|Vasaras darbi] [skolēniem|jauniešiem] [Liepājas uzņēmumos|pie vietējiem uzņēmējiem] [palīdzētu viņiem palikt|liktu palikt pilsētā].",
-    ],
-    "karosta": [
-        "Karosta [ir unikāla|varētu būt pilsētas pērle], [bet tā ir aizmirsta|taču tur viss brūk].",
-        "[Karostā|Karostas apkaimē] trūkst [kārtīga ielu apgaismojuma|normāla veikala|biežāka autobusa].",
-        "[Karostas cietums|Ziemeļu forti|Karostas jūras katedrāle] [jāpopularizē|jāreklamē] [vairāk|kā tūrisma objekts|ārvalstu tūristiem].",
-        "[Tilts uz Karostu|Oskara Kalpaka tilts] [bieži ir|ir pārāk bieži] [pacelts|slēgts], [un tad Karosta ir nošķirta|un tas traucē].",
-        "[Pamestās|Tukšās] [ēkas|mājas] Karostā [jānojauc|jāsakārto|jāatjauno].",
-        "Karostas [iedzīvotāji|cilvēki] jūtas [aizmirsti|atstumti] [no pilsētas|no pašvaldības].",
-        "Karostā [varētu|vajadzētu] [izveidot|attīstīt] [radošo kvartālu|mākslinieku rezidences].",
-    ],
-    "multilingual_info": [
-        "[Informācija jāpublicē|Informāciju vajadzētu publicēt] arī [krievu|angļu] valodā, [jo ne visi saprot latviski|jo pilsētā dzīvo daudz cittautiešu].",
-        "[Tūristiem vajag informāciju|Ārzemju viesiem nepieciešama informācija] [angļu valodā|vairākās valodās].",
-        "[Ārzemniekiem|Ukraiņu ģimenēm|Ārvalstu studentiem] [trūkst|nav] informācijas [angļu valodā|viņiem saprotamā valodā].",
-        "[Pašvaldības vietnei vajag pilnu angļu versiju|Visām pilsētas vietnēm jābūt arī angļu valodā].",
-        "[Pasākumu|Kultūras pasākumu] [apraksti|afišas] [varētu būt|jāraksta] [divās valodās|arī angliski].",
-        "[Divvalodīga|Daudzvalodu] [informācija|komunikācija] [palīdzētu|ļautu] [integrēt|iesaistīt] [visus iedzīvotājus|cittautiešus].",
-        "[Vecāka gadagājuma cilvēki|Krievvalodīgie iedzīvotāji] [bieži nesaprot|ne vienmēr saprot] [oficiālos paziņojumus|sarežģītus paziņojumus] latviešu valodā.",
-    ],
-}, "ru": {
-    "rental_shortage": [
-        "В Лиепае [очень не хватает|катастрофически не хватает] [арендных квартир|нормального жилья для аренды].",
-        "[Молодым семьям|Молодёжи|Специалистам] [невозможно|очень трудно] найти [квартиру|жильё] [по нормальной цене|за разумные деньги].",
-        "[Цены на аренду слишком высокие|Арендная плата растёт быстрее зарплат].",
-        "[Самоуправлению|Городу] [нужно|надо] строить [муниципальные|социальные] арендные дома.",
-        "[Мы с мужем|Наша семья] [полгода|почти год] не могли найти [квартиру|жильё] [в аренду|для съёма].",
-        "[Нужен один сайт|Нужен единый портал], где [видны|собраны] все [свободные квартиры|предложения аренды].",
-        "Жильё — [главная|самая большая] проблема [города|сейчас].",
-    ],
-    "renovation_support": [
-        "[Нужна|Необходима] [большая|реальная] поддержка [реновации|утепления] [старых домов|многоквартирных домов].",
-        "[Жители|Собственники квартир] не знают, [как начать реновацию|куда обращаться по утеплению дома].",
-        "[Счета за отопление|Счета за тепло] [огромные|слишком большие], [поэтому|и поэтому] утепление [надо|нужно] поддерживать [активнее|больше].",
-        "[Провести|Организовать] [семинары|встречи] [для собственников|для жителей] о [реновации домов|энергоэффективности].",
-        "[Самоуправление могло бы|Город мог бы] [покрыть часть расходов|помочь с документами] на [реновацию|ремонт фасадов].",
-        "Наш дом [в Северном предместье|в Юго-западном районе|] [хочет пройти реновацию|давно ждёт реновации], но [не хватает информации|непонятно, с чего начать].",
-    ],
-    "cycling_paths": [
-        "[Нужно больше велодорожек|Не хватает безопасных велодорожек] [в городе|между районами].",
-        "[Велодорожка|Велосипедная дорожка] [вдоль моря|до Эзеркрастса] [очень нужна|была бы очень кстати].",
-        "[Ездить|Кататься] на велосипеде по [улице Клайпедас|улице Ганибу] [опасно|небезопасно].",
-        "[Не хватает|Нет] [велопарковок|мест для велосипедов] [у магазинов|у школ|в центре].",
-        "Лиепая могла бы стать [настоящим|лучшим] велогородом, если бы велодорожки не обрывались [на полпути|посреди дороги].",
-        "[Предлагаю|Предлагаем] [сделать|создать] [карту веломаршрутов|сеть веломаршрутов] и [рассказывать о ней|её популяризировать].",
-    ],
-    "public_transport": [
-        "Трамвай [должен|мог бы] ходить [чаще|и поздно вечером].",
-        "[Нужно|Очень нужно] [приложение|мобильное приложение], [где видно трамваи и автобусы|с движением автобусов] в реальном времени.",
-        "[Расписание автобусов не согласовано с поездами|Автобусы не согласованы с расписанием трамвая].",
-        "На остановках [нет|не хватает] [электронных табло|понятного расписания].",
-        "[Автобус до Эзеркрастса|Автобус в Тосмаре] ходит [слишком редко|всего несколько раз в день].",
-        "[Проезд должно быть можно оплатить|Хотелось бы оплачивать проезд] [банковской картой|телефоном] [прямо в транспорте|без кассы].",
-        "[Пенсионерам|Школьникам] нужны [большие скидки на проезд|бесплатные поездки].",
-    ],
-    "parking": [
-        "В центре [негде поставить машину|невозможно найти парковку].",
-        "[Платная парковка в центре слишком дорогая|Плата за парковку в центре слишком высокая].",
-        "Во дворах [машины стоят на газонах|ставят машины на газоны], [нужно|надо] [больше парковочных мест|навести порядок с парковкой].",
-        "[Нужна многоуровневая парковка|Нужно построить стоянку] [возле центра|у вокзала].",
-        "Жителям [центра|своего района] нужны [бесплатные|льготные] [разрешения на парковку|парковочные разрешения].",
-        "[Летом|В сезон] у рынка [парковка превращается в хаос|мест для машин нет совсем].",
-    ],
-    "airport_port": [
-        "[Аэропорту|Лиепайскому аэропорту] [нужны|необходимы] регулярные рейсы [в Ригу|в европейские столицы].",
-        "[О пароме в Швецию мало кто знает|Паромное сообщение с Германией нужно больше рекламировать].",
-        "[Порт|Лиепайский порт] [можно|нужно] [больше|активнее] использовать для [круизных судов|привлечения туристов].",
-        "[Без регулярных рейсов|Пока нет регулярных рейсов] [иностранные гости не приедут|деловые люди в Лиепаю не поедут].",
-        "[Поезд|Автобус] до Риги [идёт слишком долго|ходит слишком редко], [связь со столицей|сообщение с Ригой] [надо улучшать|нужно улучшить].",
-        "[Аэропорт и порт|Порт и аэропорт] — [ворота города|шанс для Лиепаи], [о них надо рассказывать|их нужно продвигать] [и за границей|по всей Латвии].",
-    ],
-    "parks_beach": [
-        "[На пляже|У моря] [не хватает|нужно больше] [скамеек|урн|кабинок для переодевания].",
-        "Приморский парк [нужно лучше убирать|надо освещать вечером|стоит обновить].",
-        "[Детские площадки|Игровые площадки] [в парках|в районах] [устарели|давно пора обновить].",
-        "[Доступ к пляжу|Подход к морю] для [людей на колясках|инвалидных колясок] [надо улучшить|очень неудобный].",
-        "[Нужно|Хотелось бы] больше [зелени|деревьев|зелёных зон] в [спальных районах|районах].",
-        "Пляж — [наше главное богатство|главная ценность города], [его надо беречь|о нём нужно заботиться].",
-    ],
-    "street_repair": [
-        "[Улицы|Тротуары] в [ужасном|плохом] состоянии, [сплошные ямы|везде ямы].",
-        "[Срочно|Надо срочно] [отремонтировать|починить] улицу [Елгавас|Ганибу|Бривибас].",
-        "Ремонт улиц [длится|идёт] [слишком долго|месяцами], и [никто не знает, когда закончат|информации нет].",
-        "[Жителей|Жителей района] [надо|нужно] заранее [предупреждать|информировать] о [ремонтах|перекрытии улиц].",
-        "[Освещение|Уличное освещение] [на маленьких улицах|в районах] [не работает|слишком слабое].",
-        "[После зимы|Весной] ямы [не ремонтируют|латают только временно].",
-    ],
-    "cleanliness": [
-        "[В городе|Во дворах] [много мусора|валяется много мусора] [у контейнеров|возле мусорок].",
-        "[Нужно больше|Не хватает] контейнеров для [сортировки|раздельного сбора] мусора.",
-        "Хозяева собак не убирают [за своими питомцами|за собаками], [нужны штрафы|нужны большие штрафы].",
-        "[Предлагаю|Давайте] [чаще|регулярно] [устраивать|проводить] [субботники|толоки] в районах.",
-        "[Детей|Школьников] [надо|нужно] [учить сортировать мусор|учить чистоте] [с детства|с малых лет].",
-        "[Нелегальные свалки|Незаконные свалки] [в лесу|возле дач] [надо ликвидировать|надо контролировать камерами].",
-    ],
-    "schools_kindergartens": [
-        "Очереди в [детские сады|садик] [слишком длинные|огромные].",
-        "[Не хватает|Нет] мест в [детских садах|садиках] [для малышей|для детей с полутора лет].",
-        "[Информацию о школах|Информацию об образовательных программах] [надо|нужно] собрать [в одном месте|на одном сайте].",
-        "[В школах|Школам] не хватает [учителей|педагогов], [особенно|в том числе] [по математике|по физике].",
-        "[Записать ребёнка в садик|Подать заявление в школу] должно быть можно [онлайн|через интернет].",
-        "[Кружки для детей должны быть бесплатными|Нужна бесплатная продлёнка в школах].",
-    ],
-    "university": [
-        "Лиепайский университет [нужно|надо] [активнее|больше] [рекламировать|продвигать] [по всей Латвии|и за рубежом].",
-        "[Нужны|Необходимы] новые [программы обучения|учебные программы] [в сфере IT|по инженерии|по морскому делу].",
-        "[Студентам|Студентам из других городов] [не хватает мест в общежитии|нужно больше общежитий].",
-        "Университет [должен|мог бы] [сотрудничать|работать вместе] с [местными предприятиями|заводами], чтобы [студенты проходили практику|была практика].",
-        "[Лиепае|Городу] [нужно|пора] стать настоящим студенческим городом.",
-        "[Техникум даёт хорошую профессию|Профессиональные школы дают хорошие возможности], [об этом надо рассказывать|это надо популяризировать].",
-    ],
-    "jobs_wages": [
-        "В Лиепае [низкие|очень низкие] зарплаты, [поэтому|и поэтому] [специалисты выбирают Ригу|хорошие специалисты уезжают].",
-        "[Не хватает|Нет] [хорошо оплачиваемых|нормальных] рабочих мест [для молодых|для специалистов].",
-        "[Нужен|Был бы полезен] [один портал|единый сайт] [с вакансиями|вакансий] [лиепайских предприятий|в Лиепае].",
-        "Работодатели [должны|должны бы] платить [больше|конкурентные зарплаты], [иначе|а то] люди [уедут в Ригу|будут работать за границей].",
-        "[Самоуправление могло бы|Надо] поддержать [малый бизнес|начинающих предпринимателей] [помещениями|грантами|консультациями].",
-        "[Моей дочери|Моему сыну|Мне] [не удалось|не удаётся] найти работу [по специальности|после университета] в Лиепае.",
-    ],
-    "investors_sez": [
-        "[Специальную экономическую зону|Лиепайскую СЭЗ] [надо|нужно] [активнее|больше] рекламировать [иностранным инвесторам|за рубежом].",
-        "Инвесторам [нужно одно окно|нужен единый контакт] в самоуправлении.",
-        "[Промышленные территории|Производственные площадки] [нужно|надо] [предлагать инвесторам|привести в порядок] [с готовой инфраструктурой|со всеми подключениями].",
-        "[Налоговые льготы|Льготы СЭЗ] — [это наше преимущество|наш козырь], [о них надо говорить|их надо показывать] на [инвестиционных форумах|международных выставках].",
-        "[Территорию бывшего Металлурга|Территорию Металлурга] [надо|нужно] [развивать|предлагать новым инвесторам].",
-        "[Надо|Нужно] привлекать [производства|новые заводы] с [высокой добавленной стоимостью|экспортной продукцией].",
-    ],
-    "events_calendar": [
-        "[Нужен|Очень нужен] [один|единый] календарь [всех мероприятий|событий], [чтобы не искать на разных сайтах|где всё видно сразу].",
-        "О [концертах|мероприятиях] [часто|обычно] узнаю [только потом|когда они уже прошли].",
-        "[Мероприятия|Крупные мероприятия] [часто совпадают по времени|проходят в одно и то же время], [нужна координация|надо лучше планировать].",
-        "[Зимой|Вне сезона] [в городе ничего не происходит|мероприятий очень мало].",
-        "[Для детей|Для семей с детьми] [на выходных|по выходным] [мало мероприятий|не хватает мероприятий].",
-        "[Календарь мероприятий|Календарь] на сайте [неудобный|непонятный].",
-    ],
-    "music_brand": [
-        "Лиепая — [город музыки|город, где рождается ветер], [и это надо использовать|это нужно показывать везде].",
-        "[Концертный зал|Концертный зал Большой янтарь] [нужно|надо] [больше использовать|чаще открывать] для [местных музыкантов|молодых музыкантов].",
-        "[Хочется|Надо] [вернуть|возродить] [легендарный|большой] рок-фестиваль [как раньше|как в восьмидесятые].",
-        "[Уличным музыкантам|Молодым музыкантам] [нужно|надо дать] больше [возможностей|мест] выступать [в центре|летом].",
-        "[Бренд|Имидж] города музыки [сильный|наш самый ценный], но [за пределами Лиепаи о нём мало знают|его надо развивать].",
-        "[Летние концерты|Концерты] [на открытой эстраде|у Большого янтаря] [привлекают|привлекали бы] [туристов|гостей со всей Латвии].",
-    ],
-    "sport_facilities": [
-        "[Не хватает|Мало] [современных|хороших] [спортивных площадок|спортзалов] [в районах|у школ].",
-        "[Бассейн|Новый бассейн] [очень нужен|нужен] городу, [существующий слишком маленький|нынешний перегружен].",
-        "[Беговые дорожки|Дорожки для бега] [с освещением|с покрытием] [вдоль моря|по городу] [очень ждём|очень нужны].",
-        "[Хоккейные|Баскетбольные] матчи [надо|нужно] [больше рекламировать|активнее продвигать], [они объединяют город|это наша гордость].",
-        "[Спортивные занятия|Тренировки] для [пенсионеров|детей] [должны быть бесплатными|нужны по доступной цене].",
-        "[Каток|Общественный каток] [зимой|в зимний сезон] был бы [очень популярен|большой радостью для семей].",
-    ],
-    "public_meetings": [
-        "[Собрания жителей|Встречи с жителями] [надо|нужно] проводить [регулярно|хотя бы раз в квартал].",
-        "[Депутаты|Депутаты думы] [должны|должны бы] [чаще встречаться с жителями|встречаться с людьми] [в районах|лично].",
-        "[Собрания|Встречи] [надо|лучше] проводить [вечером|после работы], [чтобы работающие могли прийти|а не в рабочее время].",
-        "[Общественные обсуждения|Обсуждения] [проходят формально|формальные], [мнение людей не учитывается|никто не слушает].",
-        "О [собраниях|обсуждениях] [надо|нужно] [сообщать|объявлять] [заранее|хотя бы за неделю].",
-        "[Хочется настоящего диалога|Нужен реальный диалог] [между думой и жителями|с самоуправлением].",
-    ],
-    "online_participation": [
-        "[Нужна|Необходима] [онлайн-платформа|интернет-платформа], где можно [подавать идеи|подавать предложения] и [голосовать|голосовать за них].",
-        "[Такие опросы|Опросы] [надо|нужно] проводить [чаще|регулярно] [и публиковать результаты|с публикацией результатов].",
-        "[Заседания думы|Заседания комитетов] [надо|нужно] транслировать [онлайн|в интернете][ с субтитрами|].",
-        "Бюджет участия — [хорошая идея|отличная инициатива], но [голосование должно быть проще|о нём мало кто знает].",
-        "[Должна быть возможность|Хочется] [сообщить о проблеме|отправить жалобу] [с фото|с фотографией] [через приложение|в мобильном приложении].",
-        "Ответы самоуправления на [письма|заявления] [приходят слишком медленно|приходится ждать месяц].",
-    ],
-    "remigration": [
-        "[Нужно приглашать уехавших лиепайчан|Надо обращаться к уехавшим лиепайчанам] [с конкретными предложениями|с предложениями работы].",
-        "[Многие|Мои друзья] [в Ирландии|в Англии|в Норвегии] [хотели бы вернуться|думают о возвращении], но [не знают, будет ли работа|им не хватает информации].",
-        "[Реэмигрантам|Вернувшимся] [нужен|необходим] [свой консультант|координатор в самоуправлении].",
-        "Мы вернулись из [Германии|Норвегии|Ирландии] [два года назад|в прошлом году], [и информации было очень мало|и не знали, куда обращаться].",
-        "[Студентов, которые учатся в Риге|Тех, кто учится за границей], [надо|нужно] приглашать вернуться [после учёбы|в родной город].",
-        "[Нужна кампания для диаспоры|Надо провести кампанию для уехавших за границу] [вместе с диаспорными обществами|в Великобритании и Ирландии].",
-    ],
-    "welcome_info": [
-        "[Новым жителям|Новичкам] [нужен|пригодился бы] [путеводитель|справочник] [по городу|с практической информацией].",
-        "[Приветственный набор|Набор новосёла] для новых жителей — [хорошая идея|приятный жест].",
-        "[Вся информация|Информация] о [декларировании|декларации места жительства], [семейных врачах|врачах] и [транспорте|налогах] [должна быть в одном месте|нужна в одном месте].",
-        "Когда мы переехали в Лиепаю, [мы не знали, где что искать|было трудно понять, куда обращаться].",
-        "[Для новых жителей|Для новосёлов] [можно|нужно] [устраивать|организовать] [встречи-знакомства|экскурсии по городу].",
-        "[На сайте самоуправления|На сайте города] [нужен|нужен отдельный] раздел [для новых жителей|«Новичок в Лиепае»].",
-    ],
-    "info_channels": [
-        "Информация о [работе самоуправления|решениях думы] не доходит до [пожилых людей|пенсионеров].",
-        "[Информационную газету|Бесплатную газету] [надо|нужно] [раскладывать|разносить] по [всем почтовым ящикам|всем домам].",
-        "В [соцсетях|Фейсбуке] [информация теряется|новости тонут] среди [рекламы|других постов].",
-        "[Нужна|Была бы полезна] [рассылка по e-mail|SMS-рассылка] [о новостях моего района|о главном в городе].",
-        "[Сайт|Сайт liepaja.lv] [неудобный|запутанный], [ничего невозможно найти|поиск не работает].",
-        "[Телеграм-канал|Канал в Телеграме] с [главными новостями|новостями города] был бы [очень удобен|удобен].",
-        "[Информационные стенды|Доски объявлений] [у магазинов|в районах] [нужны|важны] для тех, у кого нет интернета.",
-    ],
-    "youth_leaving": [
-        "[Молодёжь уезжает в Ригу и не возвращается|Молодые люди уезжают за границу и не возвращаются].",
-        "[Молодёжи|Подросткам] в Лиепае [нечем заняться|негде проводить время].",
-        "[Нужен молодёжный центр|Нужны молодёжные центры] [с бесплатными занятиями|в каждом районе].",
-        "[Почти все мои одноклассники|Все мои друзья] [уехали|живут в Риге или за границей].",
-        "[Пока молодые семьи не видят|Пока молодёжь не видит] будущего в Лиепае, город будет [уменьшаться|пустеть].",
-        "[Летняя работа|Практика] для [школьников|молодёжи] на местных предприятиях [помогла бы|помогла бы им] остаться в городе.",
-    ],
-    "karosta": [
-        "Кароста [уникальна|могла бы стать жемчужиной города], но [о ней забыли|там всё разваливается].",
-        "В Каросте [не хватает|нет] [нормального освещения|нормального магазина|частых автобусов].",
-        "[Тюрьму Кароста|Северные форты|Морской собор] [надо|нужно] [больше рекламировать|продвигать для туристов].",
-        "[Мост в Каросту|Мост Оскара Калпака] [слишком часто|часто] [разведён|закрыт], [и Кароста отрезана|это очень мешает].",
-        "[Заброшенные дома|Пустые здания] в Каросте [надо снести|надо привести в порядок].",
-        "Жители Каросты [чувствуют себя|себя чувствуют] [забытыми|брошенными] [городом|самоуправлением].",
-    ],
-    "multilingual_info": [
-        "Информацию [надо|нужно] публиковать и на [русском|английском] языке, [ведь не все понимают по-латышски|в городе живёт много людей разных национальностей].",
-        "[Пожилые|Русскоязычные] [люди|жители] [часто не понимают|не всегда понимают] [официальные объявления|сложные объявления] на латышском.",
-        "[Туристам|Иностранным гостям] [нужна|необходима] информация [на английском|на нескольких языках].",
-        "[Украинским семьям|Иностранным студентам] [не хватает|нет] информации [на понятном языке|на английском].",
-        "[Сайт самоуправления должен|Все городские сайты должны] быть [и на русском|на нескольких языках].",
-        "[Двуязычная|Многоязычная] информация [помогла бы|помогла бы лучше] [интегрировать|вовлечь] [всех жителей|всех горожан].",
-    ],
-}, "en": {
-    "rental_shortage": ["[There are hardly any|It is very hard to find] [rental flats|apartments to rent] in Liepāja [at a reasonable price|for young families].",
-                        "The city [should|could] [build|support] [municipal rental housing|new rental buildings]."],
-    "renovation_support": ["[Old apartment blocks|Soviet-era buildings] need [renovation support|help with insulation] from the municipality.",
-                           "[Heating bills|Energy costs] are [huge|too high], so [renovation|insulation] should be [supported|promoted] more."],
-    "cycling_paths": ["[We need|Please build] [more|safer] [bike lanes|cycle paths] [in the city|between neighbourhoods].",
-                      "Cycling on [Klaipēdas|Jelgavas] street is [dangerous|not safe]."],
-    "public_transport": ["[The tram|The buses] should run [more often|late in the evening too].",
-                         "[A real-time app|An app with live times] for [trams and buses|public transport] would be great."],
-    "parking": ["[Parking|Finding a parking spot] in the centre is [a nightmare|very hard].",
-                "[Residents|Locals] need [parking permits|free parking permits] [near home|in the centre]."],
-    "airport_port": ["[Regular flights|More flights] from Liepāja airport [are essential|would bring visitors].",
-                     "The [ferry|port] connection [to Sweden|to Germany] should be promoted [more|abroad]."],
-    "parks_beach": ["The beach is [the best thing|our biggest asset] in Liepāja, [keep it accessible|please add more benches].",
-                    "[Parks|Playgrounds] [need|could use] [better lighting|renovation]."],
-    "street_repair": ["[The streets|The pavements] are full of potholes.",
-                      "Please [fix|repair] [the roads|the pavements] [in Jaunliepāja|near schools] [first|as soon as possible]."],
-    "cleanliness": ["[More|Extra] [recycling bins|containers for sorting waste] [are needed|would help].",
-                    "Dog owners [don't|do not] clean up after their dogs[ — fines needed|]."],
-    "schools_kindergartens": ["[Kindergarten queues|Waiting lists for kindergartens] are [too long|a real problem].",
-                              "[School information|Information about schools] should be [in one place|on one website]."],
-    "university": ["Liepāja University should be [promoted|advertised] [abroad|all over Latvia].",
-                   "[More|New] [study programmes|courses] in [IT|engineering] [are needed|would attract students]."],
-    "jobs_wages": ["Salaries in Liepāja are [too low|much lower than in Riga].",
-                   "[We need|There should be] [one job portal|a single vacancy website] for [local companies|Liepāja employers]."],
-    "investors_sez": ["The special economic zone should be [marketed|promoted] to [foreign investors|investors abroad] [more actively|much more].",
-                      "Investors need [a one-stop shop|a single contact point] at the municipality."],
-    "events_calendar": ["[One|A single] calendar [of all events|for all concerts and events] would be [very useful|great].",
-                        "I [often|usually] find out about events [too late|after they happen]."],
-    "music_brand": ["Liepāja is [the city of music|where the wind is born] — [use it in marketing|make more of it].",
-                    "[Bring back|Revive] [the big rock festival|Liepājas Dzintars][ like in the old days|]."],
-    "sport_facilities": ["[A new swimming pool would be|More sports grounds would be] [very welcome|a great help].",
-                         "[Running tracks|Outdoor gyms] [by the sea|in the neighbourhoods] would be great."],
-    "public_meetings": ["[Neighbourhood meetings|Meetings with residents] should be held [regularly|every few months].",
-                        "Council members should meet residents [in person|more often]."],
-    "online_participation": ["[An online platform|A website] to [submit ideas|propose projects] and vote on them would [increase participation|be great].",
-                             "Please [stream|broadcast] council meetings online."],
-    "remigration": ["[Many of my friends|People who left] [in Ireland|in the UK|in Norway] would [come back|return] if there were [jobs|clear information].",
-                    "[Returning emigrants|Remigrants] need [a contact person|a coordinator] at the city."],
-    "welcome_info": ["[A welcome pack|A guide] for newcomers [is a lovely idea|would help a lot].",
-                     "When we moved here it was hard to find [basic information|where to register and find a doctor]."],
-    "info_channels": ["[The website liepaja.lv|The city website] is [confusing|hard to use].",
-                      "[A newsletter|An e-mail newsletter] about [my neighbourhood|city news] would be [useful|nice]."],
-    "youth_leaving": ["Young people [leave|move away] [to Riga|abroad] and [don't come back|never return].",
-                      "[Teenagers|Young people] have [nothing to do|nowhere to go] in Liepāja."],
-    "karosta": ["Karosta [is unique|has huge potential] but [it is neglected|looks abandoned].",
-                "[Karosta prison|The Northern Forts] should be promoted [to tourists|more]."],
-    "multilingual_info": ["Please publish [information|news] in English too, [there are many foreigners here|not everyone speaks Latvian].",
-                          "[Tourists|Foreign students] need information in English."],
-}}
-
-OPENERS = {"lv": ["Manuprāt, ", "Mans priekšlikums: ", "Domāju, ka ", "Uzskatu, ka ", "Ierosinājums: ", "Pēc manām domām, "],
-           "ru": ["По-моему, ", "Моё предложение: ", "Думаю, что ", "Считаю, что ", "Предложение: "],
-           "en": ["I think ", "In my opinion, ", "Suggestion: "]}
-CONNECTORS = {"lv": ["Turklāt ", "Kā arī ", "Un vēl — ", "Tāpat ", "Otrkārt, "],
-              "ru": ["Кроме того, ", "Также ", "И ещё: ", "Во-вторых, "],
-              "en": ["Also, ", "Besides, ", "And "]}
-FILLERS = {"lv": ["Paldies par iespēju izteikties!", "Paldies par aptauju.", "Ceru, ka mūsu viedoklis tiks ņemts vērā.",
-                  "Dzīvoju šeit jau vairāk nekā 20 gadus.", "Tas ir mans viedoklis.", "Veiksmi!", "Ļoti ceru uz pārmaiņām.",
-                  "Paldies!"],
-           "ru": ["Спасибо за возможность высказаться!", "Спасибо за опрос.", "Надеюсь, наше мнение учтут.",
-                  "Живу здесь больше 20 лет.", "Это моё мнение.", "Удачи!", "Спасибо!"],
-           "en": ["Thanks for asking!", "Just my opinion.", "Good luck!"]}
-NOTHING = {"lv": ["Nav.", "nav", "Nav priekšlikumu.", "Nezinu.", "Viss ir labi."],
-           "ru": ["Нет.", "нет", "Нет предложений.", "Не знаю.", "Всё хорошо."],
-           "en": ["No.", "Nothing to add."]}
+PHRASES: dict[str, dict[str, list[str]]] = _TEXTS["phrases"]
+OPENERS, CONNECTORS, FILLERS, NOTHING = (_TEXTS[k] for k in ("openers", "connectors", "fillers", "nothing"))
 # Words that keep their capital after an opener or connector (proper names, abbreviations)
-_PROPER = ("Liepāj", "Karost", "Oskara", "Metalurg", "LiepU", "SEZ", "Telegram", "Viber", "Facebook", "Ziemeļu",
-           "Jelgav", "Ganību", "Klaipēd", "Brīvības", "Jaunliepāj", "Ezerkrast", "Tosmar", "Zaļ", "Vecliepāj",
-           "Jūrmalas", "Lielais", "Лиепа", "Карост", "Приморск", "I ", "Liepāja", "Karosta")
+_PROPER = tuple(_TEXTS["proper_nouns"])
 
 # Latvian diacritics as typed on a keyboard without a Latvian layout
 _STRIP = str.maketrans("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "acegiklnsuzACEGIKLNSUZ")
 
+
 # --------------------------------------------------------------------------------------------
-# The synthetic population (same numbers as params/population/liepaja-synthetic.yaml) and the
-# self-selection of who answers a municipal web survey
+# The synthetic population and the self-selection of who answers a municipal web survey
+# (data/sample/generator/respondents.yaml)
 # --------------------------------------------------------------------------------------------
-POPULATION: dict[str, dict[str, int]] = {
-    "gender": {"female": 36300, "male": 30700},
-    "age_group": {"lt18": 2300, "18_24": 5200, "25_34": 9400, "35_44": 10100, "45_54": 10300,
-                  "55_64": 11200, "65_74": 10000, "75plus": 8500},
-    "district": {"vecliepaja": 6500, "jaunliepaja": 9800, "jauna_pasaule": 4300, "dienvidrietumi": 15800,
-                 "ezerkrasts": 6900, "ziemelu_priekspilseta": 7700, "karosta": 5200, "tosmare": 4600,
-                 "zala_birze": 6200},
-}
-PROPENSITY: dict[str, dict[str, float]] = {
-    "gender": {"female": 2.0, "male": 1.0},
-    "age_group": {"lt18": 0.35, "18_24": 0.8, "25_34": 1.5, "35_44": 1.7, "45_54": 1.4, "55_64": 0.9,
-                  "65_74": 0.5, "75plus": 0.15},
-    "district": {"vecliepaja": 1.2, "jaunliepaja": 1.0, "jauna_pasaule": 1.0, "dienvidrietumi": 0.9,
-                 "ezerkrasts": 0.9, "ziemelu_priekspilseta": 1.0, "karosta": 1.4, "tosmare": 1.0,
-                 "zala_birze": 1.0},
-}
-UNDISCLOSED_GENDER = 0.025
-TARGET_GROUP = {"resident": 0.79, "future_resident": 0.075, "visitor": 0.08, "investor": 0.035, "other": 0.02}
+POPULATION: dict[str, dict[str, int]] = _RESP["population"]
+PROPENSITY: dict[str, dict[str, float]] = _RESP["propensity"]
+UNDISCLOSED_GENDER = _RESP["undisclosed_gender"]
+TARGET_GROUP = _RESP["target_group"]
 
 # --------------------------------------------------------------------------------------------
 # The rating model (latent normal, total within-group SD 1) and the planted effects
+# (data/sample/generator/ratings.yaml)
 # --------------------------------------------------------------------------------------------
-SECTOR_MEAN = {"housing": 0.45, "urban": 0.45, "mobility": 0.30, "education": 0.20, "culture": 0.15,
-               "business": 0.05, "newcomers": -0.05, "participation": -0.30}
-ITEM_OFFSET = {"housing_1": 0.10, "housing_3": -0.10, "mobility_2": 0.15, "mobility_3": -0.15,
-               "urban_3": 0.05, "education_3": -0.10, "business_2": 0.15, "business_4": -0.20,
-               "culture_3": 0.10, "participation_4": 0.15, "newcomers_4": -0.15}
-SD_RESPONDENT = math.sqrt(0.30)          # random intercept: all items of a respondent
-SD_RESP_SECTOR = math.sqrt(0.21)         # respondent x sector: items within a sector correlate more
-SD_ITEM = math.sqrt(0.49)                # item noise
-CUTS = [-1.9, -1.15, -0.35, 0.55]        # latent -> 1..5
-DONT_KNOW = {"default": 0.06, "mobility_3": 0.12, "business_4": 0.16, "participation_1": 0.13,
-             "education_3": 0.10, "newcomers_4": 0.11}
-SKIP_SECTOR = 0.02                       # a respondent skips a whole Likert question
-SKIP_ITEM = 0.012                        # one statement left empty
-
-EFFECTS: list[dict[str, Any]] = [
-    {"id": "age_cycling", "grouping": "age_group", "items": ["mobility_1"], "direction": "younger rate higher",
-     "shift": {"lt18": 0.7, "18_24": 0.7, "25_34": 0.45, "35_44": 0.15, "45_54": -0.1, "55_64": -0.35,
-               "65_74": -0.6, "75plus": -0.7}},
-    {"id": "age_calendar", "grouping": "age_group", "items": ["culture_1"], "direction": "younger rate higher",
-     "shift": {"lt18": 0.6, "18_24": 0.6, "25_34": 0.35, "35_44": 0.1, "45_54": -0.1, "55_64": -0.3,
-               "65_74": -0.5, "75plus": -0.6}},
-    {"id": "age_discounts", "grouping": "age_group", "items": ["culture_2"], "direction": "older rate higher",
-     "shift": {"lt18": -0.2, "18_24": -0.3, "25_34": -0.3, "35_44": -0.15, "45_54": 0.0, "55_64": 0.3,
-               "65_74": 0.6, "75plus": 0.7}},
-    {"id": "gender_women", "grouping": "gender", "items": ["culture_4", "housing_2"], "direction": "women rate higher",
-     "shift": {"female": 0.5, "male": 0.0, "undisclosed": 0.0}},
-    {"id": "newcomers_target", "grouping": "target_group",
-     "items": ["newcomers_1", "newcomers_2", "newcomers_3", "newcomers_4"],
-     "direction": "future residents and visitors rate higher",
-     "shift": {"resident": 0.0, "future_resident": 0.8, "visitor": 0.6, "investor": 0.0, "other": 0.0}},
-    {"id": "karosta_urban", "grouping": "district", "items": ["urban_1"], "direction": "Karosta residents rate higher",
-     "shift": {"karosta": 0.9}},
-    {"id": "children_portal", "grouping": "children", "items": ["education_1"],
-     "direction": "households with children rate higher", "shift": {"yes": 0.6, "no": 0.0}},
-    {"id": "russian_calendar", "grouping": "info_language", "items": ["culture_1"],
-     "direction": "those who want information in Russian rate higher", "shift": {"ru": 0.5}, "multi": True},
-    {"id": "students_open_days", "grouping": "occupation", "items": ["education_2"],
-     "direction": "pupils and students rate higher", "shift": {"student": 1.0}},
-    {"id": "higher_ed_sez", "grouping": "education", "items": ["business_4"],
-     "direction": "those with higher education rate higher", "shift": {"higher": 0.6}},
-]
-OUTCOMES = {
-    "life_satisfaction": {"formula": "clip(round(6.9 + 1.5 * L), 1, 10), L = 0.5*z_urban + 0.3*z_culture + N(0, 0.8)",
-                          "coefficients": {"z_urban": 0.5, "z_culture": 0.3}, "noise_sd": 0.8,
-                          "intercept": 6.9, "scale": 1.5, "range": [1, 10]},
-    "recommend": {"formula": "clip(round(6.9 + 2.1 * (0.8*L + 0.3*z_newcomers + N(0, 0.6))), 0, 10)",
-                  "coefficients": {"L": 0.8, "z_newcomers": 0.3}, "noise_sd": 0.6,
-                  "intercept": 6.9, "scale": 2.1, "range": [0, 10]},
-    "note": "z_<sector> = (u + v_sector) / sd, the respondent's latent attitude to a sector; so life "
-            "satisfaction rises with the urban and culture ratings (and not with other sectors given those).",
-}
+SECTOR_MEAN = _RATINGS["sector_mean"]
+ITEM_OFFSET = _RATINGS["item_offset"]
+SD_RESPONDENT = math.sqrt(_RATINGS["var_respondent"])          # random intercept: all items of a respondent
+SD_RESP_SECTOR = math.sqrt(_RATINGS["var_respondent_sector"])  # respondent x sector: items within a sector correlate more
+SD_ITEM = math.sqrt(_RATINGS["var_item"])                      # item noise
+CUTS = _RATINGS["cuts"]                                        # latent -> scale points
+DONT_KNOW = _RATINGS["dont_know"]
+SKIP_SECTOR = _RATINGS["skip_sector"]                          # a respondent skips a whole Likert question
+SKIP_ITEM = _RATINGS["skip_item"]                              # one statement left empty
+EFFECTS: list[dict[str, Any]] = _RATINGS["effects"]
+OUTCOMES = _RATINGS["outcomes"]
 
 # --------------------------------------------------------------------------------------------
-# Personal data and hostile strings planted in texts
+# Personal data and hostile strings planted in texts (data/sample/generator/personal.yaml)
 # --------------------------------------------------------------------------------------------
-NAMES = {"lv": ["Jānis Bērziņš", "Anna Kalniņa", "Pēteris Ozols", "Līga Ozoliņa", "Mārtiņš Liepiņš",
-                "Ilze Krūmiņa", "Andris Vītols", "Inese Zariņa", "Kristaps Jansons", "Dace Kļaviņa",
-                "Raimonds Celms", "Sanita Pētersone"],
-         "ru": ["Ольга Иванова", "Сергей Петров", "Наталья Смирнова", "Дмитрий Кузнецов", "Ирина Соколова",
-                "Алексей Попов"],
-         "en": ["John Smith", "Emma Wilson", "Lukas Müller"]}
-TRANSLIT = {"ā": "a", "č": "c", "ē": "e", "ģ": "g", "ī": "i", "ķ": "k", "ļ": "l", "ņ": "n", "š": "s", "ū": "u",
-            "ž": "z", "ü": "u", "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-            "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-            "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch",
-            "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya"}
-MAIL_DOMAINS = {"lv": ["inbox.lv", "gmail.com", "apollo.lv", "tvnet.lv", "outlook.com"],
-                "ru": ["mail.ru", "gmail.com", "inbox.lv", "yandex.ru"],
-                "en": ["gmail.com", "outlook.com", "web.de"]}
-HOSTILE = [
-    {"kind": "html", "value": "<script>alert(1)</script>"},
-    {"kind": "html", "value": "<img src=x onerror=alert(1)>"},
-    {"kind": "html", "value": "<b>bold</b>"},
-    {"kind": "formula", "value": '=HYPERLINK("http://x","y")'},
-    {"kind": "formula", "value": "+371 29123456"},
-    {"kind": "formula", "value": "-2+3"},
-    {"kind": "formula", "value": "@SUM(A1)"},
-]
-PII_SENTENCES = {
-    "lv": {"name": ["Esmu {v}, dzīvoju šeit kopš bērnības.", "Ar cieņu, {v}", "Ja ir jautājumi, sazinieties ar {v}."],
-           "email": ["Mans e-pasts: {v}", "Rakstiet uz {v}, ja vajag sīkāk.", "Varat man rakstīt: {v}."],
-           "phone": ["Zvaniet: {v}", "Mans tālrunis {v}.", "Tālr. {v}, labprāt pastāstīšu vairāk."],
-           "personal_code": ["Mans personas kods ir {v}, ja vajag pārbaudīt, ka esmu iedzīvotājs.",
-                             "P.k. {v}"],
-           "iban": ["Esmu gatavs ziedot, mans konts {v}.", "Atbalstam var pārskaitīt uz {v}."]},
-    "ru": {"name": ["Меня зовут {v}.", "С уважением, {v}", "Если будут вопросы, обращайтесь к {v}."],
-           "email": ["Мой e-mail: {v}", "Пишите на {v}."],
-           "phone": ["Звоните: {v}", "Мой телефон {v}."],
-           "personal_code": ["Мой персональный код {v}."],
-           "iban": ["Счёт для пожертвований: {v}."]},
-    "en": {"name": ["My name is {v}."], "email": ["Write to me at {v}."], "phone": ["Call me: {v}."],
-           "personal_code": ["My personal code is {v}."], "iban": ["Donations: {v}."]},
-}
-OCCUPATION_OTHER = {"lv": ["Mājsaimniece", "Bērna kopšanas atvaļinājumā", "Strādāju ārzemēs", "Jūrnieks",
-                           "Strādāju un mācos", "Zemnieks", "Brīvprātīgais darbs", "Invalīds"],
-                    "ru": ["Домохозяйка", "В декрете", "Моряк", "Работаю за границей", "Работаю и учусь"]}
-CHANNEL_OTHER = {"lv": ["Facebook grupa", "Telegram", "Kaimiņi", "Darbā", "Instagram", "Baznīcā", "TikTok"],
-                 "ru": ["Телеграм", "Соседи", "ВКонтакте", "На работе", "Одноклассники"]}
+NAMES = _PERSONAL["names"]
+TRANSLIT = _PERSONAL["translit"]
+MAIL_DOMAINS = _PERSONAL["mail_domains"]
+HOSTILE = _PERSONAL["hostile"]
+PII_SENTENCES = _PERSONAL["pii_sentences"]
+OCCUPATION_OTHER = _RESP["occupation_other"]
+CHANNEL_OTHER = _RESP["channel_other"]
 
 
 def _pick(rng: np.random.Generator, seq):
@@ -825,37 +249,23 @@ def compose_text(rng: np.random.Generator, lang: str, themes: list[str], *, sent
 # --------------------------------------------------------------------------------------------
 # Respondents
 # --------------------------------------------------------------------------------------------
-GROUPINGS = ["target_group", "district", "years_in_city", "age_group", "gender", "education", "occupation",
-             "children", "info_language"]
-SINGLES = ["target_group", "district", "years_in_city", "age_group", "gender", "education", "occupation", "children"]
-_EDUCATION = {"young": {"basic": 0.85, "secondary": 0.15},
-              "18_24": {"basic": 0.05, "secondary": 0.45, "vocational": 0.2, "higher": 0.3},
-              "adult": {"basic": 0.03, "secondary": 0.22, "vocational": 0.22, "higher": 0.53},
-              "old": {"basic": 0.1, "secondary": 0.3, "vocational": 0.3, "higher": 0.3}}
-_OCCUPATION = {"lt18": {"student": 0.95, "employed": 0.05},
-               "18_24": {"student": 0.5, "employed": 0.4, "unemployed": 0.05, "self_employed": 0.03, "other": 0.02},
-               "adult": {"employed": 0.76, "self_employed": 0.12, "unemployed": 0.05, "student": 0.03, "other": 0.04},
-               "55_64": {"employed": 0.7, "self_employed": 0.1, "retired": 0.08, "unemployed": 0.07, "other": 0.05},
-               "old": {"retired": 0.82, "employed": 0.12, "self_employed": 0.03, "other": 0.03},
-               "investor": {"self_employed": 0.8, "employed": 0.15, "other": 0.05}}
-_CHILDREN = {"lt18": 0.9, "18_24": 0.25, "25_34": 0.55, "35_44": 0.72, "45_54": 0.45, "55_64": 0.15,
-             "65_74": 0.08, "75plus": 0.05}
-_YEARS = {"young": {"lifelong": 0.7, "6_10": 0.15, "1_5": 0.1, "lt1": 0.05},
-          "adult": {"lifelong": 0.38, "gt10": 0.36, "6_10": 0.10, "1_5": 0.11, "lt1": 0.05}}
-_CHANNELS = {"website": 0.45, "social_media": 0.55, "local_news": 0.5, "tv_radio": 0.2, "word_of_mouth": 0.4,
-             "posters": 0.2, "newsletter": 0.15, "other": 0.04}
-_INFO_LANGUAGE = {"lv": {"lv": 0.97, "ru": 0.15, "en": 0.08, "uk": 0.01, "other": 0.005},
-                  "ru": {"ru": 0.95, "lv": 0.30, "en": 0.06, "uk": 0.05, "other": 0.01}}
-MISSING_SINGLE = 0.015
-MISSING_MULTI = {"info_language": 0.015, "info_channels": 0.025}
-MISSING_RATING = 0.03
-TEXT_RATE = {"proposal_housing": 0.25, "proposal_mobility": 0.28, "proposal_urban": 0.30,
-             "proposal_education": 0.17, "proposal_business": 0.18, "proposal_culture": 0.22,
-             "proposal_participation": 0.15, "proposal_newcomers": 0.16, "proposal_other": 0.20}
-TEXT_LANGUAGE = {"lv": {"lv": 0.93, "ru": 0.04, "en": 0.03}, "ru": {"ru": 0.86, "lv": 0.09, "en": 0.05}}
-NO_DIACRITICS = 0.15
-TYPO_RATE = 0.08
-CONTACT_RATE = 0.07
+GROUPINGS = _RESP["groupings"]
+SINGLES = _RESP["singles"]
+_EDUCATION = _RESP["education"]
+_OCCUPATION = _RESP["occupation"]
+_CHILDREN = _RESP["children"]
+_YEARS = _RESP["years"]
+_CHANNELS = _RESP["channels"]
+_INFO_LANGUAGE = _RESP["info_language"]
+_IN_CITY = _RESP["in_city"]
+MISSING_SINGLE = _RESP["missing_single"]
+MISSING_MULTI = _RESP["missing_multi"]
+MISSING_RATING = _RESP["missing_rating"]
+TEXT_RATE = _TEXTS["text_rate"]
+TEXT_LANGUAGE = _TEXTS["text_language"]
+NO_DIACRITICS = _TEXTS["no_diacritics"]
+TYPO_RATE = _TEXTS["typo_rate"]
+CONTACT_RATE = _TEXTS["contact_rate"]
 
 
 def _sample_share(var: str) -> dict[str, float]:
@@ -871,7 +281,7 @@ def _new_respondent(rng: np.random.Generator, form: str, key: str) -> dict[str, 
     if tg == "investor" and age in ("lt18", "18_24"):
         age = "35_44"
     c["age_group"] = age
-    in_city = {"resident": 1.0, "investor": 0.6, "future_resident": 0.06, "visitor": 0.06, "other": 0.5}[tg]
+    in_city = _IN_CITY[tg]
     c["district"] = _wpick(rng, _sample_share("district")) if rng.random() < in_city else "not_in_city"
     if c["district"] == "not_in_city":
         c["years_in_city"] = "not_in_city"
@@ -997,26 +407,23 @@ def _duration(rng: np.random.Generator) -> int:
 # --------------------------------------------------------------------------------------------
 # Texts in the survey
 # --------------------------------------------------------------------------------------------
-TEXT_EFFECTS = [
-    {"theme": "karosta", "grouping": "district", "level": "karosta",
-     "description": "Karosta residents add the karosta theme to a sector proposal with probability 0.35 "
-                    "(others rarely mention Karosta)"},
-    {"theme": "multilingual_info", "grouping": "form_language", "level": "ru",
-     "description": "multilingual_info is 4x as likely as a second theme in Russian texts and Russian-form answers"},
-    {"theme": "youth_leaving", "grouping": "age_group", "level": ["lt18", "18_24"],
-     "description": "youth_leaving is 3x as likely as a second theme for respondents under 25"},
-]
+TEXT_EFFECTS = _TEXTS["text_effects"]
+_TEXT_RULES = _TEXTS["text_effect_rules"]
+_CROSS_WEIGHTS = _TEXTS["cross_cutting_weights"]
+
+
+def _in_levels(rule: dict, r: dict, lang: str) -> bool:
+    if rule["grouping"] == "form_language":
+        return lang in rule["levels"] or r["form"] in rule["levels"]
+    return r["codes"][rule["grouping"]] in rule["levels"]
 
 
 def _themes_for(rng: np.random.Generator, variable: str, r: dict, lang: str, cb: Codebook) -> list[str]:
-    cross = {"info_channels": 1.0, "youth_leaving": 1.0, "karosta": 0.25, "multilingual_info": 0.6}
-    if r["codes"]["age_group"] in ("lt18", "18_24"):
-        cross["youth_leaving"] *= 3
-    if r["codes"]["district"] == "karosta":
-        cross["karosta"] *= 12
-    if lang == "ru" or r["form"] == "ru":
-        cross["multilingual_info"] *= 4
-    if variable == "proposal_other":
+    cross = dict(_CROSS_WEIGHTS)
+    for rule in _TEXT_RULES:
+        if _in_levels(rule, r, lang):
+            cross[rule["theme"]] *= rule["cross_multiplier"]
+    if not cb.variables[variable].sector:                       # the open question about anything
         w = {t: (2.0 * cross[t] if t in cross else 1.0) for t in THEME_CODES}
         first = _wpick(rng, w)
         themes = [first]
@@ -1027,9 +434,14 @@ def _themes_for(rng: np.random.Generator, variable: str, r: dict, lang: str, cb:
     sector = cb.variables[variable].sector
     own = [t["code"] for t in THEMES if t["sector"] == sector]
     themes = [_pick(rng, own)]
-    if r["codes"]["district"] == "karosta" and rng.random() < 0.35:
-        themes.append("karosta")
-    elif rng.random() < 0.3:
+    added = False
+    for rule in _TEXT_RULES:
+        p = rule.get("add_to_sector_text")
+        if p and _in_levels(rule, r, lang) and rng.random() < p:
+            themes.append(rule["theme"])
+            added = True
+            break
+    if not added and rng.random() < 0.3:
         rest = [t for t in own if t not in themes]
         if rest and rng.random() < 0.5:
             themes.append(_pick(rng, rest))
@@ -1086,7 +498,7 @@ def _plant_hostile(rng: np.random.Generator, rec: dict, h: dict) -> None:
 # --------------------------------------------------------------------------------------------
 PROBLEM_KINDS = ["duplicate", "speeder", "straightliner", "late", "empty", "unknown_label", "alias_label", "pii_meta"]
 EXCLUDING = {"duplicate", "speeder", "straightliner", "late", "empty"}    # rows not "clean" for effect checks
-_HYPHENABLE = {"age_group": ["18_24", "25_34", "35_44", "45_54", "55_64", "65_74"], "years_in_city": ["1_5", "6_10"]}
+_HYPHENABLE = _RESP["hyphenable"]
 
 
 def _mangle(rng: np.random.Generator, label: str, known: set[str]) -> str:
@@ -1294,36 +706,14 @@ def write_forms_xlsx(path: Path, headers: list[str], rows: list[list[Any]]) -> N
 # --------------------------------------------------------------------------------------------
 # E-mailed proposals
 # --------------------------------------------------------------------------------------------
-DEPARTMENT = ("Sabiedrisko attiecību un mārketinga nodaļa", "marketings@liepaja.example")
-GREETINGS = {"lv": ["Labdien!", "Sveiki,", "Labdien,", "Labvakar!", "Sveicināti!", "Cienījamie kolēģi!"],
-             "ru": ["Здравствуйте!", "Добрый день!", "Добрый день,"],
-             "en": ["Hello,", "Dear Sir or Madam,", "Hi,"]}
-INTROS = {"lv": ["Vēlos iesniegt savus priekšlikumus mārketinga plānam.", "Nosūtu dažas idejas par Liepājas attīstību.",
-                 "Redzēju aicinājumu iesniegt priekšlikumus, tāpēc rakstu.", None],
-          "ru": ["Хочу отправить свои предложения к плану маркетинга.", "Посылаю несколько идей для Лиепаи.", None],
-          "en": ["I saw the call for proposals and would like to share some ideas.", None]}
-CLOSINGS = {"lv": ["Ar cieņu,", "Paldies!", "Ar labākajiem vēlējumiem,", "Visu labu,"],
-            "ru": ["С уважением,", "Спасибо!", "Всего доброго,"],
-            "en": ["Best regards,", "Kind regards,", "Thanks,"]}
-FOOTERS = {"lv": ["Nosūtīts no mana iPhone", "Nosūtīts no Samsung Galaxy viedtālruņa"],
-           "ru": ["Отправлено с iPhone"], "en": ["Sent from my iPhone"]}
-PHONE_LABEL = {"lv": ["tālr. ", "Tel.: ", "mob. ", ""], "ru": ["Тел.: ", "моб. "], "en": ["Phone: ", "Tel. "]}
-SUBJECTS = {"lv": ["Priekšlikumi mārketinga plānam", "Ierosinājumi Liepājas attīstībai", "Par mārketinga un komunikācijas plānu",
-                   "Mani priekšlikumi", "Ideja pilsētai", "Priekšlikums", "Sabiedriskā apspriešana — priekšlikumi"],
-            "ru": ["Предложения по плану маркетинга", "Мои предложения", "Идея для города"],
-            "en": ["Suggestions for the marketing plan", "Ideas for Liepāja"]}
-ACK = {"lv": ["Labdien!", "Paldies par Jūsu interesi. Priekšlikumus mārketinga un komunikācijas plānam var iesūtīt "
-              "līdz 27. februārim.", "Ar cieņu,", "Sabiedrisko attiecību un mārketinga nodaļa"],
-       "en": ["Hello,", "Thank you for your interest. Proposals for the marketing and communication plan can be sent "
-              "until 27 February.", "Kind regards,", "Public relations and marketing department"]}
-LV_MONTHS = {1: "janvārī", 2: "februārī", 3: "martā"}
-EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-EN_MONTHS = {1: "Jan", 2: "Feb", 3: "Mar"}
-ATTACHMENTS = {"lv": [("Priekšlikumi.pdf", "application", "pdf"), ("Idejas_Liepājai.docx", "application",
-                       "vnd.openxmlformats-officedocument.wordprocessingml.document"), ("priekslikumi_2022.pdf", "application", "pdf")],
-               "ru": [("Предложения.docx", "application", "vnd.openxmlformats-officedocument.wordprocessingml.document")],
-               "en": [("ideas.pdf", "application", "pdf")]}
-RIGA_TZ = dt.timezone(dt.timedelta(hours=2))                   # EET; no daylight saving in January–February
+DEPARTMENT = tuple(_EMAIL["department"])
+GREETINGS, INTROS, CLOSINGS, FOOTERS = (_EMAIL[k] for k in ("greetings", "intros", "closings", "footers"))
+PHONE_LABEL, SUBJECTS, ACK = _EMAIL["phone_label"], _EMAIL["subjects"], _EMAIL["ack"]
+LV_MONTHS, EN_DAYS, EN_MONTHS = _EMAIL["lv_months"], _EMAIL["en_days"], _EMAIL["en_months"]
+ATTACHMENTS = {k: [tuple(a) for a in v] for k, v in _EMAIL["attachments"].items()}
+EMAIL_LANGUAGE = _EMAIL["language_share"]
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=_SURVEY["utc_offset_hours"]))   # the window has no daylight-saving change
+RIGA_TZ = LOCAL_TZ                                                        # older name
 
 
 def _quote_header(lang: str, when: dt.datetime) -> str:
@@ -1371,7 +761,7 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
             forced[i] = feature
     for i in range(n_email):
         f = forced.get(i)
-        lang = _wpick(rng, {"lv": 0.72, "ru": 0.18, "en": 0.10})
+        lang = _wpick(rng, EMAIL_LANGUAGE)
         if f in ("quote_lv", "cp1257_qp", "nodiac"):
             lang = "lv"
         elif f in ("ru", "en"):
@@ -1379,7 +769,9 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         name = _pick(rng, NAMES[lang])
         addr = _email_of(rng, name, lang)
         if i in late_at:
-            when = dt.datetime(2022, 2, 28, int(rng.integers(7, 12)), int(rng.integers(60)), int(rng.integers(60)))
+            h0, h1 = _SURVEY["late_email_hours"]
+            when = dt.datetime.combine(DEADLINE.date() + dt.timedelta(days=1),
+                                       dt.time(int(rng.integers(h0, h1)), int(rng.integers(60)), int(rng.integers(60))))
         else:
             when = _completion(rng)
         themes = []
@@ -1423,7 +815,7 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
             qlang = "lv" if lang == "lv" or rng.random() < 0.5 else "en"
             qlang = {"quote_lv": "lv", "quote_en": "en"}.get(f, qlang)
             ack_time = when - dt.timedelta(days=int(rng.integers(1, 6)), minutes=int(rng.integers(0, 600)))
-            ack_time = max(ack_time, dt.datetime(2022, 1, 10, 9, 0))
+            ack_time = max(ack_time, dt.datetime.combine(FIRST_DAY, dt.time(_SURVEY["ack_earliest_hour"], 0)))
             quote = [_quote_header(qlang, ack_time)] + ACK[qlang]
         plain_lines = [greeting, ""] + ([intro, ""] if intro else []) + [core, ""] + signature
         if footer:
@@ -1459,7 +851,7 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         domain = addr.split("@")[1]
         msg["Message-ID"] = f"<{when:%Y%m%d%H%M%S}.{seed}.{i:04d}@{domain}>"
         if quoted:
-            msg["In-Reply-To"] = f"<ack.{i:04d}@liepaja.example>"
+            msg["In-Reply-To"] = f"<ack.{i:04d}@{_SURVEY['ack_message_domain']}>"
         html_body = _email_html([greeting] + ([intro] if intro else []) + paragraphs,
                                 signature + ([footer] if footer else []), quote, charset)
         parts = []
@@ -1482,7 +874,7 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
                                 "cte": "base64"})
         for k, part in enumerate(msg.walk()):
             if part.is_multipart():
-                part.set_boundary(f"=_liepaja_{seed}_{i:04d}_{k}")
+                part.set_boundary(f"{_SURVEY['mime_boundary_prefix']}{seed}_{i:04d}_{k}")
         messages.append(msg)
         truth.append({
             "index": i, "message_id": msg["Message-ID"], "from_name": name, "from_address": addr,
@@ -1624,7 +1016,7 @@ def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     rng_form = {"lv": streams[0], "ru": streams[1]}
     rng_plant, rng_text, rng_pii, rng_mail, rng_cols = streams[2:7]
-    n_ru = int(round(n * 0.17))
+    n_ru = int(round(n * SECOND_FORM_SHARE))
     n_form = {"lv": n - n_ru, "ru": n_ru}
     counts = _problem_counts(n, n_ru)
     forms: dict[str, list[dict]] = {}
@@ -1749,7 +1141,7 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
                       "n_email": n_email, "codebook": CODEBOOK_PATH, "synthetic": True,
                       "note": "Synthetic data with planted truth; not the real consultation."},
         "consultation_window": {"start": WINDOW_START.isoformat(), "end": DEADLINE.isoformat(),
-                                "timezone": "Europe/Riga",
+                                "timezone": TIMEZONE,
                                 "rule": "late = completion time after the end (naive local Riga time in the exports)"},
         "counts": {"rows": len(all_rows), FORM_FILES["lv"]: len(forms["lv"]), FORM_FILES["ru"]: len(forms["ru"]),
                    "messages": len(mail_truth), "texts_forms": sum(1 for t in texts if t["source"] != MBOX_FILE),
@@ -1783,7 +1175,7 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
         "pii": pii,
         "hostile": hostile,
         "emails": {"file": MBOX_FILE, "n_messages": len(mail_truth), "messages": mail_truth},
-        "population": {"file": "params/population/liepaja-synthetic.yaml", "official": False,
+        "population": {"file": POPULATION_FILE, "official": False,
                        "margins": POPULATION, "propensity": PROPENSITY,
                        "target_group_share": TARGET_GROUP, "undisclosed_gender_share": UNDISCLOSED_GENDER,
                        "note": "residents are drawn with probability proportional to population x propensity per "
@@ -1797,7 +1189,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "synth":
         argv = argv[1:]
     ap = argparse.ArgumentParser(prog="python -m analysis synth",
-                                 description="Write a synthetic Liepāja 2022 survey with planted truth.")
+                                 description="Write the embedded synthetic survey (or one for any codebook) with planted truth.")
     ap.add_argument("--n", type=int, default=1200, help="number of Forms responses in total (default 1200)")
     ap.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
     ap.add_argument("--out", default=str(ROOT / "data" / "sample"), help="output folder (default data/sample)")
