@@ -2,7 +2,7 @@
 
 Frames come from `ratings.generate_responses` (the clean stage's schema), with columns then
 overwritten by hand where a test needs exact values. The fast helpers in analysis.ratings
-(polr_fit, friedman_w, rao_scott_chi2_agg, weighted_mean_agg) are held to the reference
+(the weighted estimators and the ordinal model now live in analysis.stats) are held to the reference
 implementations in analysis.stats on the same data.
 """
 from __future__ import annotations
@@ -202,12 +202,16 @@ def test_item_estimates_have_known_values(codebook):
     items = ratings.build_tables(df, codebook, settings())["items"].set_index("item")
     row = items.loc["housing_1"]
     assert row.n == 36 and pd.isna(row.n_dk)       # 2 don't knows: a count below min_cell is not published
-    assert row.dk_share == pytest.approx(2 / 38)
+    # ... and not through its share either (2/38 would give the count back): issue 11, defect 8
+    assert pd.isna(row.dk_share) and row.n_all == 40
     assert row["mean"] == pytest.approx(np.nanmean(scores))
     assert row.top2_share == pytest.approx(20 / 36)
     lo, hi = stats.wilson_ci(20, 36)
     assert (row.top2_ci_low, row.top2_ci_high) == pytest.approx((lo, hi))
-    assert row.share_5 == pytest.approx(10 / 36) and row.share_2 == 0
+    # six answered 1: a small cell, so the whole answer distribution of the row is withheld
+    # (one share alone could be recovered from the others, the mean and the top-two share)
+    assert pd.isna(row.share_5) and pd.isna(row.share_1) and bool(row.cells_suppressed)
+    assert row.top2_share_all == pytest.approx(20 / 40)
     assert sorted(items["rank"].tolist()) == list(range(1, 33))
 
 
@@ -269,14 +273,36 @@ def test_unofficial_margins_make_weighted_figures_a_sensitivity_check(codebook):
     assert ratings.build_tables(df, codebook, settings(pop_official))["weighting"].iloc[0].role == "headline"
 
 
-def test_raked_weights_reproduce_the_margins(codebook):
+def test_raked_weights_reproduce_the_margins_among_known_answers(codebook):
     df = ratings.generate_responses(codebook, 500, seed=6)
     pop = ratings.generated_population(codebook)
     wt = ratings.compute_weights(df, codebook, settings(pop))
     for var, levels in pop["margins"].items():
         col = df[var].astype(object).to_numpy()
-        for level, total in levels.items():
-            assert np.nansum(np.where(col == level, wt.weights, 0.0)) == pytest.approx(total, rel=1e-6)
+        known = np.isin(col, list(levels)) & wt.mask
+        total = sum(levels.values())
+        for level, t in levels.items():
+            share = np.nansum(np.where(col == level, wt.weights, 0.0)) / np.nansum(np.where(known, wt.weights, 0.0))
+            assert share == pytest.approx(t / total, rel=1e-6)
+
+
+def test_in_scope_respondents_are_weighted_even_without_a_margin_answer(codebook):
+    # issue 11, defect 5: 'prefer not to say' on gender does not drop a resident; a
+    # non-resident who named a district is not raked as a resident
+    df = ratings.generate_responses(codebook, 800, seed=7)
+    scope_var, codes = codebook.in_scope()
+    pop = ratings.generated_population(codebook)
+    wt = ratings.compute_weights(df, codebook, settings(pop))
+    in_scope = df[scope_var].astype(object).isin(list(codes)).to_numpy()
+    undisclosed = (df["gender"].astype(object) == "undisclosed").to_numpy()
+    assert (undisclosed & in_scope).sum() > 0
+    assert np.isfinite(wt.weights[in_scope]).all() and (wt.weights[in_scope] > 0).all()
+    assert np.isnan(wt.weights[~in_scope]).all()
+    assert wt.info["n_weighted"] == in_scope.sum() and "gender" in wt.info["margin_unknown"]
+    # those with no usable answer (undisclosed or skipped) keep their sample share of the weighted total
+    unknown = ~df["gender"].astype(object).isin(list(pop["margins"]["gender"])).to_numpy()
+    share = wt.weights[unknown & in_scope].sum() / wt.weights[in_scope].sum()
+    assert share == pytest.approx((unknown & in_scope).sum() / in_scope.sum(), rel=1e-6)
 
 
 # --- fast helpers against the reference implementations --------------------------------
@@ -330,18 +356,9 @@ def test_polr_fit_on_distinct_rows_equals_stats_ordinal_logit(codebook):
     assert info["converged"] and info["n"] == ok.sum()
     assert got["coef"].to_numpy() == pytest.approx(ref["coef"].reindex(got.index).to_numpy(), abs=1e-5)
     assert got["se"].to_numpy() == pytest.approx(ref["se"].reindex(got.index).to_numpy(), rel=1e-3)
-    direct = ratings.polr_fit(np.unique(y[ok], return_inverse=True)[1], X[got.index].to_numpy(), names=list(got.index))
+    direct = stats.polr_fit(np.unique(y[ok], return_inverse=True)[1], X[got.index].to_numpy(), names=list(got.index))
     assert direct["coef"].to_numpy() == pytest.approx(got["coef"].to_numpy(), abs=1e-8)
     assert direct["thresholds"].to_numpy() == pytest.approx(ref["thresholds"].to_numpy(), abs=1e-5)
-
-
-def test_friedman_w_equals_stats_friedman_and_kendalls_w(codebook):
-    df = ratings.generate_responses(codebook, 300, seed=13)
-    idx = ratings.sector_indices(ratings.item_scores(df, codebook), codebook).to_numpy().copy()
-    idx[0, :] = 3.0                                    # a respondent who gives every sector the same index
-    got = ratings.friedman_w(idx)
-    chi2, p = stats.friedman(idx)
-    assert (got["statistic"], got["p"], got["kendalls_w"]) == pytest.approx((chi2, p, stats.kendalls_w(idx)))
 
 
 # --- publishing ---------------------------------------------------------------------------------
@@ -351,7 +368,7 @@ def test_written_tables_are_byte_identical_for_identical_inputs(codebook, tmp_pa
     pop = ratings.generated_population(codebook)
     a = ratings.write_tables(ratings.build_tables(df, codebook, settings(pop)), tmp_path / "a")
     b = ratings.write_tables(ratings.build_tables(df.copy(), codebook, settings(pop)), tmp_path / "b")
-    assert [p.name for p in a] == [p.name for p in b] and len(a) == 15
+    assert [p.name for p in a] == [p.name for p in b] and len(a) == 18
     for pa, pb in zip(a, b):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
 

@@ -51,7 +51,7 @@ def test_english_report_has_no_latvian_headings(stage_tables):
     parts = [s.title(), s.key_findings(), s.who(), s.ranking(), s.differences(), s.sectors(),
              s.satisfaction(), s.methods()]
     text = "".join(parts)
-    for key in ("who", "ranking", "differences", "methods"):
+    for key in ("who", "summary_ranking", "differences", "methods"):
         assert TEXT[key]["en"] in text and TEXT[key]["lv"] not in text
     assert "Woman" in text or "Man" in text
 
@@ -77,13 +77,119 @@ def test_methods_say_why_weights_are_not_headline_for_a_synthetic_margin_file(st
     assert "nav oficiāls" in s.methods()
 
 
-def test_weighted_figures_join_the_headline_only_with_official_margins(stage_tables):
+def test_synthetic_margins_keep_weights_out_of_the_headline_but_state_their_effect(stage_tables):
     s = _summary(stage_tables)
-    assert not s.weighted_headline() and "Svērts" not in s.ranking()
-    s.tables["weighting"] = s.tables["weighting"].assign(headline="weighted", official=True)
-    assert s.weighted_headline()
+    assert not s.weighted_headline()
     html = s.ranking()
-    assert "Svērts (95 % intervāls)" in html
+    assert TEXT["top2_weighted"]["lv"] not in html
+    # the sensitivity statement compares the same in-scope people, weighted and not
+    w = s.tables["weighting"].iloc[0]
+    assert f"tie paši {int(w['n_in_scope'])} respondenti" in html
+
+
+def test_every_figure_states_its_base_and_dont_know_is_shown(stage_tables):
+    s = _summary(stage_tables, lang="en")
     top = s.tables["items"].sort_values("rank").iloc[0]
-    from analysis.report import fmt_pct
-    assert fmt_pct(top["weighted_top2_share"], 0, "lv") in html
+    kf = s.key_findings()
+    assert f"of the {int(top['n'])} respondents who rated it" in kf
+    assert f"of all {int(top['n_all'])} respondents" in kf and int(top["n_all"]) > int(top["n"])
+    html = s.ranking()
+    import html as h
+
+    assert h.escape(TEXT["summary_dk"]["en"]) in html and h.escape(TEXT["summary_dk_heading"]["en"]) in html
+    who = s.who()
+    assert TEXT["summary_repr_heading"]["en"] in who and TEXT["summary_sample_share"]["en"] in who
+
+
+def test_findings_rest_on_large_groups_one_per_contrast_and_say_if_they_survive_adjustment(stage_tables):
+    s = _summary(stage_tables, lang="en")
+    f = s.findings()
+    assert len(f) and (f["n_high"] >= 30).all() and (f["n_low"] >= 30).all()
+    assert (f["effect_measure"] == "rank_biserial").all()
+    html = s.differences()
+    shown = f[f["contrast_rank"] == 1]
+    assert html.count("<tr>") == min(len(shown), 15)          # body rows (the header row has a style)
+    kf = s.key_findings()
+    assert TEXT["summary_finding_survives"]["en"].split(" (")[0] in kf or \
+        TEXT["summary_finding_not_survives"]["en"].split(" (")[0] in kf
+    # stricter: no finding may rest on a group below the parameter
+    assert len(_summary(stage_tables, min_finding_n=100).findings()) < len(f)
+    # no raw codes such as info_language__ru in any sentence
+    assert "__" not in html and "__" not in kf
+
+
+def test_family_size_is_stated_as_comparisons_tested_twice(stage_tables):
+    s = _summary(stage_tables, lang="en")
+    fam = s.tables["test_family"]
+    g = fam[fam["family"] == "group_tests"].iloc[0]
+    assert int(g["m"]) <= 2 * int(g["comparisons"])
+    assert f"{int(g['comparisons'])} comparisons were made" in s.differences()
+    assert f"{int(g['m'])} tests in one" in s.differences()
+
+
+# --- official margins, end to end (issue 11, defect 1) ------------------------------------
+
+def _params_with_population(tmp_path, official: bool, source: str):
+    import yaml
+
+    from analysis import paths
+
+    pop = yaml.safe_load(paths.resolve("params/population/liepaja-synthetic.yaml").read_text(encoding="utf-8"))
+    pop["official"], pop["source"] = official, source
+    pop_file = tmp_path / "margins.yaml"
+    pop_file.write_text(yaml.safe_dump(pop, allow_unicode=True), encoding="utf-8")
+    params = yaml.safe_load(paths.resolve(paths.DEFAULT_PARAMS).read_text(encoding="utf-8"))
+    params["population"] = str(pop_file)
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return params_file, pop_file
+
+
+def _cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "analysis", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=900)
+
+
+def test_official_margins_run_puts_weighted_figures_in_the_summary(tmp_path, root):
+    # A copy of the margin file marked official with a non-synthetic source, a real run of
+    # stages 01-04 through the CLI, and the summary's HTML read back: no forged table value.
+    from analysis import report
+
+    params_file, _ = _params_with_population(
+        tmp_path, True, "Test fixture in the layout of the statistics office tables IRD041 and IRD081, 2022-01-01")
+    res = _cli("run", str(params_file), "--out", str(tmp_path / "out"), cwd=root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    run = max(p for p in (tmp_path / "out").iterdir() if p.is_dir() and p.name[0].isdigit())
+    weighting = pd.read_csv(run / "tables" / "weighting.csv").iloc[0]
+    assert weighting["role"] == "headline" and bool(weighting["used"])
+    # every self-declared resident is weighted (a 'prefer not to say' keeps its share)
+    assert weighting["n_weighted"] == weighting["n_in_scope"]
+    items = pd.read_csv(run / "tables" / "items.csv").sort_values("rank")
+    page = (run / "report" / "04_summary.html").read_text(encoding="utf-8")
+    assert report.t("top2_weighted", "lv") in page
+    top = items.iloc[0]
+    weighted = f"{report.fmt_pct(top['weighted_top2_share'], 0, 'lv')} " \
+               f"({report.fmt_ci(top['weighted_top2_ci_low'], top['weighted_top2_ci_high'], 0, 'lv')})"
+    assert weighted in page
+    # the unweighted figure on the same base stands beside it, and the methods say weights were used
+    assert report.t("summary_top2_scope", "lv") in page
+    used = report.t("summary_weighting_used", "lv", source="\x00", n=0, scope="\x00", neff="\x00").split("\x00")[0]
+    assert used in page
+    assert report.t("summary_weighting_sensitivity_only", "lv", source="\x00").split("\x00")[0] not in page
+
+
+def test_official_true_with_a_synthetic_source_stops_the_run(tmp_path, root):
+    from analysis import ratings
+    from analysis.ingest import InputError
+
+    params_file, pop_file = _params_with_population(
+        tmp_path, True, "sintētiski dati (synthetic, not official figures)")
+    with pytest.raises(InputError) as err:
+        ratings.load_population(pop_file)
+    assert err.value.file == str(pop_file) and err.value.column == "official"
+    res = _cli("run", str(params_file), "--out", str(tmp_path / "out"), cwd=root)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert pop_file.name in res.stderr and "official" in res.stderr

@@ -293,3 +293,56 @@ def test_kish_effective_n_and_design_effect():
     assert W.design_effect(np.ones(10)) == pytest.approx(1.0)
     wr = W.rake(API, PW, MARGINS)
     assert W.design_effect(wr) == pytest.approx(len(wr) / W.kish_effective_n(wr))
+
+
+def _survey_raking_residuals(x: np.ndarray, w: np.ndarray, margins: list[np.ndarray], sweeps: int = 200):
+    """survey's svyrecvar for a raked design, transcribed: for each margin in turn
+    ``x <- x - psw * ave(x / psw, margin)``, repeated (survey: 10 sweeps; here until it
+    has converged).  Every row of the design takes part, also rows outside a domain."""
+    x = x.astype(float).copy()
+    for _ in range(sweeps):
+        for m in margins:
+            u = pd.Series(x / w).groupby(m).transform("mean").to_numpy()
+            x = x - w * u
+    return x
+
+
+@pytest.mark.parametrize("clustered", [True, False])
+def test_domain_mean_on_raked_design_keeps_residuals_of_rows_outside_the_domain(clustered):
+    # survey's tests/domain.R ("with raking"): svymean(~api00, subset(dclus1r, cond)) has the
+    # SE of svyratio(~I(api00*cond), ~as.numeric(cond), dclus1r): the rows outside the domain
+    # stay in the design with their calibration residuals (issue 11, defect 9). Reference:
+    # the ratio estimator's influence values on the whole design, residualised by survey's
+    # raking algorithm (above), summed by PSU with the fpc (svyrecvar's one-stage variance).
+    w = W.rake(API, PW, MARGINS)
+    dom = (API.enroll >= 400).to_numpy()
+    y = np.where(dom, API.api00.to_numpy(float), np.nan)
+    ids = API.dnum.to_numpy() if clustered else np.arange(len(API))
+    fpc = FPC if clustered else None
+    got = S.weighted_mean_ci(y, w, calibration=W.margin_dummies(API, MARGINS), base_weights=PW,
+                             clusters=ids if clustered else None, fpc=fpc)
+    R = np.sum(w[dom] * y[dom]) / np.sum(w[dom])
+    z = np.where(dom, w * (np.nan_to_num(y) - R), 0.0) / np.sum(w[dom])
+    e = _survey_raking_residuals(z, w, [API.stype.to_numpy(), API["sch.wide"].to_numpy()])
+    t = pd.Series(e).groupby(ids).sum().to_numpy()
+    m = t.size
+    f = m / FPC if clustered else 0.0
+    se = math.sqrt((1 - f) * m / (m - 1) * np.sum((t - t.mean()) ** 2))
+    assert got["mean"] == pytest.approx(R, rel=1e-12)
+    assert got["se"] == pytest.approx(se, rel=1e-6)
+    # zeroing the outside rows' residuals (the old behaviour) gives a different SE
+    e0 = np.where(dom, e, 0.0)
+    t0 = pd.Series(e0).groupby(ids).sum().to_numpy()
+    assert abs(math.sqrt((1 - f) * m / (m - 1) * np.sum((t0 - t0.mean()) ** 2)) - se) > 1e-3 * se
+
+
+def test_rao_scott_codes_equals_labels_and_keeps_missing_rows_in_the_design():
+    w = W.rake(API, PW, MARGINS)
+    cal = W.margin_dummies(API, MARGINS)
+    hi = np.where(API.enroll >= 400, "big", "small").astype(object)
+    hi[API.api00.to_numpy() > 800] = None                 # missing answers stay in the design
+    a = S.rao_scott_chi2(API["sch.wide"], hi, w, calibration=cal)
+    xi = (API["sch.wide"] == "Yes").astype(int).to_numpy()
+    yi = np.array([-1 if v is None else int(v == "small") for v in hi])
+    b = S.rao_scott_chi2_codes(xi, yi, 2, 2, w, calibration=S.Calibration.from_matrix(cal))
+    assert a == pytest.approx(b, rel=1e-10)

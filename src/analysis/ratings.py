@@ -3,12 +3,8 @@
 `build_tables(responses, cb, settings)` takes the clean stage's responses frame (one row per
 analysed response), the codebook and the run settings and returns the stage's tidy tables
 (codes, never labels), one small function per table; `write_tables` writes them as CSV that
-is byte-identical for identical inputs. The statistics are those of `analysis.stats` and
-`analysis.weights`. Three helpers here are exact, faster equivalents for the large-n paths,
-held to the stats versions by tests/test_ratings.py: `polr_fit` (proportional odds with an
-analytic Hessian, fitted on the distinct covariate patterns), `friedman_w` (Friedman and
-Kendall's W with vectorised row ranks) and `rao_scott_chi2_agg` (Rao–Scott on the cells of
-the calibration patterns).
+is byte-identical for identical inputs. Every statistic is computed by `analysis.stats` and
+`analysis.weights` (one implementation each); the variables come from the codebook's roles.
 
 Decisions (each also written into the tables, so the summary can cite them)
 
@@ -28,14 +24,17 @@ Decisions (each also written into the tables, so the summary can cite them)
   group test of the run (`group_tests`); weighted Rao–Scott tests form their own family
   (`group_tests_weighted`), model terms theirs (`model_terms`); Dunn post hoc tests (Holm)
   follow each significant rank test with three or more groups. NaN p-values are not counted.
-* Weights: raked to the population file's margins, trimmed at `weight_trim_cap` x the mean and
-  re-raked. Weighted estimates describe the population the margins describe: respondents
-  whose margin answers fall outside it (e.g. not living in the city, gender undisclosed) are
-  left out of weighted figures. An official margin file makes weighted figures a headline;
-  any other makes them a sensitivity check, and unweighted figures stay the headline.
+* Weights: the in-scope respondents (role `in_scope`) are raked to the population file's
+  margins, trimmed at `weight_trim_cap` x the mean and re-raked. Weighted estimates describe
+  the population the margins describe, so they use the in-scope respondents only; an
+  in-scope respondent with no usable answer to a margin variable keeps that variable's
+  unknown level at its sample share (raking on the available margins), never dropped.
+  Unweighted figures on the same in-scope base stand beside the weighted ones (items.csv
+  `scope_*`), so a weighting effect is never a change of population. An official margin
+  file makes weighted figures a headline; any other makes them a sensitivity check.
 * Models: proportional odds of each item and each rounded sector index (round half up) on
-  age group, gender, target group, children, education and form language (merged levels,
-  small levels dropped, complete cases); the reference level of each is its largest group.
+  the codebook's `model_predictors` (merged levels, small levels dropped, complete cases);
+  the reference level of each is its largest group.
 """
 from __future__ import annotations
 
@@ -52,7 +51,6 @@ from scipy.special import expit
 from . import stats, weights as wts
 from .codebook import Codebook
 
-MODEL_PREDICTORS = ("age_group", "gender", "target_group", "children", "education", "form_language")
 GROUP_FAMILY = "group_tests"
 WEIGHTED_FAMILY = "group_tests_weighted"
 MODEL_FAMILY = "model_terms"
@@ -73,6 +71,14 @@ class Settings:
     population: dict | None = None          # a loaded population file (see load_population)
     min_items: int = 2                       # scored items needed for a sector index
     level: float = 0.95
+    min_finding_n: int = 30                  # smallest group a headline finding may rest on
+    bootstrap: int = 1000                    # bootstrap resamples for effect-size intervals
+    seed: int = 20220101                     # seed of those resamples (tables are reproducible)
+
+
+# words in a margin file's `source` that say it is not official statistics
+_NOT_OFFICIAL = ("synthetic", "sintētisk", "sintetisk", "синтет", "generated", "made-up", "made up",
+                 "not official", "nav oficiāl", "неофициал", "fictitious", "simulated")
 
 
 def load_population(path: str | Path | None) -> dict | None:
@@ -91,16 +97,45 @@ def load_population(path: str | Path | None) -> dict | None:
     margins = raw.get("margins")
     if not isinstance(margins, dict) or not margins:
         raise RatingsInputError(f"{p}: expected `margins: {{variable: {{level: population total}}}}`")
+    official = raw.get("official", False)
+    source = str(raw.get("source", "") or "").strip()
+    _check_official(p, official, source)
     return {"path": str(Path(path)), "margins": {str(k): {str(lv): float(t) for lv, t in v.items()}
                                                 for k, v in margins.items()},
-            "source": str(raw.get("source", "")).strip(), "official": bool(raw.get("official", False))}
+            "source": source, "official": bool(official),
+            "not_in_population": {str(k): [str(c) for c in (v or [])]
+                                  for k, v in (raw.get("not_in_population") or {}).items()}}
 
 
-def settings_from(min_cell=10, fdr=0.05, weight_trim_cap=5.0, population=None, min_items=2) -> Settings:
+def _check_official(p: Path, official: Any, source: str) -> None:
+    """`official: true` needs a source, and one that does not itself say the figures are
+    synthetic or not official; bad input stops the run (exit 2) naming file and key."""
+    from .ingest import InputError
+
+    if not isinstance(official, bool):
+        raise InputError(f"key `official` is {official!r}", file=str(p), column="official",
+                         expected="true or false")
+    if not official:
+        return
+    if not source:
+        raise InputError("key `official` is true but the file has no `source`", file=str(p), column="source",
+                         expected="the statistical office, table and reference date of the margins")
+    low = source.lower()
+    hit = next((w for w in _NOT_OFFICIAL if w in low), None)
+    if hit:
+        raise InputError(f"key `official` is true but its `source` says {hit!r} ({source[:120]!r})",
+                         file=str(p), column="official",
+                         expected="official: false for synthetic or unofficial margins, or a source naming "
+                                  "the official statistics")
+
+
+def settings_from(min_cell=10, fdr=0.05, weight_trim_cap=5.0, population=None, min_items=2,
+                  min_finding_n=30, bootstrap=1000) -> Settings:
     """Settings from notebook parameters (population: a path, a loaded dict, or empty)."""
     pop = population if isinstance(population, dict) or population is None else load_population(population)
     return Settings(min_cell=int(min_cell), fdr=float(fdr), weight_trim_cap=float(weight_trim_cap),
-                    population=pop, min_items=int(min_items))
+                    population=pop, min_items=int(min_items), min_finding_n=int(min_finding_n),
+                    bootstrap=int(bootstrap))
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -133,7 +168,8 @@ def responses_path(run: str | Path, survey: str, run_dir: str = "") -> Path:
 
 def check_responses(df: pd.DataFrame, cb: Codebook) -> None:
     """The columns this stage needs; a clear error naming the first missing one."""
-    need = ["respondent_id", "form_language", "life_satisfaction", "recommend"]
+    need = ["respondent_id"] + [v for v in (cb.role_var("form_language"), cb.role_var("satisfaction"),
+                                            cb.role_var("recommendation")) if v]
     for v in cb.variables.values():
         if v.grouping and v.type == "single":
             need.append(v.name)
@@ -309,15 +345,57 @@ def _margin_codes(df: pd.DataFrame, cb: Codebook, var: str, levels: dict) -> pd.
     return mapped.where(mapped.isin(list(levels)), None)
 
 
+UNKNOWN = "(unknown)"        # margin level of an in-scope respondent whose answer has no population level
+
+
+def in_scope_mask(df: pd.DataFrame, cb: Codebook) -> np.ndarray:
+    """Respondents who belong to the population the margins describe (the codebook's
+    `in_scope` role, e.g. self-declared residents); everyone when the role is missing."""
+    scope = cb.in_scope()
+    if not scope:
+        return np.ones(len(df), dtype=bool)
+    var, codes = scope
+    if var not in df.columns:
+        return np.ones(len(df), dtype=bool)
+    return df[var].astype(object).isin(list(codes)).to_numpy()
+
+
 def compute_weights(df: pd.DataFrame, cb: Codebook, settings: Settings) -> Weighting:
-    """Rake to the population margins, trim at the cap and re-rake (weights.trim_and_rerake)."""
+    """Rake the in-scope respondents to the population margins, trim and re-rake.
+
+    Who is weighted: the respondents in scope (codebook role `in_scope`, e.g. residents),
+    and only they - a non-resident who named a district is not raked as a resident. An
+    in-scope respondent whose answer to a margin variable has no population level
+    ("prefer not to say", skipped, a contradictory "not in the city") is kept: that
+    variable is raked on the available answers, the unknown answers forming their own
+    level held at their sample share (the known levels share the rest in the population's
+    proportions). Weights: weights.trim_and_rerake (cap `weight_trim_cap` x the mean).
+    """
     pop = settings.population
+    scope = in_scope_mask(df, cb)
+    role_scope = cb.in_scope()
+    base = {"n": len(df), "n_in_scope": int(scope.sum()), "n_outside_scope": int((~scope).sum()),
+            "scope": (f"{role_scope[0]} in {'+'.join(role_scope[1])}" if role_scope else "all respondents")}
     if not pop:
-        return Weighting(False, "none", "no population margin file given: unweighted analysis", info={"n": len(df)})
+        return Weighting(False, "none", "no population margin file given: unweighted analysis", info=base)
     margins = pop["margins"]
+    info0 = {**base, "population_file": pop.get("path", ""), "source": pop.get("source", ""),
+             "official": bool(pop.get("official")), "margins": "+".join(margins)}
     mapped = pd.DataFrame({var: _margin_codes(df, cb, var, levels) for var, levels in margins.items()})
-    ok = mapped.notna().all(axis=1).to_numpy()
-    sub = mapped.loc[ok].reset_index(drop=True)
+    sub = mapped.loc[scope].reset_index(drop=True)
+    n_scope = len(sub)
+    eff_margins, unknown_notes = {}, []
+    for var, levels in margins.items():
+        unknown = sub[var].isna()
+        k = int(unknown.sum())
+        if k and n_scope:
+            total = sum(levels.values())
+            share = k / n_scope
+            eff_margins[var] = {**{lv: t * (1 - share) for lv, t in levels.items()}, UNKNOWN: total * share}
+            sub[var] = sub[var].where(~unknown, UNKNOWN)
+            unknown_notes.append(f"{var}: {k}")
+        else:
+            eff_margins[var] = dict(levels)
     role = "headline" if pop.get("official") else "sensitivity"
     reason = (f"official margins ({pop.get('source', '')}): weighted and unweighted figures are both headline"
               if pop.get("official") else
@@ -326,24 +404,26 @@ def compute_weights(df: pd.DataFrame, cb: Codebook, settings: Settings) -> Weigh
     import warnings
 
     try:
+        w_raked = wts.rake(sub, None, eff_margins)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            w_sub = wts.trim_and_rerake(sub, None, margins, settings.weight_trim_cap)
+            w_sub = wts.trim_and_rerake(sub, None, eff_margins, settings.weight_trim_cap)
     except (ValueError, wts.RakingError) as exc:
-        return Weighting(False, "none", f"raking failed, unweighted analysis: {exc}",
-                         info={"n": len(df), "population_file": pop.get("path", ""), "source": pop.get("source", ""),
-                               "official": bool(pop.get("official")), "margins": "+".join(margins)})
+        return Weighting(False, "none", f"raking failed, unweighted analysis: {exc}", info=info0)
     cap_note = "; ".join(str(c.message) for c in caught if issubclass(c.category, RuntimeWarning))
     w = np.full(len(df), np.nan)
-    w[ok] = w_sub
-    cal = wts.margin_dummies(sub, margins)
-    pattern, first = _patterns(sub, list(margins))
-    info = {"population_file": pop.get("path", ""), "source": pop.get("source", ""),
-            "official": bool(pop.get("official")), "margins": "+".join(margins),
-            "n": len(df), "n_weighted": int(ok.sum()), "n_outside_margins": int((~ok).sum()),
+    w[scope] = w_sub
+    cal = wts.margin_dummies(sub, eff_margins)
+    pattern, first = _patterns(sub, list(eff_margins))
+    info = {**info0, "n_weighted": n_scope, "n_outside_margins": int((~scope).sum()),
+            "margin_unknown": "; ".join(unknown_notes),
             "kish_effective_n": wts.kish_effective_n(w_sub), "design_effect": wts.design_effect(w_sub),
+            "kish_effective_n_untrimmed": wts.kish_effective_n(w_raked),
+            "design_effect_untrimmed": wts.design_effect(w_raked),
+            "max_weight_ratio_untrimmed": float(w_raked.max() / w_raked.mean()),
             "trim_cap": settings.weight_trim_cap, "max_weight_ratio": float(w_sub.max() / w_sub.mean()),
             "min_weight_ratio": float(w_sub.min() / w_sub.mean()),
+            "n_trimmed": int((w_raked > settings.weight_trim_cap * w_raked.mean() * (1 + 1e-9)).sum()),
             "cap_met": not cap_note, "notes": cap_note}
     return Weighting(True, role, reason, w, cal, pattern, cal[first], info)
 
@@ -359,16 +439,21 @@ def _patterns(sub: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarra
 
 
 def weighting_table(wt: Weighting) -> pd.DataFrame:
+    """weighting.csv: what was weighted, on whom, and the weights before and after trimming."""
     i = wt.info
     row = {"used": wt.used, "role": wt.role, "headline": "weighted+unweighted" if wt.role == "headline" else "unweighted",
            "reason": wt.reason, "population_file": i.get("population_file", ""), "source": i.get("source", ""),
-           "official": i.get("official", False), "margins": i.get("margins", ""), "n": i.get("n"),
-           "n_weighted": i.get("n_weighted"), "n_outside_margins": i.get("n_outside_margins"),
+           "official": i.get("official", False), "margins": i.get("margins", ""), "scope": i.get("scope", ""),
+           "n": i.get("n"), "n_in_scope": i.get("n_in_scope"), "n_weighted": i.get("n_weighted"),
+           "n_outside_margins": i.get("n_outside_margins"), "margin_unknown": i.get("margin_unknown", ""),
            "kish_effective_n": i.get("kish_effective_n", np.nan), "design_effect": i.get("design_effect", np.nan),
+           "kish_effective_n_untrimmed": i.get("kish_effective_n_untrimmed", np.nan),
+           "design_effect_untrimmed": i.get("design_effect_untrimmed", np.nan),
+           "max_weight_ratio_untrimmed": i.get("max_weight_ratio_untrimmed", np.nan), "n_trimmed": i.get("n_trimmed"),
            "trim_cap": i.get("trim_cap", np.nan), "max_weight_ratio": i.get("max_weight_ratio", np.nan),
            "min_weight_ratio": i.get("min_weight_ratio", np.nan), "cap_met": i.get("cap_met", True),
            "notes": i.get("notes", "")}
-    return _typed(pd.DataFrame([row]), ints=["n", "n_weighted", "n_outside_margins"])
+    return _typed(pd.DataFrame([row]), ints=["n", "n_in_scope", "n_weighted", "n_outside_margins", "n_trimmed"])
 
 
 def weights_frame(df: pd.DataFrame, wt: Weighting) -> pd.DataFrame:
@@ -378,58 +463,27 @@ def weights_frame(df: pd.DataFrame, wt: Weighting) -> pd.DataFrame:
                          "weight": np.asarray(w, dtype="float64")})
 
 
-def weighted_mean_agg(y: np.ndarray, w: np.ndarray, pattern: np.ndarray, patterns: np.ndarray) -> tuple[float, float, int]:
-    """stats.weighted_mean_ci with raking calibration (svymean on a raked design), on distinct rows.
-
-    For an outcome with few distinct values the influence value of a row depends only on
-    its (calibration pattern, value), so the calibration regression and the variance sums
-    run over those distinct rows with counts, sum(w) and sum(w^2): the same numbers as the
-    n-row computation (held to it by a test). NaN values are in the design with weight 0,
-    as survey's na.rm. Returns (mean, se, n answering).
-    """
-    ok = ~np.isnan(y)
-    vals, vi = np.unique(np.where(ok, y, np.inf), return_inverse=True)
-    nv = vals.size
-    key = pattern.astype(np.int64) * nv + vi
-    size = patterns.shape[0] * nv
-    cnt = np.bincount(key, minlength=size)
-    sw = np.bincount(key, weights=np.where(ok, w, 0.0), minlength=size)
-    sw2 = np.bincount(key, weights=np.where(ok, w * w, 0.0), minlength=size)
-    rows = np.flatnonzero(cnt)
-    pat_r, val_r = rows // nv, vals[rows % nv]
-    inside = np.isfinite(val_r)
-    tw = sw[rows][inside].sum()
-    mean = float((sw[rows][inside] * val_r[inside]).sum() / tw)
-    u = np.where(inside, (np.where(inside, val_r, 0.0) - mean) / tw, 0.0)
-    C = patterns[pat_r]
-    sq = np.sqrt(cnt[rows].astype(float))
-    beta, *_ = np.linalg.lstsq(C * sq[:, None], u * sq, rcond=None)
-    e = u - C @ beta
-    m = len(y)
-    szz, sz = float((sw2[rows] * e * e).sum()), float((sw[rows] * e).sum())
-    var = m / (m - 1.0) * (szz - sz * sz / m)
-    return mean, math.sqrt(max(var, 0.0)), int(ok.sum())
+def _calibration(wt: Weighting) -> stats.Calibration:
+    return stats.Calibration(wt.pattern, wt.patterns)
 
 
 def _weighted_mean(y: np.ndarray, wt: Weighting, level: float) -> dict:
-    """Weighted mean with a normal interval, as stats.weighted_mean_ci(calibration=...)."""
+    """svymean on the raked design of the in-scope rows (stats.weighted_mean_ci, calibration
+    residuals; a missing answer stays in the design, as survey's subset)."""
     m = wt.mask
-    mean, se, n = weighted_mean_agg(y[m], wt.weights[m], wt.pattern, wt.patterns)
-    z = _st.norm.ppf(0.5 + level / 2)
-    return {"mean": mean, "se": se, "ci_low": mean - z * se, "ci_high": mean + z * se, "n": n}
+    if np.all(np.isnan(y[m])):
+        return {"mean": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0}
+    r = stats.weighted_mean_ci(y[m], wt.weights[m], level, calibration=_calibration(wt))
+    return {k: r[k] for k in ("mean", "se", "ci_low", "ci_high", "n")}
 
 
 def _weighted_share(ind: np.ndarray, wt: Weighting, level: float) -> dict:
-    """Weighted share with the logit interval (t on n-1 df), as stats.weighted_share_ci."""
+    """svyciprop(method="logit") on the same design (stats.weighted_share_ci)."""
     m = wt.mask
-    p, se, n = weighted_mean_agg(ind[m], wt.weights[m], wt.pattern, wt.patterns)
-    q = _st.t.ppf(0.5 + level / 2, int(m.sum()) - 1)
-    if p <= 0 or p >= 1:
-        lo = hi = p
-    else:
-        lg, half = math.log(p / (1 - p)), q * se / (p * (1 - p))
-        lo, hi = float(expit(lg - half)), float(expit(lg + half))
-    return {"share": p, "se": se, "ci_low": lo, "ci_high": hi, "n": n}
+    if np.all(np.isnan(ind[m])):
+        return {"share": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0}
+    r = stats.weighted_share_ci(ind[m], wt.weights[m], level, calibration=_calibration(wt))
+    return {k: r[k] for k in ("share", "se", "ci_low", "ci_high", "n")}
 
 
 # --- descriptive tables -----------------------------------------------------------------
@@ -455,6 +509,7 @@ def item_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting
     scores, dk = item_scores(df, cb), dont_know(df, cb)
     cut = top2_threshold(cb)
     points = cb.scales[cb.variables[cb.likert_items[0]].scale].points
+    flagged = flagged_mask(df)
     rows = []
     for item in cb.likert_items:
         y = scores[item].to_numpy()
@@ -466,17 +521,102 @@ def item_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting
                "dk_share": n_dk / (n + n_dk) if n + n_dk else np.nan,
                "mean": mean, "mean_ci_low": mlo, "mean_ci_high": mhi,
                "top2_share": share, "top2_ci_low": slo, "top2_ci_high": shi}
+        counts = {p: int((y[ok] == p).sum()) for p in points}
         for p in points:
-            row[f"share_{p}"] = float((y[ok] == p).sum()) / n if n else np.nan
+            row[f"share_{p}"] = counts[p] / n if n else np.nan
+        k_top = int((y[ok] >= cut).sum())
+        # bases stated: top2_share is of those who gave a rating; top2_share_all of all respondents
+        row.update(n_all=len(y), top2_share_all=k_top / len(y) if len(y) else np.nan)
+        small = [c for c in (*counts.values(), k_top, n - k_top, n_dk) if 0 < c < settings.min_cell]
+        row["_small_dist"] = any(0 < c < settings.min_cell for c in counts.values())
+        row["_small_top"] = any(0 < c < settings.min_cell for c in (k_top, n - k_top))
+        row["_small"] = bool(small)
+        if flagged is not None and flagged.any():
+            yk = y[~flagged]
+            okk = ~np.isnan(yk)
+            row["n_excl_flagged"] = int(okk.sum())
+            row["top2_share_excl_flagged"] = float((yk[okk] >= cut).mean()) if okk.any() else np.nan
+            row["_mean_excl"] = float(yk[okk].mean()) if okk.any() else np.nan
         if wt.used:
             row.update(_weighted_item(y, cut, wt, settings.level))
+            ys = y[wt.mask]
+            oks = ~np.isnan(ys)
+            row["scope_n"] = int(oks.sum())
+            row["scope_top2_share"] = float((ys[oks] >= cut).mean()) if oks.any() else np.nan
+            row["_scope_mean"] = float(ys[oks].mean()) if oks.any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
     out["rank"] = _rank(out["top2_share"], out["mean"])
+    if "top2_share_excl_flagged" in out:
+        out["rank_excl_flagged"] = _rank(out["top2_share_excl_flagged"], out.pop("_mean_excl"))
     if wt.used:
         out["weighted_rank"] = _rank(out["weighted_top2_share"], out["weighted_mean"])
+        out["scope_rank"] = _rank(out["scope_top2_share"], out.pop("_scope_mean"))
+    # complementary suppression: a small answer count must not be recoverable from the shares
+    dist = [f"share_{p}" for p in points]
+    out.loc[out["_small_dist"], dist] = np.nan
+    out.loc[out["_small_top"], ["top2_share", "top2_ci_low", "top2_ci_high", "top2_share_all"]] = np.nan
+    out.loc[out["n_dk"].between(1, settings.min_cell - 1), "dk_share"] = np.nan
+    out["cells_suppressed"] = out.pop("_small")
+    out = out.drop(columns=["_small_dist", "_small_top"])
     out = _suppress(out, settings.min_cell, base="n", counts=["n_dk"])
-    return _typed(out, ints=["n", "n_dk", "rank", "weighted_rank"])
+    return _typed(out, ints=["n", "n_dk", "n_all", "rank", "weighted_rank", "scope_n", "scope_rank",
+                             "n_excl_flagged", "rank_excl_flagged"])
+
+
+def flagged_mask(df: pd.DataFrame, rule: str = "straightliner") -> np.ndarray | None:
+    """Respondents flagged (not excluded) by a quality rule of stage 01; None without the flag."""
+    col = f"flag_{rule}"
+    if col not in df.columns:
+        return None
+    return df[col].fillna(False).to_numpy(dtype=bool)
+
+
+def suppress_small_cells(df: pd.DataFrame, min_cell: int, cells: list[str], total: str | None = None,
+                         linked: dict[str, list[str]] | None = None, columns_too: bool = False) -> pd.DataFrame:
+    """Primary and complementary suppression of small counts (for any published count table).
+
+    `cells` are count columns that together make up a row's total (e.g. one count per
+    source or per sector). Primary: a count from 1 to min_cell-1 becomes NA. Complementary:
+    when a row's total is published (`total`, or always when cells add up to something shown
+    elsewhere) and exactly one of its cells is suppressed, the smallest other non-zero cell
+    is suppressed as well, so a suppressed count is never the total minus the published
+    ones. With `columns_too`, the same rule runs down each column (tables that also publish
+    column totals), repeated until nothing changes. `linked` maps a derived column (a share,
+    an interval bound) to the counts it would reveal; it is suppressed with any of them.
+    Adds `cells_suppressed` (number of NA cells per row). Returns a copy.
+    """
+    out = df.copy()
+    vals = out[cells].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    hide = (vals >= 1) & (vals < min_cell)
+
+    def complement(h: np.ndarray, v: np.ndarray) -> np.ndarray:
+        h = h.copy()
+        for i in range(h.shape[0]):
+            if h[i].sum() == 1:
+                cand = np.where(~h[i] & (v[i] > 0) & ~np.isnan(v[i]), v[i], np.inf)
+                if np.isfinite(cand).any():
+                    h[i, int(np.argmin(cand))] = True
+        return h
+
+    for _ in range(10):
+        before = hide.copy()
+        hide = complement(hide, vals)
+        if columns_too:
+            hide = complement(hide.T, vals.T).T
+        if np.array_equal(before, hide):
+            break
+    for j, c in enumerate(cells):
+        out[c] = pd.Series(np.where(hide[:, j], np.nan, vals[:, j]), index=out.index).astype("Float64").round()
+        out[c] = out[c].astype("Int64")
+    for derived, sources in (linked or {}).items():
+        if derived in out:
+            mask = np.zeros(len(out), dtype=bool)
+            for s in sources:
+                mask |= hide[:, cells.index(s)]
+            out.loc[mask, derived] = np.nan
+    out["cells_suppressed"] = hide.sum(1)
+    return out
 
 
 def _weighted_item(y: np.ndarray, cut: float, wt: Weighting, level: float) -> dict:
@@ -514,7 +654,7 @@ def sector_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighti
     return _typed(out, ints=["n", "min_items", "n_items", "alpha_n", "rank"])
 
 
-def ranking_by_group(df: pd.DataFrame, cb: Codebook, settings: Settings, grouping: str = "target_group",
+def ranking_by_group(df: pd.DataFrame, cb: Codebook, settings: Settings, grouping: str,
                      gv: dict | None = None) -> pd.DataFrame:
     """ranking_by_group.csv: the activities ranked within each group of `grouping`."""
     var, vals, order = (gv if gv is not None else grouping_values(df, cb))[grouping]
@@ -586,21 +726,29 @@ def _merge_members(cb: Codebook, var: str) -> dict[str, list[str]]:
 
 def nps_table(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict | None = None) -> pd.DataFrame:
     """nps.csv: Net Promoter Score overall and for each group (stats.nps, normal interval)."""
-    scores = _float(df["recommend"])
+    scores = _float(df[cb.role_var("recommendation")])
     rows = [{"grouping": ALL, "level": ALL, **stats.nps(scores, settings.level)}]
     plans = plans if plans is not None else plan_groupings(df, cb, settings.min_cell, for_tests=False)
+    wanted = cb.role_vars("nps_groupings")
     for g, plan in plans.items():
+        if wanted and plan.variable not in wanted:
+            continue
         for gi, level in enumerate(plan.levels):
             rows.append({"grouping": g, "level": level, **stats.nps(scores[plan.codes == gi], settings.level),
                          "notes": plan.notes})
     out = pd.DataFrame(rows)
     out = _suppress(out, settings.min_cell, base="n", counts=["promoters", "passives", "detractors"])
+    # the NPS and its SE determine the promoter and detractor shares: a row with a small
+    # (suppressed) category shows its n only
+    small = out[["promoters", "passives", "detractors"]].isna().any(axis=1) & ~out["suppressed"].astype(bool)
+    out.loc[small, ["nps", "se", "ci_low", "ci_high", "promoters", "passives", "detractors"]] = np.nan
+    out["cells_suppressed"] = small
     return _typed(out, ints=["n", "promoters", "passives", "detractors"])
 
 
 def satisfaction_table(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict | None = None) -> pd.DataFrame:
     """satisfaction.csv: mean life satisfaction (1-10) with a t interval, overall and by group."""
-    y = _float(df["life_satisfaction"])
+    y = _float(df[cb.role_var("satisfaction")])
 
     def row(g, level, v, notes=""):
         mean, lo, hi = stats.mean_ci(v, settings.level)
@@ -730,7 +878,7 @@ def rao_scott_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float, wt
     if (sw.sum(0) == 0).any():
         return {**base, "notes": _notes(note, "no variation in top-two share")}
     share = sw[:, 1] / sw.sum(1)
-    stat, p, dof, deff = rao_scott_chi2_agg(x, top, w, wt.pattern, wt.patterns, len(levels), 2)
+    stat, p, dof, deff = stats.rao_scott_chi2_codes(x, top, len(levels), 2, w, calibration=_calibration(wt))
     # effect size: bias-corrected Cramér's V of the weighted table scaled to the test's n
     v = stats.cramers_v(sw / sw.sum() * base["n"], bias_correct=True)
     return {**base, "statistic": stat, "df": dof, "p": p, "highest_group": levels[int(np.argmax(share))],
@@ -784,9 +932,9 @@ def adjust_families(tests: pd.DataFrame, fdr: float) -> pd.DataFrame:
 def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float,
                  weighted_headline: bool = False) -> pd.DataFrame:
     """test_family.csv: the declared multiple-testing families and their sizes."""
-    desc = {GROUP_FAMILY: ("every unweighted omnibus group test of the run: Kruskal–Wallis / Mann–Whitney on "
-                           "scores and chi-square / Fisher on the top-two share, each item and sector index x "
-                           "each grouping", True),
+    desc = {GROUP_FAMILY: ("every unweighted omnibus group test of the run: each comparison (item or sector "
+                           "index x grouping) is tested twice, Kruskal–Wallis / Mann–Whitney on the scores and "
+                           "chi-square / Fisher on the top-two share", True),
             WEIGHTED_FAMILY: ("weighted Rao–Scott chi-square tests of the top-two share (weighted rows)",
                               weighted_headline),
             MODEL_FAMILY: ("every term of every proportional-odds model in models.csv", False)}
@@ -799,9 +947,11 @@ def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float,
         if not len(sub):
             continue
         text, headline = desc[fam]
+        comparisons = (int(sub.loc[sub["p"].notna(), ["outcome", "grouping"]].drop_duplicates().shape[0])
+                       if "grouping" in sub else int(sub["p"].notna().sum()))
         rows.append({"family": fam, "description": text,
                      "tests": "+".join(sorted(sub["test"].unique())) if "test" in sub else "ordinal_logit",
-                     "method": "BH", "alpha": fdr, "m": int(sub["p"].notna().sum()),
+                     "method": "BH", "alpha": fdr, "m": int(sub["p"].notna().sum()), "comparisons": comparisons,
                      "m_with_nan": len(sub), "n_significant": int((sub["p_adj"] < fdr).sum()),
                      "headline": headline})
     rows.append({"family": "posthoc_dunn", "description": "Dunn pairs after each significant rank test with "
@@ -813,7 +963,7 @@ def family_table(tests: pd.DataFrame, models: pd.DataFrame | None, fdr: float,
     rows.append({"family": "satisfaction_model", "description": "the eight sector terms of the ordinal model of "
                  "life satisfaction; Holm", "tests": "ordinal_logit", "method": "holm", "alpha": fdr, "m": np.nan,
                  "m_with_nan": np.nan, "n_significant": np.nan, "headline": False})
-    return _typed(pd.DataFrame(rows), ints=["m", "m_with_nan", "n_significant"])
+    return _typed(pd.DataFrame(rows), ints=["m", "comparisons", "m_with_nan", "n_significant"])
 
 
 def posthoc_table(tests: pd.DataFrame, outcome_frame: pd.DataFrame, plans: dict[str, GroupPlan],
@@ -843,33 +993,18 @@ TEST_COLUMNS = ["outcome", "outcome_type", "grouping", "test", "statistic", "df"
 
 # --- tests across sectors ---------------------------------------------------------------
 
-def friedman_w(matrix: np.ndarray) -> dict:
-    """Friedman chi-square (tie-corrected, R friedman.test) and Kendall's W, vectorised.
-
-    Same formulas as stats.friedman / stats.kendalls_w (rows with NaN removed): row ranks by
-    scipy's vectorised rankdata, the tie term sum(t^3 - t) per row as sum over cells of
-    (count of equal values in the row)^2 - 1.
-    """
-    m = np.asarray(matrix, dtype=float)
-    m = m[~np.isnan(m).any(1)]
-    n, k = m.shape
-    if n < 1 or k < 2:
-        return {"n": n, "k": k, "statistic": np.nan, "df": k - 1, "p": np.nan, "kendalls_w": np.nan}
-    r = _st.rankdata(m, axis=1)
-    ties = float(((m[:, :, None] == m[:, None, :]).sum(2).astype(float) ** 2 - 1).sum())
-    num = 12.0 * np.sum((r.sum(0) - n * (k + 1) / 2.0) ** 2)
-    den = n * k * (k + 1) - ties / (k - 1)
-    chi2 = num / den if den > 0 else np.nan
-    p = float(_st.chi2.sf(chi2, k - 1)) if not math.isnan(chi2) else np.nan
-    return {"n": n, "k": k, "statistic": chi2, "df": k - 1, "p": p,
-            "kendalls_w": chi2 / (n * (k - 1)) if not math.isnan(chi2) else np.nan}
-
-
 def sector_tests(df: pd.DataFrame, cb: Codebook, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """sector_tests.csv (Friedman + Kendall's W) and sector_pairs.csv (Wilcoxon, Holm)."""
     idx = sector_indices(item_scores(df, cb), cb, settings.min_items)
-    fw = friedman_w(idx.to_numpy())
-    w = fw["kendalls_w"]
+    m = idx.to_numpy()
+    complete = m[~np.isnan(m).any(1)]
+    n, k = complete.shape
+    if n >= 1 and k >= 2:
+        chi2, p = stats.friedman(complete)
+        w = stats.kendalls_w(complete)
+    else:
+        chi2 = p = w = np.nan
+    fw = {"n": n, "k": k, "statistic": chi2, "df": k - 1, "p": p, "kendalls_w": w}
     test = pd.DataFrame([{"test": "friedman", **fw, "effect_measure": "kendalls_w",
                           "effect_label": stats.effect_label(w, "kendalls_w") if not math.isnan(w) else "undefined",
                           "complete_cases": True, "min_items": settings.min_items}])
@@ -883,112 +1018,19 @@ def sector_tests(df: pd.DataFrame, cb: Codebook, settings: Settings) -> tuple[pd
 
 # --- models -----------------------------------------------------------------------------
 
-def polr_fit(y: np.ndarray, X: np.ndarray, freq: np.ndarray | None = None, names: list[str] | None = None,
-             max_iter: int = 100, tol: float = 1e-9) -> dict:
-    """Proportional-odds logistic regression, R MASS::polr conventions, Newton–Raphson.
-
-    logit P(Y <= k | x) = zeta_k - x'beta (McCullagh 1980). `y` holds category indices
-    0..K-1 (every category present), `freq` frequency weights (as polr's `weights`), so the
-    model can be fitted on distinct (covariate pattern, response) rows with their counts:
-    identical to the fit on the expanded data. Analytic gradient and observed information;
-    standard errors from its inverse. Returns a dict with coef, se (Series), thresholds,
-    thresholds_se, llf, nobs, converged, like stats.ordinal_logit (whose BFGS + numerical
-    Hessian fit is exact but too slow for 40 models on 100,000 rows; tests check agreement).
-    """
-    y = np.asarray(y, dtype=np.int64)
-    X = np.asarray(X, dtype=float)
-    n, p = X.shape
-    w = np.ones(n) if freq is None else np.asarray(freq, dtype=float)
-    K = int(y.max()) + 1
-    cum = np.cumsum(np.bincount(y, weights=w, minlength=K))[:-1] / w.sum()
-    theta = np.log(cum / (1 - cum))
-    beta = np.zeros(p)
-    q = p + K - 1
-    has_a, has_b = y < K - 1, y > 0
-    ia, ib = np.minimum(y, K - 2), np.maximum(y - 1, 0)
-    # d a / d(beta, theta) and d b / d(beta, theta) do not depend on the parameters; the
-    # beta part may stay -x at an infinite cut because every derivative there is 0
-    Da = np.zeros((n, q))
-    Db = np.zeros((n, q))
-    Da[:, :p] = -X
-    Db[:, :p] = -X
-    rows = np.arange(n)
-    Da[rows[has_a], p + ia[has_a]] = 1.0
-    Db[rows[has_b], p + ib[has_b]] = 1.0
-
-    def parts(beta, theta):
-        eta = X @ beta
-        a = np.where(has_a, theta[ia] - eta, np.inf)
-        b = np.where(has_b, theta[ib] - eta, -np.inf)
-        Fa, Fb = expit(a), expit(b)
-        # P = F(a) - F(b), computed in the upper tail as F(-b) - F(-a) to keep precision
-        P = np.where(b > 0, expit(-b) - expit(-a), Fa - Fb)
-        P = np.maximum(P, 1e-300)
-        return a, b, Fa, Fb, P
-
-    def loglik(beta, theta):
-        return float(np.sum(w * np.log(parts(beta, theta)[4])))
-
-    def derivs(beta, theta):
-        a, b, Fa, Fb, P = parts(beta, theta)
-        fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
-        dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
-        la, lb = fa / P, -fb / P
-        laa = dfa / P - la ** 2
-        lbb = -dfb / P - lb ** 2
-        lab = -la * lb
-        g = Da.T @ (w * la) + Db.T @ (w * lb)
-        H = (Da.T * (w * laa)) @ Da + (Db.T * (w * lbb)) @ Db
-        cross = (Da.T * (w * lab)) @ Db
-        H += cross + cross.T
-        return g, H
-
-    ll = loglik(beta, theta)
-    converged = False
-    for _ in range(max_iter):
-        g, H = derivs(beta, theta)
-        try:
-            step = np.linalg.solve(-H, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(-H, g, rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            nb, nt = beta + t * step[:p], theta + t * step[p:]
-            if np.all(np.diff(nt) > 0):
-                nll = loglik(nb, nt)
-                if nll >= ll - 1e-12:
-                    break
-            t /= 2
-        beta, theta = nb, nt
-        dec = float(g @ step)
-        if abs(nll - ll) < tol * (1 + abs(ll)) and dec < 1e-8:
-            ll = nll
-            converged = True
-            break
-        ll = nll
-    g, H = derivs(beta, theta)
-    try:
-        cov = np.linalg.inv(-H)
-        se = np.sqrt(np.maximum(np.diag(cov), 0))
-    except np.linalg.LinAlgError:
-        se = np.full(q, np.nan)
-    names = list(names) if names is not None else [f"x{i}" for i in range(p)]
-    th_names = [f"{i}|{i + 1}" for i in range(K - 1)]
-    return {"coef": pd.Series(beta, index=names), "se": pd.Series(se[:p], index=names),
-            "thresholds": pd.Series(theta, index=th_names), "thresholds_se": pd.Series(se[p:], index=th_names),
-            "llf": ll, "nobs": float(w.sum()), "converged": converged}
-
-
-def _design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None) -> tuple[pd.DataFrame, list[dict]]:
+def _design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None,
+            predictors: list[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Model predictors as dummies (reference = largest level); rows with any missing = NaN."""
     gv = gv if gv is not None else grouping_values(df, cb)
     cols, terms = {}, []
-    for var in MODEL_PREDICTORS:
-        if var == "form_language":
+    for var in (predictors if predictors is not None else cb.role_vars("model_predictors")):
+        if var not in gv and var not in df.columns:
+            continue
+        if var == cb.role_var("form_language") or var not in gv:
             plan = _plain_plan(var, df[var].astype(object).to_numpy(), list(cb.languages), min_cell)
         else:
-            _, vals, order = gv[var]
-            plan = plan_grouping(var, var, vals, order, cb, min_cell, for_tests=True)
+            variable, vals, order = gv[var]
+            plan = plan_grouping(var, variable, vals, order, cb, min_cell, for_tests=True)
         if len(plan.levels) < 2:
             continue
         counts = np.bincount(plan.codes[plan.codes >= 0], minlength=len(plan.levels))
@@ -1022,8 +1064,9 @@ class ModelDesign:
     patterns: np.ndarray           # distinct complete rows of X
 
 
-def model_design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None) -> ModelDesign:
-    X, terms = _design(df, cb, min_cell, gv)
+def model_design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None,
+                 predictors: list[str] | None = None) -> ModelDesign:
+    X, terms = _design(df, cb, min_cell, gv, predictors)
     ok = ~X.isna().any(axis=1).to_numpy()
     pattern = np.full(len(X), -1, dtype=np.int64)
     if ok.any() and X.shape[1]:
@@ -1056,7 +1099,7 @@ def fit_ordinal(y: np.ndarray, X: pd.DataFrame | ModelDesign, level: float = 0.9
         Xr = d.patterns[rows // K]
         keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
         names = [d.X.columns[j] for j in keep]
-        res = polr_fit(rows % K, Xr[:, keep], cnt[rows], names)
+        res = stats.polr_fit(rows % K, Xr[:, keep], cnt[rows], names)
         return _odds_table(res, level, int(ok.sum()), K)
     ok = ~np.isnan(y) & ~X.isna().any(axis=1).to_numpy()
     yv, Xv = y[ok], X.loc[ok]
@@ -1064,7 +1107,7 @@ def fit_ordinal(y: np.ndarray, X: pd.DataFrame | ModelDesign, level: float = 0.9
     levels, yi = np.unique(yv, return_inverse=True)
     if levels.size < 2:
         return pd.DataFrame(), {"n": int(len(yv)), "converged": False}
-    res = polr_fit(yi, Xv.to_numpy(), None, list(Xv.columns))
+    res = stats.polr_fit(yi, Xv.to_numpy(), None, list(Xv.columns))
     return _odds_table(res, level, int(len(yv)), levels.size)
 
 
@@ -1095,9 +1138,9 @@ def model_table(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | N
 
 
 def satisfaction_model(df: pd.DataFrame, cb: Codebook, settings: Settings) -> pd.DataFrame:
-    """satisfaction_model.csv: ordinal model of life satisfaction on the eight sector indices."""
+    """satisfaction_model.csv: ordinal model of the satisfaction role on the sector importance indices."""
     idx = sector_indices(item_scores(df, cb), cb, settings.min_items)
-    y = _float(df["life_satisfaction"])
+    y = _float(df[cb.role_var("satisfaction")])
     table, info = fit_ordinal(y, idx, settings.level)
     cols = ["sector", "coef", "se", "odds_ratio", "ci_low", "ci_high", "p", "p_adj", "significant", "n", "converged",
             "per"]
@@ -1108,50 +1151,228 @@ def satisfaction_model(df: pd.DataFrame, cb: Codebook, settings: Settings) -> pd
     table["significant"] = table["p_adj"] < settings.fdr
     table["n"] = info["n"]
     table["converged"] = info["converged"]
-    table["per"] = "one point of the sector index (1-5), other sectors held fixed"
+    table["per"] = "one point of the sector's importance index (1-5), other sectors held fixed"
     return _typed(table[cols], ints=["n"])
 
 
-# --- Rao–Scott on aggregated cells -----------------------------------------------------
+# --- findings: the headline differences, checked -----------------------------------------
 
-def rao_scott_chi2_agg(x: np.ndarray, y: np.ndarray, w: np.ndarray, pattern: np.ndarray, patterns: np.ndarray,
-                       nr: int, nc: int) -> tuple[float, float, int, float]:
-    """stats.rao_scott_chi2 with raking calibration, computed on distinct rows.
+def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, B: int = 1000, seed: int = 0,
+                            level: float = 0.95) -> tuple[float, float, float]:
+    """Rank-biserial r of x vs y (stats.rank_biserial) with a percentile bootstrap interval.
 
-    x, y: integer codes (-1 = not in the table) of the design's rows, w their raked weights,
-    pattern the row's calibration pattern (an index into `patterns`, the distinct rows of the
-    margin-indicator matrix). The linearised cell totals depend on a row only through its
-    (pattern, cell) and its weight, so every sum that survey's svychisq needs is a sum over
-    those distinct rows of counts, sum(w) and sum(w^2): the same numbers, O(n) instead of an
-    n x cells least-squares fit per test. Returns (chi2_adj, p, df, mean_deff).
+    Each group is resampled with replacement separately (stratified bootstrap, Efron &
+    Tibshirani 1993 ch. 13); on rating scales with few distinct values the resample is drawn
+    as multinomial counts over those values - the same distribution, in O(B x values).
     """
-    n0 = len(w)
-    ok = (x >= 0) & (y >= 0)
-    ncell = nr * nc
-    cell = np.where(ok, x + nr * y, ncell)
-    key = pattern.astype(np.int64) * (ncell + 1) + cell
-    size = patterns.shape[0] * (ncell + 1)
-    cnt = np.bincount(key, minlength=size)
-    sw = np.bincount(key, weights=np.where(ok, w, 0.0), minlength=size)
-    sw2 = np.bincount(key, weights=np.where(ok, w * w, 0.0), minlength=size)
-    rows = np.flatnonzero(cnt)
-    pat_r, cell_r = rows // (ncell + 1), rows % (ncell + 1)
-    cnt_r, sw_r, sw2_r = cnt[rows].astype(float), sw[rows], sw2[rows]
-    inside = cell_r < ncell
-    tw = sw_r[inside].sum()
-    pcell = np.bincount(cell_r[inside], weights=sw_r[inside], minlength=ncell) / tw
-    U = np.zeros((rows.size, ncell))
-    U[inside] = -pcell / tw
-    U[np.flatnonzero(inside), cell_r[inside]] += 1.0 / tw
-    C = patterns[pat_r]
-    sq = np.sqrt(cnt_r)[:, None]
-    beta, *_ = np.linalg.lstsq(C * sq, U * sq, rcond=None)
-    E = U - C @ beta
-    szz = (E.T * sw2_r) @ E
-    sz = sw_r @ E
-    V = n0 / (n0 - 1.0) * (szz - np.outer(sz, sz) / n0)
-    N = int(cnt_r[inside].sum())
-    return stats.rao_scott_from_cells(pcell, V, N, nr, nc)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    r = stats.rank_biserial(x, y)
+    if x.size == 0 or y.size == 0 or B <= 0:
+        return r, np.nan, np.nan
+    vals = np.unique(np.concatenate([x, y]))
+    px = np.bincount(np.searchsorted(vals, x), minlength=vals.size) / x.size
+    py = np.bincount(np.searchsorted(vals, y), minlength=vals.size) / y.size
+    rng = np.random.default_rng(seed)
+    cx = rng.multinomial(x.size, px, size=B).astype(float)
+    cy = rng.multinomial(y.size, py, size=B).astype(float)
+    below = np.cumsum(cy, axis=1) - cy                    # y values strictly below each value
+    u = (cx * (below + 0.5 * cy)).sum(1)
+    rb = 2.0 * u / (x.size * y.size) - 1.0
+    a = (1 - level) / 2
+    return r, float(np.quantile(rb, a)), float(np.quantile(rb, 1 - a))
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    u = (a | b).sum()
+    return float((a & b).sum() / u) if u else 0.0
+
+
+def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFrame, plans: dict[str, GroupPlan],
+                   df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict) -> pd.DataFrame:
+    """findings.csv: the group differences a summary may state, one named pair each.
+
+    From the significant, not negligible rank tests of the headline family: a two-group test
+    names its two groups; a test of three or more groups names the Dunn pair (Holm,
+    significant) with the largest mean-rank difference among groups of at least
+    `min_finding_n`. A pair with a group below `min_finding_n` is not a finding. Each row
+    has one effect measure (rank-biserial r of the pair, with a bootstrap interval), the
+    contrast it belongs to (findings one of whose groups is largely the same respondents,
+    Jaccard >= 0.6, on the same side - e.g. non-residents seen through residence, district
+    and years in the city - share a contrast; `contrast_rank` 1 is the strongest of it) and whether the difference survives
+    adjustment: the pair's contrast in a proportional-odds model of the outcome on the
+    codebook's model predictors plus the grouping (Wald test of b_high - b_low).
+    """
+    cols = ["outcome", "outcome_type", "grouping", "variable", "high_group", "low_group", "n_high", "n_low",
+            "test", "p_adj", "pair_test", "pair_p_adj", "effect_measure", "effect_size", "effect_ci_low",
+            "effect_ci_high", "effect_label", "contrast", "contrast_rank", "adjusted_odds_ratio",
+            "adjusted_ci_low", "adjusted_ci_high", "adjusted_p", "survives_adjustment", "adjusted_note"]
+    if tests.empty:
+        return pd.DataFrame(columns=cols)
+    sig = tests[(tests["family"] == GROUP_FAMILY) & tests["test"].isin(["kruskal", "mann_whitney"])
+                & (tests["p_adj"] < settings.fdr) & (tests["effect_label"].fillna("negligible") != "negligible")]
+    rows, masks = [], []
+    for r in sig.itertuples():
+        plan = plans[r.grouping]
+        y = frame[r.outcome].to_numpy()
+        m, g, levels, _ = _select(y, plan, settings.min_cell)
+        idx = np.flatnonzero(m)
+        if r.test == "mann_whitney":
+            hi, lo, pair_p, pair_test = r.highest_group, r.lowest_group, r.p_adj, "mann_whitney"
+        else:
+            ph = posthoc[(posthoc["outcome"] == r.outcome) & (posthoc["grouping"] == r.grouping)
+                         & (posthoc["p_adj"] < settings.fdr) & (posthoc["n1"] >= settings.min_finding_n)
+                         & (posthoc["n2"] >= settings.min_finding_n)]
+            if ph.empty:
+                continue
+            best = ph.assign(d=(ph["mean_rank1"] - ph["mean_rank2"]).abs()).sort_values(
+                ["d", "group1", "group2"], ascending=[False, True, True]).iloc[0]
+            up = best["mean_rank1"] >= best["mean_rank2"]
+            hi, lo = (best["group1"], best["group2"]) if up else (best["group2"], best["group1"])
+            pair_p, pair_test = best["p_adj"], "dunn"
+        if hi not in levels or lo not in levels or hi == lo:
+            continue
+        in_h = np.zeros(len(y), bool)
+        in_l = np.zeros(len(y), bool)
+        in_h[idx[g == levels.index(hi)]] = True
+        in_l[idx[g == levels.index(lo)]] = True
+        if in_h.sum() < settings.min_finding_n or in_l.sum() < settings.min_finding_n:
+            continue
+        est, elo, ehi = bootstrap_rank_biserial(y[in_h], y[in_l], settings.bootstrap, settings.seed)
+        rows.append({"outcome": r.outcome, "outcome_type": r.outcome_type, "grouping": r.grouping,
+                     "variable": plan.variable, "high_group": hi, "low_group": lo, "n_high": int(in_h.sum()),
+                     "n_low": int(in_l.sum()), "test": r.test, "p_adj": r.p_adj, "pair_test": pair_test,
+                     "pair_p_adj": pair_p, "effect_measure": "rank_biserial", "effect_size": est,
+                     "effect_ci_low": elo, "effect_ci_high": ehi,
+                     "effect_label": stats.effect_label(est, "rank_biserial")})
+        masks.append((in_h, in_l))
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows)
+    order = np.argsort(-out["effect_size"].abs().to_numpy(), kind="stable")
+    out, masks = out.iloc[order].reset_index(drop=True), [masks[i] for i in order]
+    # contrasts: the same two sets of respondents (either orientation) through any variable
+    reps: list[tuple[np.ndarray, np.ndarray]] = []
+    contrast = []
+    for h, lo in masks:
+        found = None
+        for k, (rh, rl) in enumerate(reps):
+            if max(_jaccard(h, rh), _jaccard(lo, rl)) >= 0.6 or max(_jaccard(h, rl), _jaccard(lo, rh)) >= 0.6:
+                found = k
+                break
+        if found is None:
+            reps.append((h, lo))
+            found = len(reps) - 1
+        contrast.append(found + 1)
+    out["contrast"] = contrast
+    out["contrast_rank"] = out.groupby("contrast").cumcount() + 1
+    adj = [_adjusted_pair(df, cb, settings, gv, row) for row in out.itertuples()]
+    out = pd.concat([out, pd.DataFrame(adj)], axis=1)
+    return _typed(out[cols], ints=["n_high", "n_low", "contrast", "contrast_rank"])
+
+
+def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict, row) -> dict:
+    """The pair's log-odds contrast in the ordinal model with the model predictors + the grouping."""
+    preds = list(cb.role_vars("model_predictors"))
+    if row.grouping not in preds:
+        preds.append(row.grouping)
+    none = {"adjusted_odds_ratio": np.nan, "adjusted_ci_low": np.nan, "adjusted_ci_high": np.nan,
+            "adjusted_p": np.nan, "survives_adjustment": pd.NA}
+    if not preds:
+        return {**none, "adjusted_note": "no model predictors in the codebook"}
+    design = model_design(df, cb, settings.min_cell, gv, preds)
+    frame, kinds = outcomes(df, cb, settings.min_items)
+    y = frame[row.outcome].to_numpy()
+    if kinds[row.outcome] == "sector":
+        y = np.floor(y + 0.5)
+    ok = ~np.isnan(y) & (design.pattern >= 0)
+    levels, yi = np.unique(y[ok], return_inverse=True)
+    terms = {t["term"]: t for t in design.terms}
+    th, tl = f"{row.grouping}={row.high_group}", f"{row.grouping}={row.low_group}"
+    ref = next((t["reference"] for t in design.terms if t["variable"] == row.grouping), None)
+    if levels.size < 2 or (th not in terms and row.high_group != ref) or (tl not in terms and row.low_group != ref):
+        return {**none, "adjusted_note": "pair not estimable in the model"}
+    K = levels.size
+    cnt = np.bincount(design.pattern[ok] * K + yi, minlength=design.patterns.shape[0] * K)
+    rr = np.flatnonzero(cnt)
+    Xr = design.patterns[rr // K]
+    keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
+    names = [design.X.columns[j] for j in keep]
+    res = stats.polr_fit(rr % K, Xr[:, keep], cnt[rr], names)
+    c = pd.Series(0.0, index=res["vcov"].index)
+    for term, sign in ((th, 1.0), (tl, -1.0)):
+        if term in names:
+            c[term] = sign
+    if not c.any():
+        return {**none, "adjusted_note": "pair not estimable in the model"}
+    est = float(c[names] @ res["coef"][names])
+    se = float(np.sqrt(max(c.to_numpy() @ res["vcov"].to_numpy() @ c.to_numpy(), 0.0)))
+    z = _st.norm.ppf(0.5 + settings.level / 2)
+    p = float(2 * _st.norm.sf(abs(est / se))) if se > 0 else np.nan
+    return {"adjusted_odds_ratio": math.exp(est), "adjusted_ci_low": math.exp(est - z * se),
+            "adjusted_ci_high": math.exp(est + z * se), "adjusted_p": p,
+            "survives_adjustment": bool(p < settings.fdr and est > 0) if not math.isnan(p) else pd.NA,
+            "adjusted_note": "adjusted for " + "+".join(v for v in preds if v != row.grouping)}
+
+
+# --- don't know, representativeness -------------------------------------------------------
+
+def dk_by_group(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict[str, GroupPlan]) -> pd.DataFrame:
+    """dk_by_group.csv: share of "don't know" among the rating answers, overall and by group,
+    with a Kruskal–Wallis test of the per-respondent don't-know share across groups (BH
+    over the groupings)."""
+    dk = dont_know(df, cb).to_numpy()
+    rated = ~np.isnan(item_scores(df, cb).to_numpy())
+    answers = dk.sum(1) + rated.sum(1)
+    per = np.where(answers > 0, dk.sum(1) / np.maximum(answers, 1), np.nan)
+    rows = [{"grouping": ALL, "level": ALL, "n": int((answers > 0).sum()), "answers": int(answers.sum()),
+             "dk_share": float(dk.sum() / answers.sum()) if answers.sum() else np.nan, "p": np.nan}]
+    for g, plan in plans.items():
+        groups = {}
+        for gi, level in enumerate(plan.levels):
+            sel = (plan.codes == gi) & (answers > 0)
+            groups[level] = per[sel]
+            rows.append({"grouping": g, "level": level, "n": int(sel.sum()), "answers": int(answers[sel].sum()),
+                         "dk_share": float(dk[sel].sum() / answers[sel].sum()) if answers[sel].sum() else np.nan})
+        big = {k: v for k, v in groups.items() if v.size >= settings.min_cell}
+        p = stats.kruskal(big)[1] if len(big) >= 2 else np.nan
+        for r in rows[-len(plan.levels):] if plan.levels else []:
+            r["p"] = p
+    out = pd.DataFrame(rows)
+    ps = out.drop_duplicates("grouping")[["grouping", "p"]].copy()
+    ps["p_adj"] = stats.p_adjust(ps["p"].to_numpy(dtype=float), "BH")
+    out = out.merge(ps[["grouping", "p_adj"]], on="grouping", how="left")
+    return _typed(_suppress(out, settings.min_cell, base="n"), ints=["n", "answers"])
+
+
+def representativeness_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighting) -> pd.DataFrame:
+    """representativeness.csv: each margin level among the in-scope respondents (the
+    population's own base), the population share and the weighted share."""
+    cols = ["variable", "level", "n", "sample_share", "population_share", "weighted_share", "base"]
+    pop = settings.population
+    if not pop:
+        return pd.DataFrame(columns=cols)
+    scope = in_scope_mask(df, cb)
+    rows = []
+    for var, levels in pop["margins"].items():
+        codes = _margin_codes(df, cb, var, levels)[scope]
+        known = codes.notna().to_numpy()
+        total = sum(levels.values())
+        w = wt.weights[scope] if wt.used else None
+        for lv, t in list(levels.items()) + [(UNKNOWN, np.nan)]:
+            hit = (codes == lv).to_numpy() if lv != UNKNOWN else ~known
+            n = int(hit.sum())
+            if lv == UNKNOWN and n == 0:
+                continue
+            rows.append({"variable": var, "level": lv, "n": n,
+                         "sample_share": n / known.sum() if lv != UNKNOWN and known.sum() else np.nan,
+                         "population_share": t / total if lv != UNKNOWN else np.nan,
+                         "weighted_share": (float(w[hit & known].sum() / w[known].sum())
+                                            if w is not None and lv != UNKNOWN else np.nan),
+                         "base": "in_scope_known" if lv != UNKNOWN else "in_scope"})
+    out = pd.DataFrame(rows, columns=cols)
+    small = out["n"].between(1, settings.min_cell - 1)
+    out.loc[small, ["n", "sample_share"]] = np.nan
+    return _typed(out, ints=["n"])
 
 
 # --- the whole stage --------------------------------------------------------------------
@@ -1197,25 +1418,35 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
     tests = adjust_families(tests, settings.fdr)
     models = timed("models", model_table, df, cb, settings, gv)
     sector_t, sector_p = timed("sector_tests", sector_tests, df, cb, settings)
-    return {
+    posthoc = timed("posthoc", posthoc_table, tests, frame, test_plans, settings.min_cell, settings.fdr)
+    out = {
         "weighting": weighting_table(wt),
+        "representativeness": representativeness_table(df, cb, settings, wt),
         "profile": timed("profile", profile_table, df, cb, settings, wt, gv),
         "items": timed("items", item_table, df, cb, settings, wt),
-        "ranking_by_group": timed("ranking", ranking_by_group, df, cb, settings, "target_group", gv),
+        "dk_by_group": timed("dk", dk_by_group, df, cb, settings, desc_plans),
         "sectors": timed("sectors", sector_table, df, cb, settings, wt),
         "tests": _typed(tests[TEST_COLUMNS], ints=["df", "n", "n_groups", "min_group_n"]),
         "test_family": family_table(tests, models, settings.fdr, wt.role == "headline"),
-        "posthoc": timed("posthoc", posthoc_table, tests, frame, test_plans, settings.min_cell, settings.fdr),
+        "posthoc": posthoc,
+        "findings": timed("findings", findings_table, tests, posthoc, frame, test_plans, df, cb, settings, gv),
         "residuals": _typed(residuals[["outcome", "outcome_type", "grouping", "level", "n", "top2_share",
                                        "adj_residual"]], ints=["n"]),
         "models": models,
         "sector_tests": sector_t,
         "sector_pairs": sector_p,
-        "nps": timed("nps", nps_table, df, cb, settings, desc_plans),
-        "satisfaction": timed("satisfaction", satisfaction_table, df, cb, settings, desc_plans),
-        "satisfaction_model": timed("satisfaction_model", satisfaction_model, df, cb, settings),
         "_weights": weights_frame(df, wt),
     }
+    # sections of a role the codebook does not assign are skipped (the reports say so)
+    grouping = cb.role_var("grouping")
+    if grouping and grouping in gv:
+        out["ranking_by_group"] = timed("ranking", ranking_by_group, df, cb, settings, grouping, gv)
+    if cb.role_var("recommendation"):
+        out["nps"] = timed("nps", nps_table, df, cb, settings, desc_plans)
+    if cb.role_var("satisfaction"):
+        out["satisfaction"] = timed("satisfaction", satisfaction_table, df, cb, settings, desc_plans)
+        out["satisfaction_model"] = timed("satisfaction_model", satisfaction_model, df, cb, settings)
+    return out
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
+from scipy.special import expit
 
 __all__ = [
     "kruskal",
@@ -52,6 +53,7 @@ __all__ = [
     "pairwise_wilcoxon",
     "p_adjust",
     "ordinal_logit",
+    "polr_fit",
     "odds_ratios",
     "wilson_ci",
     "mean_ci",
@@ -61,6 +63,8 @@ __all__ = [
     "weighted_total_ci",
     "weighted_share_ci",
     "rao_scott_chi2",
+    "rao_scott_chi2_codes",
+    "Calibration",
 ]
 
 
@@ -749,28 +753,24 @@ def ordinal_logit(
     X: Any,
     weights: Any = None,
     levels: Sequence[Any] | None = None,
-    maxiter: int = 2000,
+    maxiter: int = 100,
 ) -> dict[str, Any]:
     """Proportional-odds (cumulative logit) model, in R ``MASS::polr`` conventions.
 
     Model: ``logit P(Y <= k | x) = zeta_k - x'beta`` (McCullagh 1980; Venables &
-    Ripley 2002, sec. 7.3).  Fitted with ``statsmodels`` ``OrderedModel``
-    (``distr="logit"``), whose cut-point convention is the same as polr's; X must not
-    contain a constant.  ``weights`` are frequency (case) weights, as polr's
-    ``weights=``: each row's log-likelihood is multiplied by its weight.
+    Ripley 2002, sec. 7.3), fitted by :func:`polr_fit` (Newton-Raphson with the analytic
+    Hessian); X must not contain a constant.  ``weights`` are frequency (case) weights,
+    as polr's ``weights=``: each row's log-likelihood is multiplied by its weight.
 
     ``y`` may be an ordered pandas Categorical (its category order is used), or any
     values with ``levels`` giving the order (default: sorted unique values).
 
     Returns a dict with ``coef`` and ``se`` (Series over X's columns), ``thresholds``
-    and ``thresholds_se`` (Series labelled "Low|Medium" etc., the polr intercepts,
-    SEs by the delta method), ``llf`` (weighted log-likelihood), ``deviance``
-    (-2 llf, polr's "Residual Deviance"), ``aic``, ``nobs`` (sum of weights),
-    ``converged``, ``vcov`` (for coef followed by thresholds) and ``levels``.
-    polr stops its optimiser earlier than statsmodels, so agreement is to about 1e-3.
+    and ``thresholds_se`` (Series labelled "Low|Medium" etc., the polr intercepts),
+    ``llf`` (weighted log-likelihood), ``deviance`` (-2 llf, polr's "Residual
+    Deviance"), ``aic``, ``nobs`` (sum of weights), ``converged``, ``vcov`` (for coef
+    followed by thresholds) and ``levels``.
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
     Xdf = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
     Xdf = Xdf.astype(float)
     if any(np.allclose(Xdf[c].to_numpy(), Xdf[c].to_numpy()[0]) for c in Xdf.columns):
@@ -792,63 +792,126 @@ def ordinal_logit(
     if present.size != len(levels):
         missing = [levels[i] for i in range(len(levels)) if i not in present]
         raise ValueError(f"ordinal_logit(): no observations at response level(s) {missing}")
-    endog = pd.Series(pd.Categorical.from_codes(codes.astype(int), categories=levels, ordered=True))
-
-    class _FreqWeightedOrderedModel(OrderedModel):
-        def loglike(self, params):  # noqa: D401 - statsmodels hook
-            return float(np.sum(self._fw * self.loglikeobs(params)))
-
-        def score(self, params):
-            from statsmodels.tools.numdiff import approx_fprime
-
-            return approx_fprime(params, self.loglike, centered=True)
-
-        def hessian(self, params):
-            from statsmodels.tools.numdiff import approx_hess3
-
-            return approx_hess3(params, self.loglike)
-
-    mod = _FreqWeightedOrderedModel(endog, Xv, distr="logit")
-    mod._fw = w
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = mod.fit(method="bfgs", maxiter=maxiter, disp=False, gtol=1e-8)
-        # polish with Newton steps on the exact weighted objective
-        res = mod.fit(start_params=res.params, method="newton", maxiter=100, disp=False)
-    params = np.asarray(res.params, dtype=float)
-    k = Xv.shape[1]
-    hess = mod.hessian(params)
-    cov_t = np.linalg.inv(-hess)
-    th = mod.transform_threshold_params(params)[1:-1]
-    # Jacobian of thresholds w.r.t. (first cut, log increments)
-    nt = len(th)
-    J = np.zeros((nt, nt))
-    raw = params[k:]
-    for i in range(nt):
-        J[i, 0] = 1.0
-        for j in range(1, i + 1):
-            J[i, j] = math.exp(raw[j])
-    full_J = np.zeros((k + nt, k + nt))
-    full_J[:k, :k] = np.eye(k)
-    full_J[k:, k:] = J
-    vcov = full_J @ cov_t @ full_J.T
-    se = np.sqrt(np.diag(vcov))
     names = [str(c) for c in Xv.columns]
+    res = polr_fit(codes.astype(np.int64), Xv.to_numpy(), w, names, max_iter=maxiter)
+    nt = len(levels) - 1
     th_names = [f"{levels[i]}|{levels[i + 1]}" for i in range(nt)]
-    llf = float(mod.loglike(params))
+    k = len(names)
+    vcov = res["vcov"].copy()
+    vcov.index = vcov.columns = names + th_names
     return {
-        "coef": pd.Series(params[:k], index=names),
-        "se": pd.Series(se[:k], index=names),
-        "thresholds": pd.Series(th, index=th_names),
-        "thresholds_se": pd.Series(se[k:], index=th_names),
-        "llf": llf,
-        "deviance": -2.0 * llf,
-        "aic": -2.0 * llf + 2.0 * (k + nt),
-        "nobs": float(w.sum()),
-        "converged": bool(res.mle_retvals.get("converged", True)),
-        "vcov": pd.DataFrame(vcov, index=names + th_names, columns=names + th_names),
+        "coef": res["coef"],
+        "se": res["se"],
+        "thresholds": pd.Series(res["thresholds"].to_numpy(), index=th_names),
+        "thresholds_se": pd.Series(res["thresholds_se"].to_numpy(), index=th_names),
+        "llf": res["llf"],
+        "deviance": -2.0 * res["llf"],
+        "aic": -2.0 * res["llf"] + 2.0 * (k + nt),
+        "nobs": res["nobs"],
+        "converged": res["converged"],
+        "vcov": vcov,
         "levels": levels,
     }
+
+
+def polr_fit(y: np.ndarray, X: np.ndarray, freq: np.ndarray | None = None, names: list[str] | None = None,
+             max_iter: int = 100, tol: float = 1e-9) -> dict:
+    """Proportional-odds logistic regression, R MASS::polr conventions, Newton–Raphson.
+
+    logit P(Y <= k | x) = zeta_k - x'beta (McCullagh 1980). `y` holds category indices
+    0..K-1 (every category present), `freq` frequency weights (as polr's `weights`), so the
+    model can be fitted on distinct (covariate pattern, response) rows with their counts:
+    identical to the fit on the expanded data. Analytic gradient and observed information;
+    standard errors from its inverse. Returns a dict with coef, se (Series), thresholds,
+    thresholds_se, llf, nobs, converged, like stats.ordinal_logit (whose BFGS + numerical
+    Hessian fit was exact but too slow for 40 models on 100,000 rows; it is gone) plus
+    ``vcov`` (coefficients then thresholds) for contrasts between coefficients.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    w = np.ones(n) if freq is None else np.asarray(freq, dtype=float)
+    K = int(y.max()) + 1
+    cum = np.cumsum(np.bincount(y, weights=w, minlength=K))[:-1] / w.sum()
+    theta = np.log(cum / (1 - cum))
+    beta = np.zeros(p)
+    q = p + K - 1
+    has_a, has_b = y < K - 1, y > 0
+    ia, ib = np.minimum(y, K - 2), np.maximum(y - 1, 0)
+    # d a / d(beta, theta) and d b / d(beta, theta) do not depend on the parameters; the
+    # beta part may stay -x at an infinite cut because every derivative there is 0
+    Da = np.zeros((n, q))
+    Db = np.zeros((n, q))
+    Da[:, :p] = -X
+    Db[:, :p] = -X
+    rows = np.arange(n)
+    Da[rows[has_a], p + ia[has_a]] = 1.0
+    Db[rows[has_b], p + ib[has_b]] = 1.0
+
+    def parts(beta, theta):
+        eta = X @ beta
+        a = np.where(has_a, theta[ia] - eta, np.inf)
+        b = np.where(has_b, theta[ib] - eta, -np.inf)
+        Fa, Fb = expit(a), expit(b)
+        # P = F(a) - F(b), computed in the upper tail as F(-b) - F(-a) to keep precision
+        P = np.where(b > 0, expit(-b) - expit(-a), Fa - Fb)
+        P = np.maximum(P, 1e-300)
+        return a, b, Fa, Fb, P
+
+    def loglik(beta, theta):
+        return float(np.sum(w * np.log(parts(beta, theta)[4])))
+
+    def derivs(beta, theta):
+        a, b, Fa, Fb, P = parts(beta, theta)
+        fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
+        dfa, dfb = fa * (1 - 2 * Fa), fb * (1 - 2 * Fb)
+        la, lb = fa / P, -fb / P
+        laa = dfa / P - la ** 2
+        lbb = -dfb / P - lb ** 2
+        lab = -la * lb
+        g = Da.T @ (w * la) + Db.T @ (w * lb)
+        H = (Da.T * (w * laa)) @ Da + (Db.T * (w * lbb)) @ Db
+        cross = (Da.T * (w * lab)) @ Db
+        H += cross + cross.T
+        return g, H
+
+    ll = loglik(beta, theta)
+    converged = False
+    for _ in range(max_iter):
+        g, H = derivs(beta, theta)
+        try:
+            step = np.linalg.solve(-H, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(-H, g, rcond=None)[0]
+        t = 1.0
+        while t > 1e-10:
+            nb, nt = beta + t * step[:p], theta + t * step[p:]
+            if np.all(np.diff(nt) > 0):
+                nll = loglik(nb, nt)
+                if nll >= ll - 1e-12:
+                    break
+            t /= 2
+        beta, theta = nb, nt
+        dec = float(g @ step)
+        if abs(nll - ll) < tol * (1 + abs(ll)) and dec < 1e-8:
+            ll = nll
+            converged = True
+            break
+        ll = nll
+    g, H = derivs(beta, theta)
+    try:
+        cov = np.linalg.inv(-H)
+        se = np.sqrt(np.maximum(np.diag(cov), 0))
+    except np.linalg.LinAlgError:
+        cov = np.full((q, q), np.nan)
+        se = np.full(q, np.nan)
+    names = list(names) if names is not None else [f"x{i}" for i in range(p)]
+    th_names = [f"{i}|{i + 1}" for i in range(K - 1)]
+    return {"coef": pd.Series(beta, index=names), "se": pd.Series(se[:p], index=names),
+            "thresholds": pd.Series(theta, index=th_names), "thresholds_se": pd.Series(se[p:], index=th_names),
+            "llf": ll, "nobs": float(w.sum()), "converged": converged,
+            "vcov": pd.DataFrame(cov, index=names + th_names, columns=names + th_names)}
+
 
 
 def odds_ratios(result: Mapping[str, Any], level: float = 0.95) -> pd.DataFrame:
@@ -981,6 +1044,79 @@ def cronbach_alpha(matrix: Any) -> float:
 # ---------------------------------------------------------------------------
 
 
+class Calibration:
+    """Raking / calibration margins reduced to patterns (a fast, exact form of the matrix).
+
+    ``pattern[i]`` is the index of row i's calibration-indicator row in ``patterns``
+    (the distinct rows of the margin-indicator matrix).  Every estimator below accepts
+    either the matrix or this object as ``calibration=``; with it (or a matrix, reduced
+    here) and no clusters, the linearised variance is computed on the distinct
+    (pattern, value) rows with their counts, sum(w) and sum(w^2): the same numbers as the
+    row-by-row computation, in O(n) instead of an n x p least-squares fit per estimate.
+    """
+
+    __slots__ = ("pattern", "patterns")
+
+    def __init__(self, pattern: Any, patterns: Any):
+        self.pattern = np.asarray(pattern, dtype=np.int64).ravel()
+        self.patterns = np.asarray(patterns, dtype=float)
+
+    @classmethod
+    def from_matrix(cls, matrix: Any) -> "Calibration":
+        m = np.asarray(matrix, dtype=float)
+        if m.ndim == 1:
+            m = m[:, None]
+        patterns, inverse = np.unique(m, axis=0, return_inverse=True)
+        return cls(inverse.ravel(), patterns)
+
+    def rows(self) -> np.ndarray:
+        return self.patterns[self.pattern]
+
+    def subset(self, mask: np.ndarray) -> "Calibration":
+        return Calibration(self.pattern[mask], self.patterns)
+
+
+def _aggregated_variance(cat: np.ndarray, U: np.ndarray, w: np.ndarray, cal: "Calibration | None",
+                         d: np.ndarray | None, fpc: Any) -> np.ndarray:
+    """With-replacement variance of the totals of z_i = w_i e_i, one PSU per row.
+
+    Row i's linearised value divided by its weight is ``U[cat[i]]`` (a row of U per
+    category); e_i is its residual from the base-weighted regression on the calibration
+    pattern (survey's svyrecvar for raked/calibrated designs).  Rows that left the
+    estimate's domain (a missing answer) have a zero row of U but keep their calibration
+    weight w_i, so their residual is not zero - exactly as survey, which subsets a
+    calibrated design by setting the weight to zero *after* calibration and residualises
+    with the calibration weights.  Everything is summed over distinct (pattern, category)
+    rows.
+    """
+    n = w.size
+    ncat = U.shape[0]
+    if cal is None:
+        key = cat.astype(np.int64)
+        size = ncat
+    else:
+        key = cal.pattern * ncat + cat
+        size = cal.patterns.shape[0] * ncat
+    cnt = np.bincount(key, minlength=size)
+    rows = np.flatnonzero(cnt)
+    sw = np.bincount(key, weights=w, minlength=size)[rows]
+    sw2 = np.bincount(key, weights=w * w, minlength=size)[rows]
+    E = U[rows % ncat]
+    if cal is not None:
+        C = cal.patterns[rows // ncat]
+        dd = (cnt[rows].astype(float) if d is None else np.bincount(key, weights=d, minlength=size)[rows])
+        sq = np.sqrt(dd)[:, None]
+        beta, *_ = np.linalg.lstsq(C * sq, E * sq, rcond=None)
+        E = E - C @ beta
+    szz = (E.T * sw2) @ E
+    sz = sw @ E
+    f = 0.0
+    if fpc is not None:
+        fpc_v = float(np.asarray(fpc, dtype=float).ravel()[0])
+        f = n / fpc_v if fpc_v > 1 else fpc_v
+    return (1.0 - f) * n / (n - 1.0) * (szz - np.outer(sz, sz) / n)
+
+
 def _design_arrays(n: int, w: Any, calibration: Any, base_weights: Any, clusters: Any, fpc: Any):
     w = np.asarray(w, dtype=float).ravel()
     if w.size != n:
@@ -988,12 +1124,18 @@ def _design_arrays(n: int, w: Any, calibration: Any, base_weights: Any, clusters
     if np.any(np.isnan(w)) or np.any(w < 0):
         raise ValueError("weights must be non-negative numbers without NaN")
     cal = None
-    if calibration is not None:
+    if isinstance(calibration, Calibration):
+        if calibration.pattern.size != n:
+            raise ValueError("the calibration patterns must have one row per observation")
+        cal = calibration if clusters is None else calibration.rows()
+    elif calibration is not None:
         cal = np.asarray(calibration, dtype=float)
         if cal.ndim == 1:
             cal = cal[:, None]
         if cal.shape[0] != n:
             raise ValueError("the calibration matrix must have one row per observation")
+        if clusters is None:
+            cal = Calibration.from_matrix(cal)
     d = None
     if base_weights is not None:
         d = np.asarray(base_weights, dtype=float).ravel()
@@ -1012,7 +1154,9 @@ def _residualise(x: np.ndarray, w: np.ndarray, cal: np.ndarray | None, d: np.nda
 
     As survey's ``svyrecvar`` for calibrated designs: ``u = x / w`` is regressed on the
     calibration variables with the *base* (pre-calibration) weights ``d`` (default 1,
-    i.e. equal base weights) and ``w * residual`` is returned.
+    i.e. equal base weights) and ``w * residual`` is returned.  ``w`` are the
+    calibration weights of every row in the design, including rows outside the
+    estimate's domain (their x is 0, their residual is not).
     """
     if cal is None:
         return x
@@ -1052,14 +1196,22 @@ def _n_psu(n: int, cl: np.ndarray | None) -> int:
     return int(np.unique(cl).size) if cl is not None else n
 
 
-def _lin_mean(y: np.ndarray, w: np.ndarray, cal, d, cl, fpc) -> tuple[float, float]:
-    """Weighted (ratio) mean and its linearised SE, as survey ``svymean``."""
-    tw = w.sum()
-    mean = float(np.sum(w * y) / tw)
-    x = (w * (y - mean) / tw)[:, None]
-    x = _residualise(x, w, cal, d)
-    v = _total_variance(x, cl, fpc)
-    return mean, float(math.sqrt(v[0, 0]))
+def _lin_mean(y: np.ndarray, ok: np.ndarray, w: np.ndarray, cal, d, cl, fpc) -> tuple[float, float]:
+    """Weighted (ratio) mean over the rows `ok` and its linearised SE, as survey ``svymean``
+    on the design subset to `ok` (rows outside keep their calibration residuals)."""
+    wd = np.where(ok, w, 0.0)
+    tw = wd.sum()
+    yv = np.where(ok, y, 0.0)
+    mean = float(np.sum(wd * yv) / tw)
+    if cl is None:
+        vals, cat = np.unique(np.where(ok, yv, np.inf), return_inverse=True)
+        U = np.where(np.isfinite(vals), (np.where(np.isfinite(vals), vals, 0.0) - mean) / tw, 0.0)[:, None]
+        v = _aggregated_variance(cat.ravel(), U, w, cal, d, fpc)
+    else:
+        x = (wd * (yv - mean) / tw)[:, None]
+        x = _residualise(x, w, cal, d)
+        v = _total_variance(x, cl, fpc)
+    return mean, float(math.sqrt(max(v[0, 0], 0.0)))
 
 
 def weighted_mean_ci(
@@ -1094,13 +1246,11 @@ def weighted_mean_ci(
     xa = np.asarray(x, dtype=float).ravel()
     w_, cal, d, cl, fpc = _design_arrays(xa.size, w, calibration, base_weights, clusters, fpc)
     ok = ~np.isnan(xa)
-    if not ok.all():
-        # survey subsets the design: keep the rows in the design but zero their weight
-        w_ = np.where(ok, w_, 0.0)
-        xa = np.where(ok, xa, 0.0)
-    if w_.sum() <= 0:
+    # survey subsets a design: the rows stay in it with weight 0 in the estimate, and
+    # (calibrated designs) keep their calibration residuals in the variance
+    if np.where(ok, w_, 0.0).sum() <= 0:
         raise ValueError("the weights sum to zero")
-    mean, se = _lin_mean(xa, w_, cal, d, cl, fpc)
+    mean, se = _lin_mean(xa, ok, w_, cal, d, cl, fpc)
     z = _st.norm.ppf(0.5 + level / 2.0)
     return dict(
         mean=mean,
@@ -1131,9 +1281,10 @@ def weighted_total_ci(
     w_, cal, d, cl, fpc = _design_arrays(xa.size, w, calibration, base_weights, clusters, fpc)
     ok = ~np.isnan(xa)
     xa = np.where(ok, xa, 0.0)
-    w_ = np.where(ok, w_, 0.0)
     total = float(np.sum(w_ * xa))
-    z_ = _residualise((w_ * xa)[:, None], w_, cal, d)
+    if isinstance(cal, Calibration):
+        cal = cal.rows()
+    z_ = _residualise((w_ * xa)[:, None], w_, cal, d)      # a missing x adds 0 to the total
     se = float(math.sqrt(_total_variance(z_, cl, fpc)[0, 0]))
     z = _st.norm.ppf(0.5 + level / 2.0)
     return dict(total=total, se=se, ci_low=float(total - z * se), ci_high=float(total + z * se), n=int(ok.sum()))
@@ -1213,32 +1364,46 @@ def rao_scott_chi2(
         x, y, w = x[cols[0]], x[cols[1]], x[cols[2]]
     xs = pd.Series(np.asarray(x, dtype=object).ravel())
     ys = pd.Series(np.asarray(y, dtype=object).ravel())
-    n0 = len(xs)
-    if w is None:
-        w = np.ones(n0)
-    w_, cal, d, cl, fpc = _design_arrays(n0, w, calibration, base_weights, clusters, fpc)
     ok = (~xs.isna() & ~ys.isna()).to_numpy()
-    w_ = np.where(ok, w_, 0.0)
     rx = sorted(pd.unique(xs[ok]), key=str)
     ry = sorted(pd.unique(ys[ok]), key=str)
-    nr, nc = len(rx), len(ry)
-    if nr < 2 or nc < 2:
+    if len(rx) < 2 or len(ry) < 2:
         raise ValueError("rao_scott_chi2() needs at least two levels in each variable")
-    # cell indicators, rows varying fastest (R: interaction(rows, cols))
-    xi = pd.Categorical(xs, categories=rx).codes
-    yi = pd.Categorical(ys, categories=ry).codes
-    cell = np.where(ok, xi + nr * yi, -1)
+    xi = np.where(ok, pd.Categorical(xs, categories=rx).codes, -1)
+    yi = np.where(ok, pd.Categorical(ys, categories=ry).codes, -1)
+    if w is None:
+        w = np.ones(len(xs))
+    return rao_scott_chi2_codes(xi, yi, len(rx), len(ry), w, calibration, base_weights, clusters, fpc)
+
+
+def rao_scott_chi2_codes(x: Any, y: Any, nr: int, nc: int, w: Any, calibration: Any = None,
+                         base_weights: Any = None, clusters: Any = None, fpc: Any = None):
+    """:func:`rao_scott_chi2` on integer codes: x in 0..nr-1, y in 0..nc-1, -1 = not in the
+    table (a missing answer: the row stays in the design, as survey's subset).  The one
+    implementation of the test; rao_scott_chi2 factorises its labels and calls this."""
+    xi = np.asarray(x, dtype=np.int64).ravel()
+    yi = np.asarray(y, dtype=np.int64).ravel()
+    n0 = xi.size
+    w_, cal, d, cl, fpc = _design_arrays(n0, w, calibration, base_weights, clusters, fpc)
+    ok = (xi >= 0) & (yi >= 0)
     ncell = nr * nc
-    ind = np.zeros((n0, ncell))
-    ind[ok, cell[ok]] = 1.0
-    tw = w_.sum()
-    pcell = (w_[:, None] * ind).sum(0) / tw
-    z = w_[:, None] * (ind - pcell) / tw
-    z = _residualise(z, w_, cal, d)
-    V = _total_variance(z, cl, fpc)
+    cell = np.where(ok, xi + nr * yi, ncell)           # rows varying fastest (R's interaction order)
+    wd = np.where(ok, w_, 0.0)
+    tw = wd.sum()
+    pcell = np.bincount(cell[ok], weights=wd[ok], minlength=ncell) / tw
+    if cl is None:
+        U = np.zeros((ncell + 1, ncell))
+        U[:ncell] = (np.eye(ncell) - pcell) / tw
+        V = _aggregated_variance(cell, U, w_, cal, d, fpc)
+    else:
+        ind = np.zeros((n0, ncell))
+        ind[ok, cell[ok]] = 1.0
+        z = wd[:, None] * (ind - pcell) / tw
+        z = _residualise(z, w_, cal, d)
+        V = _total_variance(z, cl, fpc)
     N = int(ok.sum())
-    rs, cs = pcell.reshape(nc, nr).T.sum(1), pcell.reshape(nc, nr).T.sum(0)
-    if np.any(rs == 0) or np.any(cs == 0):
+    tab = pcell.reshape(nc, nr).T
+    if np.any(tab.sum(1) == 0) or np.any(tab.sum(0) == 0):
         raise ValueError("a row or column of the weighted table is empty")
     return rao_scott_from_cells(pcell, V, N, nr, nc)
 

@@ -15,10 +15,11 @@ import pandas as pd
 from . import codebook as codebook_mod
 from . import paths, plots
 from .report import (count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
-                     quote_html, t, table_html)
+                     outcome_label, quote_html, t, table_html)
 
 TABLES = ("flow", "profile", "items", "ranking_by_group", "sectors", "tests", "test_family",
           "sector_tests", "sector_pairs", "nps", "satisfaction", "satisfaction_model", "weighting",
+          "findings", "dk_by_group", "representativeness",
           "themes", "theme_quotes", "theme_tests", "language_mix", "agreement", "topics")
 SCORE_TESTS = ("kruskal", "mann_whitney")
 EFFECT_ORDER = {"large": 3, "medium": 2, "small": 1, "negligible": 0}
@@ -43,10 +44,12 @@ class Summary:
     min_cell: int = 10
     theme_names: dict[str, str] = field(default_factory=dict)
     synthetic: bool = False
+    min_finding_n: int = 30
 
     @classmethod
     def load(cls, run_dir, survey: str, codebook: str, lang: str = "lv", fdr: float = 0.05,
-             min_cell: int = 10, themes: str | None = None, synthetic: bool = False) -> "Summary":
+             min_cell: int = 10, themes: str | None = None, synthetic: bool = False,
+             min_finding_n: int = 30) -> "Summary":
         tables = {}
         for name in TABLES:
             try:
@@ -54,7 +57,7 @@ class Summary:
             except FileNotFoundError:
                 tables[name] = pd.DataFrame()
         return cls(tables, codebook_mod.load(paths.resolve(codebook)), lang, fdr, min_cell,
-                   _theme_names(themes, lang), synthetic)
+                   _theme_names(themes, lang), synthetic, int(min_finding_n))
 
     def _missing(self, *names) -> str | None:
         if any(self.tables.get(n, pd.DataFrame()).empty for n in names):
@@ -63,7 +66,7 @@ class Summary:
 
     # --- sections ---------------------------------------------------------------------------
     def title(self) -> str:
-        return f'<h1 id="s-title">{html.escape(t("title", self.lang))}</h1>' + _p(t("intro", self.lang))
+        return f'<h1 id="s-title">{html.escape(t("title", self.lang))}</h1>' + _p(t("summary_intro", self.lang))
 
     def significant(self) -> pd.DataFrame:
         """Score tests of the headline family that survived BH and are not negligible."""
@@ -80,25 +83,80 @@ class Summary:
         return sig.sort_values(["_order", size, "p_adj", "outcome", "grouping"],
                                ascending=[False, False, True, True, True]).drop(columns="_order")
 
+    def findings(self) -> pd.DataFrame:
+        """findings.csv rows a summary may state: groups of at least min_finding_n, the
+        strongest finding of each contrast first."""
+        f = self.tables.get("findings", pd.DataFrame())
+        if f.empty:
+            return f
+        f = f[(f["n_high"] >= self.min_finding_n) & (f["n_low"] >= self.min_finding_n)]
+        return f.sort_values(["contrast_rank", "contrast"]).reset_index(drop=True)
+
+    def finding_sentence(self, row) -> str:
+        lang = self.lang
+        surv = row.get("survives_adjustment")
+        ci_or = fmt_ci(row.get("adjusted_ci_low"), row.get("adjusted_ci_high"), 2, lang, pct=False)
+        if pd.isna(surv) or pd.isna(row.get("adjusted_odds_ratio")):
+            adjusted = t("summary_finding_not_checked", lang)
+        elif str(surv).lower() in ("true", "1"):
+            adjusted = t("summary_finding_survives", lang, odds=fmt_num(row["adjusted_odds_ratio"], 2, lang), ci=ci_or)
+        else:
+            adjusted = t("summary_finding_not_survives", lang, odds=fmt_num(row["adjusted_odds_ratio"], 2, lang),
+                         ci=ci_or)
+        return t("summary_finding", lang, outcome=outcome_label(row["outcome"], self.cb, lang),
+                 high=self._group(row["grouping"], row["high_group"]), low=self._group(row["grouping"], row["low_group"]),
+                 n_high=int(row["n_high"]), n_low=int(row["n_low"]), grouping=self._grouping(row["grouping"]),
+                 r=fmt_num(row["effect_size"], 2, lang),
+                 ci=fmt_ci(row["effect_ci_low"], row["effect_ci_high"], 2, lang, pct=False),
+                 p=fmt_p_relation(row["pair_p_adj"], lang), adjusted=adjusted)
+
+    def _grouping(self, grouping: str) -> str:
+        """A characteristic's label; a multi-choice option as 'question: option' (never a code)."""
+        base, _, opt = str(grouping).partition("__")
+        if base in self.cb.variables:
+            label = self.cb.variable_label(base, self.lang)
+            return f"{label}: {self.cb.label_of(base, opt, self.lang)}" if opt else label
+        return str(grouping)
+
+    def _group(self, grouping: str, code) -> str:
+        if "__" in str(grouping):
+            return {"yes": t("summary_yes", self.lang), "no": t("summary_no", self.lang)}.get(str(code), str(code))
+        return group_label(grouping, code, self.cb, self.lang)
+
+    def _item_top(self):
+        ranked = self.tables.get("items", pd.DataFrame())
+        if ranked.empty or ranked["rank"].isna().all():
+            return None
+        return ranked.sort_values("rank").iloc[0]
+
     def key_findings(self, limit: int = 5) -> str:
         lang, items = self.lang, []
-        ranked = self.tables.get("items", pd.DataFrame())
-        if not ranked.empty:
-            top = ranked.sort_values("rank").iloc[0]
-            items.append(t("top_activity", lang, item=self.cb.variable_label(top["item"], lang),
-                           share=fmt_pct(top["top2_share"], 0, lang),
-                           ci=fmt_ci(top["top2_ci_low"], top["top2_ci_high"], 0, lang)))
-        sig = self.significant()
-        for _, row in sig.head(limit - 1 - bool(len(self.tables.get("themes", [])))).iterrows():
-            items.append(difference_sentence(row, self.cb, lang))
+        top = self._item_top()
+        if top is not None:
+            items.append(t("summary_top_activity", lang, item=self.cb.variable_label(top["item"], lang),
+                           share=fmt_pct(top["top2_share"], 0, lang), n=int(top["n"]),
+                           ci=fmt_ci(top["top2_ci_low"], top["top2_ci_high"], 0, lang),
+                           dk=fmt_pct(top["dk_share"], 0, lang), n_all=int(top["n_all"]) if "n_all" in top else "—",
+                           share_all=fmt_pct(top.get("top2_share_all"), 0, lang)))
         themes = self.tables.get("themes", pd.DataFrame())
+        f = self.findings()
+        f = f[f["contrast_rank"] == 1] if not f.empty else f
+        for _, row in f.head(limit - 1 - bool(len(themes))).iterrows():
+            items.append(self.finding_sentence(row))
         if not themes.empty:
-            top = self._theme_counts().head(3)
-            names = ", ".join(f"{self._theme_name(r.theme)} ({int(r.n)})" for r in top.itertuples())
-            items.append({"lv": f"Biežākās priekšlikumu tēmas: {names}.",
-                          "en": f"Most frequent proposal themes: {names}."}.get(lang))
+            top3 = self._theme_counts().head(3)
+            names = ", ".join(f"{self._theme_name(r.theme)} ({int(r.n)})" for r in top3.itertuples())
+            items.append(t("summary_themes", lang, names=names))
         body = "".join(f"<li>{html.escape(s)}</li>" for s in items)
         return _h(2, "key_findings", lang) + f"<ul>{body}</ul>"
+
+    def _scope_label(self) -> str:
+        scope = self.cb.in_scope()
+        if not scope:
+            return t("summary_none", self.lang)
+        var, codes = scope
+        return f"{self.cb.variable_label(var, self.lang)}: " + ", ".join(
+            group_label(var, c, self.cb, self.lang) for c in codes)
 
     def who(self) -> str:
         lang = self.lang
@@ -108,26 +166,57 @@ class Summary:
         flow = self.tables["flow"]
         forms = flow[flow["source"] == "forms"]
         mail = flow[flow["source"] == "email"]
-        text = t("who_text", lang, n=int(forms["rows_analysed"].sum()),
+        text = t("summary_who_text", lang, n=int(forms["rows_analysed"].sum()),
                  q=int(forms["rows_quarantined"].sum()), m=int(mail["rows_analysed"].sum()),
                  min_cell=self.min_cell)
         prof = self.tables["profile"]
-        rows = prof[prof["variable"].isin(["target_group", "age_group", "gender", "district"])]
+        rows = prof[prof["variable"].isin(self.cb.role_vars("profile"))]
         table = pd.DataFrame({
             t("variable", lang): [self.cb.variable_label(v, lang) for v in rows["variable"]],
             t("group", lang): [group_label(v, c, self.cb, lang) for v, c in zip(rows["variable"], rows["level"])],
             t("n", lang): [f"< {self.min_cell}" if pd.isna(n) else str(int(n)) for n in rows["n"]],
             t("share", lang): [fmt_pct(s, 0, lang) for s in rows["share"]],
-            t("population_share", lang): [fmt_pct(s, 0, lang) for s in rows["population_share"]],
         })
-        return _h(2, "who", lang) + _p(text) + table_html(table)
+        return _h(2, "who", lang) + _p(text) + table_html(table) + self.representativeness()
+
+    def representativeness(self) -> str:
+        """The respondents the population describes, compared with it on that same base."""
+        lang = self.lang
+        rep = self.tables.get("representativeness", pd.DataFrame())
+        w = self.tables.get("weighting", pd.DataFrame())
+        head = _h(3, "summary_repr_heading", lang)
+        if rep.empty or w.empty:
+            return head + _p(t("summary_repr_none", lang))
+        wr = w.iloc[0]
+        text = t("summary_repr_text", lang, n=int(wr["n_in_scope"]), scope=self._scope_label(),
+                 neff=fmt_num(wr["kish_effective_n"], 0, lang), deff=fmt_num(wr["design_effect"], 2, lang),
+                 cap=fmt_num(wr["trim_cap"], 0, lang), neff0=fmt_num(wr.get("kish_effective_n_untrimmed"), 0, lang),
+                 deff0=fmt_num(wr.get("design_effect_untrimmed"), 2, lang),
+                 maxw=fmt_num(wr.get("max_weight_ratio_untrimmed"), 1, lang),
+                 trimmed=int(wr["n_trimmed"]) if pd.notna(wr.get("n_trimmed")) else 0)
+        levels = [t("summary_unknown", lang) if lv == "(unknown)" else group_label(v, lv, self.cb, lang)
+                  for v, lv in zip(rep["variable"], rep["level"])]
+        table = pd.DataFrame({
+            t("variable", lang): [self.cb.variable_label(v, lang) for v in rep["variable"]],
+            t("group", lang): levels,
+            t("n", lang): [f"< {self.min_cell}" if pd.isna(n) else str(int(n)) for n in rep["n"]],
+            t("summary_sample_share", lang): [fmt_pct(s, 0, lang) for s in rep["sample_share"]],
+            t("population_share", lang): [fmt_pct(s, 0, lang) for s in rep["population_share"]],
+            t("summary_weighted_share", lang): [fmt_pct(s, 0, lang) for s in rep["weighted_share"]],
+        })
+        return head + _p(text) + table_html(table)
 
     def who_figure(self):
         prof = self.tables.get("profile", pd.DataFrame())
         if prof.empty:
             return None
-        d = prof[(prof["variable"] == "target_group") & prof["n"].notna()].sort_values("n")
-        labels = [group_label("target_group", c, self.cb, self.lang) for c in d["level"]]
+        g = self.cb.role_var("grouping")
+        if not g:
+            return None
+        d = prof[(prof["variable"] == g) & prof["n"].notna()].sort_values("n")
+        if d.empty:
+            return None
+        labels = [group_label(g, c, self.cb, self.lang) for c in d["level"]]
         return _barh(labels, d["n"].astype(int).tolist(), t("who_title", self.lang),
                      t("who_axis", self.lang), [str(int(n)) for n in d["n"]])
 
@@ -136,7 +225,8 @@ class Summary:
         missing = self._missing("items")
         if missing:
             return _h(2, "ranking", lang) + missing
-        d = self.tables["items"].sort_values("rank").head(top)
+        items = self.tables["items"]
+        d = items[items["rank"].notna()].sort_values("rank").head(top)
         table = pd.DataFrame({
             t("rank", lang): d["rank"].astype(int).astype(str),
             t("activity", lang): [self.cb.variable_label(i, lang) for i in d["item"]],
@@ -144,18 +234,54 @@ class Summary:
             t("top2", lang): [fmt_pct(v, 0, lang) for v in d["top2_share"]],
             t("ci", lang): [fmt_ci(a, b, 0, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
             t("n", lang): d["n"].astype(int).astype(str),
+            t("summary_dk", lang): [fmt_pct(v, 0, lang) for v in d["dk_share"]],
         })
+        notes = []
+        w = self.tables.get("weighting", pd.DataFrame())
         if self.weighted_headline() and "weighted_top2_share" in d:
-            # official margins: the weighted estimate stands beside the unweighted one
+            # official margins: the weighted estimate stands beside the unweighted one on the same people
+            table[t("summary_top2_scope", lang)] = [fmt_pct(v, 0, lang) for v in d["scope_top2_share"]]
             table[t("top2_weighted", lang)] = [
                 f"{fmt_pct(v, 0, lang)} ({fmt_ci(a, b, 0, lang)})" for v, a, b in
                 zip(d["weighted_top2_share"], d["weighted_top2_ci_low"], d["weighted_top2_ci_high"])]
-        return _h(2, "ranking", lang) + _p(t("ranking_text", lang)) + table_html(table)
+            notes.append(t("summary_ranking_weighted", lang, n=int(w["n_in_scope"].iloc[0]), scope=self._scope_label()))
+        if "weighted_rank" in items and "scope_rank" in items and items["weighted_rank"].notna().any():
+            k, item, stay = _rank_shift(items, "scope_rank", "weighted_rank")
+            notes.append(t("summary_weighting_sensitivity", lang, n=int(w["n_in_scope"].iloc[0]),
+                           scope=self._scope_label(), k=k, item=self.cb.variable_label(item, lang), top=stay))
+        if "rank_excl_flagged" in items and items["rank_excl_flagged"].notna().any():
+            k, _, stay = _rank_shift(items, "rank", "rank_excl_flagged")
+            n_flag = int((items["n"] - items["n_excl_flagged"]).max())
+            notes.append(t("summary_straightliners", lang, n=n_flag, k=k, top=stay))
+        return (_h(2, "summary_ranking", lang) + _p(t("summary_ranking_text", lang)) + table_html(table)
+                + "".join(_p(s) for s in notes) + self.dont_know())
+
+    def dont_know(self) -> str:
+        """'Don't know' by group: overall share and the characteristics whose share differs."""
+        lang = self.lang
+        dk = self.tables.get("dk_by_group", pd.DataFrame())
+        if dk.empty:
+            return ""
+        overall = dk[dk["grouping"] == "all"]["dk_share"].iloc[0]
+        sig = dk[(dk["grouping"] != "all") & (dk["p_adj"] < self.fdr)]
+        parts = []
+        for g, sub in sig.groupby("grouping", sort=False):
+            sub = sub[sub["dk_share"].notna()].sort_values("dk_share")
+            if len(sub) < 2:
+                continue
+            lo, hi = sub.iloc[0], sub.iloc[-1]
+            parts.append(f"{self._grouping(g)} ({self._group(g, hi['level'])} {fmt_pct(hi['dk_share'], 0, lang)}, "
+                         f"{self._group(g, lo['level'])} {fmt_pct(lo['dk_share'], 0, lang)})")
+        return _h(3, "summary_dk_heading", lang) + _p(t(
+            "summary_dk_text", lang, share=fmt_pct(overall, 0, lang), fdr=fmt_num(self.fdr, 2, lang),
+            list="; ".join(parts) if parts else t("summary_none", lang)))
 
     def weighted_headline(self) -> bool:
         """True when stage 02 weighted to official margins (then both figures are headline)."""
         w = self.tables.get("weighting", pd.DataFrame())
-        return not w.empty and bool(w["used"].iloc[0]) and str(w["headline"].iloc[0]) == "weighted"
+        if w.empty or not _true(w["used"].iloc[0]):
+            return False
+        return str(w.get("role", pd.Series([""])).iloc[0]) == "headline" or str(w["headline"].iloc[0]).startswith("weighted")
 
     def ranking_figure(self, top: int = 10):
         items = self.tables.get("items", pd.DataFrame())
@@ -169,18 +295,23 @@ class Summary:
 
     def ranking_groups(self, top: int = 5) -> str:
         lang = self.lang
+        if not self.cb.role_var("grouping"):
+            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped", lang, role="grouping"))
         missing = self._missing("ranking_by_group")
         if missing:
             return _h(3, "ranking_groups", lang) + missing
         d = self.tables["ranking_by_group"]
         d = d[d["rank"].notna() & (d["rank"] <= top) & ~d.get("suppressed", False).astype(bool)]
-        order = self.cb.variables["target_group"].codes
+        gvar = self.cb.role_var("grouping")
+        if not gvar or gvar not in d:
+            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped", lang, role="grouping"))
+        order = list(self.cb.variables[gvar].codes) + [c for c in self.cb.variables[gvar].merge]
         parts = [_h(3, "ranking_groups", lang), _p(t("ranking_groups_text", lang))]
         for code in order:
-            g = d[d["target_group"] == code].sort_values("rank")
+            g = d[d[gvar].astype(str) == str(code)].sort_values("rank")
             if g.empty:
                 continue
-            parts.append(f"<h4>{html.escape(group_label('target_group', code, self.cb, lang))} "
+            parts.append(f"<h4>{html.escape(group_label(gvar, code, self.cb, lang))} "
                          f"(n = {int(g['group_n'].iloc[0])})</h4>")
             parts.append(table_html(pd.DataFrame({
                 t("rank", lang): g["rank"].astype(int).astype(str),
@@ -197,20 +328,33 @@ class Summary:
         if missing:
             return _h(2, "differences", lang) + missing
         fam = self.tables.get("test_family", pd.DataFrame())
-        m = int(fam.loc[fam["family"] == "group_tests", "m"].iloc[0]) if not fam.empty else len(self.tables["tests"])
-        head = _h(2, "differences", lang) + _p(t("differences_text", lang, m=m, fdr=fmt_num(self.fdr, 2, lang)))
+        row = fam[fam["family"] == "group_tests"] if not fam.empty else fam
+        m = int(row["m"].iloc[0]) if len(row) else int(self.tables["tests"]["p"].notna().sum())
+        pairs = (int(row["comparisons"].iloc[0]) if len(row) and "comparisons" in row
+                 else self.tables["tests"][["outcome", "grouping"]].drop_duplicates().shape[0])
+        allf = self.tables.get("findings", pd.DataFrame())
+        f = self.findings()
         sig = self.significant()
-        if sig.empty:
+        small = max(0, len(sig) - len(allf)) + (len(allf) - len(f))
+        head = _h(2, "differences", lang) + _p(t("summary_differences_text", lang, pairs=pairs, m=m,
+                                                 fdr=fmt_num(self.fdr, 2, lang), min_n=self.min_finding_n,
+                                                 small=small))
+        if f.empty:
             return head + _p(t("none_found", lang))
+        shown = f[f["contrast_rank"] == 1].head(limit)
+        yes, no = t("summary_yes", lang), t("summary_no", lang)
         table = pd.DataFrame({
-            t("finding", lang): [difference_sentence(r, self.cb, lang) for _, r in sig.head(limit).iterrows()],
-            t("effect", lang): [f"{fmt_num(v, 2, lang)} ({_effect(l, lang)})"
-                                for v, l in zip(sig["effect_size"].head(limit), sig["effect_label"].head(limit))],
-            t("p_adj", lang): [fmt_p(p, lang) for p in sig["p_adj"].head(limit)],
+            t("finding", lang): [self.finding_sentence(r).split(" (")[0] for _, r in shown.iterrows()],
+            t("n", lang): [f"{int(a)} / {int(b)}" for a, b in zip(shown["n_high"], shown["n_low"])],
+            t("summary_effect_r", lang): [f"{fmt_num(v, 2, lang)} ({fmt_ci(a, b, 2, lang, pct=False)})"
+                                          for v, a, b in zip(shown["effect_size"], shown["effect_ci_low"],
+                                                             shown["effect_ci_high"])],
+            t("p_adj", lang): [fmt_p(p, lang) for p in shown["pair_p_adj"]],
+            t("summary_survives", lang): ["—" if pd.isna(s) else (yes if str(s).lower() in ("true", "1") else no)
+                                          for s in shown["survives_adjustment"]],
         })
-        more = len(sig) - limit
-        tail = _p({"lv": f"… un vēl {more} atšķirības detalizētajā pārskatā.",
-                   "en": f"… and {more} more differences in the detailed report."}[lang]) if more > 0 else ""
+        more = len(f) - len(shown)
+        tail = _p(t("summary_more", lang, more=more)) if more > 0 else ""
         return head + table_html(table) + tail
 
     def sectors(self) -> str:
@@ -234,6 +378,9 @@ class Summary:
 
     def satisfaction(self) -> str:
         lang = self.lang
+        for role in ("satisfaction", "recommendation"):
+            if not self.cb.role_var(role):
+                return _h(2, "satisfaction", lang) + _p(t("summary_skipped", lang, role=role))
         missing = self._missing("nps", "satisfaction")
         if missing:
             return _h(2, "satisfaction", lang) + missing
@@ -241,7 +388,7 @@ class Summary:
         nps = self.tables["nps"]
         s_all = sat[sat["grouping"] == "all"].iloc[0]
         n_all = nps[nps["grouping"] == "all"].iloc[0]
-        text = t("nps_text", lang, mean=fmt_num(s_all["mean"], 1, lang),
+        text = t("summary_nps_text", lang, mean=fmt_num(s_all["mean"], 1, lang),
                  ci=fmt_ci(s_all["ci_low"], s_all["ci_high"], 1, lang, pct=False), n=int(s_all["n"]),
                  nps=fmt_num(n_all["nps"], 0, lang),
                  nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=int(n_all["n"]))
@@ -253,16 +400,19 @@ class Summary:
                 listed = "; ".join(f"{self.cb.sector_title(r.sector, lang)} "
                                    f"(OR {fmt_num(r.odds_ratio, 2, lang)}, {fmt_ci(r.ci_low, r.ci_high, 2, lang, pct=False)})"
                                    for r in sig.itertuples())
-                out += _p(t("satisfaction_drivers", lang, list=listed))
+                out += _p(t("summary_satisfaction_drivers", lang, list=listed))
         return out
 
     def nps_figure(self):
         nps = self.tables.get("nps", pd.DataFrame())
         if nps.empty:
             return None
-        d = nps[(nps["grouping"] == "target_group") & ~nps["suppressed"].astype(bool) & nps["nps"].notna()]
+        g = self.cb.role_var("grouping")
+        d = nps[(nps["grouping"] == g) & ~nps["suppressed"].astype(bool) & nps["nps"].notna()]
+        if d.empty:
+            return None
         d = d.iloc[::-1]
-        labels = [group_label("target_group", c, self.cb, self.lang) for c in d["level"]]
+        labels = [group_label(g, c, self.cb, self.lang) for c in d["level"]]
         return _interval_plot(labels, d["nps"], d["ci_low"], d["ci_high"], [f"n = {int(n)}" for n in d["n"]],
                               t("nps_title", self.lang), t("nps", self.lang), zero_line=True)
 
@@ -314,20 +464,35 @@ class Summary:
     def methods(self) -> str:
         lang = self.lang
         w = self.tables.get("weighting", pd.DataFrame())
-        if w.empty or not bool(w["used"].iloc[0]):
-            weighting = t("weighting_none", lang)
-        elif str(w["headline"].iloc[0]) == "weighted":
-            weighting = t("weighting_used", lang, source=w["source"].iloc[0],
-                          neff=fmt_num(w["kish_effective_n"].iloc[0], 0, lang))
+        if w.empty or not _true(w["used"].iloc[0]):
+            weighting = t("summary_weighting_none", lang)
+        elif self.weighted_headline():
+            weighting = t("summary_weighting_used", lang, source=w["source"].iloc[0], n=int(w["n_in_scope"].iloc[0]),
+                          scope=self._scope_label(), neff=fmt_num(w["kish_effective_n"].iloc[0], 0, lang))
         else:
-            weighting = t("weighting_sensitivity", lang, source=Path(str(w["population_file"].iloc[0])).name)
+            weighting = t("summary_weighting_sensitivity_only", lang,
+                          source=Path(str(w["population_file"].iloc[0])).name)
         body = t("methods_list", lang, weighting=html.escape(weighting), fdr=html.escape(
-            {"lv": f"kļūdaini atklāto īpatsvars ≤ {fmt_num(self.fdr, 2, lang)}",
-             "en": f"false discovery rate ≤ {fmt_num(self.fdr, 2, lang)}"}[lang]))
+            t("summary_fdr", lang, fdr=fmt_num(self.fdr, 2, lang))))
         return _h(2, "methods", lang) + f"<ul>{body}</ul>"
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+def _true(v) -> bool:
+    return str(v).strip().lower() in ("true", "1", "yes")
+
+
+def _rank_shift(items: pd.DataFrame, a: str, b: str, top: int = 10) -> tuple[int, str, int]:
+    """Largest rank change between two rankings, its item, and how many of a's top `top` stay."""
+    d = items[items[a].notna() & items[b].notna()]
+    if d.empty:
+        return 0, "", 0
+    shift = (d[a].astype(int) - d[b].astype(int)).abs()
+    i = shift.idxmax()
+    stay = len(set(d.loc[d[a] <= top, "item"]) & set(d.loc[d[b] <= top, "item"]))
+    return int(shift.max()), str(d.loc[i, "item"]), stay
+
 
 def _effect(label, lang):
     return t(f"effect_{label}", lang) if label in EFFECT_ORDER else "—"
