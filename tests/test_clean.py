@@ -209,7 +209,9 @@ def test_emails_become_redacted_proposals_and_broken_ones_quarantined(codebook, 
     assert len(mails) == 1
     m = mails.iloc[0]
     assert m["text"] == "Ierosinu vairāk soliņu. Zvaniet [TĀLRUNIS]."
-    assert m["attachments"] == "plans.pdf" and m["question"] == "email"
+    # attachment names go through the privacy policy's file-name redaction (a name may be a person's)
+    from analysis import privacy
+    assert m["attachments"] == privacy.redact_file_name("plans.pdf") and m["question"] == "email"
     assert pd.isna(m["sector"]) and pd.isna(m["form_language"]) and pd.isna(m["age_group"])
     assert m["respondent_id"].startswith("E-") and m["received_at"].tz is not None
     q = res.quarantine[res.quarantine["source_file"] == "p.mbox"].set_index("source_row")

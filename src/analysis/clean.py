@@ -22,8 +22,8 @@ import pandas as pd
 
 from . import codebook as codebook_mod
 from . import paths, schemas
-from .codebook import Codebook, normalize
-from .ingest import (CONTROL_CHARS, MAIL_EXTENSIONS, FORMS_EXTENSIONS, MAX_TEXT_CHARS, TIMEZONE, FormsExport,
+from .codebook import Codebook, fold_label, normalize
+from .ingest import (CONTROL_CHARS, MAIL_EXTENSIONS, FORMS_EXTENSIONS, MAX_TEXT_CHARS, CellNote, FormsExport,
                      InputError, MailBatch, Problem, expand_inputs, read_forms,
                      read_mail, source_names)
 
@@ -50,47 +50,15 @@ class FlowError(AssertionError):
 # --- parameters -------------------------------------------------------------------------
 
 def validate_params(params: dict[str, Any]) -> list[Problem]:
-    """Problems with the stage-01 parameters themselves (named after the params key)."""
-    out: list[Problem] = []
-    where = "params"
+    """Problems with the stage-01 parameters themselves (named after the params key); the
+    checks are those of the typed params model (analysis.config)."""
+    from . import config
 
-    def bad(key, message, expected=None):
-        out.append(Problem("error", "bad_parameter", where, message, column=key, expected=expected))
-
-    policy = params.get("unknown_label", "stop")
-    if policy not in UNKNOWN_LABEL_POLICIES:
-        bad("unknown_label", f"unknown value {policy!r}", " | ".join(UNKNOWN_LABEL_POLICIES))
-    inputs = params.get("inputs")
-    if not isinstance(inputs, dict) or not (inputs.get("forms") or inputs.get("email")):
-        bad("inputs", "no input files", "a mapping with `forms:` (and optionally `email:`) lists of files")
-    elif set(inputs) - {"forms", "email"}:
-        bad("inputs", f"unknown input kind(s) {sorted(set(inputs) - {'forms', 'email'})}", "forms, email")
-    rules = params.get("quality_rules") or {}
-    if not isinstance(rules, dict):
-        bad("quality_rules", "not a mapping", "rule: {action: exclude|flag, ...}")
-        return out
-    for name, spec in rules.items():
-        key = f"quality_rules.{name}"
-        if name not in QUALITY_RULES:
-            bad(key, f"unknown rule {name!r}", ", ".join(QUALITY_RULES))
-            continue
-        if not isinstance(spec, dict) or spec.get("action") not in ACTIONS:
-            bad(key, f"action is {spec.get('action') if isinstance(spec, dict) else spec!r}", "exclude | flag")
-            continue
-        allowed = set(RULE_DEFAULTS[name]) | {"action"}
-        for k in set(spec) - allowed:
-            bad(f"{key}.{k}", "unknown setting", ", ".join(sorted(allowed)))
-        if name == "speeder" and not _number_in(spec.get("share_of_median", 0.33), 0, 1):
-            bad(f"{key}.share_of_median", f"{spec.get('share_of_median')!r}", "a number in (0, 1]")
-        if name == "straightliner":
-            if not _number_in(spec.get("min_share_same", 0.95), 0, 1):
-                bad(f"{key}.min_share_same", f"{spec.get('min_share_same')!r}", "a number in (0, 1]")
-            n = spec.get("min_rated", 16)
-            if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-                bad(f"{key}.min_rated", f"{n!r}", "an integer >= 2")
-        if name == "duplicate" and spec.get("keep", "first") not in ("first", "last"):
-            bad(f"{key}.keep", f"{spec.get('keep')!r}", "first | last")
-    return out
+    _, errors = config.parse_params(params)
+    stage01 = ("inputs", "unknown_label", "quality_rules", "salt_env", "max_text_chars")
+    return [Problem("error", "bad_parameter", "params", e.message,
+                    column=e.key, expected=e.expected)
+            for e in errors if e.key.split(".")[0] in stage01]
 
 
 def _number_in(x, lo, hi) -> bool:
@@ -120,6 +88,7 @@ class Recoded:
     texts: dict[str, pd.Series]      # free-text variables (raw, not redacted yet)
     unknown: list[UnknownCells]
     answered_any: np.ndarray         # at least one question answered (contact alone does not count)
+    notes: list[CellNote] = field(default_factory=list)   # cells matched loosely, ratings set aside
 
 
 def _label_key(value: Any) -> str:
@@ -137,19 +106,21 @@ def recode(export: FormsExport, cb: Codebook) -> Recoded:
     coded: dict[str, Any] = {}
     texts: dict[str, pd.Series] = {}
     unknown: list[UnknownCells] = []
+    notes: list[CellNote] = []
     given: dict[str, np.ndarray] = {}       # per question: the cell was not empty
     for v in cb.variables.values():
         col = frame[v.name]
         if v.type == "single":
-            given[v.name] = _recode_single(col, v, cb, lang, coded, texts, unknown)
+            given[v.name] = _recode_single(col, v, cb, lang, coded, texts, unknown, notes)
         elif v.type == "multi":
-            given[v.name] = _recode_multi(col, v, cb, lang, coded, texts, unknown)
+            given[v.name] = _recode_multi(col, v, cb, lang, coded, texts, unknown, notes)
         elif v.type == "likert":
-            given[v.name] = _recode_likert(col, v, cb, lang, coded, unknown)
+            given[v.name] = _recode_likert(col, v, cb, lang, coded, unknown, notes)
         elif v.type in ("rating", "nps"):
             given[v.name] = _recode_number(col, v, coded, unknown)
         elif v.type == "text":
             texts[v.name] = col
+    _other_rows(frame, cb, coded, notes)
     answered = np.zeros(len(frame), bool)
     for name, mask in given.items():
         if not cb.variables[name].pii:
@@ -157,7 +128,48 @@ def recode(export: FormsExport, cb: Codebook) -> Recoded:
     for v in cb.of_type("text"):
         if not v.pii:
             answered |= frame[v.name].notna().to_numpy()
-    return Recoded(export, coded, texts, unknown, answered)
+    if export.extra is not None and export.extra.shape[1]:
+        # a column the codebook does not map still shows that the respondent answered something
+        answered |= export.extra.map(lambda x: not _blank_cell(x)).any(axis=1).to_numpy()
+    return Recoded(export, coded, texts, unknown, answered, notes)
+
+
+def _blank_cell(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and x != x) or (isinstance(x, str) and not x.strip())
+
+
+def _other_rows(frame: pd.DataFrame, cb: Codebook, coded: dict, notes: list) -> None:
+    """An "Other" row of a grid counts only for those who wrote what the other is: ratings of
+    it by people who left that text empty are set aside (missing), each logged."""
+    for v in cb.of_type("likert"):
+        if not v.requires_text:
+            continue
+        text = frame[v.requires_text].to_numpy(dtype=object)
+        no_text = np.array([_blank_cell(t) for t in text], dtype=bool)
+        scores = coded[v.name]
+        rated = ~np.asarray(pd.isna(scores)) | coded[f"{v.name}_dk"]
+        hit = no_text & rated
+        if hit.any():
+            coded[v.name] = pd.arrays.IntegerArray(np.asarray(scores.fillna(0), dtype=np.int64),
+                                                   np.asarray(pd.isna(scores)) | hit)
+            coded[f"{v.name}_dk"] = coded[f"{v.name}_dk"] & ~hit
+            notes.append(CellNote("other_rating_without_text_set_missing", v.name, np.flatnonzero(hit)))
+
+
+def _lookup(key: str, exact: dict, folded: dict) -> tuple[Any, bool]:
+    """A label's code: exact (normalised) first, else ignoring capitals and spacing (loose=True)."""
+    got = exact.get(key)
+    if got is not None:
+        return got, False
+    got = folded.get(fold_label(key))
+    return got, got is not None
+
+
+def _note_loose(loose: np.ndarray, codes: np.ndarray, v, notes: list) -> None:
+    if loose.any():
+        rows = np.flatnonzero(loose[codes])
+        if len(rows):
+            notes.append(CellNote("label_matched_ignoring_case_and_spaces", v.name, rows))
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -182,20 +194,20 @@ def _slots(n_uniques: int, fill, dtype=object) -> np.ndarray:
     return np.full(n_uniques + 1, fill, dtype=dtype)
 
 
-def _recode_single(col, v, cb, lang, coded, texts, unknown) -> None:
-    lmap = cb.label_map(v.name, lang)
+def _recode_single(col, v, cb, lang, coded, texts, unknown, notes) -> None:
+    lmap, fmap = cb.label_map(v.name, lang), cb.folded_label_map(v.name, lang)
     position = {code: k for k, code in enumerate(v.codes)}
     other_code = next((o.code for o in v.options if o.other), None)
     codes, uniques = _factorize(col)
     cat, other = _slots(len(uniques), -1, np.int64), _slots(len(uniques), None)
     bad, keys = _slots(len(uniques), False, bool), _slots(len(uniques), None)
-    given = _slots(len(uniques), False, bool)
+    given, loose = _slots(len(uniques), False, bool), _slots(len(uniques), False, bool)
     for i, u in enumerate(uniques):
         keys[i] = key = _label_key(u)
         if not key:
             continue
         given[i] = True
-        code = lmap.get(key)
+        code, loose[i] = _lookup(key, lmap, fmap)
         if code is not None:
             cat[i] = position[code]
         elif v.other_text and other_code:
@@ -204,6 +216,7 @@ def _recode_single(col, v, cb, lang, coded, texts, unknown) -> None:
         else:
             bad[i] = True
     coded[v.name] = pd.Categorical.from_codes(cat[codes], categories=v.codes)
+    _note_loose(loose, codes, v, notes)
     if v.other_text:
         texts[f"{v.name}_other"] = pd.Series(other[codes], index=col.index, dtype=object)
     cells = _unknown(codes, bad, keys, v.name, "unknown_label")
@@ -212,23 +225,29 @@ def _recode_single(col, v, cb, lang, coded, texts, unknown) -> None:
     return given[codes]
 
 
-def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
-    lmap = cb.label_map(v.name, lang)
+def _recode_multi(col, v, cb, lang, coded, texts, unknown, notes) -> None:
+    lmap, fmap = cb.label_map(v.name, lang), cb.folded_label_map(v.name, lang)
     option_codes = v.codes
     other_code = next((o.code for o in v.options if o.other), None)
     codes, uniques = _factorize(col)
     table = np.zeros((len(uniques) + 1, len(option_codes)), dtype=bool)
     answered = _slots(len(uniques), False, bool)
     other, bad, keys = _slots(len(uniques), None), _slots(len(uniques), False, bool), _slots(len(uniques), None)
-    given = _slots(len(uniques), False, bool)
+    given, loose = _slots(len(uniques), False, bool), _slots(len(uniques), False, bool)
+    sep = cb.multi_separator
     for i, u in enumerate(uniques):
-        parts = [_label_key(p) for p in str(u).split(";")]
+        if isinstance(u, tuple):          # one column per option: the ticked codes (ingest)
+            given[i] = answered[i] = True
+            table[i] = [c in u for c in option_codes]
+            continue
+        parts = [_label_key(p) for p in str(u).split(sep)]
         if not any(parts):
             continue
         given[i] = True
         found, others, unknown_parts = set(), [], []
         for p in (p for p in parts if p):
-            code = lmap.get(p)
+            code, was_loose = _lookup(p, lmap, fmap)
+            loose[i] |= was_loose
             if code is not None:
                 found.add(code)
             elif v.other_text and other_code:
@@ -245,6 +264,7 @@ def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
         answered[i] = True
         table[i] = [c in found for c in option_codes]
     values, mask = table[codes], ~answered[codes]
+    _note_loose(loose, codes, v, notes)
     for j, code in enumerate(option_codes):
         coded[f"{v.name}__{code}"] = pd.arrays.BooleanArray(np.ascontiguousarray(values[:, j]), mask.copy())
     if v.other_text:
@@ -255,31 +275,47 @@ def _recode_multi(col, v, cb, lang, coded, texts, unknown) -> None:
     return given[codes]
 
 
-def _recode_likert(col, v, cb, lang, coded, unknown) -> None:
+def _recode_likert(col, v, cb, lang, coded, unknown, notes) -> None:
+    """A rated item: its scale's labels (exact, else ignoring capitals and spacing), a number in a
+    numeric scale's range, or the scale's "don't know" (when it has one)."""
     scale = cb.scales[v.scale]
-    scores = scale.scores[lang]
-    dont_know = normalize(scale.dont_know[lang])
+    scores = scale.scores.get(lang) or {}
+    folded = {fold_label(k): x for k, x in scores.items()}
+    dont_know = normalize(scale.dont_know[lang]) if scale.dont_know.get(lang) else None
     codes, uniques = _factorize(col)
     score, has = _slots(len(uniques), 0, np.int64), _slots(len(uniques), False, bool)
     dk, bad, keys = _slots(len(uniques), False, bool), _slots(len(uniques), False, bool), _slots(len(uniques), None)
-    given = _slots(len(uniques), False, bool)
+    given, loose = _slots(len(uniques), False, bool), _slots(len(uniques), False, bool)
     for i, u in enumerate(uniques):
         keys[i] = key = _label_key(u)
         if not key:
             continue
         given[i] = True
-        if key in scores:
-            score[i], has[i] = scores[key], True
-        elif key == dont_know:
-            dk[i] = True
+        got, loose[i] = _lookup(key, scores, folded)
+        if got is not None:
+            score[i], has[i] = got, True
+        elif dont_know is not None and (key == dont_know or fold_label(key) == fold_label(dont_know)):
+            dk[i], loose[i] = True, key != dont_know
+        elif scale.type == "numeric" and _integer(u) is not None and scale.min <= _integer(u) <= scale.max:
+            score[i], has[i] = _integer(u), True
         else:
             bad[i] = True
+    _note_loose(loose, codes, v, notes)
     coded[v.name] = pd.arrays.IntegerArray(score[codes], ~has[codes])
     coded[f"{v.name}_dk"] = dk[codes]
     cells = _unknown(codes, bad, keys, v.name, "unknown_label")
     if cells:
         unknown.append(cells)
     return given[codes]
+
+
+def _integer(u: Any) -> int | None:
+    """A whole number typed or stored in a cell ("7", 7.0, "7,0"), else None."""
+    try:
+        x = float(u) if isinstance(u, (int, float)) else float(str(u).strip().replace(",", "."))
+    except ValueError:
+        return None
+    return int(x) if x == x and x.is_integer() else None
 
 
 def _recode_number(col, v, coded, unknown) -> None:
@@ -321,7 +357,12 @@ def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Prob
             expected = f"an integer from {v.range[0]} to {v.range[1]}"
         elif v.type == "likert":
             sc = cb.scales[v.scale]
-            expected = "one of " + ", ".join(repr(x) for x in [*sc.scores[export.language], sc.dont_know[export.language]])
+            allowed = [repr(x) for x in sc.scores.get(export.language) or {}]
+            if sc.type == "numeric":
+                allowed.insert(0, f"an integer from {sc.min} to {sc.max}")
+            if sc.dont_know.get(export.language):
+                allowed.append(repr(sc.dont_know[export.language]))
+            expected = "one of " + ", ".join(allowed)
         else:
             expected = "one of " + ", ".join(repr(o.labels.get(export.language)) for o in v.options)
             if v.type == "multi":
@@ -346,6 +387,26 @@ def unknown_label_problems(rec: Recoded, cb: Codebook, policy: str) -> list[Prob
                                rows=tuple(rows[:50]), count=int(n), expected=expected,
                                hint="If it means an existing answer, add it as an alias in the codebook"
                                if cells.reason == "unknown_label" else None))
+    return out
+
+
+NOTE_TEXTS = {
+    "label_matched_ignoring_case_and_spaces":
+        "answers matched to the codebook's labels ignoring capitals and spacing (the same scale typed "
+        "differently); logged per cell",
+    "other_rating_without_text_set_missing":
+        "ratings of the \"Other\" row by people who wrote no \"Other\": set aside as missing; logged per cell",
+}
+
+
+def note_problems(rec: Recoded) -> list[Problem]:
+    """Warnings for decisions taken while recoding (one per column and kind, with rows)."""
+    out = []
+    ex = rec.export
+    for note in rec.notes:
+        out.append(Problem("warning", note.action, ex.source_file, NOTE_TEXTS.get(note.action, note.action),
+                           column=f"{ex.headers.get(note.variable, note.variable)!r} ({note.variable})",
+                           rows=tuple(ex.source_row[note.rows][:50]), count=len(note.rows)))
     return out
 
 
@@ -399,6 +460,7 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
             on_read(export, cb)
         rec = recode(export, cb)
         prepared.problems.extend(unknown_label_problems(rec, cb, policy))
+        prepared.problems.extend(note_problems(rec))
         prepared.recoded.append(rec)
     for path in mails:
         prepared.files.append(("email", names[path], path))
@@ -477,7 +539,7 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     responses = _responses(rows, cb, hits, rules, excluded, redactor)
     ratings = _ratings(responses, cb)
     quarantine = _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details,
-                             mail_excluded, rules)
+                             mail_excluded, rules, cb.languages)
     flow = flow_table(prepared, rows, excluded, mail_rows, mail_excluded)
     rule_table = _rule_table(rules, rule_info, hits, excluded, mail_hits, mail_excluded, policy)
     log = _cleaning_log(rule_table, rows, prepared, excluded, policy, redactor)
@@ -498,8 +560,10 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     """All form rows in one frame: identity, times, codes, raw texts, row issues as columns."""
     parts = []
     id_var = cb.role("id").name
-    email_var = cb.role("email").name
-    start_var, end_var = cb.role("start_time").name, cb.role("completion_time").name
+    email_var, person_var = cb.meta_var("email"), cb.meta_var("respondent")
+    start_var, end_var = cb.meta_var("start_time"), cb.meta_var("completion_time")
+    no_time = pd.Series(pd.NaT, dtype=f"datetime64[us, {cb.timezone}]")
+    meta = {v.name for v in cb.of_type("meta")}
     contact_vars = [v.name for v in cb.of_type("text") if v.pii]
     # no Forms export at all (e-mails only): one empty export keeps every column and dtype
     for k, rec in enumerate(prepared.recoded or [_empty_recoded(cb)]):
@@ -517,8 +581,14 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
             "source_row": pd.array(ex.source_row, dtype="Int64"),
             "form_language": obj(np.full(n, ex.language, dtype=object)),
             "_id": obj([_id_text(x) for x in f[id_var].to_numpy(dtype=object)]),
-            "_email": obj([_email_key(x) for x in f[email_var].to_numpy(dtype=object)]),
-            "start_time": f[start_var], "completion_time": f[end_var],
+            "_email": obj([_email_key(x) for x in f[email_var].to_numpy(dtype=object)] if email_var
+                          else np.full(n, None, dtype=object)),
+            "_person": obj([_id_text(x) for x in f[person_var].to_numpy(dtype=object)] if person_var
+                           else np.full(n, None, dtype=object)),
+            "start_time": f[start_var] if start_var else no_time.reindex(index),
+            "completion_time": f[end_var] if end_var else no_time.reindex(index),
+            # columns the codebook does not map still count when duplicates are judged
+            "_extra": _row_hashes(ex.extra, n),
         }
         cols.update(rec.coded)
         for name, values in rec.texts.items():
@@ -541,10 +611,19 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     return rows
 
 
+def _row_hashes(extra: pd.DataFrame | None, n: int) -> np.ndarray:
+    """One hash per row of the columns no variable claims (0 when there are none)."""
+    if extra is None or not extra.shape[1] or not n:
+        return np.zeros(n, dtype="uint64")
+    cells = extra.map(lambda x: "" if _blank_cell(x) else normalize(x))
+    return pd.util.hash_pandas_object(cells, index=False).to_numpy(dtype="uint64")
+
+
 def _empty_recoded(cb: Codebook) -> Recoded:
     frame = pd.DataFrame({v: pd.Series([], dtype=object) for v in cb.variables})
     for role in ("start_time", "completion_time", "last_modified"):
-        frame[cb.role(role).name] = pd.Series([], dtype=f"datetime64[us, {TIMEZONE}]")
+        if cb.meta_var(role):
+            frame[cb.meta_var(role)] = pd.Series([], dtype=f"datetime64[us, {cb.timezone}]")
     export = FormsExport(path=Path(""), source_file="", language=cb.languages[0], frame=frame,
                          source_row=np.zeros(0, dtype=int), headers={})
     return recode(export, cb)
@@ -599,6 +678,9 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
         add(reason, text != "", lambda idx, t=text, p=prefix: [p + x for x in t[idx]])
     times_ok = rows["start_time"].notna().to_numpy() & rows["completion_time"].notna().to_numpy()
     duration = rows["duration_s"].to_numpy(dtype=float) if n else np.zeros(0)
+    has_durations = bool(cb.meta_var("start_time") and cb.meta_var("completion_time")) and (times_ok.any() or not n)
+    has_times = bool(cb.meta_var("completion_time") or cb.meta_var("start_time")) and \
+        (not n or rows["completion_time"].notna().any() or rows["start_time"].notna().any())
     add("invalid_duration", times_ok & (duration < 0), "completion time before start time")
     add("missing_id", rows["_id"].isna().to_numpy(), "no response ID")
     answered = rows["_answered"].to_numpy(dtype=bool)
@@ -608,7 +690,9 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
     if "duplicate" in rules:
         mask, detail = _duplicates(rows, cb, answered, rules["duplicate"].get("keep", "first"))
         add("duplicate", mask, lambda idx, d=detail.to_numpy(dtype=object): list(d[idx]))
-    if "speeder" in rules:
+    if "speeder" in rules and not has_durations:
+        info["speeder"] = {OFF: "no start and completion time in the export"}
+    elif "speeder" in rules:
         share_of_median = float(rules["speeder"]["share_of_median"])
         valid = times_ok & (duration >= 0) & answered
         median = float(np.median(duration[valid])) if valid.any() else float("nan")
@@ -621,37 +705,54 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
         spec = rules["straightliner"]
         items = cb.likert_items
         scores = (np.column_stack([rows[i].to_numpy(dtype="float64", na_value=np.nan) for i in items])
-                  if n else np.zeros((0, len(items))))
+                  if n and items else np.zeros((n, len(items))))
         rated = np.sum(~np.isnan(scores), axis=1)
-        same = (np.max(np.column_stack([np.sum(scores == k, axis=1) for k in range(1, 6)]), axis=1)
-                if n else np.zeros(0))
+        # every point of every scale in use (0-10, 0-14, 1-7 ...), not only 1..5
+        points = sorted({p for i in items for p in cb.scale_of(i).points})
+        same = (np.max(np.column_stack([np.sum(scores == k, axis=1) for k in points]), axis=1)
+                if n and points else np.zeros(n))
         same_share = np.divide(same, rated, out=np.zeros(n), where=rated > 0)
         add("straightliner", (rated >= spec["min_rated"]) & (same_share >= spec["min_share_same"]),
             lambda idx, sh=same_share, r=rated: [f"{sh[i]:.0%} of rated items the same answer ({r[i]} rated)"
                                                  for i in idx])
     if "outside_window" in rules:
         start, end = window(cb)
-        if start is None:
-            info["outside_window"] = {"window": "none in the codebook: not applied"}
+        if start is None and end is None:
+            info["outside_window"] = {OFF: "no consultation window in the codebook"}
+        elif not has_times:
+            info["outside_window"] = {OFF: "no time stamp in the export"}
         else:
-            t = rows["completion_time"]
-            mask = (t.notna() & ((t < start) | (t > end))).to_numpy()
-            info["outside_window"] = {"window": f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {TIMEZONE}"}
+            t = rows["completion_time"].where(rows["completion_time"].notna(), rows["start_time"])
+            late = (t > end) if end is not None else pd.Series(False, index=t.index)
+            early = (t < start) if start is not None else pd.Series(False, index=t.index)
+            mask = (t.notna() & (early | late)).to_numpy()
+            info["outside_window"] = {"window": f"{_when(start)} – {_when(end)} {cb.timezone}"}
             add("outside_window", mask, lambda idx, t=t: [f"submitted {x:%Y-%m-%d %H:%M}" for x in t.iloc[idx]])
+    if "duplicate" in rules and not cb.meta_var("email"):
+        info.setdefault("duplicate", {})["e-mail"] = "no e-mail column: not compared"
     return hits, details, info
 
 
+OFF = "switched_off"     # rule_info key: why a configured rule could not be applied
+
+
+def _when(t) -> str:
+    return f"{t:%Y-%m-%d %H:%M}" if t is not None else "…"
+
+
 def window(cb: Codebook) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """The consultation window from the codebook, as tz-aware times (Europe/Riga by default)."""
+    """The consultation window from the codebook, as tz-aware times in its time zone; either
+    end may be open (None)."""
     w = cb.window or {}
-    if not w.get("start") or not w.get("end"):
-        return None, None
-    tz = w.get("timezone") or TIMEZONE
-    start = pd.Timestamp(w["start"])
-    end = pd.Timestamp(w["end"])
-    start = start.tz_localize(tz) if start.tzinfo is None else start
-    end = end.tz_localize(tz) if end.tzinfo is None else end
-    return start.tz_convert(TIMEZONE), end.tz_convert(TIMEZONE)
+    tz = cb.timezone
+
+    def at(key):
+        if not w.get(key):
+            return None
+        t = pd.Timestamp(w[key])
+        return (t.tz_localize(tz) if t.tzinfo is None else t).tz_convert(tz)
+
+    return at("start"), at("end")
 
 
 def _duplicates(rows: pd.DataFrame, cb: Codebook, answered: np.ndarray, keep: str):
@@ -666,8 +767,21 @@ def _duplicates(rows: pd.DataFrame, cb: Codebook, answered: np.ndarray, keep: st
         "respondent_id", "has_contact")] + [c for c in rows.columns if c.startswith("_text_")]
     order = rows.sort_values(["completion_time", "_file", "_pos"], na_position="last", kind="stable").index
     hashed = pd.util.hash_pandas_object(rows[answer_cols], index=False) if n else pd.Series([], dtype="uint64")
+    extra = rows["_extra"].to_numpy(dtype="uint64") if n else np.zeros(0, dtype="uint64")
+    if extra.any():     # every column of the export counts, mapped or not
+        hashed = pd.Series(pd.util.hash_array(np.char.add(hashed.to_numpy().astype(str),
+                                                          np.char.add("|", extra.astype(str)))),
+                           index=hashed.index)
+    identical = hashed.where(answered)
+    person = rows["_person"]
+    if person.notna().any():
+        # a unique respondent id is respected: identical answers under two different ids are
+        # two people; the same id twice is a duplicate whatever the answers
+        identical = pd.Series([None if pd.isna(h) else f"{h}|{p}" for h, p in zip(identical, person)],
+                              index=rows.index, dtype=object)
     keys = {
-        "identical answers": hashed.where(answered),
+        "identical answers": identical,
+        "same respondent id": person,
         "same response ID in the same form": pd.Series(
             [None if pd.isna(i) else f"{lang}:{i}" for lang, i in zip(rows["form_language"], rows["_id"])],
             index=rows.index, dtype=object),
@@ -772,6 +886,9 @@ class Redactor:
                 pass                  # no child processes here: `redact` does them in this one
             pool.shutdown()
         self._jobs, self._pending = [], set()
+
+    def redact_file_name(self, name: str) -> str:
+        return self.privacy.redact_file_name(name)
 
     def redact(self, text: str) -> str:
         got = self.done.get(text)
@@ -900,9 +1017,11 @@ def _mail_rows(batches: list[MailBatch], rules: dict, cb: Codebook, salt: bytes,
         hits["duplicate"], details["duplicate"] = mask, detail
     if n and "outside_window" in rules:
         start, end = window(cb)
-        if start is not None:
-            t = pd.to_datetime(rows["received_at"], utc=True).dt.tz_convert(TIMEZONE)
-            mask = (t.notna() & ((t < start) | (t > end))).to_numpy()
+        if start is not None or end is not None:
+            t = pd.to_datetime(rows["received_at"], utc=True).dt.tz_convert(cb.timezone)
+            late = (t > end) if end is not None else pd.Series(False, index=t.index)
+            early = (t < start) if start is not None else pd.Series(False, index=t.index)
+            mask = (t.notna() & (early | late)).to_numpy()
             hits["outside_window"] = mask
             details["outside_window"] = t.map(lambda x: f"received {x:%Y-%m-%d %H:%M}" if pd.notna(x) else "")
     return rows, hits, details
@@ -910,11 +1029,11 @@ def _mail_rows(batches: list[MailBatch], rules: dict, cb: Codebook, salt: bytes,
 
 # --- proposals, quarantine, flow, log ---------------------------------------------------
 
-GROUP_COLUMNS = ("target_group", "age_group", "gender", "district")
-
-
 def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy) -> pd.DataFrame:
+    """One row per open answer or e-mail; the grouping variables the codebook's roles name
+    (profile, text groupings, main grouping, keyness contrasts) travel with each proposal."""
     schema = schemas.proposals_schema(cb)
+    group_columns = cb.group_columns()
     r = rows.loc[~excluded].reset_index(drop=True)
     frames = []
     for v in cb.of_type("text"):
@@ -935,7 +1054,7 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
             "question": v.name, "sector": v.sector,
             "form_language": sub["form_language"].astype(str).to_numpy(),
             "text": redacted.to_numpy(), "n_chars": redacted.str.len().to_numpy(),
-            **{g: sub[g].to_numpy() for g in GROUP_COLUMNS if g in sub},
+            **{g: sub[g].to_numpy() for g in group_columns if g in sub},
             "received_at": pd.NaT, "attachments": None,
             "_order": sub.index.to_numpy() * 100 + len(frames),
         }))
@@ -947,8 +1066,8 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
             "proposal_id": m["proposal_id"].to_numpy(), "respondent_id": m["respondent_id"].to_numpy(),
             "source": "email", "source_file": m["source_file"].to_numpy(), "question": "email",
             "sector": None, "form_language": None, "text": redacted.to_numpy(),
-            "n_chars": redacted.str.len().to_numpy(), **{g: None for g in GROUP_COLUMNS},
-            "received_at": pd.to_datetime(m["received_at"], utc=True).dt.tz_convert(TIMEZONE).to_numpy(),
+            "n_chars": redacted.str.len().to_numpy(), **{g: None for g in group_columns},
+            "received_at": pd.to_datetime(m["received_at"], utc=True).dt.tz_convert(cb.timezone).to_numpy(),
             "attachments": attachments.to_numpy(dtype=object),
             "_order": 10**12 + np.arange(len(m)),
         }))
@@ -967,10 +1086,9 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
         "text": pd.array(df["text"], dtype="string"),
         "n_chars": pd.array(df["n_chars"], dtype="Int64"),
     })
-    for g in GROUP_COLUMNS:
-        if g in cb.variables:
-            out[g] = pd.Categorical(df[g], categories=cb.variables[g].codes)
-    out["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(TIMEZONE)
+    for g in group_columns:
+        out[g] = pd.Categorical(df[g], categories=cb.variables[g].codes)
+    out["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(cb.timezone)
     out["attachments"] = pd.array(df["attachments"], dtype="string")
     return out
 
@@ -979,7 +1097,7 @@ REASON_ORDER = schemas.REASONS
 
 
 def _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details, mail_excluded,
-                rules) -> pd.DataFrame:
+                rules, languages=()) -> pd.DataFrame:
     frames = []
     for frame, h, d, exc, lang in ((rows, hits, details, excluded, True),
                                    (mail_rows, mail_hits, mail_details, mail_excluded, False)):
@@ -1013,9 +1131,9 @@ def _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_detail
             "details": pd.array(text.to_numpy(), dtype="string"),
         }))
     if not frames:
-        return schemas.empty_frame(schemas.QUARANTINE).astype({"form_language": pd.CategoricalDtype(list(schemas.FORM_LANGUAGES))})
+        return schemas.empty_frame(schemas.QUARANTINE).astype({"form_language": pd.CategoricalDtype(list(languages))})
     q = pd.concat(frames, ignore_index=True)
-    q["form_language"] = pd.Categorical(q["form_language"], categories=list(schemas.FORM_LANGUAGES))
+    q["form_language"] = pd.Categorical(q["form_language"], categories=list(languages))
     return q
 
 
@@ -1051,7 +1169,8 @@ def flow_table(prepared: Prepared, rows, excluded, mail_rows, mail_excluded) -> 
     return pd.DataFrame({
         "source_file": pd.array(flow["source_file"], dtype="string"),
         "source": pd.Categorical(flow["source"], categories=["forms", "email"]),
-        "form_language": pd.Categorical(flow["form_language"], categories=list(schemas.FORM_LANGUAGES)),
+        "form_language": pd.Categorical(flow["form_language"],
+                                        categories=list(prepared.cb.languages) if prepared.cb else None),
         "rows_read": pd.array(flow["rows_read"], dtype="Int64"),
         "rows_analysed": pd.array(flow["rows_analysed"], dtype="Int64"),
         "rows_quarantined": pd.array(flow["rows_quarantined"], dtype="Int64"),
@@ -1084,8 +1203,11 @@ def _rule_table(rules, info, hits, excluded, mail_hits, mail_excluded, policy) -
         params.update(info.get(rule, {}))
         h = hits.get(rule, np.zeros(len(excluded), bool))
         mh = mail_hits.get(rule, np.zeros(len(mail_excluded), bool))
+        action = spec["action"]
+        if OFF in params:      # configured, but the export lacks what the rule needs: said so
+            action = "switched off" if not mh.any() else f"{action} (e-mails only)"
         records.append({
-            "rule": rule, "action": spec["action"],
+            "rule": rule, "action": action,
             "parameters": "; ".join(f"{k}={v}" for k, v in params.items()),
             "rows_hit": int(h.sum()),
             "rows_excluded": int((h & excluded).sum()) if spec["action"] == "exclude" else 0,
@@ -1123,6 +1245,9 @@ def _cleaning_log(rule_table, rows, prepared, excluded, policy, privacy) -> pd.D
             "entry": "file", "source_file": ex.source_file,
             "detail": f"{ex.kind}; form language {ex.language}; {ex.n_rows} rows"
                       + (f"; encoding {ex.encoding}; delimiter {ex.delimiter!r}" if ex.encoding else "")
+                      + (f" ({ex.encoding_note})" if ex.encoding_note and not ex.encoding_note.endswith(
+                          ("(valid UTF-8)", "(byte order mark)")) else "")
+                      + "".join(f"; {note}" for note in ex.notes)
                       + "".join(f"; {var} as {fmt}" for var, fmt in ex.date_formats.items()),
         }]))
         mine = rows.loc[(rows["_file"] == k).to_numpy()]
@@ -1138,6 +1263,10 @@ def _cleaning_log(rule_table, rows, prepared, excluded, policy, privacy) -> pd.D
             }))
         for note in ex.cell_notes:
             parts.append(pd.DataFrame({"entry": "cell", "rule": "text", "action": note.action,
+                                       "source_file": ex.source_file, "respondent_id": rid[note.rows],
+                                       "variable": note.variable}))
+        for note in rec.notes:
+            parts.append(pd.DataFrame({"entry": "cell", "rule": "recode", "action": note.action,
                                        "source_file": ex.source_file, "respondent_id": rid[note.rows],
                                        "variable": note.variable}))
     for batch in prepared.mail:

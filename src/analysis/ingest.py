@@ -32,11 +32,12 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, normalize
+from .codebook import DEFAULT_TIMEZONE, Codebook, header_key, normalize
 
-TIMEZONE = "Europe/Riga"
+TIMEZONE = DEFAULT_TIMEZONE   # when no codebook says otherwise (a codebook's timezone wins)
 MAX_TEXT_CHARS = 10_000      # Forms caps a long answer at 4,000 characters; more is not an answer
 ANOTHER_FORM_SCORE = 0.5     # below this share of matched question headers: a different form
+HEADER_SEARCH_ROWS = 20      # title rows above the header row: looked for in the first rows
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORMS_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
@@ -152,6 +153,10 @@ class FormsExport:
     problems: list[Problem] = field(default_factory=list)
     row_issues: list[RowIssue] = field(default_factory=list)
     cell_notes: list[CellNote] = field(default_factory=list)
+    # columns no variable claims (kept only to judge duplicates and emptiness; never written)
+    extra: pd.DataFrame | None = None
+    encoding_note: str | None = None          # how the encoding was chosen (declared / detected, confidence)
+    notes: list[str] = field(default_factory=list)   # read decisions for the cleaning log (sheet, header row...)
 
     @property
     def n_rows(self) -> int:
@@ -171,6 +176,9 @@ def sniff(path: Path, head: bytes) -> str:
             return what
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "text"
+    start = head.lstrip(codecs.BOM_UTF8).lstrip()[:4096].lower()
+    if start.startswith(b"<") and any(tag in start for tag in (b"<table", b"<html", b"<!doctype html")):
+        return "html"
     sample = head[:65536]
     if sample:
         controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
@@ -204,28 +212,39 @@ def read_forms(path: str | Path, cb: Codebook, max_text_chars: int = MAX_TEXT_CH
     kind = sniff(path, head)
     problems: list[Problem] = []
     ext = path.suffix.lower()
-    if kind not in ("xlsx", "xls", "text"):
+    if kind not in ("xlsx", "xls", "text", "html"):
         raise InputError(Problem("error", "not_a_spreadsheet", name,
                                  f"this is not a spreadsheet: the content looks like {kind}",
                                  expected="a Microsoft Forms export (.xlsx or .csv)"))
-    if (kind in ("xlsx", "xls")) != (ext in (".xlsx", ".xlsm", ".xls")):
+    content = {"xlsx": "an Excel workbook (.xlsx)", "xls": "an old Excel workbook (.xls)",
+               "text": "text (CSV)", "html": "an HTML table (a web page saved with a spreadsheet name)"}[kind]
+    named = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}.get(ext, "text")
+    if named != kind:
         problems.append(Problem("warning", "misnamed_file", name,
-                                f"the file is named {ext or '(no extension)'} but its content is "
-                                f"{'an Excel workbook' if kind != 'text' else 'text (CSV)'}; read as such",
-                                hint="Rename the file to match its content"))
+                                f"the file is named {ext or '(no extension)'} but its content is {content}; "
+                                "read by its content", hint="Rename the file to match its content"))
     encoding = delimiter = None
+    notes: list[str] = []
     if kind in ("xlsx", "xls"):
-        cells = _read_workbook(path, name, kind)
+        sheets = _read_workbook(path, name, kind, by_content=named != kind)
+    elif kind == "html":
+        text, encoding, note = _decode(path.read_bytes(), name, cb)
+        sheets = [("HTML table", (lambda t=text: html_table_cells(t, name)))]
+        notes.append(note)
     else:
-        cells, encoding, delimiter = _read_csv(path, name, cb)
-    export = _frame_from_cells(cells, path, name, cb, problems, max_text_chars)
-    export.kind = "csv" if kind == "text" else kind
+        cells, encoding, delimiter, note = _read_csv(path, name, cb)
+        sheets = [("CSV", (lambda c=cells: c))]
+        notes.append(note)
+    export = _frame_from_sheets(sheets, path, name, cb, problems, max_text_chars)
+    export.kind = {"text": "csv"}.get(kind, kind)
     export.encoding, export.delimiter = encoding, delimiter
+    export.encoding_note = notes[0] if notes else None
     return export
 
 
-def _read_workbook(path: Path, name: str, kind: str) -> pd.DataFrame:
-    """All cells of the first sheet, header row included, blank rows kept (row numbers stay true)."""
+def _read_workbook(path: Path, name: str, kind: str, by_content: bool = False) -> list[tuple[str, Any]]:
+    """The sheets of a workbook as (name, loader): a loader returns every cell of its sheet,
+    header row included, blank rows kept (row numbers stay true). Sheets are read when asked."""
     if kind == "xlsx":
         try:
             with zipfile.ZipFile(path) as zf:
@@ -245,56 +264,206 @@ def _read_workbook(path: Path, name: str, kind: str) -> pd.DataFrame:
                                      f"the workbook is damaged (corrupt part {bad})",
                                      hint="Download the export again"))
     # python-calamine directly, not through pandas.read_excel: the same reader, without pandas'
-    # per-cell conversion (half the time on 100k rows), and blank rows keep their place
+    # per-cell conversion (half the time on 100k rows), and blank rows keep their place.
+    # A workbook whose name says another format is read by its content (calamine's from_path
+    # goes by the extension).
     from python_calamine import CalamineWorkbook
 
+    def damaged(exc):
+        return InputError(Problem("error", "damaged_file", name,
+                                  f"the workbook cannot be read ({type(exc).__name__}: {exc})",
+                                  expected="a complete .xlsx file exported from Microsoft Forms",
+                                  hint="Open it in Excel and save it again, or download it again"))
+
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        if by_content:
+            with path.open("rb") as fh:
+                workbook = CalamineWorkbook.from_filelike(io.BytesIO(fh.read()))
+        else:
+            workbook = CalamineWorkbook.from_path(str(path))
+        sheet_names = list(workbook.sheet_names)
     except Exception as exc:  # calamine raises its own error types for damaged workbooks
-        raise InputError(Problem("error", "damaged_file", name,
-                                 f"the workbook cannot be read ({type(exc).__name__}: {exc})",
-                                 expected="a complete .xlsx file exported from Microsoft Forms",
-                                 hint="Open it in Excel and save it again, or download it again")) from None
-    return pd.DataFrame(rows, dtype=object)
+        raise damaged(exc) from None
+
+    def loader(i):
+        def load():
+            try:
+                rows = workbook.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise damaged(exc) from None
+            return pd.DataFrame(rows, dtype=object)
+        return load
+
+    return [(n, loader(i)) for i, n in enumerate(sheet_names)] or [("", lambda: pd.DataFrame())]
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text of a CSV: UTF-8 (with or without BOM), UTF-16 with BOM, else windows-1257."""
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8-sig", data)]
-    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        candidates = [("utf-16", data)]
-    else:
-        candidates = [("utf-8", data), ("windows-1257", data)]
-    for encoding, raw in candidates:
+class _HTMLTable(HTMLParser):
+    """Cells of the first <table> of a page (a Forms or intranet export saved as .xls)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self.depth = 0
+        self.done = False
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if self.done:
+            return
+        if tag == "table":
+            self.depth += 1
+        elif self.depth == 1 and tag == "tr":
+            self.rows.append([])
+        elif self.depth == 1 and tag in ("td", "th") and self.rows is not None:
+            if not self.rows:
+                self.rows.append([])
+            self.cell = []
+        elif self.cell is not None and tag == "br":
+            self.cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if self.done:
+            return
+        if tag == "table":
+            self.depth -= 1
+            self.done = self.depth == 0 and bool(self.rows)
+        elif self.depth == 1 and tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def html_table_cells(text: str, name: str) -> pd.DataFrame:
+    """The first HTML table of a page as a frame of cells (header row first)."""
+    parser = _HTMLTable()
+    parser.feed(text)
+    parser.close()
+    rows = [r for r in parser.rows if r]
+    if not rows:
+        raise InputError(Problem("error", "not_a_spreadsheet", name,
+                                 "an HTML page without a table",
+                                 expected="a Microsoft Forms export (.xlsx or .csv)",
+                                 hint="Download the responses again from Forms as an Excel workbook"))
+    width = max(len(r) for r in rows)
+    return pd.DataFrame([[None if c == "" else c for c in r] + [None] * (width - len(r)) for r in rows],
+                        dtype=object)
+
+
+# Letters beyond ASCII of the languages a form may be in: a CSV's 8-bit encoding is chosen
+# by how many of its non-ASCII characters decode to letters of the form's languages.
+NON_ASCII_LETTERS = {
+    "lv": "āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ", "lt": "ąčęėįšųūžĄČĘĖĮŠŲŪŽ", "et": "äöõüšžÄÖÕÜŠŽ",
+    "fi": "äöåšžÄÖÅŠŽ", "sv": "åäöÅÄÖ", "da": "æøåÆØÅ", "no": "æøåÆØÅ", "nb": "æøåÆØÅ",
+    "de": "äöüßÄÖÜ", "fr": "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ", "es": "áéíñóúüÁÉÍÑÓÚÜ¿¡",
+    "it": "àèéìíîòóùúÀÈÉÌÍÎÒÓÙÚ", "pt": "áâãàçéêíóôõúÁÂÃÀÇÉÊÍÓÔÕÚ", "nl": "éëïóöüÉËÏÓÖÜ",
+    "pl": "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "cs": "áčďéěíňóřšťúůýžÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ",
+    "sk": "áäčďéíĺľňóôŕšťúýžÁÄČĎÉÍĹĽŇÓÔŔŠŤÚÝŽ", "hu": "áéíóöőúüűÁÉÍÓÖŐÚÜŰ",
+    "ro": "ăâîșțşţĂÂÎȘȚŞŢ", "hr": "čćđšžČĆĐŠŽ", "sl": "čšžČŠŽ", "en": "",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяАБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ",
+    "be": "абвгдеёжзійклмнопрстуўфхцчшыьэюяАБВГДЕЁЖЗІЙКЛМНОПРСТУЎФХЦЧШЫЬЭЮЯ",
+}
+# typographic characters every language uses (quotes, dashes, no-break space ...)
+COMMON_NON_ASCII = "\u00a0«»„“”‘’‚–—…•€°§©®™±×·"
+EIGHT_BIT_ENCODINGS = ("windows-1257", "windows-1252", "windows-1251", "windows-1250")
+ENCODING_CONFIDENCE = 0.9     # share of non-ASCII characters that must read as the form's letters
+ENCODING_MARGIN = 0.1         # ... and by how much more than the next encoding
+
+
+def _decode(data: bytes, name: str, cb: Codebook | None = None) -> tuple[str, str, str]:
+    """Text of a CSV and how its encoding was chosen: (text, encoding, note for the cleaning log).
+
+    A declared encoding (codebook `formats.encoding`) is used as declared. Else a BOM decides;
+    else strict UTF-8; else each 8-bit encoding is scored by the share of non-ASCII characters
+    that decode to letters of the form languages (confidence stated). When no encoding is
+    clearly best the file stops with a message asking to declare it: never a silent guess."""
+    declared = cb.encoding if cb is not None else None
+    if declared:
         try:
-            return raw.decode(encoding), encoding
+            return data.decode(declared), declared, f"encoding {declared} (declared in the codebook)"
+        except UnicodeDecodeError as exc:
+            raise InputError(Problem("error", "bad_encoding", name,
+                                     f"the file is not {declared} as the codebook declares (byte {exc.start})",
+                                     expected=f"a CSV saved as {declared}",
+                                     hint="Correct `formats.encoding` in the codebook")) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8-sig", errors="strict"), "utf-8-sig", "encoding utf-8 (byte order mark)"
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return data.decode("utf-16"), "utf-16", "encoding utf-16 (byte order mark)"
+    try:
+        return data.decode("utf-8"), "utf-8", "encoding utf-8 (valid UTF-8)"
+    except UnicodeDecodeError:
+        pass
+    languages = tuple(cb.languages) if cb is not None else ("lv",)
+    letters = set(COMMON_NON_ASCII)
+    for lang in languages:
+        letters |= set(NON_ASCII_LETTERS.get(lang, ""))
+    scores: dict[str, float] = {}
+    texts: dict[str, str] = {}
+    for enc in EIGHT_BIT_ENCODINGS:
+        try:
+            text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        texts[enc] = text
+        scores[enc] = _letter_score(text, letters)
+    ranked = sorted(scores, key=lambda e: -scores[e])
+    if ranked:
+        best = ranked[0]
+        second = scores[ranked[1]] if len(ranked) > 1 else 0.0
+        if scores[best] >= ENCODING_CONFIDENCE and scores[best] - second >= ENCODING_MARGIN:
+            return texts[best], best, (f"encoding {best} detected: {scores[best]:.0%} of the words with "
+                                       f"non-ASCII letters read as {'/'.join(languages)} (next best "
+                                       f"{ranked[1] if len(ranked) > 1 else '-'}: {second:.0%})")
+    found = ", ".join(f"{e} {scores[e]:.0%}" for e in ranked) or "none decodes"
     raise InputError(Problem("error", "bad_encoding", name,
-                             "the text is neither UTF-8 nor windows-1257",
-                             expected="a CSV saved as UTF-8 (with or without BOM) or windows-1257",
-                             hint="Save it again from Excel as 'CSV UTF-8'"))
+                             f"the text is not UTF-8 and its 8-bit encoding cannot be told with confidence "
+                             f"(share of words with non-ASCII letters that read as {'/'.join(languages)}: {found})",
+                             expected="a CSV saved as UTF-8, or its encoding declared in the codebook",
+                             hint="Declare it as `formats: {encoding: windows-1257}` (or windows-1252 ...) in the "
+                                  "codebook, or save the file again from Excel as 'CSV UTF-8'"))
 
 
-def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, str]:
-    text, encoding = _decode(path.read_bytes(), name)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _letter_score(text: str, letters: set[str]) -> float:
+    """Share of the words with non-ASCII characters that read as words of the form languages:
+    every such character one of their letters, and no word mixing Latin and Cyrillic script
+    (a Latvian file decoded as windows-1251 gives "Dzоvoju")."""
+    good = total = 0
+    for word in _WORD.findall(text):
+        high = [ch for ch in word if ord(ch) > 127]
+        if not high:
+            continue
+        total += 1
+        cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in word)
+        mixed = 0 < cyrillic < len(word)
+        good += (not mixed) and all(ch in letters for ch in high)
+    return good / total if total else 0.0
+
+
+def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, str, str]:
+    text, encoding, note = _decode(path.read_bytes(), name, cb)
     if not text.strip():
         raise InputError(Problem("error", "empty_file", name, "the file holds no text",
                                  expected="a header row and one row per response"))
     # The delimiter is the one whose header row matches the codebook best: headers contain
-    # commas, so counting characters would mislead.
+    # commas, so counting characters would mislead. Title lines above the header are allowed.
     best = None
     for sep in (",", ";", "\t"):
         try:
-            header = next(csv.reader(io.StringIO(text[:200_000]), delimiter=sep))
-        except (csv.Error, StopIteration):
+            lines = list(zip(range(HEADER_SEARCH_ROWS), csv.reader(io.StringIO(text[:200_000]), delimiter=sep)))
+        except csv.Error:
             continue
-        score = cb.match_headers([normalize(h) for h in header])["score"]
-        key = (score, len(header))
-        if best is None or key > best[0]:
-            best = (key, sep)
+        for _, header in lines:
+            score = cb.match_headers([normalize(h) for h in header])["score"]
+            key = (score, len(header))
+            if best is None or key > best[0]:
+                best = (key, sep)
     delimiter = best[1] if best else ","
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
@@ -303,11 +472,74 @@ def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, s
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(Problem("error", "malformed_csv", name, f"the CSV cannot be parsed ({exc})",
                                  expected="one header row and the same number of fields on every row")) from None
-    return frame, encoding, delimiter
+    return frame, encoding, delimiter, note
+
+
+def _header_row(cells: pd.DataFrame, cb: Codebook) -> tuple[int, float]:
+    """The row (0-based) among the first ones whose cells match the codebook's headers best,
+    and that share; title rows above the header are common in exports passed on by hand."""
+    best = (0, -1.0)
+    for r in range(min(HEADER_SEARCH_ROWS, cells.shape[0])):
+        row = ["" if _blank(h) else str(h) for h in cells.iloc[r].tolist()]
+        if not any(row):
+            continue
+        score = cb.match_headers(row)["score"]
+        if score > best[1]:
+            best = (r, score)
+        if score >= 0.99:
+            break
+    return best
+
+
+def _frame_from_sheets(sheets: list[tuple[str, Any]], path: Path, name: str, cb: Codebook,
+                       problems: list[Problem], max_text_chars: int) -> FormsExport:
+    """Find the sheet and the row that hold the form's headers, then read the responses.
+
+    The first sheet is taken when its headers match; else every other sheet is looked at, and
+    a file with none says what was found on each."""
+    seen = []
+    chosen = None
+    for k, (sheet, load) in enumerate(sheets):
+        cells = load()
+        if cells.shape[0] == 0 or cells.shape[1] == 0:
+            seen.append(f"{sheet!r}: empty")
+            continue
+        row, score = _header_row(cells, cb)
+        seen.append(f"{sheet!r}: best header row {row + 1} matches {max(score, 0):.0%} of the questions")
+        if chosen is None or score > chosen[3]:
+            chosen = (k, sheet, cells, score, row)
+        if score >= ANOTHER_FORM_SCORE:
+            break
+    if chosen is None:
+        raise InputError(Problem("error", "empty_file", name, "the sheet has no cells" if len(sheets) <= 1
+                                 else "no sheet has any cells",
+                                 expected="a header row and one row per response"))
+    k, sheet, cells, score, row = chosen
+    notes = []
+    if score >= ANOTHER_FORM_SCORE:
+        if k > 0:
+            problems.append(Problem("warning", "other_sheet", name,
+                                    f"the responses are on sheet {sheet!r}, not on the first sheet; read from there",
+                                    hint="; ".join(seen)))
+            notes.append(f"sheet {sheet!r}")
+        if row > 0:
+            problems.append(Problem("warning", "title_rows", name,
+                                    f"the header is on row {row + 1}; the {row} row(s) above it are ignored"))
+            notes.append(f"header on row {row + 1}")
+    else:
+        row = 0 if score <= 0 else row
+    export = _frame_from_cells(cells.iloc[row:].reset_index(drop=True), path, name, cb, problems,
+                               max_text_chars, first_row=row + 1,
+                               found="; ".join(seen) if len(sheets) > 1 or row else None)
+    export.notes.extend(notes)
+    return export
 
 
 def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
-                      problems: list[Problem], max_text_chars: int) -> FormsExport:
+                      problems: list[Problem], max_text_chars: int, first_row: int = 1,
+                      found: str | None = None) -> FormsExport:
+    """Cells (header row first) -> a frame of codebook variables; `first_row` is the sheet row
+    number of the header (rows above it were titles)."""
     if cells.shape[0] == 0 or cells.shape[1] == 0:
         raise InputError(Problem("error", "empty_file", name, "the sheet has no cells",
                                  expected="a header row and one row per response"))
@@ -318,25 +550,52 @@ def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
     cells = cells.iloc[:, :len(raw_headers)]
     match = cb.match_headers(raw_headers)
     lang = match["language"]
-    errors = _header_problems(raw_headers, match, cb, name)
+    errors = _header_problems(raw_headers, match, cb, name, found)
     problems.extend(p for p in errors if p.severity == "warning")
     errors = [p for p in errors if p.severity == "error"]
     if errors:
         raise InputError(errors + [p for p in problems if p.severity == "error"])
 
     body = cells.iloc[1:]
-    positions = {var: raw_headers.index(h) for h, var in match["mapping"].items()}
-    data = {var: body.iloc[:, pos].to_numpy(dtype=object) for var, pos in positions.items()}
+    missing_codes = set(cb.missing_values)
+
+    def column(pos: int) -> np.ndarray:
+        values = body.iloc[:, pos].to_numpy(dtype=object)
+        if missing_codes:   # the survey's own codes for "no answer" ("NA", "-1", ...) -> empty
+            values = values.copy()
+            for i, x in enumerate(values):
+                if x is not None and normalize(_plain_number(x)) in missing_codes:
+                    values[i] = None
+        return values
+
+    positions = {col: raw_headers.index(h) for h, col in match["mapping"].items()}
+    data = {col: column(pos) for col, pos in positions.items() if "__" not in col}
+    for v in cb.variables.values():
+        if v.type == "multi" and v.layout == "columns":
+            # one column per option: a tick is any value; "not ticked" and "skipped" are both empty,
+            # so a row without any tick is taken as not answered (NA), never as "none chosen"
+            ticks = {c: column(positions[f"{v.name}__{c}"]) for c in v.codes if f"{v.name}__{c}" in positions}
+            if ticks:
+                chosen = [tuple(c for c, col in ticks.items() if not _blank(col[i])) for i in range(len(body))]
+                data[v.name] = np.array([t if t else None for t in chosen] + [None], dtype=object)[:-1]
     for v in cb.variables.values():           # optional columns absent from this export
         if v.name not in data:
             data[v.name] = np.full(len(body), None, dtype=object)
     # object dtype on purpose: raw cells stay Python values until recoded (no string inference)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)), dtype=object)
     frame = frame[[v for v in cb.variables if v in frame]]
+    extra_pos = [i for i, h in enumerate(raw_headers) if h not in match["mapping"] and header_key(h)]
+    extra = pd.DataFrame({f"{header_key(raw_headers[i])}#{i}": column(i) for i in extra_pos},
+                         index=pd.RangeIndex(len(body)), dtype=object)
+    headers: dict[str, str] = {}
+    for h, col in match["mapping"].items():
+        var, code = cb.column_owner(col)
+        headers.setdefault(var, h)
+        if code:
+            headers[col] = h
     export = FormsExport(path=path, source_file=name, language=lang, frame=frame,
-                         source_row=np.arange(2, len(body) + 2),
-                         headers={var: h for h, var in match["mapping"].items()},
-                         problems=problems)
+                         source_row=np.arange(first_row + 1, first_row + 1 + len(body)),
+                         headers=headers, problems=problems, extra=extra)
     if len(body) == 0:
         problems.append(Problem("warning", "no_responses", name,
                                 "the export has a header row but no responses yet"))
@@ -351,6 +610,13 @@ def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
     return export
 
 
+def _plain_number(x: Any) -> Any:
+    """-1.0 read from a workbook compares as "-1" with the missing-value codes."""
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
 def _blank(value: Any) -> bool:
     if value is None:
         return True
@@ -359,23 +625,24 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _header_problems(headers: list[str], match: dict, cb: Codebook, name: str) -> list[Problem]:
+def _header_problems(headers: list[str], match: dict, cb: Codebook, name: str,
+                     found: str | None = None) -> list[Problem]:
     """Missing, renamed, duplicate and unexpected headers; a file of another form."""
     out: list[Problem] = []
     lang = match["language"]
     counts: dict[str, int] = {}
     for h in headers:
-        key = normalize(h)
+        key = header_key(h)
         counts[key] = counts.get(key, 0) + 1
     for key, n in counts.items():
         if n > 1 and key:
-            cols = [_col_letter(i) for i, h in enumerate(headers) if normalize(h) == key]
+            cols = [_col_letter(i) for i, h in enumerate(headers) if header_key(h) == key]
             out.append(Problem("error", "duplicate_header", name,
                                f"the header appears {n} times (columns {', '.join(cols)})",
                                column=f"{key!r}", expected="each question once",
                                hint="Remove the extra column; values are matched by header, never by position"))
     for var, hs in match["duplicates"].items():
-        if len({normalize(h) for h in hs}) > 1:
+        if len({header_key(h) for h in hs}) > 1:
             out.append(Problem("error", "duplicate_header", name,
                                f"{len(hs)} columns claim the variable {var}: {', '.join(repr(h) for h in hs)}",
                                column=var, expected="each question once"))
@@ -385,13 +652,24 @@ def _header_problems(headers: list[str], match: dict, cb: Codebook, name: str) -
                            f"this looks like the export of another form: only {share} of the question "
                            f"headers of {cb.survey} were found (best language: {lang})",
                            expected=f"the headers of the {cb.survey} form in one of: {', '.join(cb.languages)}",
-                           hint="Check that the right file is listed under `inputs`"))
+                           hint=("What was found: " + found + ". " if found else "")
+                           + "Check that the right file is listed under `inputs`"))
         return out
-    unexpected = [h for h in match["unexpected"] if normalize(h)]
+    unexpected = [h for h in match["unexpected"] if header_key(h)]
+    for h in match.get("loosely_matched", []):
+        out.append(Problem("warning", "header_matched_loosely", name,
+                           f"matched to {match['mapping'][h]} ignoring capitals, '?' and spacing",
+                           column=repr(h)))
+    for col in match.get("missing_options", []):
+        var, code = cb.column_owner(col)
+        out.append(Problem("warning", "missing_option_column", name,
+                           f"no column for option {code!r} of {var}: nobody is counted as choosing it",
+                           column=col, expected=repr(cb.variables[var].option_headers[code].get(lang))))
     for var in match["missing"]:
         v = cb.variables[var]
-        expected_header = v.headers.get(lang) or v.headers.get("lv")
-        close = difflib.get_close_matches(normalize(expected_header), [normalize(h) for h in unexpected],
+        expected_header = v.headers.get(lang) or next(
+            (hs.get(lang) for hs in v.option_headers.values()), None) or v.name
+        close = difflib.get_close_matches(header_key(expected_header), [header_key(h) for h in unexpected],
                                           n=1, cutoff=0.6)
         hint = (f"Column {close[0]!r} looks like it was renamed: add it as an alias of {var} in the codebook "
                 f"or restore the header" if close else "export the responses again with every question")
@@ -400,12 +678,13 @@ def _header_problems(headers: list[str], match: dict, cb: Codebook, name: str) -
                            expected=f"a column headed {expected_header!r}", hint=hint))
     for h in unexpected:
         out.append(Problem("warning", "unexpected_column", name,
-                           "a column the codebook does not know; it is ignored (never written out)",
+                           "a column the codebook does not know; it is not analysed (never written out) "
+                           "but counts when duplicates and empty responses are judged",
                            column=repr(h)))
-    if any(not normalize(h) for h in headers):
+    if any(not header_key(h) for h in headers):
         out.append(Problem("warning", "unnamed_column", name,
                            "a column without a header; it is ignored",
-                           column=", ".join(_col_letter(i) for i, h in enumerate(headers) if not normalize(h))))
+                           column=", ".join(_col_letter(i) for i, h in enumerate(headers) if not header_key(h))))
     return out
 
 
@@ -472,15 +751,16 @@ def _parse_time_columns(export: FormsExport, cb: Codebook) -> None:
         header = export.headers.get(var)
         if header is None:           # optional column absent from this export
             export.frame[var] = pd.Series(pd.NaT, index=export.frame.index,
-                                          dtype=f"datetime64[us, {TIMEZONE}]")
+                                          dtype=f"datetime64[us, {cb.timezone}]")
             continue
         raw = export.frame[var]
-        parsed, bad, fmt = parse_times(raw)
+        parsed, bad, fmt = parse_times(raw, cb.timezone, cb.date_formats)
         export.frame[var] = parsed
         if fmt:
             export.date_formats[var] = fmt
         label = f"{header!r} ({var})"
         written = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+        required = cb.variables[var].required
         if bad.any() and parsed.notna().sum() == 0 and written.any() and role != "last_modified":
             examples = ", ".join(repr(str(v)) for v in pd.unique(raw[bad & written].astype(str))[:3])
             raise InputError([Problem("error", "unparseable_date", export.source_file,
@@ -491,7 +771,7 @@ def _parse_time_columns(export: FormsExport, cb: Codebook) -> None:
                              + [p for p in export.problems if p.severity == "error"])
         if bad.any():
             rows = np.flatnonzero(bad)
-            if role == "last_modified":
+            if role == "last_modified" or not required:
                 rows = np.flatnonzero(bad & written)
                 if len(rows):
                     export.problems.append(Problem("warning", "unparseable_date", export.source_file,
@@ -515,7 +795,8 @@ def _ambiguous_day_month(times: pd.Series) -> bool:
     return bool(len(t)) and bool((t.dt.day <= 12).all())
 
 
-def parse_times(values: pd.Series, tz: str = TIMEZONE) -> tuple[pd.Series, np.ndarray, str | None]:
+def parse_times(values: pd.Series, tz: str = TIMEZONE,
+                formats: tuple[str, ...] = ()) -> tuple[pd.Series, np.ndarray, str | None]:
     """Excel date-time cells, Excel serial numbers or text -> tz-aware times in Europe/Riga.
 
     Returns (times, bad, format): `bad` marks the rows without a readable date-time (blank ones
@@ -539,7 +820,7 @@ def parse_times(values: pd.Series, tz: str = TIMEZONE) -> tuple[pd.Series, np.nd
     fmt = None
     if is_str.any():
         text = pd.Series(arr[is_str], index=values.index[is_str]).str.strip()
-        fmt, parsed = _parse_text_times(text)
+        fmt, parsed = _parse_text_times(text, formats)
         out[is_str] = parsed
     bad = out.isna().to_numpy()
     local = out.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
@@ -550,16 +831,19 @@ def parse_times(values: pd.Series, tz: str = TIMEZONE) -> tuple[pd.Series, np.nd
     return local, bad, fmt
 
 
-def _parse_text_times(text: pd.Series) -> tuple[str | None, pd.Series]:
-    tried = {f: pd.to_datetime(text, format=f, errors="coerce") for f in DATE_FORMATS}
+def _parse_text_times(text: pd.Series, declared: tuple[str, ...] = ()) -> tuple[str | None, pd.Series]:
+    """The format that reads most values (the codebook's declared formats first, then the known
+    spellings); others fill the rest, never with the other day/month order."""
+    order = tuple(dict.fromkeys((*declared, *DATE_FORMATS)))
+    tried = {f: pd.to_datetime(text, format=f, errors="coerce") for f in order}
     counts = {f: int(s.notna().sum()) for f, s in tried.items()}
-    best = max(DATE_FORMATS, key=lambda f: (counts[f], -DATE_FORMATS.index(f)))
+    best = max(order, key=lambda f: (counts[f], -order.index(f)))
     if counts[best] == 0:
         return None, tried[best]
     parsed = tried[best].copy()
     # other spellings may fill the rest, but never the other day/month order
     conflicting = "%d/%m" if "%m/%d" in best else "%m/%d" if "%d/%m" in best else None
-    for f in DATE_FORMATS:
+    for f in order:
         if parsed.notna().all():
             break
         if f == best or (conflicting and conflicting in f):
