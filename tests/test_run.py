@@ -494,3 +494,27 @@ def test_tests_never_write_into_the_projects_outputs():
     assert os.environ.get("ANALYSIS_OUTPUTS")
     assert paths.outputs_root() != paths.ROOT / "outputs"
     assert paths.default_run_dir("liepaja-2022").is_relative_to(paths.outputs_root())
+
+
+def test_notebook_opened_by_hand_reads_a_params_file_and_says_what_it_reads(tmp_path):
+    import papermill
+
+    nb_path = tmp_path / "01_hand.ipynb"
+    _notebook(nb_path, "from analysis import nb\ndirs = nb.start(survey, run_dir, synthetic, 'en')\n"
+              "print('scale is', scale)",
+              'survey = "toy"\nsynthetic = False\nscale = 2\nrun_dir = ""\nparams_file = ""')
+    params = tmp_path / "hand.yaml"
+    params.write_text(yaml.safe_dump({"survey": "hand-test", "scale": 7}), encoding="utf-8")
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(nb_path), str(out), parameters={"params_file": str(params)},
+                               kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    cells = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
+    outputs = cells[-1].outputs
+    first = outputs[0]["data"]["text/html"]
+    assert str(params) in first                                   # which params file
+    from analysis import paths
+
+    scratch = paths.outputs_root() / "hand-test" / "scratch"
+    assert str(scratch) in first                                  # which run folder (not outputs/)
+    assert "last successful run" in first                         # where earlier outputs come from
+    assert "scale is 7" in "".join(o.get("text", "") for o in outputs)   # the file's value is used

@@ -55,10 +55,19 @@ def _install_table_format() -> None:
         shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, _frame_html)
 
 
-def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "lv") -> dict[str, Path]:
-    """Resolve the run folder (scratch when opened by hand), apply the plot style, show the banner."""
+def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "lv",
+          params_file: str | None = None) -> dict[str, Path]:
+    """Resolve the run folder (scratch when opened by hand), apply the plot style, show the banner.
+
+    Opened by hand (no `run_dir`), a notebook may name a params file in its `params_file`
+    parameter: its values replace the parameters cell's defaults in the notebook's namespace.
+    The first output then says which params file, run folder and data the notebook reads."""
     from . import plots  # local import: keeps `import analysis` light for the CLI
 
+    by_hand = not run_dir
+    params_path = None
+    if by_hand:
+        survey, synthetic, lang, params_path = _apply_params_file(survey, synthetic, lang, params_file)
     plots.apply_style()
     import pandas as pd
 
@@ -68,5 +77,58 @@ def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "
     _install_table_format()
     base = Path(run_dir) if run_dir else paths.default_run_dir(survey)
     dirs = paths.run_dirs(base)
+    if by_hand:
+        provenance(survey, dirs["run"], params_path, lang)
     banner(synthetic, lang)
     return dirs
+
+
+def _namespace() -> dict:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return {}
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else {}
+
+
+def _apply_params_file(survey, synthetic, lang, params_file):
+    """Read `params_file` (relative to the notebook's folder, else to the project root) into
+    the notebook's namespace: only the parameters the notebook declares are replaced."""
+    ns = _namespace()
+    if params_file is None:
+        params_file = ns.get("params_file") or ""
+    if not params_file:
+        return survey, synthetic, lang, None
+    p = Path(params_file).expanduser()
+    if not p.is_absolute():
+        p = Path.cwd() / p if (Path.cwd() / p).exists() else paths.ROOT / p
+    params = paths.load_params(p)
+    for key, value in params.items():
+        if key in ns and key not in ("run_dir", "params_file"):
+            ns[key] = value
+    return (params.get("survey", survey), params.get("synthetic", synthetic),
+            params.get("report_lang", lang), p.resolve())
+
+
+def provenance(survey: str, run_dir: Path, params_path: Path | None, lang: str = "lv") -> None:
+    """Say what a notebook opened by hand reads: params file, run folder, data."""
+    import html
+
+    from .report import t
+
+    ns = _namespace()
+    lines = [t("run_provenance_params", lang, params=params_path) if params_path
+             else t("run_provenance_defaults", lang),
+             t("run_provenance_run_dir", lang, run_dir=run_dir)]
+    inputs = ns.get("inputs")
+    if isinstance(inputs, dict) and inputs:
+        listed = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                           for k, v in inputs.items())
+        lines.append(t("run_provenance_inputs", lang, inputs=listed))
+    else:
+        last = paths.latest_run(paths.survey_dir(survey))
+        lines.append(t("run_provenance_earlier", lang,
+                       latest=last.resolve() if last else t("run_provenance_no_latest", lang)))
+    display(HTML("".join(f"<p>{html.escape(str(line))}</p>" for line in lines)),
+            metadata={"report": "provenance"})
