@@ -51,6 +51,7 @@ class PageReport:
     script_elements: int = 0
     text: str = ""
     screenshot: Path | None = None
+    measures: dict = field(default_factory=dict)   # name -> value of each `measure` expression
 
     @property
     def problems(self) -> list[str]:
@@ -96,7 +97,12 @@ class Browser:
     def __exit__(self, *exc):
         self.close()
 
-    def open_page(self, html_file: Path, screenshot: Path | None = None, settle: float = 1.0) -> PageReport:
+    def open_page(self, html_file: Path, screenshot: Path | None = None, settle: float = 1.0,
+                  width: int = 1280, height: int = 900, mobile: bool | None = None,
+                  full_page: bool = False, measure: dict[str, str] | None = None) -> PageReport:
+        """Load a page in a viewport of `width` x `height` CSS px (a phone when `mobile`, which
+        defaults to width < 700), evaluate each `measure` JavaScript expression after load and
+        take a screenshot of the viewport (or of the whole page when `full_page`)."""
         import websocket
 
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
@@ -142,6 +148,9 @@ class Browser:
             send("Network.emulateNetworkConditions", offline=True, latency=0,
                  downloadThroughput=0, uploadThroughput=0)
             send("Page.addScriptToEvaluateOnNewDocument", source=PROBE)
+            phone = width < 700 if mobile is None else mobile
+            send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                 deviceScaleFactor=1, mobile=phone)
             send("Page.navigate", url=url)
             deadline = time.monotonic() + 60
             loaded = False
@@ -167,8 +176,14 @@ class Browser:
                 ".some(a => a.name.startsWith('on'))).length")
             report.script_elements = evaluate("document.querySelectorAll('script').length")
             report.text = evaluate("document.body ? document.body.innerText : ''") or ""
+            for name, expr in (measure or {}).items():
+                report.measures[name] = evaluate(expr)
             if screenshot is not None:
-                shot = send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+                params = {"format": "png", "captureBeyondViewport": full_page}
+                if full_page:
+                    size = evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+                    params["clip"] = {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 16000), "scale": 1}
+                shot = send("Page.captureScreenshot", **params)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
                 report.screenshot = screenshot
         finally:

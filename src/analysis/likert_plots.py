@@ -16,59 +16,11 @@ import pandas as pd
 
 from .codebook import Codebook
 from . import plots
-from .plots import LIKERT_COLOURS, OKABE_ITO
-from .report import fmt_ci, fmt_num, fmt_p, fmt_pct  # noqa: F401 (used by the notebook too)
-
-TEXT = {
-    "lv": {
-        "likert_title": "{k} no {m} aktivitātēm vairāk nekā puse respondentu vērtē kā nozīmīgas (zilā krāsā; "
-                        "nenozīmīgas – sarkanā).",
-        "share": "Atbilžu daļa, %",
-        "ranking_title": "Katrā mērķa grupā redzama to respondentu daļa, kuri aktivitāti vērtē kā nozīmīgu, "
-                         "ar 95 % intervālu; aktivitātes sakārtotas pēc visu respondentu vērtējuma.",
-        "top2": "Daļa, kas vērtē kā nozīmīgu (4–5), %",
-        "heatmap_title": "Krāsa rāda grupu atšķirību lielumu (epsilon²), bet punkts iezīmē atšķirības, kas ir "
-                         "nozīmīgas pēc BH korekcijas.",
-        "nps_title": "Punkti rāda ieteikšanas indeksu (NPS) katrā grupā ar 95 % intervālu, svītrlīnija – visu "
-                     "respondentu NPS",
-        "nps": "NPS (atbalstītāji − kritiķi, procentpunkti)",
-        "all": "Visi",
-        "yes": "jā",
-        "no": "nē",
-        "sector": "Nozares indekss",
-        "n_range": "n testā: {lo}–{hi}",
-        "n_total": "n = {n}",
-        "form_language": "Anketas valoda",
-        "lang_lv": "latviešu",
-        "lang_ru": "krievu",
-    },
-    "en": {
-        "likert_title": "More than half of respondents rate {k} of {m} activities as important (blue; "
-                        "unimportant in red).",
-        "share": "Share of answers, %",
-        "ranking_title": "Each target group's share rating each activity important, with its 95 % interval; "
-                         "activities in the order of all respondents.",
-        "top2": "Share rating it important (4–5), %",
-        "heatmap_title": "Colour shows the size of group differences (epsilon²); a dot marks differences "
-                         "significant after BH.",
-        "nps_title": "Dots show the Net Promoter Score of each group with its 95 % interval; the dashed line is "
-                     "all respondents' NPS",
-        "nps": "NPS (promoters − detractors, points)",
-        "all": "All",
-        "yes": "yes",
-        "no": "no",
-        "sector": "Sector index",
-        "n_range": "n per test: {lo}–{hi}",
-        "n_total": "n = {n}",
-        "form_language": "Form language",
-        "lang_lv": "Latvian",
-        "lang_ru": "Russian",
-    },
-}
-
+from .plots import LIKERT_COLOURS, OKABE_ITO, likert_colours
+from .report import TEXT, fmt_ci, fmt_num, fmt_p, fmt_pct, t  # noqa: F401 (used by the notebook too)
 
 def _t(lang: str, key: str) -> str:
-    return TEXT.get(lang, TEXT["lv"])[key]
+    return t(f"likert_{key}", lang)
 
 
 def short(text: str, width: int = 60) -> str:
@@ -102,7 +54,7 @@ def group_label(cb: Codebook, grouping: str, level: str, lang: str = "lv") -> st
         var, code = grouping.split("__", 1)
         return f"{cb.label_of(var, code, lang)}: {_t(lang, level)}"
     if grouping == "form_language":
-        return _t(lang, f"lang_{level}") if f"lang_{level}" in TEXT["lv"] else level
+        return _t(lang, f"lang_{level}") if f"likert_lang_{level}" in TEXT else level
     return cb.label_of(grouping, level, lang)
 
 
@@ -119,7 +71,7 @@ def likert_bars(items: pd.DataFrame, cb: Codebook, lang: str = "lv", width: int 
     points = scale.points
     mid = points[len(points) // 2]
     sectors = list(cb.sectors)
-    fig, axes = plt.subplots(len(sectors), 2, figsize=(11, 2.0 * len(sectors) + 1.2), sharex="col",
+    fig, axes = plt.subplots(len(sectors), 2, figsize=(10, 2.2 * len(sectors) + 1.2), sharex="col",
                              gridspec_kw={"width_ratios": [5, 1], "wspace": 0.05})
     axes = np.atleast_2d(axes)
     for row, code in enumerate(sectors):
@@ -130,36 +82,39 @@ def likert_bars(items: pd.DataFrame, cb: Codebook, lang: str = "lv", width: int 
         left = -(np.nansum(shares[:, [i for i, p in enumerate(points) if p < mid]], 1)
                  + shares[:, points.index(mid)] / 2)
         for i, p in enumerate(points):
-            ax.barh(ypos, shares[:, i], left=left, color=LIKERT_COLOURS[p], height=0.7,
-                    label=scale.labels[p].get(lang, scale.labels[p]["lv"]) if row == 0 else None)
+            ax.barh(ypos, shares[:, i], left=left, color=likert_colours(points)[p], height=0.7,
+                    label=scale.label(p, lang, ("en", *cb.languages)) if row == 0 else None)
             left = left + np.nan_to_num(shares[:, i])
         ax.axvline(0, color="#444444", lw=0.8)
         ax.set_yticks(ypos)
-        ax.set_yticklabels([item_label(cb, it, lang, width) for it in sub.index], fontsize=8)
+        ax.set_yticklabels([item_label(cb, it, lang, width) for it in sub.index], fontsize=9)
         ax.set_xlim(-100, 100)
         _ = ax.set_title(cb.sector_title(code, lang), loc="left", fontsize=10)
         dk = sub["dk_share"].to_numpy(dtype=float) * 100
         ax_dk.barh(ypos, dk, color=LIKERT_COLOURS["dk"], height=0.7)
         for y, n, d in zip(ypos, sub["n"], dk):
-            label = "n<min" if pd.isna(n) else f"n={int(n)}"
-            ax_dk.text((0 if np.isnan(d) else d) + 1, y, label, va="center", fontsize=7)
+            label = "n = —" if pd.isna(n) else f"n = {int(n)}"
+            ax_dk.text((0 if np.isnan(d) else d) + 1, y, label, va="center", fontsize=9)
         ax_dk.set_yticks([])
         ax_dk.set_xlim(0, 40)
         ax_dk.spines["left"].set_visible(False)
     axes[-1, 0].set_xlabel(_t(lang, "share"))
     axes[-1, 0].set_xticks([-100, -50, 0, 50, 100])
     axes[-1, 0].set_xticklabels(["100", "50", "0", "50", "100"])
-    dk_label = scale.dont_know.get(lang) or scale.dont_know["lv"]   # the codebook's own wording
+    dk_label = scale.dont_know.get(lang) or next(iter(scale.dont_know.values()), "")   # the codebook's own wording
     axes[-1, 1].set_xlabel(dk_label + ", %")
     axes[0, 1].set_title(dk_label, fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     order = list(range(len(handles)))
     fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper center", ncol=len(points),
-               fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1 - 0.55 / fig.get_figheight()))
+               fontsize=9, frameon=False, bbox_to_anchor=(0.5, 1 - 0.55 / fig.get_figheight()))
     shares = items["top2_share"].astype(float)
-    title = _t(lang, "likert_title").format(k=int((shares > 0.5).sum()), m=int(shares.notna().sum()))
+    title = t("likert_likert_title", lang, k=int((shares > 0.5).sum()), m=int(shares.notna().sum()))
     fig.suptitle(_wrap_title(title), x=0.01, ha="left", fontsize=12, fontweight="bold")
     fig.subplots_adjust(top=1 - 1.0 / fig.get_figheight(), left=0.38, right=0.97, hspace=0.45)
+    best = items.sort_values("top2_share", ascending=False).iloc[0]
+    fig.alt_text = f"{title} " + t("likert_alt_bars", lang, item=item_label(cb, best["item"], lang, 200),
+                                   share=fmt_pct(best["top2_share"], 0, lang))
     return fig
 
 
@@ -170,8 +125,10 @@ def _wrap_title(text: str, width: int = 95) -> str:
 # --- ranking with intervals by target group --------------------------------------------
 
 def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang: str = "lv",
-                 grouping: str = "target_group", width: int = 60):
-    """Top-two share with its Wilson interval for each activity, one colour per group."""
+                 grouping: str | None = None, width: int = 60):
+    """Top-two share with its Wilson interval for each activity, one colour per group of the
+    codebook's main grouping (role ``grouping``)."""
+    grouping = grouping or cb.role_var("grouping")
     order = items.sort_values("rank", na_position="last")["item"].tolist()
     groups = list(dict.fromkeys(ranking[grouping]))
     fig, ax = plt.subplots(figsize=(10, 0.36 * len(order) + 2.4))
@@ -188,15 +145,21 @@ def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang:
         ax.errorbar(x, y, xerr=err, fmt=markers[k % len(markers)], ms=4, lw=1, capsize=0,
                     color=OKABE_ITO[k % len(OKABE_ITO)], label=f"{group_label(cb, grouping, level, lang)} (n={n})")
     ax.set_yticks(list(ypos.values()))
-    ax.set_yticklabels([item_label(cb, it, lang, width) for it in ypos], fontsize=8)
+    ax.set_yticklabels([item_label(cb, it, lang, width) for it in ypos], fontsize=9)
     ax.set_ylim(-0.6, len(order) - 0.4)
     ax.set_xlim(0, 100)
     ax.set_xlabel(_t(lang, "top2"))
     ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     height = fig.get_figheight()
-    fig.legend(loc="upper left", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.01, 1 - 0.75 / height))
+    fig.legend(loc="upper left", ncol=2, fontsize=9, frameon=False, bbox_to_anchor=(0.01, 1 - 0.75 / height))
     fig.suptitle(_wrap_title(_t(lang, "ranking_title"), 90), x=0.01, ha="left", fontsize=12, fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.6 + 0.17 * ((len(groups) + 1) // 2)) / height))
+    shown = ranking[~ranking["suppressed"].astype(bool)]
+    if len(shown):
+        best = shown.sort_values("top2_share", ascending=False).iloc[0]
+        fig.alt_text = _t(lang, "ranking_title") + " " + t(
+            "likert_alt_ranking", lang, item=item_label(cb, best["item"], lang, 200),
+            group=group_label(cb, grouping, best[grouping], lang), share=fmt_pct(best["top2_share"], 0, lang))
     return fig
 
 
@@ -219,28 +182,32 @@ def effect_heatmap(tests: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: flo
     vmax = max(0.02, float(np.nanmax(eps)) if np.isfinite(eps).any() else 0.02)
     im = ax.imshow(np.ma.masked_invalid(eps), cmap="viridis", vmin=0, vmax=vmax, aspect="auto")
     for i, j in zip(*np.nonzero(sig)):
-        ax.text(j, i, "●", ha="center", va="center", fontsize=7,
+        ax.text(j, i, "●", ha="center", va="center", fontsize=9,
                 color="black" if eps[i, j] > vmax * 0.6 else "white")
     ax.set_xticks(range(len(groupings)))
-    ax.set_xticklabels([short(grouping_label(cb, g, lang), 32) for g in groupings], rotation=60, ha="right", fontsize=8)
+    ax.set_xticklabels([short(grouping_label(cb, g, lang), 32) for g in groupings], rotation=60, ha="right", fontsize=9)
     ax.set_yticks(range(len(outcomes)))
-    ax.set_yticklabels([item_label(cb, o, lang, width) for o in outcomes], fontsize=7)
+    ax.set_yticklabels([item_label(cb, o, lang, width) for o in outcomes], fontsize=9)
     cbar = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cbar.set_label("epsilon²")
     n = rank["n"].dropna()
-    sub = _t(lang, "n_range").format(lo=int(n.min()), hi=int(n.max())) if len(n) else ""
+    sub = t("likert_n_range", lang, lo=int(n.min()), hi=int(n.max())) if len(n) else ""
     _ = ax.set_title(_wrap_title(_t(lang, "heatmap_title"), 70) + ("\n" + sub if sub else ""), loc="left", fontsize=11)
     fig.tight_layout()
+    fig.alt_text = _t(lang, "heatmap_title")
+    if np.isfinite(eps).any():
+        i, j = np.unravel_index(np.nanargmax(eps), eps.shape)
+        fig.alt_text += " " + t("likert_alt_heatmap", lang, outcome=item_label(cb, outcomes[i], lang, 200),
+                                grouping=grouping_label(cb, groupings[j], lang), eps=fmt_num(eps[i, j], 3, lang))
     return fig
 
 
 # --- NPS by group ------------------------------------------------------------------------
 
-DEFAULT_NPS_GROUPINGS = ("target_group", "age_group", "gender", "children", "education", "years_in_city")
-
-
-def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAULT_NPS_GROUPINGS):
-    """NPS with its interval for each group of a few groupings; the overall NPS as a line."""
+def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=None):
+    """NPS with its interval for each group of a few groupings (role ``nps_groupings``);
+    the overall NPS as a line."""
+    groupings = groupings if groupings is not None else cb.role_vars("nps_groupings")
     overall = nps[nps["grouping"] == "all"].iloc[0]
     groupings = [g for g in groupings if (nps["grouping"] == g).any()]
     sizes = [int((nps["grouping"] == g).sum()) for g in groupings]
@@ -256,15 +223,23 @@ def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=DEFAUL
         ax.axvline(float(overall["nps"]), color="#555555", ls="--", lw=0.9)
         ax.set_yticks(y)
         ax.set_yticklabels([f"{group_label(cb, g, lv, lang)} (n={int(n)})" for lv, n in zip(sub["level"], sub["n"])],
-                           fontsize=8)
+                           fontsize=9)
         ax.set_ylim(-0.6, len(sub) - 0.4)
         _ = ax.set_title(grouping_label(cb, g, lang), loc="left", fontsize=10)
         ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     axes[-1].set_xlabel(_t(lang, "nps"))
-    total = _t(lang, "n_total").format(n=int(overall["n"]))
+    total = t("likert_n_total", lang, n=int(overall["n"]))
     fig.suptitle(_wrap_title(_t(lang, "nps_title") + f" ({total}).", 80), x=0.01, ha="left", fontsize=12,
                  fontweight="bold")
     fig.tight_layout()
+    shown = nps[nps["grouping"].isin(groupings) & ~nps["suppressed"].astype(bool) & nps["nps"].notna()]
+    fig.alt_text = _t(lang, "nps_title") + f" ({total}); NPS {fmt_num(overall['nps'], 0, lang)}."
+    if len(shown):
+        hi, lo = shown.loc[shown["nps"].idxmax()], shown.loc[shown["nps"].idxmin()]
+        fig.alt_text += " " + t("likert_alt_nps", lang, high=group_label(cb, hi["grouping"], hi["level"], lang),
+                                high_value=fmt_num(hi["nps"], 0, lang),
+                                low=group_label(cb, lo["grouping"], lo["level"], lang),
+                                low_value=fmt_num(lo["nps"], 0, lang))
     return fig
 
 
@@ -273,72 +248,23 @@ show = plots.show   # one way to display a figure, shared with every notebook
 
 # --- tables for reading (the notebook shows these; the CSVs keep the codes) -------------
 
-VIEW = {
-    "lv": {"variable": "Pazīme", "group": "Grupa", "n": "Respondenti", "share": "Īpatsvars",
-           "population_share": "Īpatsvars iedzīvotājos", "weighted_share": "Svērtais īpatsvars",
-           "rank": "Vieta", "activity": "Aktivitāte", "sector": "Nozare",
-           "mean": "Vidējais (1–5)", "ci": "95 % intervāls", "top2": "Nozīmīga (4–5)",
-           "w_top2": "Nozīmīga (4–5), svērts", "alpha": "Kronbaha alfa", "outcome": "Vērtējums",
-           "high": "Visaugstāk vērtē", "low": "Viszemāk vērtē", "effect": "Atšķirības lielums",
-           "p_adj": "Koriģētā p", "test": "Tests", "term": "Pazīme un grupa", "reference": "Salīdzinājumā ar",
-           "or": "Izredžu attiecība", "index": "Nozares indekss",
-           "negligible": "niecīga", "small": "neliela", "medium": "vidēja", "large": "liela", "undefined": "—",
-           "kruskal": "Kruskala–Volisa", "mann_whitney": "Manna–Vitnija"},
-    "en": {"variable": "Characteristic", "group": "Group", "n": "Respondents", "share": "Share",
-           "population_share": "Share of population", "weighted_share": "Weighted share",
-           "rank": "Rank", "activity": "Activity", "sector": "Sector",
-           "mean": "Mean (1–5)", "ci": "95 % interval", "top2": "Important (4–5)",
-           "w_top2": "Important (4–5), weighted", "alpha": "Cronbach's alpha", "outcome": "Rating",
-           "high": "Rated highest by", "low": "Rated lowest by", "effect": "Size of difference",
-           "p_adj": "Adjusted p", "test": "Test", "term": "Characteristic and group", "reference": "Compared with",
-           "or": "Odds ratio", "index": "Sector index",
-           "negligible": "negligible", "small": "small", "medium": "medium", "large": "large", "undefined": "—",
-           "kruskal": "Kruskal–Wallis", "mann_whitney": "Mann–Whitney"},
-}
-
-
 def _v(lang: str, key: str) -> str:
-    return VIEW.get(lang, VIEW["lv"])[key]
+    return t(f"likert_view_{key}", lang)
 
 
 def fmt_n(n, min_cell: int = 10) -> str:
     return f"< {min_cell}" if n is None or pd.isna(n) else str(int(n))
 
 
-WEIGHTING_TEXT = {
-    "lv": {
-        "sensitivity": "Populācijas sadalījumu fails nav oficiāls ({source}), tāpēc galvenie rezultāti ir "
-                       "nesvērti, bet svērtie rādītāji doti tikai kā jutīguma pārbaude.",
-        "headline": "Svari aprēķināti pēc oficiāliem populācijas sadalījumiem ({source}); rādīti gan svērtie, "
-                    "gan nesvērtie rezultāti.",
-        "none": "Rezultāti nav svērti: nav norādīts populācijas sadalījumu fails vai svēršana neizdevās.",
-        "detail": "Svari pielāgoti sadalījumiem pēc pazīmēm: {margins}; svērti {n_weighted} no {n} respondentiem "
-                  "(pārējie neietilpst populācijā, ko apraksta sadalījumi, piemēram, nedzīvo pilsētā). "
-                  "Efektīvais izlases lielums pēc Kiša – {kish}, dizaina efekts – {deff}, lielākais svars – "
-                  "{wmax} reizes lielāks par vidējo (griesti {cap}).",
-    },
-    "en": {
-        "sensitivity": "The margin file is not official ({source}), so the headline results are unweighted and "
-                       "weighted figures are shown only as a sensitivity check.",
-        "headline": "Weights use official population margins ({source}); both weighted and unweighted results "
-                    "are shown.",
-        "none": "The results are unweighted: no margin file was given or raking failed.",
-        "detail": "Weights were raked to {margins}; {n_weighted} of {n} respondents are weighted (the others lie "
-                  "outside the population the margins describe, e.g. do not live in the city). Kish effective "
-                  "sample size {kish}, design effect {deff}, largest weight {wmax} times the mean (cap {cap}).",
-    },
-}
-
-
 def weighting_text(weighting: pd.DataFrame, cb: Codebook, lang: str = "lv") -> str:
     """One or two sentences on whether and how the figures are weighted (from weighting.csv)."""
     w = weighting.iloc[0]
-    text = WEIGHTING_TEXT.get(lang, WEIGHTING_TEXT["lv"])
     role = w["role"] if w["role"] in ("sensitivity", "headline") else "none"
-    out = text[role].format(source=w.get("source", ""))
+    out = t(f"likert_weighting_{role}", lang, source=w.get("source", "")) if role == "headline" \
+        else t(f"likert_weighting_{role}", lang)
     if role != "none":
         margins = ", ".join(grouping_label(cb, m, lang).lower() for m in str(w["margins"]).split("+"))
-        out += " " + text["detail"].format(margins=margins, n_weighted=int(w["n_weighted"]), n=int(w["n"]),
+        out += " " + t("likert_weighting_detail", lang, margins=margins, n_weighted=int(w["n_weighted"]), n=int(w["n"]),
                                            kish=fmt_num(w["kish_effective_n"], 0, lang),
                                            deff=fmt_num(w["design_effect"], 2, lang),
                                            wmax=fmt_num(w["max_weight_ratio"], 1, lang),
@@ -363,7 +289,7 @@ def profile_view(profile: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell
 
 def _dk_label(cb: Codebook, lang: str) -> str:
     scale = cb.scale_of(cb.likert_items[0])
-    return scale.dont_know.get(lang) or scale.dont_know["lv"]
+    return scale.dont_know.get(lang) or next(iter(scale.dont_know.values()), "")
 
 
 def items_view(items: pd.DataFrame, cb: Codebook, lang: str = "lv", top: int | None = None,
@@ -397,39 +323,23 @@ def sectors_view(sectors: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell
         _v(lang, "alpha"): [fmt_num(a, 2, lang) for a in d["cronbach_alpha"]],
     })
     if "weighted_mean" in d:
-        out[_v(lang, "mean") + (", svērts" if lang == "lv" else ", weighted")] = [
+        out[_v(lang, "mean_weighted")] = [
             fmt_num(m, 2, lang) for m in d["weighted_mean"]]
     return out.reset_index(drop=True)
-
-
-SECTOR_TEXT = {
-    "lv": "Frīdmana tests ({n} respondenti ar visiem astoņiem indeksiem): χ² = {stat}, df = {df}, p {p}; "
-          "Kendela W = {w} ({label} saskaņa). Pēc Holma korekcijas {k} no {m} nozaru pāriem atšķiras nozīmīgi.",
-    "en": "Friedman test ({n} respondents with all eight indices): χ² = {stat}, df = {df}, p {p}; Kendall's W = "
-          "{w} ({label} agreement). After Holm correction {k} of {m} pairs of sectors differ significantly.",
-}
 
 
 def sector_test_text(sector_tests: pd.DataFrame, sector_pairs: pd.DataFrame, lang: str = "lv") -> str:
     r = sector_tests.iloc[0]
     p = fmt_p(r["p"], lang)
-    return SECTOR_TEXT.get(lang, SECTOR_TEXT["lv"]).format(
+    return t("likert_sector_test", lang, 
         n=int(r["n"]), stat=fmt_num(r["statistic"], 1, lang), df=int(r["df"]),
         p=p if p.startswith("<") else f"= {p}", w=fmt_num(r["kendalls_w"], 3, lang),
         label=_v(lang, str(r["effect_label"])), k=int(sector_pairs["significant"].sum()), m=len(sector_pairs))
 
 
-FAMILY_TEXT = {
-    "lv": "Vienā Benjamini–Hohberga saimē ir {m} grupu testi (katra aktivitāte un nozares indekss pret katru "
-          "pazīmi, gan rangu tests, gan divu augstāko vērtējumu daļas tests); nozīmīgi pie FDR {fdr}: {k}.",
-    "en": "One Benjamini–Hochberg family holds {m} group tests (each activity and sector index against each "
-          "characteristic, both a rank test and a test of the top-two share); significant at FDR {fdr}: {k}.",
-}
-
-
 def family_text(test_family: pd.DataFrame, lang: str = "lv") -> str:
     r = test_family[test_family["family"] == "group_tests"].iloc[0]
-    return FAMILY_TEXT.get(lang, FAMILY_TEXT["lv"]).format(m=int(r["m"]), fdr=fmt_num(r["alpha"], 2, lang),
+    return t("likert_family", lang, m=int(r["m"]), fdr=fmt_num(r["alpha"], 2, lang),
                                                           k=int(r["n_significant"]))
 
 

@@ -11,19 +11,20 @@ from IPython.display import HTML, display
 
 from . import paths
 
-BANNER = {
-    "lv": "SINTĒTISKI DATI: šis pārskats veidots no mākslīgi ģenerētas izlases, nevis no "
-          "īstām iedzīvotāju atbildēm. Skaitļi ilustrē metodi, ne Liepājas iedzīvotāju viedokli.",
-    "en": "SYNTHETIC DATA: this report was made from an artificially generated sample, not "
-          "from real residents' answers. The figures illustrate the method, not residents' views.",
-}
+def _banner_text(lang: str) -> str:
+    """The synthetic-data banner, from the text tables (report_banner_short + _long)."""
+    from .report import t
+
+    return f'{t("report_banner_short", lang)}. {t("report_banner_long", lang)}'
 
 
 def banner(synthetic: bool, lang: str = "lv") -> None:
     """Show the synthetic-data banner (an output cell, so it survives 'code hidden')."""
     if synthetic:
         # tagged so the HTML renderer can swap it for the template's sticky banner
-        display(HTML(f'<div class="synthetic-banner" role="alert">{BANNER.get(lang, BANNER["lv"])}</div>'),
+        import html
+
+        display(HTML(f'<div class="synthetic-banner" role="note">{html.escape(_banner_text(lang))}</div>'),
                 metadata={"report": "banner"})
 
 
@@ -68,7 +69,7 @@ def start(survey: str, run_dir: str = "", synthetic: bool = False, lang: str = "
     params_path = None
     if by_hand:
         survey, synthetic, lang, params_path = _apply_params_file(survey, synthetic, lang, params_file)
-    plots.apply_style()
+    plots.apply_style(lang)
     import pandas as pd
 
     # questions and statements are long: show them whole in tables rather than cut with "..."

@@ -1,5 +1,18 @@
-"""Figures in the house style: colour-blind-safe palettes, sentences as titles, n on every bar."""
+"""Figures in the house style: colour-blind-safe palettes, sentences as titles, n on every bar.
+
+Figures reach a report as vector SVG inside an ``<img>`` whose ``alt`` says what the figure
+shows and its main number: text stays text (``svg.fonttype: none``), ids are stable
+(``svg.hashsalt``), and a figure whose smallest text would render below `MIN_TEXT_PX` on a
+phone keeps a minimum width and scrolls sideways inside its frame, with a hint saying so.
+"""
 from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import math
+import re
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -11,8 +24,14 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "
 LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#d9d9d9", 4: "#67a9cf", 5: "#2166ac", "dk": "#9e9e9e"}
 
 
-def apply_style() -> None:
+MIN_TEXT_PX = 11.5          # smallest figure text a reader should get, in CSS px (test: >= 11)
+_LANG = {"lang": "lv"}       # the report language of this kernel (set by apply_style)
+
+
+def apply_style(lang: str = "lv") -> None:
     """Matplotlib defaults for every notebook: readable, print-friendly, deterministic SVG ids."""
+    _LANG["lang"] = lang
+    _install_figure_format()
     plt.rcParams.update({
         "figure.dpi": 100,
         "savefig.dpi": 100,
@@ -23,26 +42,131 @@ def apply_style() -> None:
         "axes.titleweight": "bold",
         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO),
         "font.size": 10,
-        "svg.hashsalt": "liepaja",
+        "svg.hashsalt": "analysis-report",
+        "svg.fonttype": "none",           # text stays text: selectable, searchable, scalable
         "figure.max_open_warning": 0,
         # labels come from codebooks and respondents: "$x^$" is text, never mathtext
         "text.parse_math": False,
     })
 
 
-def show(fig, dpi: int = 100) -> None:
-    """Display a figure once, as an embedded PNG, whatever the kernel's backend, and close it
-    (an inline backend would otherwise show it a second time at the end of the cell)."""
+def show(fig, alt: str | None = None) -> None:
+    """Display a figure once, as vector SVG with alt text, whatever the kernel's backend, and
+    close it (an inline backend would otherwise show it a second time at the end of the cell).
+
+    `alt` defaults to the figure's own description (`fig.alt_text`, set by the figure
+    functions) or one derived from its title, axis and data (`describe`)."""
     if fig is None:
         return
-    import io
+    from IPython.display import HTML, display
 
-    from IPython.display import Image, display
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    text = figure_html(fig, alt)
     plt.close(fig)
-    display(Image(data=buf.getvalue(), format="png"))
+    display(HTML(text), metadata={"report": "figure"})
+
+
+def figure_svg(fig) -> str:
+    """The figure as reproducible SVG text (fixed ids, no date, text kept as text)."""
+    buf = io.BytesIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "analysis-report"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = buf.getvalue().decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+_FONT = re.compile(r"font-size:\s*([0-9.]+)px")
+_VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
+
+
+def svg_metrics(svg: str) -> tuple[float, float, float]:
+    """(width, height, smallest font size) of an SVG, in its own units (points)."""
+    m = _VIEWBOX.search(svg)
+    width, height = (float(m.group(1)), float(m.group(2))) if m else (640.0, 480.0)
+    sizes = [float(x) for x in _FONT.findall(svg)]
+    return width, height, min(sizes) if sizes else 10.0
+
+
+def figure_html(fig, alt: str | None = None, lang: str | None = None) -> str:
+    """An accessible, responsive figure: <img> of the SVG with its alt text; below the natural
+    size it shrinks with the page, never so far that its smallest text drops under MIN_TEXT_PX."""
+    from .report import t
+
+    lang = lang or _LANG["lang"]
+    alt = alt or getattr(fig, "alt_text", None) or describe(fig, lang)
+    svg = figure_svg(fig)
+    width, height, smallest = svg_metrics(svg)
+    natural = math.ceil(width * 4 / 3)                       # 1 pt = 4/3 CSS px
+    floor = math.ceil(MIN_TEXT_PX * width / smallest)        # narrowest width keeping text readable
+    fid = "fig-" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:10]
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    hint = ""
+    if floor > 340:                                          # wider than a phone's text column
+        hint = (f'<style>@media (min-width: {floor + 80}px) {{ #{fid} .scroll-hint {{ display: none; }} }}</style>'
+                f'<p class="scroll-hint">{html.escape(t("report_figure_scroll_hint", lang))}</p>')
+    return (f'<figure class="report-figure" id="{fid}">{hint}<div class="figure-frame">'
+            f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            f'width="{natural}" style="min-width: {floor}px" '
+            f'data-min-font="{smallest:g}" data-svg-width="{width:g}"></div></figure>')
+
+
+def _texts(items) -> list[str]:
+    return [i.get_text().strip() for i in items]
+
+
+def describe(fig, lang: str = "lv") -> str:
+    """Alt text derived from a figure: its title, then for the first axes with data its axis
+    title and the highest and lowest labelled values (bars or points with intervals)."""
+    from matplotlib.container import BarContainer, ErrorbarContainer
+
+    from .report import fmt_num, t
+
+    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    titles += [a.get_title(loc) for a in fig.axes for loc in ("left", "center") if a.get_title(loc)]
+    parts = [" ".join(" ".join(x.split()) for x in titles[:1])]
+    for ax in fig.axes:
+        pairs = _labelled_values(ax, BarContainer, ErrorbarContainer)
+        if len(pairs) >= 1:
+            hi = max(pairs, key=lambda p: p[1])
+            lo = min(pairs, key=lambda p: p[1])
+            axis = " ".join((ax.get_xlabel() or ax.get_ylabel() or "").split())
+            parts.append(t("report_figure_alt_range", lang, axis=axis, n=len(pairs), top=hi[0],
+                           top_value=fmt_num(hi[1], 0, lang), low=lo[0], low_value=fmt_num(lo[1], 0, lang)))
+            break
+    text = " ".join(p.rstrip(".") + "." for p in parts if p)
+    return text or t("report_figure_alt_none", lang)
+
+
+def _labelled_values(ax, BarContainer, ErrorbarContainer) -> list[tuple[str, float]]:
+    """(tick label, value) for horizontal bars or horizontal points on a labelled y axis."""
+    ticks = {round(float(tk), 3): lab.get_text() for tk, lab in zip(ax.get_yticks(), ax.get_yticklabels())
+             if lab.get_text()}
+    pairs = []
+    for c in ax.containers:
+        if isinstance(c, BarContainer):
+            for patch in c.patches:
+                y = round(patch.get_y() + patch.get_height() / 2, 3)
+                if y in ticks and np.isfinite(patch.get_width()):
+                    pairs.append((ticks[y], float(patch.get_width())))
+        elif isinstance(c, ErrorbarContainer) and c.lines[0] is not None:
+            xs, ys = c.lines[0].get_data()
+            for x, y in zip(np.asarray(xs, float), np.asarray(ys, float)):
+                if round(y, 3) in ticks and np.isfinite(x):
+                    pairs.append((" ".join(ticks[round(y, 3)].split()), float(x)))
+    return pairs
+
+
+def _install_figure_format() -> None:
+    """In a kernel, a figure displayed the ordinary way (``plt.show()``, a figure as the last
+    value of a cell) also becomes the accessible SVG figure (HTML outranks PNG in a report)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from matplotlib.figure import Figure
+
+        shell.display_formatter.formatters["text/html"].for_type(Figure, lambda f: figure_html(f))
 
 
 def xerr(x, low, high) -> np.ndarray:
@@ -54,3 +178,26 @@ def xerr(x, low, high) -> np.ndarray:
     x, low, high = (np.asarray(v, dtype=float) for v in (x, low, high))
     err = np.vstack([x - low, high - x])
     return np.where(np.isfinite(err), np.clip(err, 0.0, None), 0.0)
+
+
+def likert_colours(points, dont_know: str = "#9e9e9e") -> dict:
+    """A diverging palette for any scale: point -> colour, plus "dk" (grey) for "don't know".
+
+    Red at the low end, blue at the high end (Brewer RdBu, colour-blind safe), light grey in
+    the middle of an odd number of points; five points give exactly LIKERT_COLOURS (the
+    colours of the first surveys' 1..5 scales). Scores are keys as given (0..10, 1..7, ...)."""
+    points = list(points)
+    n = len(points)
+    if n == 5:
+        base = [LIKERT_COLOURS[k] for k in range(1, 6)]
+    else:
+        import matplotlib.colors as mcolors
+
+        cmap = matplotlib.colormaps["RdBu"]
+        xs = np.linspace(0.08, 0.92, n) if n > 1 else np.array([0.5])
+        base = [mcolors.to_hex(cmap(x)) for x in xs]
+        if n % 2 == 1:
+            base[n // 2] = LIKERT_COLOURS[3]
+    out = {p: c for p, c in zip(points, base)}
+    out["dk"] = dont_know
+    return out

@@ -56,6 +56,9 @@ def fmt_num(x: Any, digits: int = 1, lang: str = "lv") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
         return "—"
     s = f"{float(x):,.{digits}f}".replace(",", "\u00a0")
+    if set(s) <= set("-0.\u00a0"):          # rounds to zero: no "-0"
+        s = s.lstrip("-")
+    s = s.replace("-", "\u2212")                # a true minus sign, not a hyphen
     return s.replace(".", ",") if lang == "lv" else s
 
 
@@ -84,8 +87,17 @@ def fmt_p_relation(p: Any, lang: str = "lv") -> str:
 
 
 def fmt_ci(low: Any, high: Any, digits: int = 0, lang: str = "lv", pct: bool = True) -> str:
+    """'41 %–50 %'; with a negative bound '−24 līdz −14' (a dash between minus signs misreads)."""
     f = (lambda v: fmt_pct(v, digits, lang)) if pct else (lambda v: fmt_num(v, digits, lang))
-    return f"{f(low)}–{f(high)}"
+    a, b = f(low), f(high)
+    if a.startswith("\u2212") or b.startswith("\u2212"):
+        return t("report_range", lang, low=a, high=b)
+    return f"{a}–{b}"
+
+
+def fmt_date(day, lang: str = "lv") -> str:
+    """A calendar date: Latvian '01.12.2026.', otherwise ISO '2026-12-01'."""
+    return f"{day.day:02d}.{day.month:02d}.{day.year}." if lang == "lv" else day.isoformat()
 
 
 def fmt_p(p: Any, lang: str = "lv") -> str:
