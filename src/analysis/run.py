@@ -175,6 +175,10 @@ def check_parameters(params: dict[str, Any], stages: list[Stage], all_stages: li
 
 def stage_parameters(params: dict[str, Any], stage: Stage, run_dir: Path) -> dict[str, Any]:
     values = {k: v for k, v in params.items() if k in stage.parameters}
+    # no silent defaults: a params file without `population` is an unweighted run, never the
+    # notebook's default margins (another survey's)
+    if "population" in stage.parameters and not params.get("population"):
+        values["population"] = ""
     values["run_dir"] = str(run_dir)
     return values
 
@@ -253,7 +257,9 @@ class InputSnapshot:
         return value
 
     def _take(self, defaults: dict[str, Any]) -> None:
-        effective = {**defaults, **self.original}
+        # a notebook's default stands in for a missing key, except the population margins:
+        # without `population` the run is unweighted (run.stage_parameters passes "")
+        effective = {**{k: v for k, v in defaults.items() if k != "population"}, **self.original}
         for key in CONFIG_KEYS:
             value = effective.get(key)
             if isinstance(value, str) and value.strip():
