@@ -475,6 +475,7 @@ def load(path: str | Path) -> Codebook:
         raise CodebookError(path, "file", f"not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise CodebookError(path, "file", "expected a mapping at the top level")
+    _refuse_todo(path, raw)
     for key in ("survey", "languages", "variables"):
         if key not in raw:
             raise CodebookError(path, key, "required key is missing")
@@ -522,6 +523,25 @@ def load(path: str | Path) -> Codebook:
                   roles=_roles(path, raw.get("roles") or {}, variables), texts=texts, formats=formats)
     _check_cross_references(cb)
     return cb
+
+
+TODO = "TODO"     # what `draft-codebook` writes where a person must decide
+
+
+def _refuse_todo(path, raw: Any, where: str = "") -> None:
+    """A draft codebook with a decision still open (a value ``TODO``) is refused, naming the key."""
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            _refuse_todo(path, value, f"{where}.{key}" if where else str(key))
+        return
+    if isinstance(raw, list):
+        for i, value in enumerate(raw):
+            label = f" ({value['name']})" if isinstance(value, dict) and isinstance(value.get("name"), str) else ""
+            _refuse_todo(path, value, f"{where}[{i}]{label}")
+        return
+    if isinstance(raw, str) and raw.strip() == TODO:
+        raise CodebookError(path, where, "still TODO: a decision the draft left to a person; "
+                                         "replace it with the value (or delete the key if the survey has none)")
 
 
 def _require(path, where, spec, key):
