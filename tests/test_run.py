@@ -447,11 +447,24 @@ def test_run_log_has_timestamps_stage_timings_warnings_and_status(toy):
     assert all(re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", ln) for ln in log.splitlines())
 
 
-def test_console_shows_no_kernel_log_lines(toy, capfd):
-    _success(toy)
+def test_console_shows_no_kernel_log_lines_and_warnings_go_to_the_log(toy, capfd, monkeypatch):
+    import warnings
+
+    real = runmod.notebook_defaults
+
+    def noisy(stages):
+        warnings.warn("planted library warning", DeprecationWarning)
+        return real(stages)
+
+    monkeypatch.setattr(runmod, "notebook_defaults", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        run_dir = _success(toy)
     err = capfd.readouterr().err
     assert "[01_make] running" in err
     assert "IPKernelApp" not in err and "without encryption" not in err and "KeyboardInterrupt" not in err
+    assert "planted library warning" not in err
+    assert "DeprecationWarning: planted library warning" in (run_dir / "run.log").read_text()
 
 
 def test_only_reruns_the_stage_and_everything_downstream(toy):

@@ -518,6 +518,31 @@ def run(params_file: str | Path = paths.DEFAULT_PARAMS, out: str | Path | None =
         console=None) -> Path:
     """Run the stages and render the reports; return the run folder. Raises RunError."""
     say = RunLog(console)
+    with _warnings_to(say):
+        return _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir, timeout, say)
+
+
+@contextlib.contextmanager
+def _warnings_to(say: RunLog):
+    """Python warnings raised in this process (libraries' deprecations, nbformat's notes) go to
+    run.log, not the console: the console shows our messages and the progress bars only."""
+    import warnings
+
+    before = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        say.warn(f"{category.__name__}: {_one_line(str(message))[:300]} ({Path(filename).name}:{lineno})",
+                 console=False)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = before
+
+
+def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir, timeout,
+         say: RunLog) -> Path:
     try:
         params_path, params_bytes, params = paths.read_params(params_file)
     except FileNotFoundError as exc:
