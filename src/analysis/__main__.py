@@ -21,6 +21,7 @@ EPILOG = """examples:
   python -m analysis run ../params/my-survey.yaml --out /tmp/try   # paths relative to here
   python -m analysis check params/my-survey.yaml  # validate inputs, run nothing
   python -m analysis synth --n 1200 --seed 2022 --out data/sample
+  python -m analysis draft-codebook export.xlsx --out params/codebooks/new.yaml
 """
 
 
@@ -69,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--emails", type=int, default=None, help="number of e-mails (default: n/20)")
     p.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--params", default=None, help="generate for this params file's codebook (another survey)")
+    p.add_argument("--codebook", default=None, help="generate an export for this codebook (another survey)")
+    p.add_argument("--spec", default=None, help="generator spec of another survey (distributions, effects, "
+                   "phrases; default data/<survey>/generator.yaml when it exists)")
+    p.add_argument("--format", choices=("xlsx", "csv"), default=None,
+                   help="file format of another survey's export (default: the spec's, else xlsx)")
+
+    p = sub.add_parser("draft-codebook", help="write a draft codebook from a raw Forms export",
+                       description="Read a Forms export (.xlsx or .csv) and write a draft codebook: meta "
+                       "columns, missing-value codes, multi-selects (joined or one column per option), "
+                       "rating grids grouped by their answer set, numeric scales with the observed range, "
+                       "single choices, free text, the form language. Every decision a person must make is "
+                       "written TODO; check and run refuse the file until none is left.")
+    p.add_argument("export", help="a Forms export (.xlsx or .csv)")
+    p.add_argument("--out", default=None, help="file to write (default: print the draft)")
 
     p = sub.add_parser("coding-sample", help="write a stratified sample of proposals for manual coding",
                        description="Write a CSV of proposals stratified by sector and source, with one "
@@ -157,13 +173,13 @@ def _check(args) -> int:
 def _synth(args) -> int:
     from . import synth
 
-    if args.n < 100:
-        print("error: --n must be at least 100 (planted problems and effects need room)", file=sys.stderr)
-        return 2
-    n_email = args.emails if args.emails is not None else max(1, args.n // 20)
-    synth.synth(n=args.n, seed=args.seed, out_dir=args.out, n_email=n_email)
-    print(args.out)
-    return 0
+    return synth.command(args)      # the embedded sample, or --params/--codebook: another survey
+
+
+def _draft_codebook(args) -> int:
+    from .draft_codebook import command
+
+    return command(args)
 
 
 def _coding_sample(args) -> int:
@@ -183,7 +199,8 @@ def _coding_sample(args) -> int:
     return coding_sample_command(args.params, n=args.n, seed=args.seed, out=args.out)
 
 
-COMMANDS = {"run": _run, "check": _check, "synth": _synth, "coding-sample": _coding_sample}
+COMMANDS = {"run": _run, "check": _check, "synth": _synth, "draft-codebook": _draft_codebook,
+            "coding-sample": _coding_sample}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1183,30 +1183,561 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------------------------
+# Any codebook: a synthetic export for any survey the codebook describes
+# --------------------------------------------------------------------------------------------
+# A generator spec (YAML, all keys optional) says how the synthetic respondents answer; without
+# one every option is equally likely and every rated item has the same latent mean:
+#   files: {et: forms_et.csv}              format: xlsx | csv
+#   language_share: {et: 1.0}              the share of responses through each form
+#   distributions: {var: {code: weight}}   single choices
+#   multi_rates: {var: {code: p}}          probability that an option is ticked (default 0.3)
+#   missing: {single: 0.02, multi: 0.03, rating: 0.02, text_skip: 0}   a question left empty
+#   missing_codes: {single: "NA", multi: "", rating: "-1", text: ""}   what an empty answer holds
+#   model: {sector_mean: {s: x}, item_offset: {item: x}, var_respondent, var_respondent_sector,
+#           var_item, dont_know: 0.05, outcome_mean: 0.3}
+#   effects: [{id, grouping, items, shift: {code: latent SD}, direction}]
+#   problems: {duplicate: k, empty: k, straightliner: k}   planted rows (default about n/150 each)
+#   texts: {rate: {var: p}, contact_rate, themes: [{code, sector, <lang>: name}],
+#           phrases: {lang: {theme: [...]}}, openers, connectors, fillers, nothing: {lang: [...]},
+#           other_texts: {lang: [...]}, names: [...], mail_domain: example.org}
+#   window: {start, end}                   when there are time columns and the codebook has none
+GENERIC_PROBLEMS = ("duplicate", "empty", "straightliner")
+
+
+def load_spec(path: str | Path | None) -> dict[str, Any]:
+    """A generator spec file (YAML mapping); None or a missing default gives {}."""
+    if path is None:
+        return {}
+    path = Path(path)
+    got = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if got is None:
+        return {}
+    if not isinstance(got, dict):
+        raise ValueError(f"{path}: expected a mapping of generator settings at the top level")
+    return got
+
+
+def _cuts(k: int) -> list[float]:
+    """Equally spaced cut points of a latent with SD 1 into k scale points: the scale spans
+    about five latent SD, so a latent 0 is the middle point and answers crowd towards it."""
+    w = 5.0 / k
+    return [(j - k / 2) * w for j in range(1, k)]
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _lower_unless(s: str, proper: tuple[str, ...]) -> str:
+    return s if not s or s.startswith(proper) else s[0].lower() + s[1:]
+
+
+def _generic_text(rng: np.random.Generator, spec_texts: dict, lang: str, themes: list[str],
+                  cb: Codebook) -> str:
+    phrases = (spec_texts.get("phrases") or {}).get(lang) or {}
+    proper = tuple(spec_texts.get("proper_nouns") or ())
+    parts: list[str] = []
+    for k, theme in enumerate(themes):
+        bank = phrases.get(theme)
+        if not bank:                                           # no phrases: a rated statement, quoted
+            items = cb.likert_items or [v.name for v in cb.variables.values() if v.type != "meta"]
+            h = cb.variables[_pick(rng, items)].headers.get(lang) or ""
+            parts.append(h.rstrip(".?!") + ".")
+            continue
+        m = 1 if rng.random() < 0.6 else 2
+        for j, i in enumerate(rng.permutation(len(bank))[:m]):
+            s = _expand(rng, bank[int(i)])
+            conn = (spec_texts.get("connectors") or {}).get(lang)
+            if k > 0 and j == 0 and conn and rng.random() < 0.6:
+                s = _pick(rng, conn) + _lower_unless(s, proper)
+            parts.append(s)
+    openers = (spec_texts.get("openers") or {}).get(lang)
+    if openers and rng.random() < 0.3:
+        parts[0] = _pick(rng, openers) + _lower_unless(parts[0], proper)
+    fillers = (spec_texts.get("fillers") or {}).get(lang)
+    if fillers and rng.random() < 0.2:
+        parts.append(_pick(rng, fillers))
+    return " ".join(parts)
+
+
+def synth_codebook(codebook: str | Path | Codebook, n: int = 300, seed: int = 1,
+                   out_dir: str | Path = ".", *, spec: dict[str, Any] | None = None,
+                   spec_path: str | Path | None = None, fmt: str | None = None,
+                   n_email: int = 0) -> dict[str, Any]:
+    """Write a synthetic Forms export (one file per form language) for any codebook, and
+    truth.json with what was planted; return the truth. Deterministic from the seed."""
+    cb = codebook if isinstance(codebook, Codebook) else load_codebook(Path(codebook))
+    if spec is None:
+        spec = load_spec(spec_path)
+    fmt = fmt or spec.get("format") or "xlsx"
+    if fmt not in ("xlsx", "csv"):
+        raise ValueError(f"format {fmt!r}: expected xlsx or csv")
+    if n < 20:
+        raise ValueError(f"n must be at least 20 (got {n})")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng_resp, rng_rate, rng_text, rng_plant, rng_time, rng_mail = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6))
+    langs = list(cb.languages)
+    share = spec.get("language_share") or {lang: 1.0 for lang in langs}
+    missing = {"single": 0.02, "multi": 0.03, "rating": 0.02, **(spec.get("missing") or {})}
+    codes = {"single": "", "multi": "", "rating": "", "text": "", **(spec.get("missing_codes") or {})}
+    allowed = {""} | set(cb.missing_values)
+    for kind, code in codes.items():
+        if normalize(code) not in allowed:
+            raise ValueError(f"missing_codes.{kind}: {code!r} is not one of the codebook's "
+                             f"formats.missing_values {sorted(allowed)}")
+    texts_spec = spec.get("texts") or {}
+    model = spec.get("model") or {}
+    singles = [v for v in cb.of_type("single")]
+    multis = [v for v in cb.of_type("multi")]
+    items = cb.likert_items
+    outcomes = [v for v in cb.of_type("rating", "nps")]
+    text_vars = [v for v in cb.of_type("text")]
+
+    # --- who answers and what they choose --------------------------------------------------
+    rows: list[dict[str, Any]] = []
+    for i in range(n):
+        form = _wpick(rng_resp, share)
+        r: dict[str, Any] = {"key": f"r{i + 1:04d}", "form": form, "codes": {}, "multi": {}, "answered": {},
+                             "scores": {}, "texts": {}, "other": {}, "problems": []}
+        for v in singles:
+            w = (spec.get("distributions") or {}).get(v.name) or {o.code: (0.3 if o.other else 1.0) for o in v.options}
+            r["codes"][v.name] = str(_wpick(rng_resp, w))
+            r["answered"][v.name] = rng_resp.random() >= missing["single"]
+        for v in multis:
+            rates = (spec.get("multi_rates") or {}).get(v.name) or {}
+            ticked = [o.code for o in v.options if rng_resp.random() < rates.get(o.code, 0.1 if o.other else 0.3)]
+            r["multi"][v.name] = ticked or [_pick(rng_resp, [o.code for o in v.options if not o.other] or v.codes)]
+            r["answered"][v.name] = rng_resp.random() >= missing["multi"]
+        rows.append(r)
+
+    # --- ratings: a latent normal model, reversed items turned round -------------------
+    sectors = list(cb.sectors)
+    n_items = len(items)
+    if n_items:
+        sec_of = np.array([sectors.index(cb.variables[it].sector) for it in items])
+        sd_u = math.sqrt(model.get("var_respondent", 0.3))
+        sd_v = math.sqrt(model.get("var_respondent_sector", 0.2))
+        sd_e = math.sqrt(model.get("var_item", 0.5))
+        u = rng_rate.normal(0, sd_u, n)
+        v = rng_rate.normal(0, sd_v, (n, len(sectors)))
+        e = rng_rate.normal(0, sd_e, (n, n_items))
+        sign = np.array([-1.0 if cb.variables[it].reverse else 1.0 for it in items])
+        smean = np.array([(model.get("sector_mean") or {}).get(cb.variables[it].sector, 0.0) for it in items])
+        offset = np.array([(model.get("item_offset") or {}).get(it, 0.0) for it in items])
+        eff = np.zeros((n, n_items))
+        for ef in spec.get("effects") or []:
+            for j, it in enumerate(items):
+                if it in ef["items"]:
+                    for i, r in enumerate(rows):
+                        level = r["multi"].get(ef["grouping"]) if ef["grouping"] in r["multi"] else [r["codes"].get(ef["grouping"])]
+                        eff[i, j] += sum(ef["shift"].get(str(x), 0.0) for x in level)
+        latent = sign[None, :] * (smean[None, :] + u[:, None] + v[:, sec_of]) + offset[None, :] + eff + e
+        p_dk = float(model.get("dont_know", 0.05))
+        dk = rng_rate.random((n, n_items)) < p_dk
+        skip = rng_rate.random((n, n_items)) < missing["rating"]
+        for j, it in enumerate(items):
+            sc = cb.scale_of(it)
+            pts = sc.points
+            idx = np.digitize(latent[:, j], _cuts(len(pts)))
+            for i, r in enumerate(rows):
+                r["scores"][it] = (None if skip[i, j] else "dk" if (dk[i, j] and sc.has_dont_know)
+                                   else int(pts[int(idx[i])]))
+    for ov in outcomes:
+        lo, hi = ov.range
+        pts = list(range(int(lo), int(hi) + 1))
+        base = (u / max(sd_u, 1e-9) * 0.6) if n_items else np.zeros(n)
+        lat = base + float(model.get("outcome_mean", 0.3)) + rng_rate.normal(0, 0.8, n)
+        idx = np.digitize(lat, _cuts(len(pts)))
+        skip = rng_rate.random(n) < missing["rating"]
+        for i, r in enumerate(rows):
+            r["scores"][ov.name] = None if skip[i] else pts[int(idx[i])]
+
+    # --- open answers ----------------------------------------------------------------------
+    themes = texts_spec.get("themes") or []
+    for r in rows:
+        for tv in text_vars:
+            if tv.pii:
+                if rng_text.random() < float(texts_spec.get("contact_rate", 0.05)):
+                    name = _pick(rng_text, texts_spec.get("names") or ["Vastaja"])
+                    user = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode().replace(" ", ".")
+                    r["texts"][tv.name] = {"text": f"{user}{int(rng_text.integers(10, 99))}@"
+                                                   f"{texts_spec.get('mail_domain', 'example.org')}",
+                                           "themes": [], "lang": r["form"], "pii": True}
+                continue
+            if rng_text.random() >= float((texts_spec.get("rate") or {}).get(tv.name, 0.25)):
+                continue
+            nothing = (texts_spec.get("nothing") or {}).get(r["form"])
+            if nothing and rng_text.random() < 0.06:
+                r["texts"][tv.name] = {"text": _pick(rng_text, nothing), "themes": [], "lang": r["form"]}
+                continue
+            pool = [t["code"] for t in themes if not tv.sector or t.get("sector") == tv.sector] or \
+                [t["code"] for t in themes] or ["_statement"]
+            chosen = [_pick(rng_text, pool)]
+            if len(pool) > 1 and rng_text.random() < 0.3:
+                chosen.append(_pick(rng_text, [t for t in pool if t != chosen[0]]))
+            r["texts"][tv.name] = {"text": _generic_text(rng_text, texts_spec, r["form"], chosen, cb),
+                                   "themes": [t for t in chosen if t != "_statement"], "lang": r["form"]}
+        for v in singles:
+            if v.other_text and r["answered"][v.name] and v.option(r["codes"][v.name]).other:
+                r["other"][v.name] = _pick(rng_text, (texts_spec.get("other_texts") or {}).get(r["form"]) or ["?"])
+
+    # --- planted problems ------------------------------------------------------------------
+    k_default = max(1, round(n / 150))
+    want = {kind: int((spec.get("problems") or {}).get(kind, k_default)) for kind in GENERIC_PROBLEMS}
+    if n_items < 2:
+        want["straightliner"] = 0
+    order = [int(i) for i in rng_plant.permutation(n)]
+    pos = 0
+
+    def take(k: int) -> list[dict]:
+        nonlocal pos
+        got = [rows[i] for i in order[pos:pos + k]]
+        pos += k
+        return got
+
+    for r in take(want["empty"]):
+        r["problems"].append("empty")
+        r["answered"] = {k: False for k in r["answered"]}
+        r["scores"] = {k: None for k in r["scores"]}
+        r["texts"], r["other"] = {}, {}
+    for r in take(want["straightliner"]):
+        r["problems"].append("straightliner")
+        score = int(rng_plant.choice(cb.scale_of(items[0]).points))
+        r["scores"].update({it: score for it in items})
+        r["straight_score"] = score
+    originals = take(want["duplicate"])
+    dups = []
+    for o in originals:
+        d = copy.deepcopy(o)
+        d.update(key=o["key"] + "-dup", problems=["duplicate"], duplicate_of=o["key"])
+        dups.append(d)
+    rows += dups
+
+    # --- times (only when the codebook has time columns) -----------------------------------
+    has_time = any(cb.meta_var(role) for role in ("start_time", "completion_time", "last_modified"))
+    window = dict(spec.get("window") or {}, **{k: v for k, v in (cb.window or {}).items() if k in ("start", "end")})
+    if has_time:
+        start = dt.datetime.fromisoformat(str(window.get("start", "2024-03-01T00:00:00")))
+        end = dt.datetime.fromisoformat(str(window.get("end", "2024-03-31T23:59:59")))
+        span = int((end - start).total_seconds())
+        for r in rows:
+            r["completion"] = start + dt.timedelta(seconds=int(rng_time.integers(600, max(span, 601))))
+            r["duration"] = int(round(480 * math.exp(rng_time.normal(0, 0.4))))
+        for d in dups:
+            o = next(x for x in rows if x["key"] == d["duplicate_of"])
+            d["completion"] = min(o["completion"] + dt.timedelta(seconds=int(rng_time.integers(60, 3600))), end)
+        for r in rows:
+            r["start"] = r["completion"] - dt.timedelta(seconds=r["duration"])
+
+    # --- the files ---------------------------------------------------------------------
+    files_spec = spec.get("files") or {}
+    files: dict[str, Any] = {}
+    by_form: dict[str, list[dict]] = {lang: [] for lang in langs}
+    for r in rows:
+        by_form[r["form"]].append(r)
+    for lang in langs:
+        form_rows = by_form[lang]
+        if has_time:
+            form_rows.sort(key=lambda r: (r["completion"], r["key"]))
+        else:
+            form_rows.sort(key=lambda r: (r["key"].replace("-dup", "~"), r["key"]))   # duplicates follow later
+            form_rows.sort(key=lambda r: "-dup" in r["key"])
+        for k, r in enumerate(form_rows):
+            r["form_id"], r["row"] = k + 1, k + 2
+        cols = generic_columns(cb, lang)
+        table = [[_generic_cell(cb, r, col, lang, codes, fmt) for _, col in cols] for r in form_rows]
+        name = files_spec.get(lang) or f"forms_{lang}.{fmt}"
+        headers = [h for h, _ in cols]
+        if fmt == "csv":
+            _write_csv(out / name, headers, table, cb)
+        else:
+            write_forms_xlsx(out / name, headers, table)
+        files[name] = {"language": lang, "n_rows": len(form_rows), "format": fmt,
+                       "columns": [[h, c] for h, c in cols],
+                       "rows": [{"form_id": r["form_id"], "row": r["row"], "respondent": r["key"],
+                                 "problems": r["problems"]} for r in form_rows]}
+        for r in form_rows:
+            r["file"] = name
+
+    mail = []
+    if n_email:
+        mail = _generic_mbox(rng_mail, out / MBOX_FILE, n_email, cb, texts_spec, window, seed)
+
+    truth = _generic_truth(cb, spec, spec_path, seed, n, rows, files, mail, has_time)
+    (out / TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return truth
+
+
+def generic_columns(cb: Codebook, lang: str) -> list[tuple[str, str]]:
+    """(header, column) of a form language's export in codebook order, meta columns first; a
+    multi-select laid out one column per option gives one ``<variable>__<code>`` per option."""
+    metas = [v for v in cb.variables.values() if v.type == "meta"]
+    rest = [v for v in cb.variables.values() if v.type != "meta"]
+    cols: list[tuple[str, str]] = []
+    for v in metas + rest:
+        if v.type == "multi" and v.layout == "columns":
+            cols += [(v.option_headers[o.code][lang], f"{v.name}__{o.code}") for o in v.options]
+        else:
+            cols.append((v.headers[lang], v.name))
+    return cols
+
+
+def _missing_cell(code: str, fmt: str):
+    if code == "":
+        return None
+    if fmt == "xlsx" and re.fullmatch(r"-?\d+", code):
+        return int(code)
+    return code
+
+
+def _generic_cell(cb: Codebook, r: dict, col: str, lang: str, codes: dict, fmt: str):
+    name, option = cb.column_owner(col)
+    v = cb.variables[name]
+    if v.type == "meta":
+        when = {"start_time": r.get("start"), "completion_time": r.get("completion"),
+                "last_modified": r.get("completion")}
+        if v.role == "id":
+            return r["form_id"]
+        if v.role in when:
+            t = when[v.role]
+            if fmt == "csv" and t is not None:
+                return t.strftime((cb.date_formats or ("%Y-%m-%d %H:%M:%S",))[0])
+            return t
+        if v.role == "email":
+            return "anonymous"
+        return None
+    if v.type == "single":
+        if not r["answered"][name]:
+            return _missing_cell(codes["single"], fmt)
+        if name in r["other"]:
+            return r["other"][name]
+        return v.option(r["codes"][name]).labels[lang]
+    if v.type == "multi":
+        if option is not None:                                  # one column per option
+            return (1 if fmt == "xlsx" else "1") if (r["answered"][name] and option in r["multi"][name]) else None
+        if not r["answered"][name]:
+            return _missing_cell(codes["multi"], fmt)
+        sep = cb.multi_separator
+        return "".join(f"{v.option(c).labels[lang]}{sep}" for c in v.codes if c in r["multi"][name])
+    if v.type in ("likert", "rating", "nps"):
+        x = r["scores"].get(name)
+        if x is None:
+            return _missing_cell(codes["rating"], fmt)
+        if x == "dk":
+            return cb.scale_of(name).dont_know[lang]
+        if v.type == "likert" and cb.scale_of(name).type == "likert":
+            return cb.scale_of(name).labels[x][lang]
+        return x if fmt == "xlsx" else str(x)
+    if v.type == "text":
+        t = r["texts"].get(name)
+        return t["text"] if t else _missing_cell(codes["text"], fmt)
+    return None
+
+
+def _write_csv(path: Path, headers: list[str], rows: list[list[Any]], cb: Codebook) -> None:
+    import csv
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    for row in rows:
+        w.writerow(["" if x is None else x for x in row])
+    Path(path).write_bytes(buf.getvalue().encode(cb.encoding or "utf-8"))
+
+
+def _generic_mbox(rng: np.random.Generator, path: Path, n_email: int, cb: Codebook, texts_spec: dict,
+                  window: dict, seed: int) -> list[dict]:
+    """Plain e-mailed proposals in the form languages (UTF-8, quoted-printable)."""
+    start = dt.datetime.fromisoformat(str(window.get("start", "2024-03-01T00:00:00")))
+    end = dt.datetime.fromisoformat(str(window.get("end", "2024-03-31T23:59:59")))
+    themes = [t["code"] for t in texts_spec.get("themes") or []] or ["_statement"]
+    messages, meta = [], []
+    for i in range(n_email):
+        lang = _pick(rng, list(cb.languages))
+        name = _pick(rng, texts_spec.get("names") or ["Vastaja"])
+        user = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode().replace(" ", ".")
+        addr = f"{user}@{texts_spec.get('mail_domain', 'example.org')}"
+        theme = _pick(rng, themes)
+        body = _generic_text(rng, texts_spec, lang, [theme], cb)
+        when = start + dt.timedelta(seconds=int(rng.integers(0, max(int((end - start).total_seconds()), 1))))
+        msg = EmailMessage(policy=email_policy.default)
+        msg["From"] = email_utils.formataddr((name, addr))
+        msg["To"] = f"consultation@{texts_spec.get('mail_domain', 'example.org')}"
+        msg["Subject"] = str(cb.pick(cb.titles, lang) or "Proposal")[:60]
+        msg["Date"] = email_utils.format_datetime(when.replace(tzinfo=dt.timezone.utc))
+        msg["Message-ID"] = f"<{when:%Y%m%d%H%M%S}.{seed}.{i:04d}@{addr.split('@')[1]}>"
+        msg.set_content(f"{body}\n\n{name}\n", charset="utf-8", cte="quoted-printable")
+        messages.append(msg)
+        meta.append({"index": i, "message_id": msg["Message-ID"], "from_name": name, "from_address": addr,
+                     "date": msg["Date"], "lang": lang, "themes": [t for t in [theme] if t != "_statement"],
+                     "text": body, "pii": [{"type": "name", "value": name}, {"type": "email", "value": addr}]})
+    box_path = Path(path)
+    if box_path.exists():
+        box_path.unlink()
+    box = mailbox.mbox(str(box_path), create=True)
+    try:
+        for msg, m in zip(messages, meta):
+            mm = mailbox.mboxMessage(msg)
+            mm.set_from(m["from_address"], email_utils.parsedate_to_datetime(m["date"]).timetuple())
+            box.add(mm)
+        box.flush()
+    finally:
+        box.close()
+    return meta
+
+
+def _generic_truth(cb, spec, spec_path, seed, n, rows, files, mail, has_time) -> dict[str, Any]:
+    clean = [r for r in rows if not r["problems"]]
+    quality: dict[str, list] = {k: [] for k in GENERIC_PROBLEMS}
+    by_key = {r["key"]: r for r in rows}
+    for r in rows:
+        w = {"file": r["file"], "form_id": r["form_id"], "row": r["row"]}
+        for kind in r["problems"]:
+            if kind == "duplicate":
+                o = by_key[r["duplicate_of"]]
+                quality[kind].append(dict(w, duplicate_of_id=o["form_id"], duplicate_of_row=o["row"]))
+            elif kind == "straightliner":
+                quality[kind].append(dict(w, score=r["straight_score"]))
+            else:
+                quality[kind].append(w)
+    observed: dict[str, Any] = {"n_clean": len(clean), "sector_index_mean": {}, "cronbach_alpha": {}}
+    for s in cb.sectors.values():
+        sc = cb.index_scale(s.code)
+        mat = []
+        for r in clean:
+            vals = [r["scores"].get(it) for it in s.items]
+            if all(isinstance(x, int) for x in vals):
+                mat.append([sc.reverse(x) if cb.variables[it].reverse else x for it, x in zip(s.items, vals)])
+        if mat:
+            a = np.array(mat, dtype=float)
+            observed["sector_index_mean"][s.code] = round(float(a.mean()), 3)
+            if a.shape[1] > 1 and len(a) > 2:
+                observed["cronbach_alpha"][s.code] = round(_cronbach(a), 3)
+    counts: dict[str, dict[str, int]] = {}
+    for v in cb.of_type("single"):
+        c: dict[str, int] = {}
+        for r in clean:
+            if r["answered"][v.name]:
+                c[r["codes"][v.name]] = c.get(r["codes"][v.name], 0) + 1
+        counts[v.name] = dict(sorted(c.items()))
+    observed["group_counts"] = counts
+    texts = [{"file": r["file"], "form_id": r["form_id"], "row": r["row"], "variable": var, "lang": t["lang"],
+              "themes": t["themes"], "text": t["text"]}
+             for r in rows for var, t in sorted(r["texts"].items())]
+    return {
+        "generator": {"module": "analysis.synth", "function": "synth_codebook", "version": GENERATOR_VERSION,
+                      "seed": seed, "n": n, "codebook": _rel(cb.path),
+                      "spec": _rel(Path(spec_path)) if spec_path else None, "synthetic": True,
+                      "note": "Synthetic data with planted truth; not a real consultation."},
+        "counts": {"rows": len(rows), **{name: f["n_rows"] for name, f in files.items()},
+                   "texts_forms": len(texts), "messages": len(mail),
+                   "problems": {k: len(v) for k, v in quality.items()}},
+        "time_columns": has_time,
+        "files": files,
+        "quality": quality,
+        "reversed_items": [it for it in cb.likert_items if cb.variables[it].reverse],
+        "model": spec.get("model") or {},
+        "effects": spec.get("effects") or [],
+        "observed": observed,
+        "texts": texts,
+        "emails": {"file": MBOX_FILE if mail else None, "messages": mail},
+    }
+
+
+def add_arguments(ap: argparse.ArgumentParser, *, out_required: bool = False) -> None:
+    """The options of `python -m analysis synth` (shared by this module's `main`)."""
+    ap.add_argument("--n", type=int, default=1200, help="number of Forms responses in total (default 1200)")
+    ap.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
+    ap.add_argument("--out", required=out_required, default=None if out_required else str(ROOT / "data" / "sample"),
+                    help="output folder")
+    ap.add_argument("--emails", type=int, default=None,
+                    help="number of e-mailed proposals (default: n/20 for the embedded sample, 0 otherwise)")
+    ap.add_argument("--params", default=None, help="a params file: generate for its codebook")
+    ap.add_argument("--codebook", default=None, help="a codebook: generate an export for it")
+    ap.add_argument("--spec", default=None, help="generator spec (YAML: distributions, effects, phrases); "
+                    "default: data/<survey>/generator.yaml when it exists")
+    ap.add_argument("--format", choices=("xlsx", "csv"), default=None,
+                    help="file format of the export(s) of another codebook (default: the spec's, else xlsx)")
+
+
+def _codebook_of(args) -> Path | None:
+    from . import paths
+
+    if getattr(args, "codebook", None):
+        return Path(args.codebook).resolve()
+    if getattr(args, "params", None):
+        where = Path(args.params)
+        try:
+            raw = yaml.safe_load(where.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{where}: cannot read the params file ({exc})") from None
+        if not isinstance(raw, dict) or not raw.get("codebook"):
+            raise ValueError(f"{where}: codebook: missing; expected the path of the survey's codebook")
+        return paths.resolve(raw["codebook"])
+    return None
+
+
+def command(args) -> int:
+    """Run `synth` from parsed arguments: the embedded sample (no codebook given, or its own
+    codebook) or an export for another codebook. Exit 0, or 2 on bad input."""
+    from .codebook import CodebookError
+
+    try:
+        cb_path = _codebook_of(args)
+    except ValueError as exc:
+        print(f"synth: {exc}", file=sys.stderr)
+        return 2
+    if cb_path is None or cb_path == (ROOT / CODEBOOK_PATH).resolve():
+        if args.n < 100:
+            print("error: --n must be at least 100 (planted problems and effects need room)", file=sys.stderr)
+            return 2
+        n_email = args.emails if args.emails is not None else max(1, args.n // 20)
+        try:
+            truth = synth(args.n, args.seed, args.out, n_email=n_email)
+        except ValueError as exc:
+            print(f"synth: {exc}", file=sys.stderr)
+            return 2
+        c = truth["counts"]
+        print(f"synth: wrote {args.out}: " + " + ".join(str(c[f]) for f in FORM_FILES.values())
+              + f" responses, {c['messages']} e-mails, {len(truth['texts'])} texts (seed {args.seed})")
+        return 0
+    try:
+        cb = load_codebook(cb_path)
+        spec_path = Path(args.spec) if args.spec else ROOT / "data" / cb.survey / "generator.yaml"
+        if not spec_path.exists():
+            if args.spec:
+                raise ValueError(f"{spec_path}: generator spec not found")
+            spec_path = None
+        truth = synth_codebook(cb, n=args.n, seed=args.seed, out_dir=args.out, spec_path=spec_path,
+                               fmt=args.format, n_email=args.emails or 0)
+    except (CodebookError, ValueError) as exc:
+        print(f"synth: {exc}", file=sys.stderr)
+        return 2
+    names = ", ".join(f"{name} ({f['n_rows']} rows)" for name, f in truth["files"].items())
+    print(f"synth: wrote {args.out}: {names}; {truth['counts']['messages']} e-mails (seed {args.seed})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m analysis synth --n N --seed S --out DIR [--emails M]`; exit 0, or 2 on bad arguments."""
+    """`python -m analysis synth [--params P | --codebook C] --n N --seed S --out DIR [--emails M]`;
+    exit 0, or 2 on bad arguments."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "synth":
         argv = argv[1:]
     ap = argparse.ArgumentParser(prog="python -m analysis synth",
                                  description="Write the embedded synthetic survey (or one for any codebook) with planted truth.")
-    ap.add_argument("--n", type=int, default=1200, help="number of Forms responses in total (default 1200)")
-    ap.add_argument("--seed", type=int, default=2022, help="random seed (default 2022)")
-    ap.add_argument("--out", default=str(ROOT / "data" / "sample"), help="output folder (default data/sample)")
-    ap.add_argument("--emails", type=int, default=60, help="number of e-mailed proposals (default 60)")
+    add_arguments(ap)
     try:
         args = ap.parse_args(argv)
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
-    try:
-        truth = synth(args.n, args.seed, args.out, n_email=args.emails)
-    except ValueError as exc:
-        print(f"synth: {exc}", file=sys.stderr)
-        return 2
-    c = truth["counts"]
-    print(f"synth: wrote {args.out}: {c[FORM_FILES['lv']]} + {c[FORM_FILES['ru']]} responses, "
-          f"{c['messages']} e-mails, {len(truth['texts'])} texts (seed {args.seed})")
-    return 0
+    return command(args)
 
 
 if __name__ == "__main__":  # pragma: no cover
