@@ -173,3 +173,183 @@ def test_no_latvian_label_is_hard_coded_outside_the_codebook(root, codebook):
         text = path.read_text(encoding="utf-8")
         for probe in probes:
             assert probe not in text, f"{path.name} hard-codes the label {probe!r}"
+
+
+# --- any survey: scales, languages, formats from the codebook (issue 9) ------------------
+
+def toy_raw() -> dict:
+    """A survey unlike the sample: one form language (Estonian), a 0-10 slider without labels in
+    between and without "don't know", a 1-7 agreement scale with a reversed statement, a
+    multi-select exported one column per option, no e-mail, no time stamps, missing-value codes."""
+    agree = [{"score": s, "label": {"et": lab, "en": en}} for s, lab, en in [
+        (1, "Täiesti vastu", "Strongly disagree"), (2, "Vastu", "Disagree"), (3, "Pigem vastu", "Rather disagree"),
+        (4, "Ei oska öelda poolt ega vastu", "Neither"), (5, "Pigem nõus", "Rather agree"), (6, "Nõus", "Agree"),
+        (7, "Täiesti nõus", "Strongly agree")]]
+    return {
+        "survey": "toy-2024", "languages": ["et"],
+        "title": {"et": "Proovküsitlus", "en": "Toy survey"},
+        "consultation_window": {"start": "2024-03-01T00:00:00", "end": "2024-03-31T23:59:59",
+                                "timezone": "Europe/Tallinn"},
+        "formats": {"missing_values": ["NA", "-1"], "date_formats": ["%d.%m.%Y %H:%M"]},
+        "scales": {
+            "agree": {"type": "likert", "points": agree, "favourable": [6, 7], "meaning": "agreement"},
+            "slider": {"type": "numeric", "range": [0, 10], "labels": {0: {"et": "Üldse mitte"}, 10: {"et": "Väga"}},
+                       "dont_know": None, "favourable": [7, 8, 9, 10], "meaning": "importance"},
+        },
+        "roles": {"grouping": "age", "profile": ["age"]},
+        "variables": [
+            {"name": "rid", "type": "meta", "role": "id", "header": {"et": "ID"}},
+            {"name": "age", "type": "single", "header": {"et": "Vanus"}, "label": {"en": "Age"},
+             "options": [{"code": "young", "label": {"et": "Alla 40", "en": "Under 40"}},
+                         {"code": "old", "label": {"et": "40 ja vanem", "en": "40 or older"}}]},
+            {"name": "hobbies", "type": "multi", "layout": "columns",
+             "options": [{"code": "sport", "header": {"et": "Huvid: Sport"}, "label": {"et": "Sport", "en": "Sport"}},
+                         {"code": "music", "header": {"et": "Huvid: Muusika"}, "label": {"et": "Muusika", "en": "Music"}}]},
+            {"name": "a1", "type": "likert", "scale": "agree", "sector": "parks", "header": {"et": "Pargid on puhtad"}},
+            {"name": "a2", "type": "likert", "scale": "agree", "sector": "parks", "reverse": True,
+             "header": {"et": "Parkides on liiga vähe pinke"}},
+            {"name": "s1", "type": "likert", "scale": "slider", "sector": "roads", "header": {"et": "Teede remont"}},
+            {"name": "s2", "type": "likert", "scale": "slider", "sector": "roads", "header": {"et": "Rattateed"}},
+            {"name": "s_other", "type": "likert", "scale": "slider", "sector": "roads", "requires_text": "other_text",
+             "header": {"et": "Muu"}},
+            {"name": "other_text", "type": "text", "header": {"et": "Muu: mis?"}},
+        ],
+        "sectors": [{"code": "parks", "title": {"et": "Pargid", "en": "Parks"}, "items": ["a1", "a2"]},
+                    {"code": "roads", "title": {"et": "Teed", "en": "Roads"}, "items": ["s1", "s2", "s_other"]}],
+    }
+
+
+@pytest.fixture
+def toy(tmp_path):
+    return cbmod.load(_write(tmp_path, toy_raw()))
+
+
+def test_a_numeric_scale_and_a_seven_point_agreement_scale(toy):
+    slider, agree = toy.scales["slider"], toy.scales["agree"]
+    assert slider.points == list(range(0, 11)) and (slider.min, slider.max) == (0, 10)
+    assert slider.favourable == (7, 8, 9, 10) and slider.meaning == "importance"
+    assert not slider.has_dont_know and slider.range_text == "0–10"
+    assert slider.label(10, "en", ("et",)) == "Väga" and slider.label(5, "et") == "5"
+    assert agree.points == [1, 2, 3, 4, 5, 6, 7] and agree.top_box == (6, 7) and agree.meaning == "agreement"
+    assert toy.languages == ("et",) and toy.timezone == "Europe/Tallinn"
+    assert toy.missing_values == ("NA", "-1") and toy.date_formats == ("%d.%m.%Y %H:%M",)
+
+
+def test_reversed_items_are_marked_for_the_index(toy):
+    assert toy.index_items("parks") == [("a1", False), ("a2", True)]
+    scale = toy.index_scale("parks")
+    assert [scale.reverse(s) for s in (1, 4, 7)] == [7, 4, 1]
+    assert toy.index_scale("roads").range_text == "0–10" and toy.score_range == (0, 10)
+
+
+def test_meta_columns_other_than_the_id_are_optional(toy):
+    assert toy.meta_var("email") is None and toy.meta_var("start_time") is None
+    assert toy.variables["rid"].required and not toy.variables["other_text"].required
+
+
+def test_option_columns_of_a_multi_select_map_to_the_variable(toy):
+    m = toy.match_headers(["ID", "Vanus", "Huvid:\u00a0Sport", "Huvid: Muusika", "Pargid on puhtad",
+                           "Parkides on liiga vähe pinke", "Teede remont", "Rattateed", "Muu", "Muu: mis?"])
+    assert m["language"] == "et" and m["score"] == 1.0 and not m["missing"]
+    assert m["mapping"]["Huvid:\u00a0Sport"] == "hobbies__sport"
+
+
+def test_header_debris_is_normalised(codebook):
+    """Non-breaking spaces, `&nbsp`, a `?` for a lost line break, doubled spaces."""
+    h = codebook.variables["proposal_housing"].headers["lv"]          # "Jūsu priekšlikumi: Dzīvesvietu pieejamība"
+    for debris in (h.replace(" ", "\u00a0"), h.replace(": ", ":&nbsp;"), h.replace(": ", ":?"),
+                   h.replace(" ", "  "), h.replace(": ", ":\n")):
+        m = codebook.match_headers([debris])
+        assert m["mapping"] == {debris: "proposal_housing"}, debris
+
+
+def test_the_published_json_schema_validates_the_shipped_codebook(root, tmp_path):
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((root / "params" / "codebook.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((root / "params" / "codebooks").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert not list(validator.iter_errors(data)), path
+    assert not list(validator.iter_errors(toy_raw()))
+    bad = toy_raw()
+    bad["scales"]["agree"]["meaning"] = "happiness"
+    assert list(validator.iter_errors(bad))
+
+
+def _broken(tmp_path, change) -> str:
+    raw = toy_raw()
+    change(raw)
+    with pytest.raises(CodebookError) as err:
+        cbmod.load(_write(tmp_path, raw))
+    return str(err.value)
+
+
+def test_bad_codebook_role_pointing_at_a_missing_variable(tmp_path):
+    msg = _broken(tmp_path, lambda r: r["roles"].update(grouping="district"))
+    assert "roles.grouping" in msg and "'district' is not a variable" in msg and "broken.yaml" in msg
+
+
+def test_bad_codebook_labels_contradicting_the_range(tmp_path):
+    msg = _broken(tmp_path, lambda r: r["scales"]["slider"]["labels"].update({11: {"et": "Üle"}}))
+    assert "scales.slider.labels.11" in msg and "outside the range 0..10" in msg
+    msg = _broken(tmp_path, lambda r: r["scales"]["agree"].update(range=[1, 5]))
+    assert "scales.agree.range" in msg and "contradicts" in msg
+
+
+def test_bad_codebook_favourable_outside_the_scale(tmp_path):
+    msg = _broken(tmp_path, lambda r: r["scales"]["slider"].update(favourable=[9, 10, 11]))
+    assert "scales.slider.favourable" in msg and "11 is not a point of the scale" in msg
+    msg = _broken(tmp_path, lambda r: r["scales"]["slider"].pop("favourable"))
+    assert "numeric scale needs the favourable points" in msg
+
+
+def test_bad_codebook_duplicate_code(tmp_path):
+    msg = _broken(tmp_path, lambda r: r["variables"][1]["options"][1].update(code="young"))
+    assert "variables[1] (age).options" in msg and "duplicate option code" in msg and "young" in msg
+
+
+def test_bad_codebook_unknown_meaning(tmp_path):
+    msg = _broken(tmp_path, lambda r: r["scales"]["agree"].update(meaning="happiness"))
+    assert "scales.agree.meaning" in msg and "importance, agreement" in msg
+
+
+def test_bad_codebook_survey_is_not_a_slug(tmp_path):
+    msg = _broken(tmp_path, lambda r: r.update(survey="../Toy 2024"))
+    assert ": survey:" in msg and "[a-z0-9-]+" in msg
+
+
+def test_bad_codebook_language_and_timezone(tmp_path):
+    assert "languages[0]" in _broken(tmp_path, lambda r: r.update(languages=["Estonian"]))
+    assert "consultation_window.timezone" in _broken(
+        tmp_path, lambda r: r["consultation_window"].update(timezone="Mars/Olympus"))
+
+
+def test_bad_codebook_exits_2_from_check_naming_file_and_key(tmp_path, capsys):
+    from analysis.__main__ import main
+
+    raw = toy_raw()
+    raw["scales"]["slider"]["favourable"] = [11]
+    cb_path = _write(tmp_path, raw)
+    params = tmp_path / "p.yaml"
+    (tmp_path / "x.csv").write_text("ID\n1\n", encoding="utf-8")
+    params.write_text(yaml.safe_dump({"survey": "toy-2024", "codebook": str(cb_path),
+                                      "inputs": {"forms": [str(tmp_path / "x.csv")]}}), encoding="utf-8")
+    assert main(["check", str(params)]) == 2
+    out = capsys.readouterr().out
+    assert "broken.yaml" in out and "scales.slider.favourable" in out and "the run would stop" in out
+    assert "11 is not a point of the scale (0..10)" in out
+
+
+def test_any_scale_gets_a_diverging_palette():
+    from analysis.plots import LIKERT_COLOURS, likert_colours
+
+    five = likert_colours([1, 2, 3, 4, 5])
+    assert all(five[k] == LIKERT_COLOURS[k] for k in (1, 2, 3, 4, 5, "dk"))
+    fifteen = likert_colours(range(0, 15))
+    assert len({fifteen[k] for k in range(15)}) == 15 and fifteen[7] == LIKERT_COLOURS[3]
+    # red end low, blue end high
+    assert int(fifteen[0][1:3], 16) > int(fifteen[0][5:7], 16)
+    assert int(fifteen[14][5:7], 16) > int(fifteen[14][1:3], 16)

@@ -363,3 +363,163 @@ def test_sample_exports_read_in_their_languages(codebook):
     ru = ingest.read_forms(SAMPLE / "forms_ru.xlsx", codebook)     # Likert columns shuffled there
     assert (lv.language, ru.language) == ("lv", "ru")
     assert not [p for p in lv.problems + ru.problems if p.severity == "error"]
+
+
+# --- real exports: header debris, HTML as .xls, title rows, other sheets, misnamed .xls ----
+
+def test_proposal_column_with_non_breaking_spaces_is_read_not_dropped(codebook, tmp_path):
+    """Issue 13: a header with NBSPs was dropped with only a warning; header white space is normalised."""
+    rng = random.Random(3)
+    rows = [answer(codebook, "lv", i + 1, rng, proposal_housing=f"Vairāk īres dzīvokļu {i}") for i in range(4)]
+    frame = export_frame(codebook, "lv", rows)
+    h = codebook.variables["proposal_housing"].headers["lv"]
+    frame = frame.rename(columns={h: h.replace(" ", "\u00a0")})
+    ex = ingest.read_forms(write_xlsx(tmp_path / "lv.xlsx", frame), codebook)
+    assert list(ex.frame["proposal_housing"]) == [f"Vairāk īres dzīvokļu {i}" for i in range(4)]
+    assert not [p for p in ex.problems if p.code == "unexpected_column"]
+
+
+def test_an_html_table_saved_as_xls_is_read_with_one_clear_warning(codebook, tmp_path):
+    import html as _html
+
+    rng = random.Random(4)
+    frame = export_frame(codebook, "lv", [answer(codebook, "lv", i + 1, rng) for i in range(5)])
+    cells = lambda row: "".join(f"<td>{'' if x is None else _html.escape(str(x))}</td>" for x in row)
+    page = ("<html><head><meta charset='utf-8'></head><body><table>"
+            + "<tr>" + "".join(f"<th>{_html.escape(h)}</th>" for h in frame.columns) + "</tr>"
+            + "".join(f"<tr>{cells(r)}</tr>" for r in frame.itertuples(index=False)) + "</table></body></html>")
+    path = tmp_path / "forms_lv.xls"
+    path.write_text(page, encoding="utf-8")
+    ex = ingest.read_forms(path, codebook)
+    assert ex.kind == "html" and ex.n_rows == 5 and list(ex.source_row) == [2, 3, 4, 5, 6]
+    warnings = [p for p in ex.problems if p.severity == "warning"]
+    assert [p.code for p in warnings] == ["misnamed_file"]
+    assert "an HTML table" in warnings[0].message
+    assert ex.frame["start_time"].notna().all()
+
+
+def test_title_rows_above_the_header_are_skipped_and_row_numbers_stay_true(codebook, tmp_path):
+    import openpyxl
+
+    frame = export_frame(codebook, "lv", [answer(codebook, "lv", i + 1, random.Random(5)) for i in range(3)])
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Aptaujas rezultāti"])
+    ws.append(["Eksportēts 2022-03-01"])
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    wb.save(tmp_path / "lv.xlsx")
+    ex = ingest.read_forms(tmp_path / "lv.xlsx", codebook)
+    assert ex.n_rows == 3 and list(ex.source_row) == [4, 5, 6]
+    assert any(p.code == "title_rows" and "row 3" in p.message for p in ex.problems)
+
+
+def test_responses_on_the_second_sheet_are_found_and_said(codebook, tmp_path):
+    import openpyxl
+
+    frame = export_frame(codebook, "lv", [answer(codebook, "lv", i + 1, random.Random(6)) for i in range(3)])
+    wb = openpyxl.Workbook()
+    wb.active.title = "Kopsavilkums"
+    wb.active.append(["Atbildes kopā", 3])
+    ws = wb.create_sheet("Atbildes")
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    wb.save(tmp_path / "lv.xlsx")
+    ex = ingest.read_forms(tmp_path / "lv.xlsx", codebook)
+    assert ex.n_rows == 3
+    other = [p for p in ex.problems if p.code == "other_sheet"]
+    assert other and "'Atbildes'" in other[0].message and "'Kopsavilkums'" in other[0].hint
+
+
+def test_a_workbook_of_another_form_says_what_each_sheet_holds(codebook, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Model", "SeriesID"])
+    wb.create_sheet("Second").append(["a", "b"])
+    wb.save(tmp_path / "x.xlsx")
+    with pytest.raises(ingest.InputError) as err:
+        ingest.read_forms(tmp_path / "x.xlsx", codebook)
+    text = str(err.value)
+    assert "another form" in text and "'Sheet': best header row 1" in text and "'Second'" in text
+
+
+def test_an_old_xls_renamed_xlsx_is_read_by_its_content(codebook, tmp_path):
+    """Issue 13: a real .xls renamed .xlsx gave a zip error. Read by content, the (non-Forms)
+    workbook is seen for what it is: a warning about the name, then its headers are judged."""
+    import shutil
+
+    import statsmodels
+
+    xls = Path(statsmodels.__file__).parent / "tsa/statespace/tests/results/frbny_nowcast/Nowcasting/test_spec.xls"
+    if not xls.exists():
+        pytest.skip("no .xls file available to test with")
+    shutil.copy(xls, tmp_path / "old.xlsx")
+    with pytest.raises(ingest.InputError) as err:
+        ingest.read_forms(tmp_path / "old.xlsx", codebook)
+    codes = {p.code for p in err.value.problems}
+    assert "another_form" in codes and "damaged_file" not in codes
+    assert "zip" not in str(err.value).lower()
+
+
+# --- encodings: declared, or detected with a stated confidence, never a silent guess ------
+
+def _one_language(raw: dict, lang: str) -> dict:
+    """The toy codebook with its form language renamed (labels stay; only the code changes)."""
+    import json
+
+    text = json.dumps(raw, ensure_ascii=False).replace('"et"', f'"{lang}"')
+    return json.loads(text)
+
+
+def _toy_csv(path: Path, cb, encoding: str, other_text: str) -> Path:
+    lang = cb.languages[0]
+    head = ["ID", "Vanus", "Huvid: Sport", "Huvid: Muusika", "Pargid on puhtad", "Parkides on liiga vähe pinke",
+            "Teede remont", "Rattateed", "Muu", "Muu: mis?"]
+    rows = [[1, "Alla 40", "1", "", "Nõus", "Vastu", 7, 8, "", other_text]]
+    text = "\r\n".join(",".join(f'"{c}"' for c in r) for r in [head, *rows])
+    path.write_bytes(text.encode(encoding))
+    assert lang
+    return path
+
+
+def test_windows_1252_is_detected_for_a_french_form_not_decoded_as_1257(tmp_path):
+    from analysis import codebook as cbmod
+    from test_codebook import toy_raw
+    import yaml
+
+    (tmp_path / "cb.yaml").write_text(yaml.safe_dump(_one_language(toy_raw(), "fr"), allow_unicode=True), "utf-8")
+    cb = cbmod.load(tmp_path / "cb.yaml")
+    ex = ingest.read_forms(_toy_csv(tmp_path / "fr.csv", cb, "windows-1252", "Ça coûte très cher à Noël"), cb)
+    assert ex.encoding == "windows-1252" and ex.frame["other_text"].iloc[0] == "Ça coûte très cher à Noël"
+    assert "detected" in ex.encoding_note and "100%" in ex.encoding_note
+
+
+def test_an_ambiguous_8bit_file_asks_for_the_encoding_to_be_declared(tmp_path):
+    from analysis import codebook as cbmod
+    from test_codebook import toy_raw
+    import yaml
+
+    # a form in French and Latvian (same words for the test: only the letters matter)
+    raw = _one_language(toy_raw(), "fr")
+    raw["languages"] = ["fr", "lv"]
+    raw["variables"] = [v for v in raw["variables"] if v["name"] in ("rid", "other_text")]
+    raw["variables"][1]["header"]["lv"] = "Cits: kas?"
+    raw["variables"][0]["header"]["lv"] = "ID"
+    raw.pop("sectors"), raw.pop("roles"), raw.pop("scales")
+    path = tmp_path / "cb.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    cb = cbmod.load(path)
+    # byte 0xE8 is è in windows-1252 (French) and č in windows-1257 (Latvian): both plausible
+    csv_path = tmp_path / "x.csv"
+    csv_path.write_bytes('ID,"Muu: mis?"\r\n1,"è è è"\r\n'.encode("windows-1252"))
+    with pytest.raises(ingest.InputError) as err:
+        ingest.read_forms(csv_path, cb)
+    assert "bad_encoding" in {p.code for p in err.value.problems}
+    assert "formats: {encoding:" in str(err.value)
+    raw["formats"]["encoding"] = "windows-1252"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    ex = ingest.read_forms(csv_path, cbmod.load(path))
+    assert ex.frame["other_text"].iloc[0] == "è è è" and "declared" in ex.encoding_note

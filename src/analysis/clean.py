@@ -437,8 +437,7 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
     try:
         prepared.cb = codebook_mod.load(paths.resolve(params.get("codebook", ""), root))
     except codebook_mod.CodebookError as exc:
-        prepared.problems.append(Problem("error", "codebook", exc.path, str(exc).split(": ", 1)[-1],
-                                         column=exc.where))
+        prepared.problems.append(Problem("error", "codebook", exc.path, exc.message, column=exc.where))
         return prepared
     cb = prepared.cb
     policy = params.get("unknown_label", "stop")

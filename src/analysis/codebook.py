@@ -32,7 +32,7 @@ class CodebookError(ValueError):
     """A codebook file is broken; the message names the file and the place in it."""
 
     def __init__(self, path: str | Path, where: str, message: str):
-        self.path, self.where = str(path), where
+        self.path, self.where, self.message = str(path), where, message
         super().__init__(f"{path}: {where}: {message}")
 
 

@@ -398,7 +398,7 @@ def _decode(data: bytes, name: str, cb: Codebook | None = None) -> tuple[str, st
     except UnicodeDecodeError:
         pass
     languages = tuple(cb.languages) if cb is not None else ("lv",)
-    letters = set(COMMON_NON_ASCII)
+    letters = set(COMMON_NON_ASCII) | (_codebook_letters(cb) if cb is not None else set())
     for lang in languages:
         letters |= set(NON_ASCII_LETTERS.get(lang, ""))
     scores: dict[str, float] = {}
@@ -410,7 +410,11 @@ def _decode(data: bytes, name: str, cb: Codebook | None = None) -> tuple[str, st
             continue
         texts[enc] = text
         scores[enc] = _letter_score(text, letters)
-    ranked = sorted(scores, key=lambda e: -scores[e])
+    # encodings that give the very same text are one choice, not a tie
+    ranked = []
+    for enc in sorted(scores, key=lambda e: -scores[e]):
+        if all(texts[enc] != texts[r] for r in ranked):
+            ranked.append(enc)
     if ranked:
         best = ranked[0]
         second = scores[ranked[1]] if len(ranked) > 1 else 0.0
@@ -428,6 +432,20 @@ def _decode(data: bytes, name: str, cb: Codebook | None = None) -> tuple[str, st
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+
+
+def _codebook_letters(cb: Codebook) -> set[str]:
+    """Non-ASCII letters of the codebook's own headers and labels (expected in its exports)."""
+    texts: list[str] = []
+    for v in cb.variables.values():
+        texts += list(v.headers.values()) + list(v.aliases)
+        for o in v.options:
+            texts += list(o.labels.values())
+        for hs in v.option_headers.values():
+            texts += list(hs.values())
+    for sc in cb.scales.values():
+        texts += [t for labs in sc.labels.values() for t in labs.values()] + list(sc.dont_know.values())
+    return {ch for t in texts for ch in str(t) if ord(ch) > 127 and ch.isalpha()}
 
 
 def _letter_score(text: str, letters: set[str]) -> float:
