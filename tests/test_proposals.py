@@ -212,7 +212,7 @@ def test_tables_are_byte_identical_across_runs_and_text_is_neutralised(tmp_path,
                                      fdr=0.05).tables, tmp_path / "b")
     expected = {"agreement", "coding_sample", "collocations", "coverage", "keyness", "keywords", "language_mix",
                 "theme_by_group", "theme_by_sector", "theme_quotes", "theme_tests", "themes", "topic_quotes",
-                "topics", "uncoded_terms"}
+                "topics", "uncoded_quotes", "uncoded_terms"}
     assert set(a) == expected
     same = {name for name in expected if a[name].read_bytes() == b[name].read_bytes()}
     # row order of the input must not matter for the tables that do not sample texts
@@ -264,7 +264,10 @@ def test_notebook_runs_under_papermill_on_a_clean_run(tmp_path):
     assert json.loads(json.dumps(list(pd.read_csv(tmp_path / "tables" / "themes.csv")["theme"])))
 
 
-def test_a_filled_in_coding_sample_gives_human_agreement_rows(tmp_path, dictionary, cb):
+def test_a_filled_in_coding_sample_is_learned_from_and_gives_cross_validated_human_agreement(tmp_path, dictionary,
+                                                                                              cb):
+    from analysis import learn
+
     props = fixture_proposals()
     sample = th.coding_sample(props, dictionary, n=40, seed=2)
     coded = th.code_texts(pr.build_corpus(props["text"].tolist(), props["proposal_id"].tolist(),
@@ -275,18 +278,73 @@ def test_a_filled_in_coding_sample_gives_human_agreement_rows(tmp_path, dictiona
     sample["karosta"] = 0
     path = tmp_path / "coded.csv"
     sample.to_csv(path, index=False)
-    human = th.load_human_coding([path], dictionary)
+    human = learn.load_human_coding([path], dictionary)
     res = pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05, human=human)
     a = res.tables["agreement"].set_index("theme")
     assert set(res.tables["agreement"]["reference"]) == {"human"}
     assert a.loc["cycling_paths", "f1"] == 1.0
     assert a.loc["karosta", "precision"] == 0.0 and a.loc["karosta", "n_reference"] == 0
     assert a.loc["macro", "n"] == 40
+    # nothing to learn beyond the dictionary: every code is the dictionary's, the coding unchanged
+    assert set(res.tables["text_codes"]["source"]) == {"dictionary"}
+    assert res.coded.equals(res.hits > 0)
+    cv = res.tables["learn_cv"].set_index(["method", "theme"])
+    assert cv.loc[("combined", "cycling_paths"), "f1"] == cv.loc[("dictionary", "cycling_paths"), "f1"] == 1.0
+    written = pr.write_tables(res.tables, tmp_path / "tables")
+    assert {"learn_cv", "learn_model", "text_codes", "next_to_code"} <= set(written)
+
+
+def test_without_the_codebook_roles_the_group_sections_are_skipped_with_a_sentence(dictionary, cb):
+    import copy
+
+    bare = copy.copy(cb)
+    bare.roles = {k: v for k, v in cb.roles.items() if k not in ("text_groupings", "keyness_contrasts")}
+    res = pr.run_stage(fixture_proposals(), dictionary, bare, min_cell=5, fdr=0.05)
+    assert res.tables["theme_by_group"].empty and res.tables["keyness"].empty and res.tables["theme_tests"].empty
+    st = pr.Stage03(res.tables, bare, dictionary, "en", 5, 0.05, res.info, {})
+    assert "role text_groupings" in pr.theme_groups_html(st)
+    assert "keyness_contrasts" in pr.keyness_missing(st)
+    full = pr.Stage03(pr.run_stage(fixture_proposals(), dictionary, cb, min_cell=5, fdr=0.05).tables, cb,
+                      dictionary, "en", 5, 0.05, {}, {})
+    assert pr.keyness_missing(full) is None and "<table" in pr.theme_groups_html(full)
+
+
+def test_no_module_or_notebook_of_stage_03_names_the_city():
+    for path in (ROOT / "src" / "analysis" / "proposals.py", ROOT / "src" / "analysis" / "learn.py", NOTEBOOK):
+        assert "Liepāj" not in path.read_text(encoding="utf-8"), path
+
+
+def test_uncoded_texts_stand_beside_the_themes_with_examples_and_no_empty_theme_is_shown(dictionary, cb):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    props = fixture_proposals()
+    props.loc[5, "text"] = "Mans kaķis katru rītu skaļi dzied, un man tas ļoti patīk."
+    props.loc[7, "text"] = "Mans kaķis katru rītu skaļi dzied un ēd, zvaniet man: 29123456."
+    stage = pr.run_stage(props, dictionary, cb, min_cell=5, fdr=0.05)
+    q = stage.tables["uncoded_quotes"]
+    themes = stage.tables["themes"].set_index("theme")
+    assert len(q) and set(q.columns) == {"scope", "rank", "proposal_id", "text"}
+    uncoded_ids = set(stage.coded.index[~stage.coded.any(axis=1)])
+    assert set(q["proposal_id"]) <= uncoded_ids and props.at[5, "proposal_id"] in set(q["proposal_id"])
+    assert not q["text"].str.contains("29123456").any()            # redacted again before it is shown
+    from analysis import privacy
+
+    if hasattr(privacy, "quote_is_publishable"):                    # and a text that carried a phone is skipped
+        assert props.at[7, "proposal_id"] not in set(q["proposal_id"])
+    st = pr.Stage03(stage.tables, cb, dictionary, "en", 5, 0.05, stage.info, {})
+    n = int(themes.loc[pr.NO_THEME, "n"])
+    assert pr.uncoded_sentence(st).startswith(f"{n} of {int(themes['n_texts'].iloc[0])} texts")
+    fig = pr.fig_themes(st)
+    shown = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    assert "No theme" in shown
+    empty = [c for c in dictionary.codes if themes.loc[c, "n"] == 0]
+    assert empty and not {st.theme_name(c) for c in empty} & set(shown)
 
 
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_the_stage_copes_with_almost_no_proposals(tmp_path, dictionary, cb, n):
     res = pr.run_stage(fixture_proposals().head(n), dictionary, cb, min_cell=10, fdr=0.05)
     written = pr.write_tables(res.tables, tmp_path)
-    assert len(written) == 15
+    assert len(written) == 16
     assert res.tables["themes"]["n"].sum() >= 0

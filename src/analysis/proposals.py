@@ -24,11 +24,8 @@ import pandas as pd
 
 from . import plots
 from . import themes as th
-from .report import fmt_num, fmt_p, fmt_pct, table_html
+from .report import fmt_num, fmt_p, fmt_pct, t, table_html
 
-GROUPINGS = ("target_group", "age_group", "form_language")
-KEYNESS_PAIRS = (("target_group", "resident", "future_resident"), ("form_language", "lv", "ru"))
-KEYNESS_BANDS = ("age_group",)
 TEXT_LANGS = ("lv", "ru", "en")
 NO_THEME = "(none)"
 FLOAT_DIGITS = 6
@@ -137,7 +134,9 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
             lang = fb or "lv"
         langs.append(lang)
     t2 = time.perf_counter()
-    caches: dict[str, dict[str, tuple]] = {lang: {} for lang in TEXT_LANGS}
+    # per language and per restoration mode: diacritics are restored only in a Latvian text
+    # typed without any (analysis.text._should_restore; "prieks" stays prieks, "velo" velo)
+    caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in TEXT_LANGS for r in (True, False)}
     extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in TEXT_LANGS}
     sw = {lang: tx.stopwords(lang) | extra[lang] for lang in TEXT_LANGS}
     lemma_ids: dict[str, int] = {}
@@ -145,13 +144,14 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     n_words = 0
     t_new = 0.0
     for lang, toks in zip(langs, token_lists):
-        cache = caches[lang]
+        restore = lang != "lv" or tx._should_restore(toks)
+        cache = caches[lang, restore]
         row = []
         for tok in toks:
             e = cache.get(tok)
             if e is None:
                 tn = time.perf_counter()
-                e = _analyse_form(tok, lang, sw[lang], tx, lemma_ids)
+                e = _analyse_form(tok, lang, sw[lang], tx, lemma_ids, restore)
                 cache[tok] = e
                 t_new += time.perf_counter() - tn
             if e[3] >= 0:
@@ -168,13 +168,13 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
                            "lemmatise_new_forms": t_new})
 
 
-def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int]) -> tuple:
+def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int], restore: bool = True) -> tuple:
     """(lemma, surface, is_content, lemma_id) of one word form, as
     analysis.text.content_lemmas decides; a marker for punctuation and other non-words."""
     if not tx.is_word(tok):
         return SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
     low = tok.lower()
-    lem = tx.lemmatize(tok, lang).lower() if lang in ("lv", "ru") else low
+    lem = tx.lemmatize(tok, lang, restore).lower() if lang in ("lv", "ru") else low
     content = low not in sw and lem not in sw and len(lem) >= 2
     return (lem, low, content, lemma_ids.setdefault(lem, len(lemma_ids)))
 
@@ -216,11 +216,28 @@ def excluded_from_tests(cb, variable: str) -> set[str]:
     return {o.code for o in cb.variables[variable].options if o.exclude_from_tests}
 
 
+def groupings(cb) -> list[str]:
+    """The groupings of the theme tables: the codebook's ``text_groupings`` role (none
+    without a codebook; the notebook then says the section is skipped)."""
+    return cb.role_vars("text_groupings") if cb is not None else []
+
+
+def keyness_comparisons(cb) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(variable, group A, group B) pairs of the codebook's ``keyness_contrasts`` role, and the
+    text groupings no contrast names, whose groups are each compared with all the others
+    (e.g. each age band with the other bands)."""
+    if cb is None:
+        return [], []
+    pairs = cb.keyness_contrasts()
+    named = {v for v, _, _ in pairs}
+    return pairs, [g for g in groupings(cb) if g not in named]
+
+
 def respondent_groups(proposals: pd.DataFrame, cb=None) -> pd.DataFrame:
-    """One row per survey respondent who wrote a proposal: target_group, age_group (the
-    codebook's merged bands) and form_language."""
+    """One row per survey respondent who wrote a proposal, with the codebook's text groupings
+    (merged as the codebook says, e.g. age bands lt18 + 18_24 -> lt25)."""
     survey = proposals[proposals["source"].astype(str) == "survey"]
-    cols = [g for g in GROUPINGS if g in survey.columns]
+    cols = [g for g in groupings(cb) if g in survey.columns]
     grp = survey.groupby(survey["respondent_id"].astype(str), sort=True)[cols].first()
     for g in cols:
         m = merge_map(cb, g)
@@ -301,8 +318,9 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
     """Keyness of lemmas between groups of respondents (analysis.text.keyness: Rayson &
     Garside's log-likelihood G2, Hardie's log ratio, Benjamini–Hochberg within a comparison),
     computed within one text language at a time, since lemmas of different languages are not
-    comparable: residents vs future residents, Latvian vs Russian form (respondents who wrote in
-    the same language), each age band vs all other bands. A group needs ``min_cell``
+    comparable: the codebook's ``keyness_contrasts`` (group A vs group B of one variable), and
+    each group of a text grouping no contrast names vs all its other groups
+    (:func:`keyness_comparisons`). A group needs ``min_cell``
     respondents writing in that language; lemmas need ``min_freq`` occurrences in both groups
     together. Kept: significant lemmas (adjusted p < fdr), the ``top_n`` by G2 per direction
     ("more": the target group uses the word more often, "less": less often).
@@ -313,10 +331,11 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
     resp = proposals["respondent_id"].astype(str).to_numpy()
     lang = np.asarray(corpus.language)
     comparisons = []
-    for grouping, a, b in KEYNESS_PAIRS:
+    pairs, bands = keyness_comparisons(cb)
+    for grouping, a, b in pairs:
         if grouping in proposals:
             comparisons.append((grouping, a, {a}, b, {b}))
-    for grouping in KEYNESS_BANDS:
+    for grouping in bands:
         if grouping in proposals:
             m = merge_map(cb, grouping)
             codes = proposals[grouping].astype("string").map(lambda v: m.get(v, v) if isinstance(v, str) else v)
@@ -472,7 +491,7 @@ def theme_by_group(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.
     resp = _respondent_coding(coded, proposals)
     groups = respondent_groups(proposals, cb)
     rows = []
-    for g in [g for g in GROUPINGS if g in groups]:
+    for g in [g for g in groupings(cb) if g in groups]:
         values = groups[g].reindex(resp.index)
         for level in sorted(set(values.dropna().astype(str))):
             sel = (values == level).fillna(False).to_numpy(dtype=bool)
@@ -505,7 +524,7 @@ def theme_tests(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dic
     resp = _respondent_coding(coded, proposals)
     groups = respondent_groups(proposals, cb)
     rows = []
-    for g in [g for g in GROUPINGS if g in groups]:
+    for g in [g for g in groupings(cb) if g in groups]:
         values = groups[g].reindex(resp.index).astype(object)
         skip = excluded_from_tests(cb, g)
         counts = pd.Series(values).value_counts()
@@ -535,6 +554,48 @@ def theme_tests(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dic
     out["df"] = out["df"].astype("Int64")
     out = out[["grouping", "theme", "chi2", "df", "p", "p_adj", "cramers_v", "n", "n_groups", "min_expected", "note"]]
     return _finish(out, ["grouping", "theme"])
+
+
+def uncoded_quotes(proposals: pd.DataFrame, corpus: Corpus, coded: pd.DataFrame, per_scope: int = 3,
+                   chars: tuple[int, int] = (40, 320), excluded: Iterable[str] = ()) -> pd.DataFrame:
+    """Examples of texts no theme caught, so a reader sees what the coding misses: per scope
+    (sector of the question, 'other', 'email') up to ``per_scope`` texts of ``chars`` length,
+    those with the most content words first (then by wording); one text per wording; none
+    from an excluded (quarantined) respondent. Each text is redacted again
+    (analysis.privacy.redact) and kept only if analysis.privacy.quote_is_publishable accepts
+    it (when the privacy module has that check). Columns: scope, rank, proposal_id, text."""
+    from . import privacy
+
+    cols = ["scope", "rank", "proposal_id", "text"]
+    if not len(proposals):
+        return pd.DataFrame(columns=cols)
+    publishable = getattr(privacy, "quote_is_publishable", None)
+    excluded = set(excluded)
+    uncoded = ~coded.to_numpy(dtype=bool).any(axis=1)
+    scope = _scope(proposals).to_numpy()
+    ids = proposals["proposal_id"].astype(str).to_numpy()
+    resp = proposals["respondent_id"].astype(str).to_numpy()
+    texts = proposals["text"].astype(str).to_numpy()
+    n_content = np.array([len(corpus.content_lemmas(i)) for i in range(len(proposals))])
+    rows = []
+    for sc in sorted(set(scope[uncoded])):
+        idx = [i for i in np.flatnonzero(uncoded & (scope == sc))
+               if ids[i] not in excluded and resp[i] not in excluded and chars[0] <= len(texts[i]) <= chars[1]]
+        idx.sort(key=lambda i: (-n_content[i], " ".join(texts[i].split()), ids[i]))
+        seen: set[str] = set()
+        for i in idx:
+            wording = " ".join(texts[i].split())
+            if wording in seen:
+                continue
+            seen.add(wording)
+            text = privacy.redact(texts[i])
+            if publishable is not None and not publishable(text):
+                continue
+            rows.append({"scope": sc, "rank": len([r for r in rows if r["scope"] == sc]) + 1,
+                         "proposal_id": ids[i], "text": text})
+            if rows[-1]["rank"] >= per_scope:
+                break
+    return pd.DataFrame(rows, columns=cols)
 
 
 # ============================================================================ planted truth
@@ -635,6 +696,18 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     hits = pd.DataFrame(hits_mat, columns=dictionary.codes, index=pd.Index(corpus.ids, name="proposal_id"))
     coded = hits > 0
     t = _lap(times, "coding", t)
+    learned = None
+    if human is not None and len(human):
+        from . import learn
+
+        matched, match_counts = learn.match_coding(human, proposals, dictionary.codes)
+        learned = learn.learn([corpus.content_lemmas(i) for i in range(len(proposals))], corpus.ids, coded,
+                              matched, dictionary.codes, proposals["text"].astype(str).tolist(),
+                              int(s["bootstrap_n"]), int(s["bootstrap_seed"]), extra=pd.DataFrame(
+                                  {"sector": _scope(proposals).to_numpy(),
+                                   "source": proposals["source"].astype(str).to_numpy()}))
+        coded = learned.coded
+        t = _lap(times, "learn", t)
     scope = _scope(proposals)
     tables["coverage"] = _finish(th.coverage(coded.reset_index(drop=True), scope), ["scope"])
     tables["uncoded_terms"] = th.uncoded_terms([corpus.content(i) for i in range(len(proposals))],
@@ -651,6 +724,8 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
                      if int(lo) <= len(text) <= int(hi) and not _privacy.quote_is_publishable(text)}
     tables["theme_quotes"] = th.select_quotes(proposals, hits.reset_index(drop=True), int(s["quotes_per_theme"]),
                                               (int(lo), int(hi)), set(excluded) | unpublishable)
+    tables["uncoded_quotes"] = uncoded_quotes(proposals, corpus, coded.reset_index(drop=True),
+                                              int(s["quotes_per_theme"]), (int(lo), int(hi)), excluded)
     t = _lap(times, "quotes", t)
     topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
                                          corpus.surface, coded=coded.reset_index(drop=True))
@@ -672,11 +747,15 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     info: dict[str, Any] = {"n_texts": len(proposals), "n_word_tokens": corpus.n_word_tokens,
                             "n_forms": corpus.n_forms, "excluded_ids": len(excluded)}
     frames = []
-    if human is not None and len(human):
-        a = th.agreement(coded, human, dictionary.codes, int(s["bootstrap_n"]), int(s["bootstrap_seed"]))
+    if learned is not None:
+        # against the coders, the final coding is measured out of fold (its model never saw the text)
+        a = th.agreement(learned.cv_combined, matched, dictionary.codes, int(s["bootstrap_n"]),
+                         int(s["bootstrap_seed"]))
         a.insert(0, "reference", "human")
         frames.append(a)
-        info["human_coded"] = int(len(human.index.intersection(coded.index)))
+        info["human_coded"] = int(len(matched))
+        info.update({f"human_{k}": v for k, v in match_counts.items()}, **learned.info)
+        tables.update(learned.tables)
     if truth is not None:
         planted, counts = planted_coding(truth, proposals, dictionary.codes)
         info.update(counts)
@@ -701,7 +780,8 @@ def _lap(times: dict[str, float], name: str, t0: float) -> float:
     return now
 
 
-TEXT_COLUMNS = {"theme_quotes": ["text"], "topic_quotes": ["text"], "coding_sample": ["text"]}
+TEXT_COLUMNS = {"theme_quotes": ["text"], "topic_quotes": ["text"], "coding_sample": ["text"],
+                "uncoded_quotes": ["text"], "next_to_code": ["text"]}
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], tables_dir: str | Path) -> dict[str, Path]:
@@ -857,17 +937,23 @@ class Stage03:
 
 
 def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, codebook: str, themes: str,
-                       synthetic: bool, min_cell: int, fdr: float, human_coding: Sequence[str] | None,
+                       synthetic: bool, min_cell: int, fdr: float, human_coding: Sequence[str] | str | None,
                        lang: str) -> Stage03:
     """The notebook's one call: read the clean stage's proposals (and the quarantine next to
-    them), code and analyse them, compare with human coding (and, for a synthetic run, with the
-    planted themes), write every table to tables/."""
+    them), code and analyse them, learn from the human coding when files are given (CSV or
+    XLSX, see analysis.learn) and compare with it (and, for a synthetic run, with the planted
+    themes), write every table to tables/."""
     from . import codebook as cbmod, paths
 
     cb = cbmod.load(paths.resolve(codebook))
     dictionary = th.load_dictionary(paths.resolve(themes), sectors=list(cb.sectors))
     proposals, quarantine = read_proposals(proposals_file, cb)
-    human = th.load_human_coding([paths.resolve(p) for p in human_coding], dictionary) if human_coding else None
+    human = None
+    if human_coding:
+        from . import learn
+
+        files = [human_coding] if isinstance(human_coding, (str, Path)) else list(human_coding)
+        human = learn.load_human_coding([paths.resolve(p) for p in files], dictionary)
     truth = None
     if synthetic:
         tpath = find_truth(dirs["run"])
@@ -964,23 +1050,81 @@ def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
 
 
 def fig_themes(st: Stage03):
-    """How many proposals raise each theme (all sources), with counts on the bars."""
+    """How many proposals raise each theme (all sources), with counts on the bars; the texts
+    with no theme stand beside them as a grey bar. Themes no text raised are left out."""
     import matplotlib.pyplot as plt
 
-    t = st.tables["themes"]
-    t = t[t["theme"] != NO_THEME].sort_values(["n", "theme"], ascending=[True, False])
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.2))
-    bars = ax.barh([st.theme_name(c) for c in t["theme"]], t["n"], color="#009E73")
-    ax.bar_label(bars, labels=[f"{int(n)} ({fmt_pct(s, lang=st.lang)})" for n, s in zip(t["n"], t["share"])],
+    allt = st.tables["themes"]
+    t_ = allt[(allt["theme"] != NO_THEME) & (allt["n"] > 0)].sort_values(["n", "theme"], ascending=[True, False])
+    none = allt[allt["theme"] == NO_THEME]
+    t_ = pd.concat([none, t_]) if len(none) else t_
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(t_) + 1.2))
+    colours = ["#999999" if c == NO_THEME else "#009E73" for c in t_["theme"]]
+    names = [t("proposals_no_theme", st.lang) if c == NO_THEME else st.theme_name(c) for c in t_["theme"]]
+    bars = ax.barh(names, t_["n"], color=colours)
+    ax.bar_label(bars, labels=[f"{int(n)} ({fmt_pct(s, lang=st.lang)})" for n, s in zip(t_["n"], t_["share"])],
                  padding=2, fontsize=8)
-    ax.set_xlim(0, max(t["n"].max() * 1.3, 1))
-    n_texts = int(st.tables["themes"]["n_texts"].iloc[0]) if len(t) else 0
-    title = {"lv": f"Cik priekšlikumos minēta katra tēma (no {n_texts} tekstiem)",
-             "en": f"How many proposals raise each theme (of {n_texts} texts)"}
-    _ = ax.set_title(title.get(st.lang, title["lv"]))
+    ax.set_xlim(0, max(t_["n"].max() * 1.3, 1) if len(t_) else 1)
+    n_texts = int(allt["n_texts"].iloc[0]) if len(allt) else 0
+    _ = ax.set_title(t("proposals_themes_title", st.lang, n=n_texts))
     ax.set_xlabel(label("texts", st.lang))
     fig.tight_layout()
     return fig
+
+
+def uncoded_sentence(st: Stage03) -> str:
+    """One sentence: how many texts got no theme (the row "(none)" of themes.csv)."""
+    th_ = st.tables["themes"]
+    row = th_[th_["theme"] == NO_THEME]
+    if not len(row) or int(row["n"].iloc[0]) == 0:
+        return t("proposals_uncoded_all_coded", st.lang)
+    r = row.iloc[0]
+    return t("proposals_uncoded_sentence", st.lang, n=int(r["n"]), total=int(r["n_texts"]),
+             share=fmt_pct(r["share"], lang=st.lang))
+
+
+def uncoded_quotes_html(st: Stage03, per: int = 1) -> str:
+    """Examples of texts without a theme, one heading, up to ``per`` per scope, every string
+    escaped (analysis.privacy.escape_html)."""
+    from .privacy import escape_html
+
+    q = st.tables.get("uncoded_quotes", pd.DataFrame())
+    head = f"<h4>{escape_html(t('proposals_uncoded_examples', st.lang))}</h4>"
+    if q.empty:
+        return head + f"<p>{escape_html(t('proposals_uncoded_examples_none', st.lang))}</p>"
+    parts = [head]
+    for scope, d in q[q["rank"] <= per].groupby("scope", sort=False):
+        for text in d.sort_values("rank")["text"]:
+            parts.append(f'<blockquote class="quote">{escape_html(text)} '
+                         f'<small>({escape_html(st.scope_name(scope))})</small></blockquote>')
+    return "\n".join(parts)
+
+
+def groupings_present(st: Stage03) -> list[str]:
+    """The codebook's text groupings that have rows in theme_by_group."""
+    g = st.tables["theme_by_group"]
+    return [x for x in groupings(st.cb) if x in set(g["grouping"])]
+
+
+def theme_groups_html(st: Stage03) -> str:
+    """The themes-by-group tables, one per codebook text grouping; one sentence when the codebook names none."""
+    from .privacy import escape_html
+
+    present = groupings_present(st)
+    if not groupings(st.cb):
+        return f"<p>{escape_html(t('proposals_groupings_missing', st.lang))}</p>"
+    parts = []
+    for grouping in present:
+        view = theme_group_view(st, grouping)
+        if len(view):
+            parts.append(f"<h4>{escape_html(st.grouping_name(grouping))}</h4>" + table_html(view))
+    return "\n".join(parts)
+
+
+def keyness_missing(st: Stage03) -> str | None:
+    """The sentence said instead of the keyness table when the codebook names nothing to compare."""
+    pairs, bands = keyness_comparisons(st.cb)
+    return None if pairs or bands else t("proposals_keyness_missing", st.lang)
 
 
 def coverage_view(st: Stage03) -> pd.DataFrame:
@@ -1178,11 +1322,11 @@ def agreement_html(st: Stage03) -> str:
         f1 = macro_f1(st, ref)
         n = int(a.loc[(a["reference"] == ref) & (a["theme"] == "macro"), "n"].iloc[0])
         row = a[(a["reference"] == ref) & (a["theme"] == "macro")].iloc[0]
-        goal = "sasniegts" if f1 is not None and f1 >= 0.85 else "nav sasniegts"
+        goal = "ir sasniegts" if f1 is not None and f1 >= 0.85 else "nav sasniegts"
         sentence = {
             "lv": f"Salīdzināti {n} teksti. Vidējais (makro) F1 ir {fmt_num(f1, 2, lang)} "
                   f"(95 % intervāls {fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); "
-                  f"mērķis – vismaz 0,85 – ir {goal}.",
+                  f"mērķis – vismaz 0,85 – {goal}.",
             "en": f"{n} texts compared. The macro-average F1 is {fmt_num(f1, 2, lang)} (95 % interval "
                   f"{fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); the goal of at least 0.85 is "
                   f"{'met' if f1 is not None and f1 >= 0.85 else 'not met'}."}.get(lang)
@@ -1190,6 +1334,82 @@ def agreement_html(st: Stage03) -> str:
         parts.append(f"<p>{escape_html(sentence)}</p>")
         parts.append(table_html(agreement_view(st, ref)))
     return "\n".join(parts)
+
+
+def learned(st: Stage03) -> bool:
+    """Did this run learn from human coding (a learn_cv table exists)?"""
+    return "learn_cv" in st.tables and len(st.tables["learn_cv"]) > 0
+
+
+def learn_html(st: Stage03) -> str:
+    """The learning section's sentences: what people coded, cross-validated macro F1 of the
+    dictionary, the model and both; or one sentence saying there is no human coding."""
+    from .privacy import escape_html
+
+    lang = st.lang
+    if not learned(st):
+        return f"<p>{escape_html(t('learn_none', lang))}</p>"
+    cv = st.tables["learn_cv"]
+    macro = cv[cv["theme"] == "macro"].set_index("method")
+    model = st.tables["learn_model"]
+    text = t("learn_summary", lang, n=int(st.info.get("human_coded", macro["n"].iloc[0])),
+             **{f"f1_{m}": fmt_num(macro.at[m, "f1"], 2, lang) for m in ("dictionary", "model", "combined")},
+             lo=fmt_num(macro.at["combined", "f1_lo"], 2, lang), hi=fmt_num(macro.at["combined", "f1_hi"], 2, lang),
+             used=int(model["threshold"].notna().sum()), themes=len(model))
+    parts = [f"<p>{escape_html(text)}</p>"]
+    unmatched = int(st.info.get("human_unmatched", 0) or 0)
+    if unmatched:
+        parts.append(f"<p>{escape_html(t('learn_unmatched', lang, n=unmatched))}</p>")
+    return "\n".join(parts)
+
+
+def learn_view(st: Stage03) -> pd.DataFrame:
+    """Per theme: coded examples, cross-validated F1 (95 % interval) of the dictionary, the model
+    and both, the threshold in use and how many codes each source made over all texts."""
+    if not learned(st):
+        return pd.DataFrame()
+    lang = st.lang
+    cv = st.tables["learn_cv"]
+    model = st.tables["learn_model"].set_index("theme")
+
+    def f1(method, theme):
+        r = cv[(cv["method"] == method) & (cv["theme"] == theme)]
+        if not len(r) or pd.isna(r["f1"].iloc[0]):
+            return "—"
+        r = r.iloc[0]
+        return f"{fmt_num(r['f1'], 2, lang)} ({fmt_num(r['f1_lo'], 2, lang)}–{fmt_num(r['f1_hi'], 2, lang)})"
+
+    themes_ = list(model.index) + ["macro"]
+    out = {label("theme", lang): [label("macro", lang) if c == "macro" else st.theme_name(c) for c in themes_],
+           t("learn_positive", lang): [int(model.at[c, "n_positive"]) if c in model.index else
+                                       int(model["n_positive"].sum()) for c in themes_]}
+    for m in ("dictionary", "model", "combined"):
+        out[f"F1: {t('learn_method_' + m, lang)}"] = [f1(m, c) for c in themes_]
+    out[t("learn_threshold", lang)] = [fmt_num(model.at[c, "threshold"], 2, lang) if c in model.index else ""
+                                       for c in themes_]
+    for src in ("dictionary", "model", "both"):
+        col = model[f"n_{src}"]
+        out[t(f"learn_from_{src}", lang)] = [int(col[c]) if c in model.index else int(col.sum()) for c in themes_]
+    return pd.DataFrame(out)
+
+
+def next_to_code_html(st: Stage03, top: int = 10) -> str:
+    """The texts proposed for the next round of coding (least certain first), escaped."""
+    from .privacy import escape_html
+
+    if not learned(st):
+        return ""
+    lang = st.lang
+    nx = st.tables.get("next_to_code", pd.DataFrame())
+    if nx.empty:
+        return f"<p>{escape_html(t('learn_next_none', lang))}</p>"
+    head = nx.head(top)
+    view = pd.DataFrame({label("sector", lang): [st.scope_name(x) for x in head["sector"]],
+                         t("learn_text", lang): head["text"],
+                         t("learn_closest", lang): [st.theme_name(c) for c in head["closest_theme"]],
+                         t("learn_probability", lang): [fmt_num(v, 2, lang) for v in head["probability"]],
+                         t("learn_threshold", lang): [fmt_num(v, 2, lang) for v in head["threshold"]]})
+    return (f"<p>{escape_html(t('learn_next_intro', lang, n=len(nx), k=len(head)))}</p>" + table_html(view))
 
 
 def run_clean_first(run: str | Path, survey: str, run_dir: str = "") -> Path:
