@@ -190,10 +190,10 @@ def _label_tables(soup, lang: str) -> None:
                                           "aria-label": t("report_table_region", lang)})
         table.wrap(wrap)
         table["class"] = list(dict.fromkeys((table.get("class") or []) + ["report-table"]))
-        if not stackable:
-            hint = soup.new_tag("p", attrs={"class": "scroll-hint table-hint"})
-            hint.string = t("report_table_scroll_hint", lang)
-            wrap.insert_before(hint)
+        # the hint stands before every table; a phone, where a stackable table fits, hides it
+        hint = soup.new_tag("p", attrs={"class": "scroll-hint table-hint" + (" for-stack" if stackable else "")})
+        hint.string = t("report_table_scroll_hint", lang)
+        wrap.insert_before(hint)
 
 
 def _alt_from_context(soup, lang: str) -> None:
