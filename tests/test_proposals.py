@@ -348,3 +348,18 @@ def test_the_stage_copes_with_almost_no_proposals(tmp_path, dictionary, cb, n):
     written = pr.write_tables(res.tables, tmp_path)
     assert len(written) == 16
     assert res.tables["themes"]["n"].sum() >= 0
+
+
+def test_a_theme_no_text_raised_is_never_listed_as_a_finding(cb):
+    from analysis import brief, summary
+
+    themes = pd.DataFrame({"theme": ["parks_beach", "karosta", "airport_port", pr.NO_THEME], "n": [3, 0, 0, 40],
+                           "share": [0.07, 0.0, 0.0, 0.93]})
+    s = summary.Summary({"themes": themes}, cb)
+    assert list(s._theme_counts()["theme"]) == ["parks_beach"]
+    assert "karosta" not in s.key_findings() and "karosta" not in s.proposals()
+    assert "karosta" not in (brief.asks_sentence(themes, {}, "en") or "")
+    nothing = themes.assign(n=[0, 0, 0, 43])
+    s = summary.Summary({"themes": nothing}, cb)
+    assert "parks_beach" not in s.key_findings() and "parks_beach" not in s.proposals()
+    assert brief.asks_sentence(nothing, {}, "en") is None

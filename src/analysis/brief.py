@@ -80,6 +80,7 @@ def asks_sentence(themes: pd.DataFrame, names: dict[str, str], lang: str, top: i
         return None
     th = themes[themes["theme"] != "(none)"]
     counts = th.groupby("theme", as_index=False)["n"].sum().sort_values(["n", "theme"], ascending=[False, True])
+    counts = counts[counts["n"] > 0]                # a theme no text raised is never a finding
     if counts.empty:
         return None
     listed = ", ".join(t("brief_theme_count", lang, theme=names.get(r.theme, r.theme), count=int(r.n))

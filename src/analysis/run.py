@@ -490,7 +490,7 @@ def _one_line(text: str) -> str:
 
 
 def _input_error_reason(exc) -> bool:
-    return exc.ename in ("InputError", "CodebookError", "SchemaError")
+    return exc.ename in ("InputError", "CodebookError", "SchemaError", "CodingFileError")
 
 
 @dataclass

@@ -143,8 +143,8 @@ class Summary:
         f = f[f["contrast_rank"] == 1] if not f.empty else f
         for _, row in f.head(limit - 1 - bool(len(themes))).iterrows():
             items.append(self.finding_sentence(row))
-        if not themes.empty:
-            top3 = self._theme_counts().head(3)
+        top3 = self._theme_counts().head(3) if not themes.empty else pd.DataFrame()
+        if len(top3):
             names = ", ".join(f"{self._theme_name(r.theme)} ({int(r.n)})" for r in top3.itertuples())
             items.append(t("summary_themes", lang, names=names))
         body = "".join(f"<li>{html.escape(s)}</li>" for s in items)
@@ -424,7 +424,9 @@ class Summary:
         if col:
             th = th[th[col].isin(["all", "total"])] if th[col].isin(["all", "total"]).any() else th
         th = th[th["theme"] != "(none)"]            # the uncoded share is reported on its own
-        return th.groupby("theme", as_index=False)["n"].sum().sort_values(["n", "theme"], ascending=[False, True])
+        counts = th.groupby("theme", as_index=False)["n"].sum()
+        counts = counts[counts["n"] > 0]            # a theme no text raised is never a finding
+        return counts.sort_values(["n", "theme"], ascending=[False, True])
 
     def _theme_name(self, code: str) -> str:
         return self.theme_names.get(code, code)
