@@ -374,6 +374,7 @@ def test_coding_sample_command_writes_the_csv_or_exits_2(tmp_path, monkeypatch, 
     params = tmp_path / "p.yaml"
     params.write_text(f"survey: cs-test\nthemes: {DICTIONARY}\n", encoding="utf-8")
     monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setenv("ANALYSIS_OUTPUTS", str(tmp_path / "outputs"))
     assert th.coding_sample_command(params, n=10, seed=1, out=tmp_path / "out.csv") == 2   # nothing to sample
     data = tmp_path / "outputs" / "cs-test" / "latest" / "data"
     data.mkdir(parents=True)

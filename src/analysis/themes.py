@@ -1048,7 +1048,8 @@ def coding_sample_command(params_path: str | Path, n: int = 200, seed: int = 1,
     except DictionaryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    candidates = [paths.ROOT / "outputs" / survey / "latest" / "data" / "proposals.parquet",
+    last = paths.latest_run(paths.survey_dir(survey))  # latest.txt, or the `latest` link
+    candidates = [(last or paths.survey_dir(survey) / "latest") / "data" / "proposals.parquet",
                   paths.default_run_dir(survey) / "data" / "proposals.parquet"]
     source = next((c for c in candidates if c.exists()), None)
     if source is None:
@@ -1067,7 +1068,7 @@ def coding_sample_command(params_path: str | Path, n: int = 200, seed: int = 1,
         print(f"error: {source} holds no proposals", file=sys.stderr)
         return 2
     sample = coding_sample(proposals, dictionary, n=n, seed=seed)
-    target = Path(out) if out else paths.ROOT / "outputs" / survey / "coding_sample.csv"
+    target = Path(out) if out else paths.survey_dir(survey) / "coding_sample.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     sample.to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
     print(target)
