@@ -259,3 +259,77 @@ def test_an_unknown_label_holding_personal_data_is_redacted_in_messages(tmp_path
     text = out.getvalue()
     assert "row 7" in text and "[TĀLRUNIS]" in text
     assert "29123456" not in text and "Bērziņš" not in text
+
+
+# --- params: one typed model, every key validated; check as a dry run (issue 9) ----------
+
+def test_a_parameter_of_the_wrong_type_is_an_error_naming_the_key(root, tmp_path):
+    from analysis import config
+    from analysis.__main__ import main
+
+    params = yaml.safe_load((root / "params" / "liepaja-2022.yaml").read_text(encoding="utf-8"))
+    params.update(fdr="5%")
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(config.ParamsError) as err:
+        config.load_params(path)
+    assert err.value.key == "fdr" and "0.05, not 5%" in str(err.value) and str(path) in str(err.value)
+    params.update(min_cell=0, report_lang="xx")
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    problems = checks.check_inputs(params)
+    bad = {p.column for p in problems if p.severity == "error"}
+    assert {"fdr", "min_cell", "report_lang"} <= bad
+    assert main(["check", str(path)]) == 2
+
+
+def test_typed_params_of_the_sample(root):
+    from analysis import config
+
+    p = config.load_params(root / "params" / "liepaja-2022.yaml")
+    assert p.survey == "liepaja-2022" and p.fdr == 0.05 and p.min_cell == 10 and p.weighted
+    assert p.quality_rules["straightliner"].settings == {"min_share_same": 0.95, "min_rated": 16}
+    assert p.quality_rules["duplicate"].as_dict() == {"action": "exclude", "keep": "first"}
+    assert p.inputs.forms == ("data/sample/forms_lv.xlsx", "data/sample/forms_ru.xlsx")
+    assert p.load_codebook().survey == "liepaja-2022"
+    assert p.as_dict()["population"] == p.population
+
+
+def test_no_population_key_is_an_unweighted_run_never_another_surveys_margins(root, tmp_path):
+    from analysis import config
+    from analysis.run import Stage, stage_parameters
+
+    params = yaml.safe_load((root / "params" / "liepaja-2022.yaml").read_text(encoding="utf-8"))
+    params.pop("population")
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    p = config.load_params(path)
+    assert p.population is None and not p.weighted and p.as_dict()["population"] == ""
+    notes = [q for q in checks.check_inputs(params) if q.severity == "note"]
+    assert any(q.column == "population" and "unweighted" in q.message for q in notes)
+    stage = Stage("02_ratings", root / "notebooks" / "02_ratings.ipynb",
+                  {"population": {"default": '"params/population/liepaja-synthetic.yaml"'}, "run_dir": {}})
+    assert stage_parameters(params, stage, tmp_path)["population"] == ""
+
+
+def test_check_says_which_sections_a_survey_without_roles_skips(tmp_path):
+    import openpyxl
+    from test_clean import TOY_HEADERS, _toy_row
+    from test_codebook import toy_raw
+
+    raw = toy_raw()
+    raw["roles"] = {}
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    wb = openpyxl.Workbook()
+    wb.active.append(TOY_HEADERS)
+    wb.active.append(_toy_row(1))
+    wb.save(tmp_path / "toy.xlsx")
+    params = {"survey": "toy-2024", "codebook": str(tmp_path / "toy.yaml"),
+              "inputs": {"forms": [str(tmp_path / "toy.xlsx")]}, "quality_rules": RULES}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(params), encoding="utf-8")
+    out = io.StringIO()
+    assert checks.check_command(path, out=out) == 0
+    text = out.getvalue()
+    for needle in ("no `grouping` role", "no `recommendation` role", "no `satisfaction` role",
+                   "an unweighted run", "speeder rule is switched off", "inputs are usable"):
+        assert needle in text, (needle, text)

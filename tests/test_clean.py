@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -474,3 +475,119 @@ def test_sample_planted_problems_are_found(codebook, tmp_path):
     for message in truth["emails"]["messages"]:
         for item in message["pii"]:
             assert item["value"] not in blob, item
+
+
+# --- a survey unlike the sample (issue 9): one language, 0-10 slider, no times, no e-mail ----
+
+TOY_HEADERS = ["ID", "Vanus", "Huvid: Sport", "Huvid: Muusika", "Pargid on puhtad", "Parkides on liiga vähe pinke",
+               "Teede remont", "Rattateed", "Muu", "Muu: mis?", "Kommentaar"]
+
+
+def toy_run(tmp_path, rows, raw=None, rules=None, write=True):
+    """Stage 01 on an .xlsx of the toy codebook (tests/test_codebook.py) with these rows."""
+    import openpyxl
+    from test_codebook import toy_raw
+
+    cb_path = tmp_path / "toy.yaml"
+    cb_path.write_text(yaml.safe_dump(raw or toy_raw(), allow_unicode=True), encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(TOY_HEADERS)
+    for r in rows:
+        ws.append(r)
+    wb.save(tmp_path / "toy_et.xlsx")
+    params = {"survey": "toy-2024", "codebook": str(cb_path), "inputs": {"forms": [str(tmp_path / "toy_et.xlsx")]},
+              "unknown_label": "missing", "quality_rules": rules if rules is not None else RULES}
+    return clean.run_clean(params, run_dir=tmp_path / "run" if write else "", write=write)
+
+
+def _toy_row(i, age="Alla 40", sport="1", music=None, a1="Nõus", a2="Vastu", s1=7, s2=3, s_other=None,
+             other_text=None, comment=None):
+    return [i, age, sport, music, a1, a2, s1, s2, s_other, other_text, comment]
+
+
+def test_a_survey_without_time_stamps_or_email_runs_and_says_which_rules_are_off(tmp_path):
+    res = toy_run(tmp_path, [_toy_row(i) for i in range(1, 6)] + [_toy_row(9, comment="x", s1=1)])
+    rules = res.rules.set_index("rule")
+    assert rules.loc["speeder", "action"] == "switched off"
+    assert "no start and completion time" in rules.loc["speeder", "parameters"]
+    assert rules.loc["outside_window", "action"] == "switched off"
+    assert "e-mail=no e-mail column" in rules.loc["duplicate", "parameters"]
+    assert list(res.flow["form_language"].astype(str)) == ["et"]
+    assert res.responses["start_time"].isna().all() and str(res.responses["start_time"].dt.tz) == "Europe/Tallinn"
+    log = res.cleaning_log
+    assert (log.loc[log["entry"] == "rule"].set_index("rule").loc["speeder", "action"]) == "switched off"
+
+
+def test_missing_value_codes_multi_columns_and_slider_scores(tmp_path):
+    rows = [_toy_row(1, sport="1", music="x", s1=10, s2=0),
+            _toy_row(2, sport=None, music=None, a1="NA", s1="-1", s2="NA"),
+            _toy_row(3, sport=None, music="1", s1="7")]
+    r = toy_run(tmp_path, rows, rules={}).responses.set_index("source_row")
+    sport = r["hobbies__sport"]
+    assert bool(sport.loc[2]) and pd.isna(sport.loc[3]) and not bool(sport.loc[4])   # no tick at all: NA
+    assert bool(r.loc[2, "hobbies__music"]) and pd.isna(r.loc[3, "hobbies__music"])
+    assert r.loc[2, "s1"] == 10 and r.loc[2, "s2"] == 0 and r.loc[4, "s1"] == 7
+    assert pd.isna(r.loc[3, "s1"]) and pd.isna(r.loc[3, "s2"]) and pd.isna(r.loc[3, "a1"])   # NA, -1: no answer
+    assert r.loc[2, "a1"] == 6 and r.loc[2, "a2"] == 2      # scores as answered; reversal is stage 02's index
+
+
+def test_labels_typed_with_other_capitals_or_spaces_are_matched_and_logged(tmp_path):
+    res = toy_run(tmp_path, [_toy_row(1, a1="  nõus "), _toy_row(2, a1="NÕUS", age="alla  40")], rules={})
+    assert list(res.responses["a1"]) == [6, 6] and list(res.responses["age"].astype(str)) == ["young", "young"]
+    cells = res.cleaning_log.loc[res.cleaning_log["action"] == "label_matched_ignoring_case_and_spaces"]
+    assert sorted(cells["variable"].astype(str)) == ["a1", "a1", "age"]
+    assert any(p.code == "label_matched_ignoring_case_and_spaces" for p in res.problems)
+
+
+def test_other_row_ratings_without_an_other_text_are_set_aside(tmp_path):
+    res = toy_run(tmp_path, [_toy_row(1, s_other=9, other_text="Sillad"), _toy_row(2, s_other=9)], rules={})
+    r = res.responses.set_index("source_row")
+    assert r.loc[2, "s_other"] == 9 and pd.isna(r.loc[3, "s_other"])
+    log = res.cleaning_log
+    assert len(log.loc[log["action"] == "other_rating_without_text_set_missing"]) == 1
+
+
+def test_straightliners_on_a_0_to_10_scale_are_found(tmp_path):
+    rules = {"straightliner": {"action": "flag", "min_share_same": 0.95, "min_rated": 4}}
+    rows = [_toy_row(1, a1="Vastu", a2="Nõus", s1=2, s2=5, s_other=9, other_text="x"),      # varied
+            _toy_row(2, a1="Nõus", a2="Nõus", s1=6, s2=6, s_other=6, other_text="x"),       # agree 6 = slider 6
+            _toy_row(3, a1="Täiesti vastu", a2="Täiesti vastu", s1=0, s2=0, s_other=0, other_text="x")]   # 1,1,0,0,0
+    r = toy_run(tmp_path, rows, rules=rules).responses.set_index("source_row")
+    assert list(r["flag_straightliner"]) == [False, True, False]
+    rows[2] = _toy_row(3, a1="Täiesti vastu", a2="Täiesti vastu", s1=1, s2=1, s_other=1, other_text="x")  # all 1
+    assert list(toy_run(tmp_path, rows, rules=rules).responses["flag_straightliner"]) == [False, True, True]
+
+
+def test_duplicates_and_emptiness_are_judged_on_every_column_of_the_export(tmp_path):
+    rules = {"duplicate": {"action": "exclude"}, "empty": {"action": "exclude"}}
+    empty = [5, None, None, None, None, None, None, None, None, None, None]
+    rows = [_toy_row(1, comment="a"), _toy_row(2, comment="b"),       # differ only in an unmapped column
+            _toy_row(3, comment="a"),                                 # identical to the first in every column
+            empty[:10] + ["Tikai komentārs"], [6] + empty[1:]]        # answered only an unmapped column; empty
+    res = toy_run(tmp_path, rows, rules=rules)
+    q = res.quarantine.set_index("source_row")["reasons"].astype(str).to_dict()
+    assert q == {4: "duplicate", 6: "empty"}
+
+
+def test_a_unique_respondent_id_is_respected(tmp_path):
+    from test_codebook import toy_raw
+
+    raw = toy_raw()
+    raw["variables"].insert(1, {"name": "panel", "type": "meta", "role": "respondent", "pii": True,
+                                "header": {"et": "Kommentaar"}})
+    rules = {"duplicate": {"action": "exclude"}}
+    res = toy_run(tmp_path, [_toy_row(1, comment="P1"), _toy_row(2, comment="P2"), _toy_row(3, comment="P1", s1=1)],
+                  raw=raw, rules=rules)
+    q = res.quarantine.set_index("source_row")["details"].astype(str).to_dict()
+    assert list(q) == [4] and "same respondent id" in q[4]       # identical answers, other ids: kept
+
+
+def test_a_survey_without_open_questions_runs(tmp_path):
+    from test_codebook import toy_raw
+
+    raw = toy_raw()
+    raw["variables"] = [v for v in raw["variables"] if v["type"] != "text" and v["name"] != "s_other"]
+    raw["sectors"][1]["items"] = ["s1", "s2"]
+    res = toy_run(tmp_path, [_toy_row(i) for i in range(1, 4)], raw=raw, rules={})
+    assert len(res.responses) == 3 and len(res.proposals) == 0
