@@ -830,3 +830,50 @@ def test_chi2_yates_correction_on_2x2_matches_r():
     assert S.chi2_independence([[51, 76], [51, 26]])[0] > chi2
     t3 = [[762, 327, 468], [484, 239, 477]]
     assert S.chi2_independence(t3, correct=True) == S.chi2_independence(t3)
+
+
+
+# MASS::survey (Venables & Ripley), the 208 complete rows of Sex, Height, Smoke in row order
+# (read from cran/MASS data/survey.rda): Sex F/M, height in cm, Smoke Never/Occas/Regul/Heavy
+_MASS_SURVEY = """
+    F173N M177.8R M160N M165N F172.72N M182.88N F157N M175N M167N F156.2N F155N F155N F156N F157N
+    M182.88N M190.5N M177N M190.5N M180.34N M180.34N M184N M172.72N M175.26N M167N M180N F166.4H M180N M190O
+    F168N M182.5N M185N M171O F169N F154.94N M172N F176.5N F180.34N M180.34N M180R M170N F168O F165N
+    M200N M190N M170.18N M179N M182R M171N F157.48N M177.8N M175.26O M187N F167.64N F178N F170N F164N
+    M183N F172N M180N F170N M176H F171N F167.64N F165N F170H F165N F165.1H F165.1N M185.42N M176.5N
+    M167.64N F167N F162.56N F170N M179N M183N F165N F168N M179H M190R F166.5N M165N F175.26N M187N
+    M170N F159N F175N F163H F170N F172O M180N M180.34R F175N M190.5N F170.18N M185N F162.56N F158N
+    F159N M193.04H F171N M184H M177O F172N M180N M175.26N M180.34N F172.72N M178.5R F157N F152N M187.96N
+    M178N F160.02O M175.26N M189R M182.88N M170N F167N F175N F165N F172.72N M180N F172N M185N M187.96R
+    M185.42N F165N F164N M195N F165N F152.4R M172.72N M180.34N M173N F167.64N M187.96N M187R F167N M168N
+    M191.8N F169.2O M177N F168N F170N F160.02R M189N M180.34N F168N M182.88O F165N F157.48N F170N M172.72R
+    F164N F162.56N M172O F165.1O F162.5N M170N M175N M168N F163N M165N M173N M196N M179.1N M180N
+    M176O F160.02N F157.48N F165N F170.18N M154.94N F170O F164N F167O M174N F160N M179.1R F168O F153.5N
+    M160N M165N F171.5N F160N F163N M165N F168.9N M170N M185N F173N M188N M171H F167.64N F162.56N
+    F150N F170.18H M185N F167R M185O F169N M180.34N F165.1N F160N F170N M183N F168.5N"""
+
+
+def _mass_survey():
+    toks = _MASS_SURVEY.split()
+    sex = np.array([t[0] == "M" for t in toks], dtype=float)
+    height = np.array([float(t[1:-1]) for t in toks])
+    smoke = np.array(["NORH".index(t[-1]) for t in toks])
+    return smoke, pd.DataFrame({"SexMale": sex, "Height": height})
+
+
+def test_brant_test_matches_r_brant_example():
+    # R package brant, ?brant example (output on the package's reference page, rdrr.io/cran/brant):
+    #   model1 = MASS::polr(Smoke ~ Sex + Height, data = MASS::survey, Hess = TRUE); brant(model1)
+    #   Omnibus X2 3.28 df 4 p 0.51; SexMale 1.58 df 2 p 0.45; Height 0.02 df 2 p 0.99
+    #   (polr: SexMale 0.09478 (SE 0.4808), Height 0.02785 (0.0243), residual deviance 287.0276)
+    y, X = _mass_survey()
+    assert len(y) == 208                                  # "(29 observations deleted due to missingness)"
+    fit = S.ordinal_logit(y, X)
+    assert fit["deviance"] == pytest.approx(287.0276, abs=5e-4)
+    assert fit["coef"]["SexMale"] == pytest.approx(0.09478, abs=2e-4)   # polr's optim stops ~1e-4 early
+    assert fit["coef"]["Height"] == pytest.approx(0.02785, abs=2e-5)
+    assert fit["se"]["SexMale"] == pytest.approx(0.4808, abs=5e-4) and fit["se"]["Height"] == pytest.approx(0.0243, abs=5e-4)
+    b = S.brant_test(y, X.to_numpy(), names=list(X.columns)).set_index("test")
+    assert [round(v, 2) for v in b["chi2"]] == [3.28, 1.58, 0.02]
+    assert b["df"].tolist() == [4, 2, 2]
+    assert [round(v, 2) for v in b["p"]] == [0.51, 0.45, 0.99]

@@ -346,3 +346,81 @@ def test_rao_scott_codes_equals_labels_and_keeps_missing_rows_in_the_design():
     yi = np.array([-1 if v is None else int(v == "small") for v in hi])
     b = S.rao_scott_chi2_codes(xi, yi, 2, 2, w, calibration=S.Calibration.from_matrix(cal))
     assert a == pytest.approx(b, rel=1e-10)
+
+
+# apiclus1$ell and apiclus1$comp.imp (Y/N) in row order, read from survey's data/api.rda
+# (cran/survey, version 4.5) for the rank test below
+_APICLUS1_ELL_COMPIMP = """
+    22Y 23Y 27Y 17N 27Y 24Y 10Y 33N 36Y 21Y 26Y 52Y 70Y 73Y 72Y 42N 53Y 38Y 25N 67Y
+    12N 14N 29Y 29Y 25Y 4Y 2Y 8Y 13N 4Y 39Y 22Y 3N 4N 8N 4N 28Y 38Y 45Y 37N
+    11Y 27Y 27Y 8N 12Y 12Y 27Y 22Y 26Y 35Y 70Y 12N 26Y 42Y 46N 5Y 0Y 1N 2N 1Y
+    0Y 1N 0N 0N 6Y 32Y 25N 44Y 13Y 14Y 59Y 16N 18Y 52Y 61Y 18N 36Y 37N 54Y 32N
+    26Y 54Y 18Y 46Y 8Y 23N 25N 48Y 42Y 34Y 50Y 16Y 63Y 16Y 25Y 23Y 21N 13Y 21Y 11N
+    7N 72Y 19N 64Y 39Y 21Y 59N 8Y 29N 26N 1Y 20Y 44Y 44Y 32Y 37Y 16Y 8N 14Y 1Y
+    23N 25Y 14N 33Y 34Y 55Y 35Y 31N 49Y 30N 39Y 37N 34Y 36Y 26N 24Y 30N 43N 42N 46Y
+    26Y 35Y 27Y 28Y 8Y 49N 20Y 26N 25Y 27Y 23Y 27Y 3Y 6Y 9Y 39Y 21Y 35Y 24Y 20N
+    25N 18Y 25Y 29Y 34Y 17N 41Y 56Y 27Y 55Y 38Y 21Y 39Y 25Y 17Y 21Y 26Y 24Y 29N 48Y
+    13Y 31Y 30Y"""
+
+
+def test_svyranktest_matches_survey_documented_output():
+    # survey's reference page for svyranktest (r-survey.r-forge.r-project.org/pkgdown/docs/
+    # reference/svyranktest.html), example output of
+    #   dclus1 <- svydesign(id=~dnum, weights=~pw, fpc=~fpc, data=apiclus1)
+    #   svyranktest(ell~comp.imp, dclus1)
+    #   -> Design-based KruskalWallis test: t = 2.1367, df = 13, p-value = 0.05221,
+    #      difference in mean rank score 0.1363158
+    toks = _APICLUS1_ELL_COMPIMP.split()
+    ell = np.array([float(t[:-1]) for t in toks])
+    comp = np.array(["Yes" if t[-1] == "Y" else "No" for t in toks], dtype=object)
+    assert ell.size == len(API)
+    r = S.svyranktest(ell, comp, PW, clusters=API.dnum, fpc=FPC)
+    assert r["statistic"] == pytest.approx(2.1367, abs=5e-5) and r["df"] == 13
+    assert r["p"] == pytest.approx(0.05221, abs=5e-6)
+    assert r["estimate"] == pytest.approx(0.1363158, abs=5e-8)
+    # three or more groups: survey's multiranktest, F(chisq/ndf; ndf, degf - ndf)
+    k = S.svyranktest(ell, API.stype, PW, clusters=API.dnum, fpc=FPC)
+    assert k["test"] == "F" and (k["df"], k["ddf"]) == (2, 12) and 0 <= k["p"] <= 1
+
+
+# apiclus1$meals / avg.ed / mobility in row order (survey's data/api.rda, version 4.5)
+_APICLUS1_MEALS_ED_MOB = """
+    19/2.93/15 39/3.02/23 39/2.83/25 23/3.12/39 43/2.71/23 36/2.85/17 17/3.57/14 43/3.34/18 48/2.7/17 28/2.96/16 37/2.91/18 84/1.63/98
+    96/1.69/12 98/1.33/2 98/1.61/9 97/1.56/18 97/1.49/18 61/2.34/17 35/2.87/9 84/1.8/15 17/3.19/10 30/2.72/15 53/2.61/17 50/2.4/18
+    50/2.58/13 6/4/15 9/3.49/16 23/3.02/14 23/3.12/13 15/3.2/17 87/2.33/10 78/2.51/13 29/3.11/9 46/2.89/15 55/2.81/11 52/2.81/19
+    72/1.93/99 85/1.87/15 81/2.01/14 75/1.81/10 19/3.56/10 16/3.56/13 34/3.11/15 26/3.46/15 33/3.13/12 9/4.04/20 45/2.57/14 53/2.57/20
+    52/2.47/18 52/2.58/14 89/1.63/17 18/3.73/25 10/3.82/21 69/2.08/13 66/2.21/21 10/3.75/9 21/3.34/10 33/2.93/19 21/3.2/10 25/3.32/5
+    68/2.75/9 35/2.65/12 41/3.05/17 35/3.12/14 41/2.75/14 65/3/14 25/2.6/18 65/NA/21 29/NA/23 26/NA/23 75/NA/27 49/NA/18
+    36/NA/12 74/4/23 79/NA/38 36/1/16 67/2.11/17 68/NA/19 71/NA/25 54/NA/13 51/NA/14 71/1.75/19 44/1/21 67/3/18
+    12/NA/16 47/NA/19 30/NA/14 79/NA/24 46/4/32 60/NA/21 70/NA/15 18/2/15 74/NA/15 18/NA/20 15/2.8/21 18/NA/17
+    11/NA/20 5/NA/11 16/2/49 48/2.43/15 32/3.09/12 90/1.58/16 55/2.77/42 83/1.76/19 75/2.04/29 44/2.71/31 86/1.73/28 53/2.71/27
+    44/2.93/18 49/2.27/16 52/2.35/26 48/2.89/15 58/1.72/15 71/2.11/29 67/1.89/27 58/2.44/19 42/3.13/21 26/3.04/28 45/3.04/27 51/2.77/26
+    40/2.37/17 42/2.23/11 36/2.36/10 80/2.45/22 90/1.21/20 100/1.6/23 100/2.31/33 78/1.5/14 100/1.91/17 91/2.34/22 100/NA/19 100/2.35/22
+    84/2.27/27 80/2.06/26 68/1.9/24 84/1.47/23 71/2.7/23 89/2.7/30 99/2.76/17 90/2.57/19 86/2.5/26 86/2.03/16 90/2.73/21 83/2.37/16
+    59/2.36/19 100/2.28/19 76/1.82/26 80/2.7/31 65/2.32/13 58/2.58/10 58/2.58/14 53/2.4/11 46/3.24/5 29/2.97/5 37/3.17/3 100/NA/16
+    58/3/20 35/NA/6 18/2.8/4 36/NA/12 18/3/9 25/3.29/11 13/3.5/2 22/1/10 26/2.78/0 17/2.5/10 30/3/10 26/2.5/4
+    19/2.6/14 23/2.91/16 76/2.4/16 24/3.28/8 46/2.62/7 31/3/10 18/3.56/12 15/3.54/10 41/2.7/10 18/3.54/12 33/3.05/11 47/2.47/11
+    23/3.41/5 29/3.11/12 26/3.2/11"""
+
+
+def test_svyolr_matches_survey_documented_output():
+    # svyolr's example, printed with its standard errors on broom's reference page for
+    # tidy.svyolr: dclus1 <- svydesign(id=~dnum, weights=~pw, data=apiclus1, fpc=~fpc);
+    # m <- svyolr(cut(meals, c(0,25,50,75,100)) ~ avg.ed + mobility + stype, dclus1)
+    #   coefficients -2.6999217 0.0325042 -1.7574715 -0.6191463 (SE 1.13 0.0207 0.700 0.310)
+    #   intercepts -8.857919 -6.586464 -4.924938 (SE 3.69 3.11 2.86)
+    toks = [t.split("/") for t in _APICLUS1_MEALS_ED_MOB.split()]
+    meals, ed, mob = (np.array([np.nan if v == "NA" else float(v) for v in col]) for col in zip(*toks))
+    cat = pd.cut(meals, [0, 25, 50, 75, 100])
+    ok = ~pd.isna(cat) & ~np.isnan(ed) & ~np.isnan(mob)
+    y = pd.Categorical(cat[ok]).codes
+    st = API.stype.to_numpy()[ok]
+    X = np.column_stack([ed[ok], mob[ok], st == "H", st == "M"]).astype(float)
+    r = S.svyolr(y, X, PW[ok], clusters=API.dnum.to_numpy()[ok], fpc=FPC,
+                 names=["avg.ed", "mobility", "stypeH", "stypeM"])
+    # R's optim (BFGS) stops at a relative tolerance of ~1e-8; Newton converges further
+    assert r["coef"].tolist() == pytest.approx([-2.6999217, 0.0325042, -1.7574715, -0.6191463], abs=2e-4)
+    assert r["thresholds"].tolist() == pytest.approx([-8.857919, -6.586464, -4.924938], abs=5e-4)
+    assert [round(v, 2) for v in r["se"][["avg.ed", "stypeH", "stypeM"]]] == [1.13, 0.70, 0.31]
+    assert round(r["se"]["mobility"], 4) == 0.0207
+    assert [round(v, 2) for v in r["thresholds_se"]] == [3.69, 3.11, 2.86]

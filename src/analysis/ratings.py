@@ -1314,6 +1314,92 @@ def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
             "adjusted_note": "adjusted for " + "+".join(v for v in preds if v != row.grouping)}
 
 
+# --- proportional-odds check ----------------------------------------------------------------
+
+def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """po_check.csv and po_partial.csv: is the proportional-odds assumption of models.csv met?
+
+    For each outcome's model (same predictors, same complete cases) the Brant (1990) test
+    (stats.brant_test, as R brant::brant) compares the slopes of the binary logits of
+    y > 1, y > 2, ...; Benjamini–Hochberg over the outcomes. An outcome that violates it
+    (adjusted p < fdr) is reported with a partial model: the cut-specific odds ratios of
+    the binary logits for its terms whose own Brant test is significant (po_partial.csv),
+    so a reader sees where the single odds ratio of models.csv does not hold.
+    """
+    design = model_design(df, cb, settings.min_cell, gv)
+    frame, kinds = outcomes(df, cb, settings.min_items)
+    rows, partial = [], []
+    for outcome in frame.columns:
+        y = frame[outcome].to_numpy()
+        if kinds[outcome] == "sector":
+            y = np.floor(y + 0.5)
+        ok = ~np.isnan(y) & (design.pattern >= 0)
+        levels, yi = np.unique(y[ok], return_inverse=True)
+        # sparse answer categories make the extreme binary logits inestimable (separation):
+        # adjacent categories are merged until each holds >= 5 % of the answers (and >= min_cell)
+        groups = [[lv] for lv in levels]
+        counts = list(np.bincount(yi, minlength=levels.size))
+        floor = max(settings.min_cell, 0.05 * ok.sum())
+        while len(groups) > 2 and min(counts) < floor:
+            i = int(np.argmin(counts))
+            j = i + 1 if i == 0 else i - 1 if i == len(groups) - 1 else (i - 1 if counts[i - 1] <= counts[i + 1] else i + 1)
+            lo, hi = min(i, j), max(i, j)
+            groups[lo:hi + 1] = [groups[lo] + groups[hi]]
+            counts[lo:hi + 1] = [counts[lo] + counts[hi]]
+        if len(groups) < 3:
+            continue
+        remap = np.concatenate([[g] * len(grp) for g, grp in enumerate(groups)])
+        yi = remap[yi]
+        merged = "; ".join("+".join(f"{v:g}" for v in grp) for grp in groups if len(grp) > 1)
+        levels = np.array([grp[-1] for grp in groups])
+        K = levels.size
+        cnt = np.bincount(design.pattern[ok] * K + yi, minlength=design.patterns.shape[0] * K)
+        rr = np.flatnonzero(cnt)
+        Xr = design.patterns[rr // K]
+        keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
+        names = [design.X.columns[j] for j in keep]
+        try:
+            with np.errstate(all="ignore"):
+                bt = stats.brant_test(rr % K, Xr[:, keep], cnt[rr], names)
+            if not np.isfinite(bt["chi2"]).all():
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            rows.append({"outcome": outcome, "outcome_type": kinds[outcome], "chi2": np.nan, "df": np.nan,
+                         "p": np.nan, "n": int(ok.sum()), "terms_violating": "",
+                         "notes": "binary logits not estimable" + (f"; merged {merged}" if merged else "")})
+            continue
+        omni = bt.iloc[0]
+        per = bt.iloc[1:]
+        bad = per[per["p"] < settings.fdr]["test"].tolist()
+        note = [f"categories merged: {merged}" if merged else "",
+                ("binary logits compared: " + ", ".join(f"y > {levels[int(c)]:g}" for c in omni["cuts"].replace(">", "").split("+"))
+                 if omni["cuts"].count(">") < K - 1 else "")]
+        rows.append({"outcome": outcome, "outcome_type": kinds[outcome], "chi2": omni["chi2"], "df": omni["df"],
+                     "p": omni["p"], "n": int(ok.sum()), "terms_violating": "+".join(bad),
+                     "notes": "; ".join(x for x in note if x)})
+        if bad:
+            X1 = np.column_stack([np.ones(len(rr)), Xr[:, keep]])
+            for j in range(K - 1):
+                try:
+                    with np.errstate(all="ignore"):
+                        b = stats._logit_fit(((rr % K) > j).astype(float), X1, cnt[rr].astype(float))
+                except np.linalg.LinAlgError:
+                    continue
+                if not np.all(np.isfinite(b)) or np.max(np.abs(b[1:])) > 15:
+                    continue
+                for term in bad:
+                    partial.append({"outcome": outcome, "term": term, "cut": f"> {levels[j]:g}",
+                                    "odds_ratio": float(np.exp(b[1 + names.index(term)]))})
+    out = pd.DataFrame(rows, columns=["outcome", "outcome_type", "chi2", "df", "p", "n", "terms_violating", "notes"])
+    out["p_adj"] = stats.p_adjust(out["p"].to_numpy(dtype=float), "BH") if len(out) else []
+    out["violates"] = out["p_adj"] < settings.fdr
+    part = pd.DataFrame(partial, columns=["outcome", "term", "cut", "odds_ratio"])
+    if len(part):
+        part = part[part["outcome"].isin(out.loc[out["violates"], "outcome"])]
+    return _typed(out, ints=["df", "n"]), part.reset_index(drop=True)
+
+
 # --- don't know, representativeness -------------------------------------------------------
 
 def dk_by_group(df: pd.DataFrame, cb: Codebook, settings: Settings, plans: dict[str, GroupPlan]) -> pd.DataFrame:
@@ -1430,6 +1516,7 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
         "test_family": family_table(tests, models, settings.fdr, wt.role == "headline"),
         "posthoc": posthoc,
         "findings": timed("findings", findings_table, tests, posthoc, frame, test_plans, df, cb, settings, gv),
+        **dict(zip(("po_check", "po_partial"), timed("po_check", po_check, df, cb, settings, gv))),
         "residuals": _typed(residuals[["outcome", "outcome_type", "grouping", "level", "n", "top2_share",
                                        "adj_residual"]], ints=["n"]),
         "models": models,

@@ -1444,3 +1444,219 @@ def rao_scott_from_cells(pcell: np.ndarray, V: np.ndarray, N: int, nr: int, nc: 
     dof = (nr - 1) * (nc - 1)
     stat = x2 / mean_deff
     return float(stat), float(_st.chi2.sf(stat, dof)), int(dof), mean_deff
+
+
+# ---------------------------------------------------------------------------
+# design-based rank tests (Lumley & Scott 2013), as survey::svyranktest
+# ---------------------------------------------------------------------------
+
+
+def svyranktest(y: Any, g: Any, w: Any, clusters: Any = None, fpc: Any = None,
+                calibration: Any = None) -> dict[str, Any]:
+    """Design-based Wilcoxon / Kruskal–Wallis test, as R ``svyranktest(y ~ g, design)``.
+
+    Lumley & Scott (2013), Biometrika 100:831-842; survey's R/svyranktest.R transcribed.
+    Ranks are estimated population mid-ranks: order y, ``rank = ave(cumsum(w) - w/2)``
+    within ties, divided by N = sum(w). The rank scores are regressed on the groups by
+    weighted least squares (reference = first level in sorted order) and the coefficients'
+    variance is the design-based variance of the total of their influence values (same
+    design options as :func:`weighted_mean_ci`: clusters, fpc, calibration).
+
+    Two groups: ``t = delta / SE`` on ``degf - 1`` df (degf = PSUs - 1), p two-sided from
+    t; ``estimate`` = difference in mean rank score. More groups: Wald ``chisq`` of the
+    group coefficients, referred as F(chisq/ndf; ndf, degf - ndf). Rows with a missing y
+    or g are dropped. Returns dict(statistic, df, ddf, p, estimate, levels, test).
+    """
+    ya = np.asarray(y, dtype=float).ravel()
+    gs = pd.Series(np.asarray(g, dtype=object).ravel())
+    wa = np.asarray(w, dtype=float).ravel()
+    ok = ~np.isnan(ya) & gs.notna().to_numpy()
+    cl = None if clusters is None else np.asarray(pd.factorize(pd.Series(np.asarray(clusters).ravel()))[0])
+    cal = calibration.rows() if isinstance(calibration, Calibration) else calibration
+    # survey subsets the design (rows stay for the variance of calibrated designs)
+    yv, gv, wv = ya[ok], gs[ok].astype(str).to_numpy(), wa[ok]
+    levels = sorted(pd.unique(gv))
+    if len(levels) < 2:
+        raise ValueError("svyranktest() needs at least two groups")
+    order = np.argsort(yv, kind="mergesort")
+    cum = np.cumsum(wv[order]) - wv[order] / 2.0
+    rank = np.empty(yv.size)
+    rank[order] = pd.Series(cum).groupby(yv[order]).transform("mean").to_numpy()
+    N = wv.sum()
+    score = rank / N
+    X = np.column_stack([np.ones(yv.size)] + [(gv == lv).astype(float) for lv in levels[1:]])
+    XtW = X.T * wv
+    A = np.linalg.inv(XtW @ X)                               # summary(lm)$cov.unscaled
+    beta = A @ (XtW @ score)
+    infn = (X * (score - X @ beta)[:, None]) @ A             # influence of each row
+    z = np.zeros((ya.size, X.shape[1]))
+    z[ok] = infn * wv[:, None]                               # svytotal: weight times value
+    if cal is not None:
+        z = _residualise(z, wa, np.asarray(cal, dtype=float), None)
+    V = _total_variance(z, cl, fpc)
+    n_psu = _n_psu(ya.size, cl)
+    degf = n_psu - 1
+    if len(levels) == 2:
+        t = float(beta[1] / math.sqrt(V[1, 1]))
+        df = degf - 1
+        return {"test": "t", "statistic": t, "df": df, "ddf": np.nan,
+                "p": float(2 * _st.t.sf(abs(t), df)), "estimate": float(beta[1]), "levels": levels}
+    b = beta[1:]
+    chisq = float(b @ np.linalg.solve(V[1:, 1:], b))
+    ndf = len(levels) - 1
+    ddf = degf - ndf
+    return {"test": "F", "statistic": chisq, "df": ndf, "ddf": ddf,
+            "p": float(_st.f.sf(chisq / ndf, ndf, ddf)), "estimate": np.nan, "levels": levels}
+
+
+# ---------------------------------------------------------------------------
+# proportional-odds check (Brant 1990), as R brant::brant
+# ---------------------------------------------------------------------------
+
+
+def _logit_fit(z: np.ndarray, X1: np.ndarray, freq: np.ndarray, max_iter: int = 50) -> np.ndarray:
+    """Binary logistic regression (X1 includes the intercept) by Newton-Raphson (IRLS)."""
+    b = np.zeros(X1.shape[1])
+    for _ in range(max_iter):
+        p = expit(X1 @ b)
+        W = freq * p * (1 - p)
+        step = np.linalg.solve((X1.T * W) @ X1, X1.T @ (freq * (z - p)))
+        b = b + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return b
+
+
+def brant_test(y: Any, X: Any, freq: Any = None, names: Sequence[str] | None = None,
+               groups: Mapping[str, Sequence[str]] | None = None, max_abs_coef: float = 15.0) -> pd.DataFrame:
+    """Brant (1990) test of the proportional-odds (parallel lines) assumption, as R
+    ``brant::brant(polr(...))``.
+
+    The J-1 binary logits of ``1[y > j]`` on X are fitted separately; their slopes are
+    compared with a Wald test whose covariance is Brant's: for cuts j <= l,
+    ``Cov(b_j, b_l) = (X'W_jj X)^-1 X'W_jl X (X'W_ll X)^-1`` with ``W_jl = diag(pi_l - pi_j
+    pi_l)`` (pi_j the fitted P(y > j)). ``y`` holds ordered category indices 0..J-1.
+    Returns one row per term (or per group of terms given in ``groups``, as brant's
+    ``by.var``) after the ``Omnibus`` row: columns test, chi2, df, p, cuts (the binary
+    logits compared). A binary logit with no finite estimate (complete separation, a
+    slope beyond ``max_abs_coef`` on the logit scale) is left out of the comparison and
+    the test runs on the others (R's brant stops with a warning there); with fewer than
+    two estimable logits it raises LinAlgError.
+    """
+    y = np.asarray(y, dtype=np.int64).ravel()
+    Xa = np.asarray(X, dtype=float)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    n, p = Xa.shape
+    f = np.ones(n) if freq is None else np.asarray(freq, dtype=float).ravel()
+    names = list(names) if names is not None else [f"x{i}" for i in range(p)]
+    J = int(y.max()) + 1
+    X1 = np.column_stack([np.ones(n), Xa])
+    betas, pis, infos, cuts = [], [], [], []
+    for j in range(J - 1):
+        z = (y > j).astype(float)
+        try:
+            with np.errstate(all="ignore"):
+                b = _logit_fit(z, X1, f)
+                pi = expit(X1 @ b)
+                info = np.linalg.inv((X1.T * (f * pi * (1 - pi))) @ X1)
+        except np.linalg.LinAlgError:
+            continue
+        if not np.all(np.isfinite(b)) or np.max(np.abs(b[1:])) > max_abs_coef:
+            continue                       # separation: this binary logit has no finite estimate
+        betas.append(b[1:])
+        pis.append(pi)
+        infos.append(info)
+        cuts.append(j)
+    k = len(cuts)
+    if k < 2:
+        raise np.linalg.LinAlgError("fewer than two binary logits are estimable")
+    V = np.zeros((k * p, k * p))
+    for j in range(k):
+        for l in range(j, k):
+            W = f * (pis[l] - pis[j] * pis[l])
+            c = (infos[j] @ ((X1.T * W) @ X1) @ infos[l])[1:, 1:]
+            V[j * p:(j + 1) * p, l * p:(l + 1) * p] = c
+            V[l * p:(l + 1) * p, j * p:(j + 1) * p] = c.T
+    bstar = np.concatenate(betas)
+
+    def wald(cols: list[int]) -> tuple[float, int]:
+        D = []
+        for j in range(1, k):
+            for c in cols:
+                row = np.zeros(k * p)
+                row[c] = 1.0
+                row[j * p + c] = -1.0
+                D.append(row)
+        D = np.asarray(D)
+        d = D @ bstar
+        chi2 = float(d @ np.linalg.solve(D @ V @ D.T, d))
+        return chi2, D.shape[0]
+
+    rows = []
+    chi2, df = wald(list(range(p)))
+    rows.append({"test": "Omnibus", "chi2": chi2, "df": df, "p": float(_st.chi2.sf(chi2, df))})
+    used = "+".join(f">{c}" for c in cuts)
+    spec = groups if groups is not None else {nm: [nm] for nm in names}
+    for label, terms in spec.items():
+        cols = [names.index(tm) for tm in terms if tm in names]
+        if not cols:
+            continue
+        chi2, df = wald(cols)
+        rows.append({"test": label, "chi2": chi2, "df": df, "p": float(_st.chi2.sf(chi2, df))})
+    out = pd.DataFrame(rows)
+    out["cuts"] = used
+    return out
+
+
+def svyolr(y: Any, X: Any, w: Any, clusters: Any = None, fpc: Any = None, calibration: Any = None,
+           names: Sequence[str] | None = None, level: float = 0.95) -> dict[str, Any]:
+    """Weighted proportional-odds model with design-based standard errors, as R
+    ``svyolr(y ~ x, design)`` (survey's R/olr.R, survey.design2 method).
+
+    Point estimates maximise the weighted log-likelihood sum w_i log P(y_i | x_i)
+    (:func:`polr_fit` with the sampling weights as frequencies: the same objective as
+    svyolr's ``fmin``). The variance is svyolr's sandwich: influence values = the
+    weighted score of each row times the inverse information, their totals' design-based
+    variance over PSUs (``svyrecvar``: clusters, fpc, calibration residuals). ``y`` holds
+    category indices 0..K-1. Returns dict(coef, se, thresholds, thresholds_se, vcov,
+    odds_ratios (DataFrame as :func:`odds_ratios`), df = PSUs - 1 - number of slopes).
+    """
+    yv = np.asarray(y, dtype=np.int64).ravel()
+    Xa = np.asarray(X, dtype=float)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    wv = np.asarray(w, dtype=float).ravel()
+    n, p = Xa.shape
+    names = list(names) if names is not None else [f"x{i}" for i in range(p)]
+    fit = polr_fit(yv, Xa, wv, names)
+    beta, theta = fit["coef"].to_numpy(), fit["thresholds"].to_numpy()
+    K = theta.size + 1
+    eta = Xa @ beta
+    has_a, has_b = yv < K - 1, yv > 0
+    a = np.where(has_a, theta[np.minimum(yv, K - 2)] - eta, np.inf)
+    b = np.where(has_b, theta[np.maximum(yv - 1, 0)] - eta, -np.inf)
+    Fa, Fb = expit(a), expit(b)
+    P = np.maximum(np.where(b > 0, expit(-b) - expit(-a), Fa - Fb), 1e-300)
+    fa, fb = Fa * (1 - Fa), Fb * (1 - Fb)
+    score = np.zeros((n, p + K - 1))
+    score[:, :p] = -Xa * ((fa - fb) / P)[:, None]
+    rows = np.arange(n)
+    score[rows[has_a], p + np.minimum(yv, K - 2)[has_a]] += (fa / P)[has_a]
+    score[rows[has_b], p + np.maximum(yv - 1, 0)[has_b]] -= (fb / P)[has_b]
+    score *= wv[:, None]
+    cov_model = fit["vcov"].to_numpy()                        # inverse of the weighted information
+    infl = score @ cov_model
+    cl = None if clusters is None else np.asarray(pd.factorize(pd.Series(np.asarray(clusters).ravel()))[0])
+    cal = calibration.rows() if isinstance(calibration, Calibration) else calibration
+    if cal is not None:
+        infl = _residualise(infl, wv, np.asarray(cal, dtype=float), None)
+    V = _total_variance(infl, cl, fpc)
+    se = np.sqrt(np.maximum(np.diag(V), 0.0))
+    idx = list(fit["vcov"].index)
+    res = {"coef": fit["coef"], "se": pd.Series(se[:p], index=names),
+           "thresholds": fit["thresholds"], "thresholds_se": pd.Series(se[p:], index=fit["thresholds"].index),
+           "vcov": pd.DataFrame(V, index=idx, columns=idx), "converged": fit["converged"],
+           "df": _n_psu(n, cl) - 1 - p}
+    res["odds_ratios"] = odds_ratios(res, level)
+    return res

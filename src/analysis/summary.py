@@ -19,7 +19,7 @@ from .report import (count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fm
 
 TABLES = ("flow", "profile", "items", "ranking_by_group", "sectors", "tests", "test_family",
           "sector_tests", "sector_pairs", "nps", "satisfaction", "satisfaction_model", "weighting",
-          "findings", "dk_by_group", "representativeness",
+          "findings", "dk_by_group", "representativeness", "po_check",
           "themes", "theme_quotes", "theme_tests", "language_mix", "agreement", "topics")
 SCORE_TESTS = ("kruskal", "mann_whitney")
 EFFECT_ORDER = {"large": 3, "medium": 2, "small": 1, "negligible": 0}
@@ -355,7 +355,18 @@ class Summary:
         })
         more = len(f) - len(shown)
         tail = _p(t("summary_more", lang, more=more)) if more > 0 else ""
-        return head + table_html(table) + tail
+        return head + table_html(table) + tail + self.po_check()
+
+    def po_check(self) -> str:
+        """One sentence on the proportional-odds assumption of the ordinal models (po_check.csv)."""
+        lang = self.lang
+        po = self.tables.get("po_check", pd.DataFrame())
+        if po.empty:
+            return ""
+        tested = po[po["p"].notna()]
+        bad = tested[tested["violates"].map(_true)]
+        names = ", ".join(outcome_label(o, self.cb, lang) for o in bad["outcome"]) or t("summary_none", lang)
+        return _p(t("summary_po_check", lang, m=len(tested), na=len(po) - len(tested), k=len(bad), list=names))
 
     def sectors(self) -> str:
         lang = self.lang
