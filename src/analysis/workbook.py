@@ -30,6 +30,7 @@ ITEM_COLS = {"item", "outcome"}
 SECTOR_COLS = {"sector", "sector1", "sector2", "higher_sector", "sector_of_theme"}
 GROUP_COLS = {"level", "group", "highest_group", "lowest_group", "group1", "group2", "reference"}
 GROUPING_COLS = ("grouping", "variable")
+VALUE_COLS = {"outcome_type", "family", "effect_measure", "role", "headline", "source", "scope", "direction"}
 
 
 def _has(key: str) -> bool:
@@ -93,6 +94,11 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
                 return likert_plots.grouping_label(cb, value, lang)
             if col in cb.variables and cb.variables[col].type in ("single", "multi"):
                 return cb.label_of(col, value, lang)
+            if col == "levels" and grouping_col is not None and "+" in value:
+                grouping = str(frame.iloc[i][grouping_col])
+                return ", ".join(str(label("level", i, v)) for v in value.split("+"))
+            if col in VALUE_COLS and _has(f"workbook_value_{value}"):
+                return t(f"workbook_value_{value}", lang)
             if col in GROUP_COLS and grouping_col is not None:
                 grouping = str(frame.iloc[i][grouping_col])
                 if grouping in cb.variables or "__" in grouping or grouping == "form_language":
@@ -106,17 +112,23 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
 
 
 def _theme_names(themes: str | None, lang: str) -> dict[str, str]:
+    """Theme code -> name, read from the theme dictionary's names only (no lemmatising)."""
     if not themes:
         return {}
+    import yaml
+
     from . import paths
 
     try:
-        from .themes import load_dictionary
-
-        dictionary = load_dictionary(paths.resolve(themes))
-        return {code: dictionary.name(code, lang) for code in dictionary.codes}
-    except Exception:  # noqa: BLE001 - theme names are a nicety; codes remain correct
+        raw = yaml.safe_load(paths.resolve(themes).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
         return {}
+    names = {}
+    for group in (raw.get("themes") or {}).values():
+        for code, spec in (group or {}).items():
+            if isinstance(spec, dict) and isinstance(spec.get("name"), dict):
+                names[str(code)] = spec["name"].get(lang) or spec["name"].get("lv") or str(code)
+    return names
 
 
 def ordered_tables(tables_dir: Path) -> list[Path]:
