@@ -466,8 +466,7 @@ def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
     try:
         papermill.execute_notebook(
             str(stage.notebook), str(out_nb), parameters=parameters, kernel_name="python3",
-            cwd=str(stage.notebook.parent), progress_bar={"desc": stage.name, "file": sys.stderr,
-                                                         "leave": False},
+            cwd=str(stage.notebook.parent), progress_bar=_progress_bar(stage.name),
             request_save_on_cell_execute=False, log_output=False, **kwargs)
     except PapermillExecutionError as exc:
         reason = _input_error_reason(exc)
@@ -483,6 +482,15 @@ def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
             f"stage {stage.name} timed out in cell {number} ({first[:80]!r}): the stage was still "
             f"running after {timeout:g} s; the kernel was stopped (raise the limit with --timeout SECONDS)",
             EXIT_FAILURE) from None
+
+
+def _progress_bar(name: str):
+    """A progress bar on a terminal; none in a log file (cron, systemd): there it would only
+    leave carriage returns and half-drawn bars around our messages."""
+    stream = sys.stderr
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        return False
+    return {"desc": name, "file": stream, "leave": False}
 
 
 def _one_line(text: str) -> str:
