@@ -397,3 +397,50 @@ def test_every_table_is_sorted_and_carries_codes_not_labels(small_tables, codebo
     assert set(tests.outcome) == set(codebook.likert_items) | {f"sector_{s}" for s in codebook.sectors}
     assert set(small_tables["items"].item) == set(codebook.likert_items)
     assert set(small_tables["profile"].variable) >= set(g for g in codebook.groupings if g != "info_language")
+
+
+# --- small cells (issue 11, defect 8) ------------------------------------------------------
+
+def test_suppress_small_cells_adds_complementary_suppression():
+    # a row total is published, so one suppressed cell would be total minus the others
+    t = pd.DataFrame({"theme": ["a", "b", "c"], "survey": [40, 3, 25], "email": [12, 30, 0],
+                      "total": [52, 33, 25], "share_email": [12 / 52, 30 / 33, 0.0]})
+    out = ratings.suppress_small_cells(t, 10, ["survey", "email"], total="total",
+                                       linked={"share_email": ["email"]})
+    assert out.loc[1, "survey"] is pd.NA and out.loc[1, "email"] is pd.NA     # 3 and its complement 30
+    assert out.loc[0, "survey"] == 40 and out.loc[0, "email"] == 12          # nothing small in row a
+    assert out.loc[2, "email"] == 0 and out.loc[2, "survey"] == 25           # zeros are not small cells
+    assert pd.isna(out.loc[1, "share_email"]) and out["cells_suppressed"].tolist() == [0, 2, 0]
+    # down the columns too, when column totals are published
+    t2 = pd.DataFrame({"s1": [3, 20, 30], "s2": [15, 25, 35]})
+    out2 = ratings.suppress_small_cells(t2, 10, ["s1", "s2"], columns_too=True)
+    hidden = out2[["s1", "s2"]].isna().to_numpy()
+    # the 3 is hidden; no row and no column is left with exactly one hidden cell
+    assert hidden[0, 0] and set(hidden.sum(0)) <= {0, 2} and set(hidden.sum(1)) <= {0, 2}
+    assert hidden.tolist() == [[True, True], [True, True], [False, False]]
+
+
+def test_nps_rows_with_a_small_category_show_only_n(codebook):
+    df = ratings.generate_responses(codebook, 300, seed=31)
+    rec = codebook.role_var("recommendation")
+    df[rec] = pd.array([10] * 150 + [8] * 145 + [2] * 5, dtype="Int64")        # 5 detractors
+    row = ratings.build_tables(df, codebook, settings())["nps"].set_index(["grouping", "level"]).loc[("all", "all")]
+    assert row.n == 300 and pd.isna(row.nps) and pd.isna(row.se) and pd.isna(row.detractors)
+    assert bool(row.cells_suppressed)
+
+
+def test_missing_roles_skip_their_sections_with_one_sentence(codebook):
+    import copy
+
+    from analysis import summary
+    from analysis.report import t
+
+    cb = copy.copy(codebook)
+    cb.roles = {k: v for k, v in codebook.roles.items() if k not in ("satisfaction", "recommendation", "grouping")}
+    df = ratings.generate_responses(codebook, 300, seed=32)
+    tables = ratings.build_tables(df.drop(columns=[codebook.role_var("satisfaction")]), cb, settings())
+    assert not {"nps", "satisfaction", "satisfaction_model", "ranking_by_group"} & set(tables)
+    s = summary.Summary({k: v for k, v in tables.items() if not k.startswith("_")}, cb, "en")
+    html = s.satisfaction() + s.ranking_groups()
+    assert t("summary_skipped", "en", role="satisfaction").split("'")[0] in html
+    assert "<table" not in s.satisfaction() and s.nps_figure() is None and s.who_figure() is None
