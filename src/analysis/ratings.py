@@ -1689,8 +1689,9 @@ def generate_responses(cb: Codebook, n: int, seed: int = 0, effects: list[dict] 
     rec = np.clip(np.round(7.2 + 2.0 * u + rng.normal(0, 1.6, n)), 0, 10)
     sat[rng.random(n) < skip_rate] = np.nan
     rec[rng.random(n) < skip_rate] = np.nan
-    cols["life_satisfaction"] = pd.array(sat, dtype="Float64").astype("Int64")
-    cols["recommend"] = pd.array(rec, dtype="Float64").astype("Int64")
+    for role, values in (("satisfaction", sat), ("recommendation", rec)):
+        if cb.role_var(role):
+            cols[cb.role_var(role)] = pd.array(values, dtype="Float64").astype("Int64")
     for j, item in enumerate(cb.likert_items):
         cols[item] = pd.array(scores[:, j], dtype="Float64").astype("Int64")
         cols[f"{item}_dk"] = dk[:, j]

@@ -344,7 +344,10 @@ class Summary:
         shown = f[f["contrast_rank"] == 1].head(limit)
         yes, no = t("summary_yes", lang), t("summary_no", lang)
         table = pd.DataFrame({
-            t("finding", lang): [self.finding_sentence(r).split(" (")[0] for _, r in shown.iterrows()],
+            t("finding", lang): [t("summary_finding_short", lang, outcome=outcome_label(r["outcome"], self.cb, lang),
+                                   high=self._group(r["grouping"], r["high_group"]),
+                                   low=self._group(r["grouping"], r["low_group"]), grouping=self._grouping(r["grouping"]))
+                                 for _, r in shown.iterrows()],
             t("n", lang): [f"{int(a)} / {int(b)}" for a, b in zip(shown["n_high"], shown["n_low"])],
             t("summary_effect_r", lang): [f"{fmt_num(v, 2, lang)} ({fmt_ci(a, b, 2, lang, pct=False)})"
                                           for v, a, b in zip(shown["effect_size"], shown["effect_ci_low"],
