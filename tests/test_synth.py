@@ -549,3 +549,150 @@ def test_main_exit_codes(tmp_path, capsys):
     assert synth.main(["--n", "abc"]) == 2
     assert synth.main(["synth", "--n", "120", "--seed", "3", "--out", str(tmp_path / "y"), "--emails", "6"]) == 0
     assert (tmp_path / "y" / "truth.json").exists() and (tmp_path / "y" / "forms_ru.xlsx").exists()
+
+
+# --- the embedded sample's shape is data, not code ----------------------------------------------
+
+def test_the_sample_generator_reads_its_survey_from_data_files():
+    src = (ROOT / "src" / "analysis" / "synth.py").read_text(encoding="utf-8")
+    assert "Liepāj" not in src and "liepaja" not in src.lower()
+    gen = ROOT / "data" / "sample" / "generator"
+    texts = yaml.safe_load((gen / "texts.yaml").read_text(encoding="utf-8"))
+    ratings = yaml.safe_load((gen / "ratings.yaml").read_text(encoding="utf-8"))
+    assert synth.PHRASES == texts["phrases"] and synth.THEMES == texts["themes"]
+    assert synth.EFFECTS == ratings["effects"] and synth.SECTOR_MEAN == ratings["sector_mean"]
+    assert synth.SD_ITEM ** 2 == pytest.approx(ratings["var_item"])
+
+
+# --- any codebook ----------------------------------------------------------------------------------
+
+SECOND = ROOT / "params" / "codebooks" / "naidislinn-2024.yaml"
+SECOND_DATA = ROOT / "data" / "naidislinn-2024"
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory):
+    from analysis import codebook as cbmod
+
+    out = tmp_path_factory.mktemp("second")
+    truth = synth.synth_codebook(SECOND, n=150, seed=5, out_dir=out, spec_path=SECOND_DATA / "generator.yaml")
+    return out, truth, cbmod.load(SECOND)
+
+
+def test_any_codebook_export_has_its_headers_missing_codes_and_ticks(second):
+    import csv
+
+    out, truth, cb = second
+    (name,) = truth["files"]
+    assert name.endswith(".csv")
+    rows = list(csv.reader((out / name).read_text(encoding="utf-8").splitlines()))
+    header, body = rows[0], rows[1:]
+    m = cb.match_headers(header)
+    assert m["language"] == "et" and m["missing"] == [] and m["unexpected"] == [] and m["score"] == 1.0
+    assert len(body) == truth["counts"][name] == 150 + truth["counts"]["problems"]["duplicate"]
+    assert "Start time" not in header and "Email" not in header        # the codebook has neither
+    col = {h: i for i, h in enumerate(header)}
+    seen = set()
+    for h, column in m["mapping"].items():
+        var, option = cb.column_owner(column)
+        v = cb.variables[var]
+        for r in body:
+            x = r[col[h]]
+            if v.type == "multi":
+                assert x in ("", "1"), (h, x)                          # one column per option: ticked or empty
+            elif v.type == "likert":
+                assert x == "-1" or 0 <= int(x) <= 10, (h, x)          # 0-10, no labels; skipped = -1
+                seen.add(x == "-1")
+            elif v.type == "single":
+                assert x == "NA" or cb.code_of(var, x, "et"), (h, x)   # a known label or the code NA
+    assert seen == {True, False}
+    assert any(r[col["Teie vanus"]] == "NA" for r in body)
+
+
+def test_any_codebook_reversed_items_run_against_their_topic(second):
+    out, truth, cb = second
+    planted = {(r["file"], r["form_id"]) for k in truth["quality"].values() for r in k}
+    import csv
+
+    (name,) = truth["files"]
+    rows = list(csv.DictReader((out / name).read_text(encoding="utf-8").splitlines()))
+    assert truth["reversed_items"] == ["transport_3", "green_3", "safety_3", "community_3"]
+
+    def scores(var):
+        h = cb.variables[var].headers["et"]
+        return [int(r[h]) if r[h] not in ("-1", "") else np.nan for r in rows
+                if (name, int(r["ID"])) not in planted]
+    for topic in ("transport", "green", "safety", "community"):
+        a, rev = np.array(scores(f"{topic}_1")), np.array(scores(f"{topic}_3"))
+        ok = ~np.isnan(a) & ~np.isnan(rev)
+        assert np.corrcoef(a[ok], rev[ok])[0, 1] < -0.2, topic          # as worded: opposite directions
+        assert np.corrcoef(a[ok], 10 - rev[ok])[0, 1] > 0.2, topic      # reversed (min + max - x): together
+
+
+def test_any_codebook_planted_problems_are_where_truth_says(second):
+    import csv
+
+    out, truth, cb = second
+    (name,) = truth["files"]
+    rows = list(csv.reader((out / name).read_text(encoding="utf-8").splitlines()))[1:]
+    by_id = {int(r[0]): r for r in rows}
+    for d in truth["quality"]["duplicate"]:
+        assert by_id[d["form_id"]][1:] == by_id[d["duplicate_of_id"]][1:]
+        assert d["row"] == d["form_id"] + 1
+    items = [cb.variables[i].headers["et"] for i in cb.likert_items]
+    header = list(csv.reader((out / name).read_text(encoding="utf-8").splitlines()))[0]
+    idx = [header.index(h) for h in items]
+    for s in truth["quality"]["straightliner"]:
+        assert {by_id[s["form_id"]][i] for i in idx} == {str(s["score"])}
+    for e in truth["quality"]["empty"]:
+        assert set(by_id[e["form_id"]][1:]) <= {"", "NA", "-1"}
+    assert all(len(v) >= 1 for v in truth["quality"].values())
+
+
+def test_any_codebook_labelled_scales_times_and_joined_multis(tmp_path, codebook):
+    """The generic path on a codebook with labelled Likert points, don't-know, time columns,
+    ';'-joined multi-selects and two forms: every cell is a label the codebook knows."""
+    truth = synth.synth_codebook(codebook, n=120, seed=3, out_dir=tmp_path, n_email=4)
+    assert set(truth["files"]) == {"forms_lv.xlsx", "forms_ru.xlsx"}
+    start = pd.Timestamp(codebook.window["start"])
+    end = pd.Timestamp(codebook.window["end"])
+    dk = 0
+    for name, f in truth["files"].items():
+        df = read_export(tmp_path / name)
+        m = codebook.match_headers(list(df.columns))
+        assert m["language"] == f["language"] and m["missing"] == [] and m["unexpected"] == []
+        assert df["Completion time"].between(start, end).all()
+        assert (df["Start time"] < df["Completion time"]).all()
+        for h, var in m["mapping"].items():
+            v = codebook.variables[var]
+            for x in df[h].dropna():
+                if v.type == "likert":
+                    if x == codebook.scale_of(var).dont_know[f["language"]]:
+                        dk += 1
+                        continue
+                    assert codebook.code_of(var, x, f["language"]) in (1, 2, 3, 4, 5)
+                elif v.type == "single" and not v.other_text:
+                    codebook.code_of(var, x, f["language"])
+                elif v.type == "multi" and not v.other_text:
+                    assert x.endswith(";")
+                    for lab in x[:-1].split(";"):
+                        codebook.code_of(var, lab, f["language"])
+                elif v.type in ("rating", "nps"):
+                    assert v.range[0] <= float(x) <= v.range[1]
+    assert dk > 0
+    assert len(read_mbox(tmp_path / synth.MBOX_FILE)) == truth["counts"]["messages"] == 4
+
+
+def test_any_codebook_refuses_a_missing_code_the_codebook_does_not_declare(tmp_path):
+    with pytest.raises(ValueError, match="missing_codes.single"):
+        synth.synth_codebook(SECOND, n=50, seed=1, out_dir=tmp_path, spec={"missing_codes": {"single": "n/a"}})
+
+
+def test_second_survey_export_regenerates_from_its_params(tmp_path):
+    truth = json.loads((SECOND_DATA / synth.TRUTH_FILE).read_text(encoding="utf-8"))
+    g = truth["generator"]
+    assert g["codebook"] == "params/codebooks/naidislinn-2024.yaml" and g["synthetic"] is True
+    assert synth.main(["--params", str(ROOT / "params" / "naidislinn-2024.yaml"), "--n", str(g["n"]),
+                       "--seed", str(g["seed"]), "--out", str(tmp_path)]) == 0
+    for f in list(truth["files"]) + [synth.TRUTH_FILE]:
+        assert (tmp_path / f).read_bytes() == (SECOND_DATA / f).read_bytes(), f

@@ -457,6 +457,7 @@ def draft(path: str | Path) -> tuple[str, dict[str, Any]]:
             w(f"  - name: {name}                  # {len(members)} columns 'question: option', cells 1 or empty")
             w("    type: multi")
             w("    layout: columns")
+            w(f"    grouping: {TODO}                # compare the ratings by this variable? true | false")
             w("    options:")
             codes: set[str] = set()
             for x, o in members:
@@ -487,6 +488,7 @@ def draft(path: str | Path) -> tuple[str, dict[str, Any]]:
             summary["kinds"]["multi (joined)"] += 1
             w(f"  - name: {name}                  # answers joined with ';' ({len(parts)} distinct parts)")
             w("    type: multi")
+            w(f"    grouping: {TODO}                # compare the ratings by this variable? true | false")
             w(f"    {h}")
             w("    options:")
             codes = set()
@@ -498,6 +500,7 @@ def draft(path: str | Path) -> tuple[str, dict[str, Any]]:
             summary["kinds"]["single"] += 1
             w(f"  - name: {name}")
             w("    type: single")
+            w(f"    grouping: {TODO}                # compare the ratings by this variable? true | false")
             w(f"    {h}")
             w("    options:")
             codes = set()
@@ -537,8 +540,18 @@ def draft(path: str | Path) -> tuple[str, dict[str, Any]]:
         w("sectors: []                       # no rated items recognised")
     summary["kinds"] = dict(summary["kinds"])
     summary["scales"] = n_scales
-    summary["todo"] = sum(line.count(TODO) for line in out)
-    return "\n".join(out) + "\n", summary
+    text = "\n".join(out) + "\n"
+    summary["todo"] = _count_todo(yaml.safe_load(text))
+    return text, summary
+
+
+def _count_todo(value: Any) -> int:
+    """How many decisions are still open (values ``TODO``)."""
+    if isinstance(value, dict):
+        return sum(_count_todo(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_todo(v) for v in value)
+    return int(value == TODO)
 
 
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
