@@ -72,6 +72,9 @@ def stage_requirements(params: dict[str, Any], cb, root: Path | None = None) -> 
         if "duplicate" in rules and not cb.meta_var("email"):
             note("rule_partly_off", "duplicates are not compared by e-mail address: the codebook has no "
                                     "e-mail column", "quality_rules.duplicate")
+    if not (cb.window or {}).get("timezone") and any(cb.meta_var(r) for r in ("start_time", "completion_time")):
+        note("default_timezone", f"the codebook names no time zone: times are taken as {cb.timezone}",
+             "consultation_window.timezone")
     # stage 02: ratings, groups, weights
     if not cb.likert_items:
         note("section_skipped", "the codebook has no rated items: stage 02 has no ratings to estimate")

@@ -690,7 +690,7 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
         mask, detail = _duplicates(rows, cb, answered, rules["duplicate"].get("keep", "first"))
         add("duplicate", mask, lambda idx, d=detail.to_numpy(dtype=object): list(d[idx]))
     if "speeder" in rules and not has_durations:
-        info["speeder"] = {OFF: "no start and completion time in the export"}
+        info["speeder"] = {OFF: "no_times"}
     elif "speeder" in rules:
         share_of_median = float(rules["speeder"]["share_of_median"])
         valid = times_ok & (duration >= 0) & answered
@@ -717,9 +717,9 @@ def _apply_rules(rows: pd.DataFrame, cb: Codebook, rules: dict, policy: str):
     if "outside_window" in rules:
         start, end = window(cb)
         if start is None and end is None:
-            info["outside_window"] = {OFF: "no consultation window in the codebook"}
+            info["outside_window"] = {OFF: "no_window"}
         elif not has_times:
-            info["outside_window"] = {OFF: "no time stamp in the export"}
+            info["outside_window"] = {OFF: "no_timestamp"}
         else:
             t = rows["completion_time"].where(rows["completion_time"].notna(), rows["start_time"])
             late = (t > end) if end is not None else pd.Series(False, index=t.index)
@@ -1205,6 +1205,7 @@ def _rule_table(rules, info, hits, excluded, mail_hits, mail_excluded, policy) -
         action = spec["action"]
         if OFF in params:      # configured, but the export lacks what the rule needs: said so
             action = "switched off" if not mh.any() else f"{action} (e-mails only)"
+            params[OFF] = _report().t(f"clean_off_{params[OFF]}", "en")
         records.append({
             "rule": rule, "action": action,
             "parameters": "; ".join(f"{k}={v}" for k, v in params.items()),
@@ -1334,8 +1335,8 @@ RULE_NAMES_LV = {
 }
 ACTIONS_LV = {"exclude": "izslēgt", "flag": "atzīmēt", "not applied": "netiek lietots",
               "set missing": "atbildi uzskatīt par trūkstošu", "exclude (always)": "izslēgt (vienmēr)",
-              "stop": "apturēt darbu"}
-TYPES_LV = {"single": "viena izvēle", "multi": "vairākas izvēles", "likert": "Likerta skala (1–5)",
+              "stop": "apturēt darbu", "switched off": "nav lietots (eksportā trūkst vajadzīgo datu)"}
+TYPES_LV = {"single": "viena izvēle", "multi": "vairākas izvēles", "likert": "skala",
             "rating": "vērtējums", "nps": "ieteikšanas vērtējums", "text": "brīvs teksts"}
 
 
@@ -1409,8 +1410,11 @@ def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.D
         kind = TYPES_LV.get(v.type, v.type) if lang == "lv" else v.type
         if v.range:
             kind += f" {v.range[0]}–{v.range[1]}"
+        if v.type == "likert":
+            kind += f" {cb.scales[v.scale].range_text}" + (" (apgriezta)" if v.reverse and lang == "lv"
+                                                          else " (reversed)" if v.reverse else "")
         records.append({"mainīgais": v.name, "tips": kind,
-                        "jautājums": v.headers.get(lang) or v.headers.get("lv"), "atbildējuši": n})
+                        "jautājums": v.headers.get(lang) or cb.variable_label(v.name, lang), "atbildējuši": n})
     return pd.DataFrame(records)
 
 
@@ -1442,3 +1446,86 @@ def dont_know_shares(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.
 
 def _short(text: str, limit: int = 55) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+# --- the methods text: generated from what was actually applied ---------------------------
+
+def _report():
+    from . import report
+    return report
+
+
+def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[str]:
+    """The methods of stage 01 as sentences, built from the rule table and the options used:
+    a rule switched off (or not configured) is said to be so, never described as applied."""
+    t = _report().t
+    out = []
+    flow = result.flow
+    forms = flow.loc[flow["source"].astype(str) == "forms"]
+    langs = sorted({str(x) for x in forms["form_language"].dropna()}) or list(cb.languages)
+    out.append(t("clean_methods_sources", lang, n_forms=len(forms), languages=", ".join(langs),
+                 n_mail=int((flow["source"].astype(str) == "email").sum()), timezone=cb.timezone))
+    if cb.missing_values:
+        out.append(t("clean_methods_missing_codes", lang, codes=", ".join(f"„{c}”" if lang == "lv" else f"“{c}”"
+                                                                      for c in cb.missing_values)))
+    not_configured = []
+    for r in result.rules.itertuples():
+        if r.rule not in QUALITY_RULES:
+            continue
+        if r.action == "not applied":
+            not_configured.append(r.rule)
+            continue
+        params = dict(p.split("=", 1) for p in str(r.parameters).split("; ") if "=" in p)
+        if r.action == "switched off":
+            out.append(t("clean_methods_off", lang, rule=RULE_NAMES_LV.get(r.rule, r.rule) if lang == "lv" else r.rule,
+                         why=_off_reason(params.get(OFF, ""), lang)))
+            continue
+        action = t("clean_methods_excluded" if str(r.action).startswith("exclude") else "clean_methods_flagged", lang)
+        n = int(r.rows_hit)
+        if r.rule == "duplicate":
+            out.append(t("clean_methods_duplicate", lang, action=action, n=n,
+                         email=t("clean_methods_duplicate_email", lang) if cb.meta_var("email") else "",
+                         person=t("clean_methods_duplicate_person", lang) if cb.meta_var("respondent") else ""))
+        elif r.rule == "speeder":
+            out.append(t("clean_methods_speeder", lang, action=action, n=n,
+                         share=_pct(params.get("share_of_median"), lang),
+                         threshold=_report().fmt_num(float(params.get("threshold_s", "nan")), 0, lang)))
+        elif r.rule == "straightliner":
+            out.append(t("clean_methods_straightliner", lang, action=action, n=n,
+                         share=_pct(params.get("min_share_same"), lang), min_rated=params.get("min_rated", "?")))
+        elif r.rule == "outside_window":
+            out.append(t("clean_methods_outside_window", lang, action=action, n=n, window=params.get("window", "?")))
+        elif r.rule == "empty":
+            out.append(t("clean_methods_empty", lang, action=action, n=n))
+    if not_configured:
+        out.append(t("clean_methods_not_configured", lang, rules=", ".join(
+            RULE_NAMES_LV.get(x, x) if lang == "lv" else x for x in not_configured)))
+    unknown = result.rules.set_index("rule")
+    policy = {"stop": "stop", "exclude": "quarantine", "set missing": "missing"}.get(
+        str(unknown.loc["unknown_label", "action"]) if "unknown_label" in unknown.index else "", None)
+    if policy:
+        n = int(unknown.loc["unknown_label", "rows_hit"]) + int(unknown.loc["out_of_range", "rows_hit"]) \
+            if "out_of_range" in unknown.index else int(unknown.loc["unknown_label", "rows_hit"])
+        out.append(t(f"clean_methods_unknown_{policy}", lang, n=n))
+    log = result.cleaning_log
+    for action, key in (("label_matched_ignoring_case_and_spaces", "clean_methods_loose"),
+                        ("other_rating_without_text_set_missing", "clean_methods_other_rows")):
+        n = int((log["action"] == action).sum())
+        if n:
+            out.append(t(key, lang, n=n))
+    return out
+
+
+def _pct(x: Any, lang: str) -> str:
+    try:
+        return _report().fmt_pct(float(x), 0, lang)
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _off_reason(english: str, lang: str) -> str:
+    report = _report()
+    for code in ("no_times", "no_window", "no_timestamp"):
+        if english == report.t(f"clean_off_{code}", "en"):
+            return report.t(f"clean_off_{code}", lang)
+    return english

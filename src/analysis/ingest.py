@@ -815,12 +815,12 @@ def _ambiguous_day_month(times: pd.Series) -> bool:
 
 def parse_times(values: pd.Series, tz: str = TIMEZONE,
                 formats: tuple[str, ...] = ()) -> tuple[pd.Series, np.ndarray, str | None]:
-    """Excel date-time cells, Excel serial numbers or text -> tz-aware times in Europe/Riga.
+    """Excel date-time cells, Excel serial numbers or text -> tz-aware times in `tz` (the codebook's).
 
     Returns (times, bad, format): `bad` marks the rows without a readable date-time (blank ones
     included); `format` is the text format chosen for the column (one per file: the one that reads
     the most values; month-first wins a tie, as Forms writes US dates). Naive times are taken as
-    local time in Riga (the form owner's time zone).
+    local time in `tz` (the form owner's time zone, from the codebook).
     """
     n = len(values)
     arr = values.to_numpy(dtype=object)
