@@ -591,3 +591,28 @@ def test_a_survey_without_open_questions_runs(tmp_path):
     raw["sectors"][1]["items"] = ["s1", "s2"]
     res = toy_run(tmp_path, [_toy_row(i) for i in range(1, 4)], raw=raw, rules={})
     assert len(res.responses) == 3 and len(res.proposals) == 0
+
+
+def test_methods_text_says_what_was_applied_and_what_was_switched_off(tmp_path):
+    from analysis import codebook as cbmod
+
+    rules = {**RULES, "straightliner": {"action": "flag", "min_share_same": 0.95, "min_rated": 4}}
+    rules.pop("empty")
+    res = toy_run(tmp_path, [_toy_row(i) for i in range(1, 5)], rules=rules)
+    cb = cbmod.load(tmp_path / "toy.yaml")
+    lv = "\n".join(clean.methods_text(res, cb, "lv"))
+    en = "\n".join(clean.methods_text(res, cb, "en"))
+    assert "The rule “speeder” was not applied: the export has no start and completion time." in en
+    assert "The rule “outside_window” was not applied: the export has no time stamp." in en
+    assert "Responses completed too fast" not in en and "Submitted outside" not in en
+    assert "Straight-lining (flagged)" in en and "or the same e-mail address" not in en
+    assert "Rules not applied because the params do not list them: empty." in en
+    assert "form languages: et" in en and "Europe/Tallinn" in en and "“NA”, “-1”" in en
+    assert "nav lietots: eksportā nav sākuma un beigu laika" in lv and "Tukša anketa" in lv
+    # every table notebook 01 shows works for a survey like this one
+    for table in (clean.flow_summary(res), clean.rule_summary(res), clean.quarantine_reasons(res),
+                  clean.problem_summary(res), clean.data_dictionary(res, cb, "lv"), clean.answers_by_source(res),
+                  clean.dont_know_shares(res, cb, "lv")):
+        assert table is not None
+    kinds = clean.data_dictionary(res, cb, "lv").set_index("mainīgais")["tips"]
+    assert kinds["s1"] == "skala 0–10" and kinds["a2"] == "skala 1–7 (apgriezta)"
