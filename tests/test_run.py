@@ -531,3 +531,19 @@ def test_notebook_opened_by_hand_reads_a_params_file_and_says_what_it_reads(tmp_
     assert str(scratch) in first                                  # which run folder (not outputs/)
     assert "last successful run" in first                         # where earlier outputs come from
     assert "scale is 7" in "".join(o.get("text", "") for o in outputs)   # the file's value is used
+
+
+def test_on_a_full_disk_a_failed_run_still_records_failed_in_place(tmp_path, monkeypatch):
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"status": "running"}))
+
+    def no_room(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runmod.os, "replace", no_room)
+    with pytest.raises(OSError):
+        runmod._write_json(path, {"status": "failed"})
+    assert json.loads(path.read_text())["status"] == "running"
+    runmod._write_json(path, {"status": "failed"}, last_resort=True)
+    assert json.loads(path.read_text())["status"] == "failed"
+    assert not (tmp_path / "manifest.tmp").exists()

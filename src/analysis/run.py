@@ -650,7 +650,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
         manifest["error"] = snapshot.translate(message)
         _finish(manifest)
         try:
-            _write_json(run_dir / "manifest.json", _public(manifest))
+            _write_json(run_dir / "manifest.json", _public(manifest), last_resort=True)
         except OSError as werr:
             say.warn(f"could not record the failure in the manifest: {disk_error(werr)}", console=False)
         say(f"{manifest['status']}: {manifest['error']}", "ERROR", console=False)
@@ -819,7 +819,18 @@ def _manifest_start(params_file, params, run_id, stages, snapshot: InputSnapshot
     }
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict, last_resort: bool = False) -> None:
+    """Write atomically (a temporary file renamed over the old one). `last_resort`: on a full
+    disk, overwrite in place instead (truncating frees the old file's space), so that a failed
+    run still says "failed" rather than "running"."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if not (last_resort and exc.errno == errno.ENOSPC and path.exists()):
+            raise
+        path.write_text(text, encoding="utf-8")
