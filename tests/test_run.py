@@ -167,11 +167,11 @@ def test_full_disk_while_writing_the_manifest_exits_1_in_one_line_and_keeps_late
     real = runmod._write_json
     calls = {"n": 0}
 
-    def full(path, data):
+    def full(path, data, **kw):
         calls["n"] += 1
         if data.get("status") == "success":
             raise OSError(28, "No space left on device")
-        return real(path, data)
+        return real(path, data, **kw)
 
     monkeypatch.setattr(runmod, "_write_json", full)
     with pytest.raises(RunError) as err:
