@@ -394,10 +394,10 @@ class Summary:
         lang = self.lang
         for role in ("satisfaction", "recommendation"):
             if not self.cb.role_var(role):
-                return _h(2, "satisfaction", lang) + _p(t("summary_skipped", lang, role=role))
+                return _h(2, "summary_satisfaction", lang) + _p(t("summary_skipped", lang, role=role))
         missing = self._missing("nps", "satisfaction")
         if missing:
-            return _h(2, "satisfaction", lang) + missing
+            return _h(2, "summary_satisfaction", lang) + missing
         sat = self.tables["satisfaction"]
         nps = self.tables["nps"]
         s_all = sat[sat["grouping"] == "all"].iloc[0]
@@ -406,7 +406,7 @@ class Summary:
                  ci=fmt_ci(s_all["ci_low"], s_all["ci_high"], 1, lang, pct=False), n=int(s_all["n"]),
                  nps=fmt_num(n_all["nps"], 0, lang),
                  nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=int(n_all["n"]))
-        out = _h(2, "satisfaction", lang) + _p(text)
+        out = _h(2, "summary_satisfaction", lang) + _p(text)
         model = self.tables.get("satisfaction_model", pd.DataFrame())
         if not model.empty:
             sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
