@@ -80,7 +80,7 @@ def test_planted_hostile_strings_reach_the_reports_only_as_text(sample_run):
 # own units times the ratio of the <img>'s rendered width to the SVG's viewBox width.
 FIGURE_TEXT = """(() => { let least = null, n = 0;
  for (const img of document.querySelectorAll('img[src^="data:image/svg+xml"]')) {
-   const svg = new DOMParser().parseFromString(atob(img.src.split(',')[1]), 'image/svg+xml');
+   const svg = new DOMParser().parseFromString(atob((img.currentSrc || img.src).split(',')[1]), 'image/svg+xml');
    const box = svg.documentElement.getAttribute('viewBox').split(/\\s+/).map(Number);
    const scale = img.getBoundingClientRect().width / box[2];
    for (const t of svg.querySelectorAll('text')) {

@@ -232,3 +232,27 @@ def test_workbook_for_people_has_an_explaining_first_sheet_labels_formats_and_st
     assert share.value == 0.81 and share.number_format == "0.0%"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:F4" and ws.column_dimensions["A"].width > 20
     assert wb["Atbilžu plūsma"]["A2"].value.startswith("'=")          # formula neutralised
+
+
+def test_a_simple_figure_also_gets_a_phone_layout_that_fits_390_px_with_readable_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    plots.apply_style("lv")
+    fig, ax = plt.subplots(figsize=(9, 4))
+    labels = [f"Gara aktivitātes nosaukuma rinda numur {i}, kas neietilpst tālrunī vienā rindā" for i in range(6)]
+    ax.barh(labels, [10, 20, 30, 40, 50, 60])
+    for y, v in enumerate([10, 20, 30, 40, 50, 60]):
+        ax.text(v, y, f" n = {v}", va="center", fontsize=8)
+    ax.set_title("Aktivitātes, kuras atzītas par nozīmīgām visbiežāk visās grupās", loc="left")
+    phone = plots.phone_svg(fig)
+    assert phone is not None
+    width, _, smallest = plots.svg_metrics(phone)
+    assert smallest * 358 / width >= 11                # fits a 390 px screen's column at >= 11 px
+    page = plots.figure_html(fig)
+    assert '<source media="(max-width: 600px)"' in page and "<picture>" in page
+    plt.close(fig)

@@ -86,9 +86,15 @@ def svg_metrics(svg: str) -> tuple[float, float, float]:
     return width, height, min(sizes) if sizes else 10.0
 
 
+PHONE_MEDIA = "(max-width: 600px)"
+PHONE_WIDTH_IN = 3.5                 # a phone's text column (~345 CSS px): drawn 1:1 there
+
+
 def figure_html(fig, alt: str | None = None, lang: str | None = None) -> str:
     """An accessible, responsive figure: <img> of the SVG with its alt text; below the natural
-    size it shrinks with the page, never so far that its smallest text drops under MIN_TEXT_PX."""
+    size it shrinks with the page, never so far that its smallest text drops under MIN_TEXT_PX
+    (it then scrolls sideways in its frame, with a hint). A simple figure (one axes with
+    labelled rows) also gets a phone layout, chosen by the browser through <picture>."""
     from .report import t
 
     lang = lang or _LANG["lang"]
@@ -99,14 +105,82 @@ def figure_html(fig, alt: str | None = None, lang: str | None = None) -> str:
     floor = math.ceil(MIN_TEXT_PX * width / smallest)        # narrowest width keeping text readable
     fid = "fig-" + hashlib.sha1(svg.encode("utf-8")).hexdigest()[:10]
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    phone = phone_svg(fig)
+    styles, source = [], ""
+    if phone is not None:
+        p_width, _, p_smallest = svg_metrics(phone)
+        p_floor = math.ceil(MIN_TEXT_PX * p_width / p_smallest)
+        p_data = base64.b64encode(phone.encode("utf-8")).decode("ascii")
+        source = (f'<source media="{PHONE_MEDIA}" srcset="data:image/svg+xml;base64,{p_data}" '
+                  f'width="{math.ceil(p_width * 4 / 3)}">')
+        styles.append(f"@media {PHONE_MEDIA} {{ #{fid} img {{ min-width: {p_floor}px !important; }} "
+                      f"#{fid} .scroll-hint {{ display: none !important; }} }}")
     hint = ""
     if floor > 340:                                          # wider than a phone's text column
-        hint = (f'<style>@media (min-width: {floor + 80}px) {{ #{fid} .scroll-hint {{ display: none; }} }}</style>'
-                f'<p class="scroll-hint">{html.escape(t("report_figure_scroll_hint", lang))}</p>')
-    return (f'<figure class="report-figure" id="{fid}">{hint}<div class="figure-frame">'
+        styles.append(f"@media (min-width: {floor + 80}px) {{ #{fid} .scroll-hint {{ display: none; }} }}")
+        hint = f'<p class="scroll-hint">{html.escape(t("report_figure_scroll_hint", lang))}</p>'
+    style = f"<style>{' '.join(styles)}</style>" if styles else ""
+    return (f'<figure class="report-figure" id="{fid}">{style}{hint}<div class="figure-frame"><picture>{source}'
             f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}" '
             f'width="{natural}" style="min-width: {floor}px" '
-            f'data-min-font="{smallest:g}" data-svg-width="{width:g}"></div></figure>')
+            f'data-min-font="{smallest:g}" data-svg-width="{width:g}"></picture></div></figure>')
+
+
+def phone_svg(fig) -> str | None:
+    """The same figure laid out for a phone: narrow, row labels and titles wrapped, text at its
+    own size. Only for one axes with labelled rows (bars or points); None otherwise."""
+    import pickle
+    import textwrap
+
+    axes = [a for a in fig.axes if a.get_visible()]
+    if len(axes) != 1 or len([lab for lab in axes[0].get_yticklabels() if lab.get_text()]) < 2:
+        return None
+    if fig.get_figwidth() <= PHONE_WIDTH_IN + 0.5:
+        return None                                      # already narrow
+    try:
+        copy = pickle.loads(pickle.dumps(fig))
+    except Exception:  # noqa: BLE001 - a figure that cannot be copied keeps its one layout
+        return None
+    ax = copy.axes[0]
+    ticks = list(ax.get_yticks())
+    labels = [lab.get_text() for lab in ax.get_yticklabels()]
+    wrapped = [textwrap.fill(" ".join(lab.split()), 22) for lab in labels]
+    lines = max((w.count("\n") + 1 for w in wrapped), default=1)
+    ax.set_yticks(ticks, wrapped, fontsize=9)
+    # one title across the figure's width (an axes title starts after the row labels)
+    titles = [x.get_text() for x in (getattr(copy, "_suptitle", None), ax._left_title, ax.title, ax._right_title)
+              if x is not None and x.get_text()]
+    for text in (ax.title, ax._left_title, ax._right_title):
+        text.set_text("")
+    if titles:
+        copy.suptitle(textwrap.fill(" ".join(" ".join(titles).split()), 36), x=0.02, ha="left",
+                      fontsize=10.5, fontweight="bold")
+    if ax.get_xlabel():
+        ax.set_xlabel(textwrap.fill(" ".join(ax.get_xlabel().split()), 28))
+    for artist in ax.texts:
+        artist.set_fontsize(max(artist.get_fontsize(), 9))
+    for tick in ax.get_xticklabels():
+        tick.set_fontsize(max(tick.get_fontsize(), 9))
+    ax.xaxis.label.set_fontsize(9)
+    if ax.texts:                      # room inside the axes for labels written beside the marks
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi + 0.45 * (hi - lo))
+    rows = max(len(ticks), 1)
+    copy.set_size_inches(PHONE_WIDTH_IN, max(copy.get_figheight(), rows * (0.16 * lines + 0.18) + 1.6))
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            copy.tight_layout()
+        svg = figure_svg(copy)
+    except Exception:  # noqa: BLE001 - a layout that fails keeps the desktop figure only
+        return None
+    finally:
+        plt.close(copy)
+    width, _, smallest = svg_metrics(svg)
+    # worth it only if it fits a phone with readable text
+    return svg if MIN_TEXT_PX * width / smallest <= 360 else None
 
 
 def _texts(items) -> list[str]:
