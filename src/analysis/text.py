@@ -552,6 +552,9 @@ def _lv_lemma_uncached(word: str) -> str:
         and any("W" in a.flags and not a.infl and a.pos.startswith("īpv") for a in analyses)
     ):
         return lw  # adverb from an adjective or participle (veiksmīgi, atkārtoti)
+    noun = _noun_collision(analyses, cands, lw)
+    if noun is not None:
+        return noun
     if s:
         sl = s.lower()
         lc = [c.lower() for c in cands]
@@ -564,6 +567,46 @@ def _lv_lemma_uncached(word: str) -> str:
         if sl.endswith("ais") and smd.get(cands[0]) != cands[0]:
             return s  # adjectives used only in the definite form (pēdējais, galvenais)
     return cands[0]
+
+
+def _noun_collision(analyses: Sequence[_Analysis], cands: Sequence[str], lw: str) -> str | None:
+    """The lemma of a form that is an inflected form of two common nouns, or None to let the
+    usual rules decide.
+
+    Two regularities decide (hunspell lists both readings, simplemma keeps one at random): a
+    first-declension noun whose stem the form keeps unchanged wins over a noun that reaches the
+    form only by a consonant alternation (ceļus, ceļiem: ceļš keeps "ceļ", celis alternates l -> ļ),
+    and, where both keep the stem, a masculine noun wins over the feminine derived from it by
+    the dictionary's ``x`` rule (ārsti: nominative plural of ārsts rather than accusative
+    singular of ārste). Forms with a verb or adjective reading and proper nouns are left to
+    the usual rules."""
+    if len(cands) < 2 or any(not a.pos.startswith("lietv") for a in analyses):
+        return None          # one reading, or a verb or adjective reading too: the usual rules decide
+    pos = {}
+    for a in analyses:
+        pos.setdefault(_analysis_lemma(a, lw), a.pos)
+    nouns = [c for c in cands if c[:1].islower()]
+    if len(nouns) != len(cands) or len(nouns) != len(pos):
+        return None
+    keeps = [c for c in nouns if lw.startswith(_noun_stem(c))]
+    if len(keeps) == 1 and pos.get(keeps[0], "").startswith("lietv1"):
+        return keeps[0]
+    if len(keeps) == len(nouns):
+        masc = [c for c in nouns if pos[c].startswith(("lietv1", "lietv2"))]
+        fem = [c for c in nouns if pos[c].startswith(_FEMININE_DECL)]
+        if len(masc) == 1 and len(fem) == len(nouns) - 1 and all(_feminine_of(masc[0]) == f for f in fem):
+            return masc[0]
+    return None
+
+
+_NOUN_ENDINGS = ("is", "us", "as", "es", "š", "s", "a", "e", "i")
+
+
+def _noun_stem(lemma: str) -> str:
+    for end in _NOUN_ENDINGS:
+        if lemma.endswith(end) and len(lemma) > len(end) + 1:
+            return lemma[: -len(end)]
+    return lemma
 
 
 @functools.lru_cache(maxsize=100_000)

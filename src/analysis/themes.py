@@ -8,6 +8,7 @@ pair per word token, see :mod:`analysis.proposals`), so the coding is pure set l
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import sys
@@ -45,6 +46,9 @@ class CodingFileError(ValueError):
 
 # =============================================================================== patterns
 
+_LV_DIACRITIC = re.compile(r"[āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ]")
+
+
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().lower()
 
@@ -54,38 +58,93 @@ def _plain(text: str) -> str:
     return text.translate(_LV_STRIP)
 
 
+def typed_without_diacritics(surfaces: Iterable[str]) -> bool:
+    """A text is 'typed without diacritics' when none of its words carries a Latvian diacritic
+    letter; only then are its plain-ASCII words compared with the patterns' diacritic-free form
+    (in a text typed with diacritics "parkos" is the locative of parks, not parkošana)."""
+    return not any(_LV_DIACRITIC.search(s) for s in surfaces if s)
+
+
+@functools.lru_cache(maxsize=4096)
+def paradigm(core: str, lang: str) -> frozenset[str]:
+    """The word forms of the lemma ``core`` itself: its hunspell paradigm (Latvian) or its
+    pymorphy3 lexeme (Russian); just ``{core}`` when the word is not a dictionary headword
+    (sez, pii, liepu: an acronym or a form is never widened to another word's paradigm)."""
+    from . import text as tx
+
+    out = {core}
+    if lang == "lv" and not _CYRILLIC.search(core):
+        flags = tx._lv_dic_flags()
+        for entry in (core, core.capitalize()):
+            if entry in flags:
+                out.update(f.lower() for f in tx._expand_entry(tx._lv_aff(), entry, flags[entry]))
+    elif lang == "ru" or _CYRILLIC.search(core):
+        try:
+            parses = tx._morph_ru().parse(core)
+        except Exception:  # pragma: no cover - defensive
+            parses = []
+        for p in parses:
+            if p.normal_form == core.replace("ё", "е") or p.normal_form == core:
+                out.update(f.word for f in p.lexeme)
+                out.update(f.word.replace("е", "ё") for f in p.lexeme if "ё" in core)
+    return frozenset(out)
+
+
 @dataclass(frozen=True)
 class Pattern:
-    """One word pattern: ``abc`` (whole word), ``abc*`` (prefix), ``*abc`` (suffix), ``*abc*`` (inside).
+    """One word pattern: ``abc`` (a lemma: the word and every form of its own paradigm),
+    ``abc*`` (prefix), ``*abc`` (suffix), ``*abc*`` (inside).
 
-    It is tried on a token's lemma and on its lower-case surface form. A key written without
-    any non-ASCII letter (Latvian typed without diacritics, or a lemma the lemmatiser could not
-    restore) is compared with the pattern's diacritic-free form; any other key exactly.
+    A token matches when its lemma matches (exact patterns: equals the lemma) or its lower-case
+    surface form matches (exact patterns: is one of ``forms``, the paradigm of the pattern's own
+    lemma, see :func:`paradigm`). Keys are compared with the pattern's diacritic-free form only in
+    texts typed without diacritics (:func:`typed_without_diacritics`); ``matches(key)`` without
+    ``plain`` decides by the key alone (an ASCII key is compared plain).
     """
 
     text: str
     kind: str            # exact | prefix | suffix | infix
     core: str
     plain: str
+    forms: frozenset = field(default=frozenset(), compare=False, repr=False)
+    plain_forms: frozenset = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
-    def parse(cls, raw: str) -> "Pattern":
+    def parse(cls, raw: str, lang: str | None = None) -> "Pattern":
         text = _norm(raw)
         start, end = text.startswith("*"), text.endswith("*") and len(text) > 1
         core = text.strip("*")
         kind = {(False, False): "exact", (False, True): "prefix", (True, False): "suffix",
                 (True, True): "infix"}[(start, end)]
-        return cls(text, kind, core, _plain(core))
+        forms = frozenset({core})
+        if kind == "exact" and lang in ("lv", "ru") and core.isalpha():
+            forms = paradigm(core, lang)
+        return cls(text, kind, core, _plain(core), forms, frozenset(_plain(f) for f in forms))
 
-    def matches(self, key: str) -> bool:
-        core = self.plain if key.isascii() else self.core
+    def matches(self, key: str, plain: bool | None = None, surface: bool = False) -> bool:
+        if plain is None:
+            plain = key.isascii()
+        plain = plain and key.isascii()
+        core = self.plain if plain else self.core
         if self.kind == "exact":
+            if surface:
+                return key in (self.plain_forms if plain else self.forms) or key == core
             return key == core
         if self.kind == "prefix":
             return key.startswith(core)
         if self.kind == "suffix":
             return key.endswith(core)
         return core in key
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Context guard of an ambiguous word: it counts only when a ``requires`` word occurs within
+    ``window`` words in the same sentence (if any are given) and no ``except`` word does."""
+
+    requires: tuple[Pattern, ...] = ()
+    excepts: tuple[Pattern, ...] = ()
+    window: int = 5
 
 
 @dataclass(frozen=True)
@@ -98,9 +157,18 @@ class Theme:
     together: tuple[tuple[tuple[Pattern, ...], ...], ...]  # all parts near each other in a sentence
     excepts: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()  # idioms whose words do not count
     sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    guards: dict[Pattern, Guard] = field(default_factory=dict, compare=False, repr=False)
+    feeds: tuple[str, ...] = ()                  # cross-cutting: the sectors it feeds
+    windows: tuple[int, ...] = ()                # per `together` entry; 0 = the dictionary's window
+    lint_ok: dict[str, tuple[frozenset[str], str]] = field(default_factory=dict, compare=False, repr=False)
 
     def name(self, lang: str = "lv") -> str:
         return self.names.get(lang) or self.names["lv"]
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        """The sectors this theme counts for: its own, or those a cross-cutting theme feeds."""
+        return self.feeds if self.sector == CROSS_CUTTING else (self.sector,)
 
 
 @dataclass
@@ -109,6 +177,7 @@ class Dictionary:
     survey: str
     themes: dict[str, Theme]
     settings: dict[str, Any]
+    non_content: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()
 
     @property
     def codes(self) -> list[str]:
@@ -116,6 +185,9 @@ class Dictionary:
 
     def sector_of(self, code: str) -> str:
         return self.themes[code].sector
+
+    def sectors_of(self, code: str) -> tuple[str, ...]:
+        return self.themes[code].sectors
 
     def name(self, code: str, lang: str = "lv") -> str:
         return self.themes[code].name(lang)
@@ -127,6 +199,17 @@ class Dictionary:
         """theme, sector_of_theme, name: one row per theme in dictionary order."""
         return pd.DataFrame({"theme": self.codes, "sector_of_theme": [t.sector for t in self.themes.values()],
                              "name": [t.name(lang) for t in self.themes.values()]})
+
+    def sector_coding(self, coded: pd.DataFrame) -> pd.DataFrame:
+        """texts x sectors (bool): a sector is coded when any of its themes is (a cross-cutting
+        theme counts for every sector it feeds)."""
+        sectors = list(dict.fromkeys(s for t in self.themes.values() for s in t.sectors))
+        out = pd.DataFrame(False, index=coded.index, columns=sectors)
+        for code in coded.columns:
+            if code in self.themes:
+                for s in self.themes[code].sectors:
+                    out[s] |= coded[code].astype(bool)
+        return out
 
 
 # ============================================================================ loading
@@ -153,14 +236,17 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "topic_coverage_min": 0.3, "quotes_per_theme": 3, "quote_chars": [40, 320], "uncoded_top_n": 40,
     "bootstrap_n": 1000, "bootstrap_seed": 2022, "random_state": 2022,
     "coding_sample_n": 200, "coding_sample_seed": 1, "together_window": 10,
-    "extra_stopwords": {},
+    "guard_window": 5, "ru_phrase_window": 4,
+    "extra_stopwords": {}, "non_content": {},
 }
 
 
-def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> Dictionary:
+def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint: bool = False) -> Dictionary:
     """Read and validate a theme dictionary; raise :class:`DictionaryError` naming the file,
     the theme and the pattern at fault. ``sectors`` (e.g. the codebook's) default to the eight
-    sectors of the Liepāja form."""
+    sectors of the survey form. With ``lint=True`` the patterns are also checked against the
+    reference vocabulary (:func:`lint_dictionary`) and any word matched outside a pattern's
+    intended lemma that the dictionary does not accept (``lint_ok``) is an error."""
     path = Path(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
@@ -170,7 +256,8 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> D
         raise DictionaryError(path, "file", f"not valid YAML ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("themes"), dict) or not raw["themes"]:
         raise DictionaryError(path, "themes", "expected a mapping `themes:` of sector -> theme code -> definition")
-    allowed = tuple(sectors or SECTORS) + (CROSS_CUTTING,)
+    own = tuple(sectors or SECTORS)
+    allowed = own + (CROSS_CUTTING,)
     settings = dict(DEFAULT_SETTINGS)
     extra = raw.get("settings") or {}
     if not isinstance(extra, dict):
@@ -180,6 +267,17 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> D
         raise DictionaryError(path, "settings", f"unknown setting(s) {unknown}; known: {sorted(DEFAULT_SETTINGS)}")
     settings.update(extra)
     _check_extra_stopwords(path, settings["extra_stopwords"])
+    non_content = []
+    nc = settings["non_content"]
+    if not isinstance(nc, dict):
+        raise DictionaryError(path, "settings.non_content", "expected a mapping lv/ru/en -> list of phrases")
+    for lang, items in _by_language(path, "settings", {"non_content": nc}, "non_content").items():
+        for i, item in enumerate(items):
+            at = f"settings.non_content.{lang}[{i}] {item!r}"
+            if len(item.split()) == 1:
+                non_content.append(((_word_pattern(path, at, item, lang, stop_ok=True),),))
+            else:
+                non_content.append(_phrase(path, at, item, lang))
     themes: dict[str, Theme] = {}
     for sector, block in raw["themes"].items():
         if sector not in allowed:
@@ -190,9 +288,19 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None) -> D
             if code in themes:
                 raise DictionaryError(path, f"themes.{sector}.{code}",
                                       f"duplicate theme code (also under {themes[code].sector})")
-            themes[code] = _theme(path, sector, code, spec)
+            themes[code] = _theme(path, sector, code, spec, settings, own)
     _check_not_stopped(path, themes, settings["extra_stopwords"])
-    return Dictionary(path=path, survey=str(raw.get("survey", "")), themes=themes, settings=settings)
+    d = Dictionary(path=path, survey=str(raw.get("survey", "")), themes=themes, settings=settings,
+                   non_content=tuple(non_content))
+    if lint:
+        found = lint_dictionary(d)
+        bad = found[~found["accepted"]]
+        if len(bad):
+            lines = "; ".join(f"theme {r.theme!r}, pattern {r.pattern!r} ({r.mode}) matches {r.word!r} "
+                              f"(a form of {r.reading!r})" for r in bad.head(10).itertuples())
+            raise DictionaryError(path, "lint", f"{len(bad)} word(s) matched outside the pattern's intended lemma "
+                                  f"(narrow the pattern, add a guard, or accept with lint_ok + why): {lines}")
+    return d
 
 
 def _check_extra_stopwords(path: Path, extra: Any) -> None:
@@ -213,42 +321,84 @@ def _check_not_stopped(path: Path, themes: Mapping[str, Theme], extra: Mapping[s
                                       "is listed in settings.extra_stopwords, so it would never count")
 
 
-def _theme(path: Path, sector: str, code: Any, spec: Any) -> Theme:
+_THEME_KEYS = {"name", "lemmas", "phrases", "together", "except", "note", "feeds"}
+_WORD_KEYS = {"word", "requires", "except", "window", "lint_ok", "why"}
+
+
+def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str, Any] | None = None,
+           own_sectors: Sequence[str] = SECTORS) -> Theme:
+    settings = settings or DEFAULT_SETTINGS
     where = f"theme {code!r} (under {sector})"
     if not isinstance(code, str) or not _CODE_RE.match(code):
         raise DictionaryError(path, where, "a theme code is lower-case letters, digits and '_' (e.g. rental_shortage)")
     if not isinstance(spec, dict):
         raise DictionaryError(path, where, "expected a mapping with name, lemmas, phrases, together")
-    unknown = sorted(set(spec) - {"name", "lemmas", "phrases", "together", "except", "note"})
+    unknown = sorted(set(spec) - _THEME_KEYS)
     if unknown:
-        raise DictionaryError(path, where, f"unknown key(s) {unknown}; expected name, lemmas, phrases, together, except")
+        raise DictionaryError(path, where, f"unknown key(s) {unknown}; expected name, lemmas, phrases, together, "
+                                           "except, feeds, note")
     names = spec.get("name")
     if not isinstance(names, dict) or not isinstance(names.get("lv"), str) or not names["lv"].strip():
         raise DictionaryError(path, where, "needs name: {lv: ..., en: ...} (a Latvian name at least)")
-    lemmas = _by_language(path, where, spec, "lemmas")
+    feeds = spec.get("feeds") or []
+    if sector == CROSS_CUTTING:
+        if not isinstance(feeds, list) or not feeds or not all(isinstance(f, str) for f in feeds):
+            raise DictionaryError(path, where, "a cross-cutting theme needs feeds: [sector, ...] (the sectors it "
+                                               f"counts for; one or more of {', '.join(own_sectors)})")
+        bad = [f for f in feeds if f not in own_sectors]
+        if bad:
+            raise DictionaryError(path, f"{where}, feeds", f"unknown sector(s) {bad}; expected {', '.join(own_sectors)}")
+    elif feeds:
+        raise DictionaryError(path, f"{where}, feeds", "only a cross-cutting theme lists the sectors it feeds")
+    lemmas = _by_language(path, where, spec, "lemmas", entries=True)
     phrases = _by_language(path, where, spec, "phrases")
     if not any(lemmas.values()) and not any(phrases.values()) and not spec.get("together"):
         raise DictionaryError(path, where, "defines no lemmas, phrases or together entries")
     lemma_patterns: list[Pattern] = []
+    guards: dict[Pattern, Guard] = {}
+    lint_ok: dict[str, tuple[frozenset[str], str]] = {}
     seen: dict[tuple[str, str], int] = {}
     for lang, items in lemmas.items():
         for i, item in enumerate(items):
-            at = f"{where}, lemmas.{lang}[{i}] {item!r}"
-            pat = _word_pattern(path, at, item, lang)
+            word = item if isinstance(item, str) else item.get("word")
+            at = f"{where}, lemmas.{lang}[{i}] {word!r}"
+            if not isinstance(item, str):
+                _check_word_entry(path, at, item)
+            pat = _word_pattern(path, at, word, lang)
             if (lang, pat.text) in seen:
                 raise DictionaryError(path, at, f"duplicate pattern (also lemmas.{lang}[{seen[lang, pat.text]}])")
             seen[lang, pat.text] = i
-            lemma_patterns.extend(_with_lemma(pat, lang))
+            lemma_patterns.append(pat)
+            if isinstance(item, dict):
+                req = tuple(_word_pattern(path, f"{at}, requires {w!r}", w, "xx", stop_ok=True)
+                            for w in item.get("requires") or [])
+                exc = tuple(_word_pattern(path, f"{at}, except {w!r}", w, "xx", stop_ok=True)
+                            for w in item.get("except") or [])
+                if req or exc:
+                    guards[pat] = Guard(req, exc, int(item.get("window") or settings["guard_window"]))
+                if "lint_ok" in item:
+                    lint_ok[pat.text] = (frozenset(_norm(w) for w in item["lint_ok"]), str(item["why"]))
     phrase_list = []
+    together = []
+    windows = []
+    stop_ru = {_norm(w) for w in (settings.get("extra_stopwords") or {}).get("ru", [])}
     for lang, items in phrases.items():
         for i, item in enumerate(items):
-            phrase_list.append(_phrase(path, f"{where}, phrases.{lang}[{i}] {item!r}", item, lang))
-    together = []
+            ph = _phrase(path, f"{where}, phrases.{lang}[{i}] {item!r}", item, lang)
+            content = tuple(w for w in ph if not all(p.kind == "exact" and (_is_stopword(p.core, "ru") or p.core in stop_ru)
+                                                     for p in w))
+            if lang == "ru" and len(content) >= 2:
+                # Russian word order is free: the content words near each other, in any order
+                together.append(content)
+                windows.append(int(settings["ru_phrase_window"]))
+            else:
+                phrase_list.append(ph)
     raw_together = spec.get("together") or []
     if not isinstance(raw_together, list):
         raise DictionaryError(path, where, "together: expected a list of [part, part, ...] entries")
     for i, entry in enumerate(raw_together):
         together.append(_together(path, f"{where}, together[{i}]", entry))
+        windows.append(0)
     excepts = []
     for lang, items in _by_language(path, where, spec, "except").items():
         for i, item in enumerate(items):
@@ -260,10 +410,30 @@ def _theme(path: Path, sector: str, code: Any, spec: Any) -> Theme:
     return Theme(code=code, sector=sector, names={k: str(v) for k, v in names.items()},
                  lemmas=tuple(dict.fromkeys(lemma_patterns)), phrases=tuple(phrase_list),
                  together=tuple(together), excepts=tuple(excepts),
-                 sources={"lemmas": lemmas, "phrases": phrases, "together": raw_together})
+                 sources={"lemmas": {k: [x if isinstance(x, str) else x["word"] for x in v] for k, v in lemmas.items()},
+                          "phrases": phrases, "together": raw_together},
+                 guards=guards, feeds=tuple(feeds), windows=tuple(windows), lint_ok=lint_ok)
 
 
-def _by_language(path, where, spec, key) -> dict[str, list[str]]:
+def _check_word_entry(path, at, item) -> None:
+    if not isinstance(item.get("word"), str):
+        raise DictionaryError(path, at, "a guarded word is a mapping with word: ... (and requires/except/window/"
+                                        "lint_ok/why)")
+    unknown = sorted(set(item) - _WORD_KEYS)
+    if unknown:
+        raise DictionaryError(path, at, f"unknown key(s) {unknown}; expected {', '.join(sorted(_WORD_KEYS))}")
+    for key in ("requires", "except", "lint_ok"):
+        v = item.get(key)
+        if v is not None and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+            raise DictionaryError(path, f"{at}, {key}", "expected a list of words")
+    w = item.get("window")
+    if w is not None and (not isinstance(w, int) or w < 1):
+        raise DictionaryError(path, f"{at}, window", "expected a positive number of words")
+    if "lint_ok" in item and not (isinstance(item.get("why"), str) and item["why"].strip()):
+        raise DictionaryError(path, f"{at}, lint_ok", "accepting lint findings needs why: <the reason>")
+
+
+def _by_language(path, where, spec, key, entries: bool = False) -> dict[str, list[Any]]:
     block = spec.get(key) or {}
     if not isinstance(block, dict):
         raise DictionaryError(path, f"{where}, {key}", "expected a mapping language -> list (lv, ru, en)")
@@ -271,8 +441,11 @@ def _by_language(path, where, spec, key) -> dict[str, list[str]]:
     for lang, items in block.items():
         if lang not in LANGS:
             raise DictionaryError(path, f"{where}, {key}.{lang}", f"unknown language; expected one of {', '.join(LANGS)}")
-        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
-            raise DictionaryError(path, f"{where}, {key}.{lang}", "expected a list of strings")
+        ok = (lambda x: isinstance(x, str) or (isinstance(x, dict) and "word" in x)) if entries else (
+            lambda x: isinstance(x, str))
+        if not isinstance(items, list) or not all(ok(x) for x in items):
+            raise DictionaryError(path, f"{where}, {key}.{lang}", "expected a list of strings"
+                                  + (" or {word: ..., requires: [...]} mappings" if entries else ""))
         out[lang] = items
     return out
 
@@ -284,7 +457,7 @@ def _check_script(path, at, text, lang) -> None:
         raise DictionaryError(path, at, f"a {lang} pattern is written in Cyrillic letters")
 
 
-def _word_pattern(path, at, raw: str, lang: str) -> Pattern:
+def _word_pattern(path, at, raw: str, lang: str, stop_ok: bool = False) -> Pattern:
     text = _norm(raw)
     if not text:
         raise DictionaryError(path, at, "empty pattern")
@@ -298,9 +471,11 @@ def _word_pattern(path, at, raw: str, lang: str) -> Pattern:
     if "*" in text and len(core) < 3:
         raise DictionaryError(path, at, "a wildcard pattern needs at least 3 letters before/after '*' (it would match too much)")
     _check_script(path, at, text, lang)
-    if "*" not in text and _is_stopword(core, lang):
+    if not stop_ok and "*" not in text and _is_stopword(core, lang):
         raise DictionaryError(path, at, f"{core!r} is a {lang} stopword: it is removed before coding and would never count")
-    return Pattern.parse(text)
+    if lang == "xx":
+        lang = "ru" if _CYRILLIC.search(core) else "lv"
+    return Pattern.parse(text, lang if lang in ("lv", "ru") else None)
 
 
 def _is_stopword(word: str, lang: str) -> bool:
@@ -309,17 +484,9 @@ def _is_stopword(word: str, lang: str) -> bool:
     return lang in ("lv", "ru", "en") and word in tx.stopwords(lang)
 
 
-def _with_lemma(pat: Pattern, lang: str) -> list[Pattern]:
-    """An exact pattern also matches what the lemmatiser makes of it (its quirks cancel out)."""
-    if pat.kind != "exact" or lang == "en":
-        return [pat]
-    from . import text as tx
-
-    lem = _norm(tx.lemmatize(pat.core, lang))
-    return [pat] if not lem or lem == pat.core else [pat, Pattern.parse(lem)]
-
-
 def _phrase(path, at, raw: str, lang: str) -> tuple[tuple[Pattern, ...], ...]:
+    """Words of a phrase as written; each word matches its own paradigm and, where the written
+    form is a form of a lemma (sabiedriskais -> sabiedrisks), that lemma."""
     from . import text as tx
 
     _check_script(path, at, raw, lang)
@@ -336,10 +503,13 @@ def _phrase(path, at, raw: str, lang: str) -> tuple[tuple[Pattern, ...], ...]:
         if "*" in t:
             out.append((_word_pattern(path, f"{at} word {t!r}", t, "xx"),))
         else:
-            alts = {_norm(t)}
+            word = _norm(t)
+            alts = [Pattern.parse(word, lang if lang in ("lv", "ru") else None)]
             if lang in ("lv", "ru"):
-                alts.add(_norm(tx.lemmatize(t, lang)))
-            out.append(tuple(Pattern.parse(a) for a in sorted(alts) if a))
+                lem = _norm(tx.lemmatize(t, lang, restore=False))
+                if lem and lem != word and word in paradigm(lem, lang):
+                    alts.append(Pattern.parse(lem, lang))
+            out.append(tuple(alts))
     return tuple(out)
 
 
@@ -362,70 +532,102 @@ Token = tuple  # (lemma, surface) or (lemma, surface, is_content); lemma and sur
 
 
 class _Matcher:
-    """Every dictionary pattern is an 'atom'; each distinct key (lemma or surface) is resolved
-    once to the atoms it matches, so coding a text costs a few set operations per token."""
+    """Every dictionary pattern is an 'atom'; each distinct key (lemma or surface, in a text typed
+    with or without diacritics) is resolved once to the atoms it matches, so coding a text costs a
+    few set operations per token."""
 
     def __init__(self, dictionary: Dictionary):
         self.dictionary = dictionary
         self.codes = dictionary.codes
         self.window = int(dictionary.settings.get("together_window", DEFAULT_SETTINGS["together_window"]))
-        atoms: dict[Pattern, int] = {}
+        atoms: dict[Any, int] = {}
 
-        def atom(p: Pattern) -> int:
-            return atoms.setdefault(p, len(atoms))
+        def atom(p: Pattern, guard: Guard | None = None) -> int:
+            return atoms.setdefault((p, guard) if guard else p, len(atoms))
 
         def seq(phrase) -> tuple[frozenset[int], ...]:
             return tuple(frozenset(atom(p) for p in word) for word in phrase)
 
         self.lemma_atoms: list[tuple[int, ...]] = []
         self.phrases: list[tuple[int, tuple[frozenset[int], ...]]] = []      # (theme, words)
-        self.together: list[tuple[int, tuple[frozenset[int], ...]]] = []
+        self.together: list[tuple[int, tuple[frozenset[int], ...], int]] = []  # (theme, parts, window)
         self.excepts: dict[int, list[tuple[frozenset[int], ...]]] = {}
+        self.guards: dict[int, tuple[frozenset[int], frozenset[int], int]] = {}   # atom -> (requires, except, window)
         for ti, th in enumerate(dictionary.themes.values()):
-            self.lemma_atoms.append(tuple(atom(p) for p in th.lemmas))
+            ats = []
+            for p in th.lemmas:
+                g = th.guards.get(p)
+                a = atom(p, g)
+                ats.append(a)
+                if g:
+                    self.guards[a] = (frozenset(atom(q) for q in g.requires), frozenset(atom(q) for q in g.excepts),
+                                      g.window)
+            self.lemma_atoms.append(tuple(ats))
             for ph in th.phrases:
                 self.phrases.append((ti, seq(ph)))
-            for tg in th.together:
-                self.together.append((ti, seq(tg)))
+            windows = th.windows or (0,) * len(th.together)
+            for tg, w in zip(th.together, windows):
+                self.together.append((ti, seq(tg), w or self.window))
             if th.excepts:
                 self.excepts[ti] = [seq(ph) for ph in th.excepts]
-        self.patterns = list(atoms)
+        self.non_content = [seq(ph) for ph in dictionary.non_content]
+        self.patterns = [k if isinstance(k, Pattern) else k[0] for k in atoms]
         self.atom_theme_lemma: dict[int, list[int]] = {}
         for ti, ats in enumerate(self.lemma_atoms):
             for a in ats:
                 self.atom_theme_lemma.setdefault(a, []).append(ti)
+        self.guarded = frozenset(self.guards)
         self.first_word: dict[int, list[int]] = {}
         for k, (_, words) in enumerate(self.phrases):
             for a in words[0]:
                 self.first_word.setdefault(a, []).append(k)
-        self.together_atoms = frozenset(a for _, parts in self.together for part in parts for a in part)
+        self.together_atoms = frozenset(a for _, parts, _ in self.together for part in parts for a in part)
         self.except_first = frozenset(a for phs in self.excepts.values() for ph in phs for a in ph[0])
-        # lookup tables by kind (diacritic and plain forms)
+        self.non_content_first = frozenset(a for ph in self.non_content for a in ph[0])
+        # lookup tables by kind: (lemma keys | surface keys) x (with diacritics | plain)
         self.exact: dict[str, list[int]] = {}
         self.exact_plain: dict[str, list[int]] = {}
+        self.forms: dict[str, list[int]] = {}
+        self.forms_plain: dict[str, list[int]] = {}
         self.prefix: dict[str, list[int]] = {}
         self.prefix_plain: dict[str, list[int]] = {}
         self.other: list[tuple[Pattern, int]] = []
-        for p, a in atoms.items():
+        for key, a in atoms.items():
+            p = key if isinstance(key, Pattern) else key[0]
             if p.kind == "exact":
                 self.exact.setdefault(p.core, []).append(a)
                 self.exact_plain.setdefault(p.plain, []).append(a)
+                for f in p.forms | {p.core}:
+                    self.forms.setdefault(f, []).append(a)
+                for f in p.plain_forms | {p.plain}:
+                    self.forms_plain.setdefault(f, []).append(a)
             elif p.kind == "prefix":
                 self.prefix.setdefault(p.core, []).append(a)
                 self.prefix_plain.setdefault(p.plain, []).append(a)
             else:
                 self.other.append((p, a))
         self.max_prefix = max((len(k) for k in self.prefix), default=0)
-        self._key_cache: dict[str, frozenset[int]] = {"": frozenset()}
-        self._tok_cache: dict[tuple[str, str], frozenset[int]] = {}
+        self._key_cache: dict[tuple[str, bool, bool], frozenset[int]] = {}
+        self._tok_cache: dict[tuple[str, str, bool], frozenset[int]] = {}
         self._themes_cache: dict[frozenset[int], tuple[int, ...]] = {}
 
-    def key_atoms(self, key: str) -> frozenset[int]:
-        got = self._key_cache.get(key)
+    def key_atoms(self, key: str, plain: bool | None = None, surface: bool = True) -> frozenset[int]:
+        """Atoms matching one key. ``plain``: the text is typed without diacritics (None: decide
+        by the key, as for a single term); ``surface``: the key is a word form (exact patterns
+        then match any form of their paradigm), else a lemma (exact patterns: the lemma itself)."""
+        if not key:
+            return frozenset()
+        if plain is None:
+            plain = key.isascii()
+        ck = (key, plain, surface)
+        got = self._key_cache.get(ck)
         if got is not None:
             return got
-        plain = key.isascii()
-        exact = self.exact_plain if plain else self.exact
+        plain = plain and key.isascii()
+        if surface:
+            exact = self.forms_plain if plain else self.forms
+        else:
+            exact = self.exact_plain if plain else self.exact
         prefix = self.prefix_plain if plain else self.prefix
         found: set[int] = set(exact.get(key, ()))
         for n in range(1, min(len(key), self.max_prefix) + 1):
@@ -433,25 +635,40 @@ class _Matcher:
             if hit:
                 found.update(hit)
         for p, a in self.other:
-            if p.matches(key):
+            if p.matches(key, plain):
                 found.add(a)
         res = frozenset(found)
-        self._key_cache[key] = res
+        self._key_cache[ck] = res
         return res
 
-    def token_atoms(self, tok: Sequence[Any]) -> frozenset[int]:
-        key = (tok[0], tok[1])
+    def token_atoms(self, tok: Sequence[Any], plain: bool | None = None) -> frozenset[int]:
+        """Atoms of one token. In a text typed without diacritics a pattern that matches only the
+        diacritic-free spelling of the surface (not the surface as typed, not the lemma) counts
+        only when the lemmatiser left the word as it is (an unknown word): otherwise the restored
+        lemma decides (velosipedu -> velosipēds counts for velo*; velos -> vēlēties does not,
+        parkos -> parks is no parkoš*)."""
+        lemma, surface = tok[0], tok[1]
+        if plain is None:
+            plain = typed_without_diacritics([surface])
+        key = (lemma, surface, plain)
         got = self._tok_cache.get(key)
         if got is None:
-            lemma, surface = key
-            got = self.key_atoms(lemma) | self.key_atoms(surface) if surface != lemma else self.key_atoms(lemma)
+            by_lemma = self.key_atoms(lemma, plain, surface=False)
+            if surface == lemma:
+                got = by_lemma | self.key_atoms(surface, plain, surface=True)
+            else:
+                by_surface = self.key_atoms(surface, plain, surface=True)
+                if plain and surface.isascii() and by_surface - by_lemma:
+                    # matched only as a diacritic-free spelling: the restored lemma decides
+                    by_surface = by_surface - (by_surface - by_lemma - self.key_atoms(surface, False, surface=True))
+                got = by_lemma | by_surface
             self._tok_cache[key] = got
         return got
 
     def _lemma_themes(self, atoms: frozenset[int]) -> tuple[int, ...]:
         got = self._themes_cache.get(atoms)
         if got is None:
-            got = tuple(sorted({ti for a in atoms for ti in self.atom_theme_lemma.get(a, ())}))
+            got = tuple(sorted({ti for a in atoms if a not in self.guarded for ti in self.atom_theme_lemma.get(a, ())}))
             self._themes_cache[atoms] = got
         return got
 
@@ -473,23 +690,49 @@ class _Matcher:
                         out.setdefault(ti, set()).update(range(i, i + len(words)))
         return out
 
+    def _guard_ok(self, a: int, i: int, seq: list[frozenset[int]], sentence: list[int]) -> bool:
+        req, exc, w = self.guards[a]
+        lo, hi = max(0, i - w), min(len(seq), i + w + 1)
+        near = [seq[j] for j in range(lo, hi) if j != i and sentence[j] == sentence[i]]
+        if exc and any(not s.isdisjoint(exc) for s in near):
+            return False
+        return not req or any(not s.isdisjoint(req) for s in near)
+
     def hits(self, tokens: Sequence[Sequence[Any]]) -> np.ndarray:
         """Pattern hits per theme in one text: matching content tokens + phrases + co-occurrences.
 
         A token is ``(lemma, surface)`` or ``(lemma, surface, is_content, ...)``; stopword tokens
         (is_content False) take part only in phrases; ``("", "", False)`` marks a sentence end and
-        a token with is_content None (punctuation inside a sentence) is ignored."""
+        a token with is_content None (punctuation inside a sentence) is ignored. Words of
+        greetings and signatures (the dictionary's ``non_content`` phrases) never count."""
         out = np.zeros(len(self.codes), dtype=np.int32)
         if any(len(t) > 2 and t[2] is None for t in tokens):     # punctuation markers: not words
             tokens = [t for t in tokens if len(t) < 3 or t[2] is not None]
-        seq = [self.token_atoms(t) for t in tokens]
+        plain = typed_without_diacritics(t[1] for t in tokens)
+        seq = [self.token_atoms(t, plain) for t in tokens]
+        if self.non_content_first and any(not s.isdisjoint(self.non_content_first) for s in seq):
+            drop: set[int] = set()
+            for i, atoms in enumerate(seq):
+                if not atoms.isdisjoint(self.non_content_first):
+                    for words in self.non_content:
+                        if self._find(seq, words, i):
+                            drop.update(range(i, i + len(words)))
+            seq = [frozenset() if i in drop else s for i, s in enumerate(seq)]
         masked = self._masked(seq) if self.except_first else {}
         found: list[tuple[int, frozenset[int]]] = []
+        sentence: list[int] | None = None
         for i, (tok, atoms) in enumerate(zip(tokens, seq)):
             if not atoms or (len(tok) > 2 and not tok[2]):
                 continue
             found.append((i, atoms))
-            for ti in self._lemma_themes(atoms):
+            themes = self._lemma_themes(atoms)
+            if not atoms.isdisjoint(self.guarded):
+                if sentence is None:
+                    sentence = list(np.cumsum([1 if t[0] == "" else 0 for t in tokens]))
+                extra = {ti for a in atoms & self.guarded if self._guard_ok(a, i, seq, sentence)
+                         for ti in self.atom_theme_lemma.get(a, ())}
+                themes = tuple(sorted(set(themes) | extra))
+            for ti in themes:
                 if ti in masked and i in masked[ti]:
                     continue
                 out[ti] += 1
@@ -505,30 +748,176 @@ class _Matcher:
                         out[ti] += 1
         if self.together and any(not atoms.isdisjoint(self.together_atoms) for _, atoms in found):
             sentence = np.cumsum([1 if t[0] == "" else 0 for t in tokens])
-            for ti, parts in self.together:
+            for ti, parts, window in self.together:
                 skip = masked.get(ti, ())
                 where = [[i for i, atoms in found if i not in skip and not atoms.isdisjoint(part)] for part in parts]
-                if all(where) and self._near(where, sentence):
+                if all(where) and self._near(where, sentence, window):
                     out[ti] += 1
         return out
 
-    def _near(self, where: list[list[int]], sentence: np.ndarray) -> bool:
+    def _near(self, where: list[list[int]], sentence: np.ndarray, window: int | None = None) -> bool:
         """Some word of the first part has a word of every other part in the same sentence,
-        at most `together_window` words away (NEAR/w)."""
+        at most `window` words away (NEAR/w), in any order; one word does not serve two parts."""
+        window = self.window if window is None else window
         for p in where[0]:
-            if all(any(abs(q - p) <= self.window and sentence[q] == sentence[p] for q in other)
+            if all(any(q != p and abs(q - p) <= window and sentence[q] == sentence[p] for q in other)
                    for other in where[1:]):
                 return True
         return False
 
     def term_themes(self, key: str) -> set[int]:
         """Themes whose word patterns (lemmas or together parts) match a single term."""
-        atoms = self.key_atoms(key)
+        atoms = self.key_atoms(key, None, surface=True) | self.key_atoms(key, None, surface=False)
         out = {ti for a in atoms for ti in self.atom_theme_lemma.get(a, ())}
-        for ti, parts in self.together:
+        for ti, parts, _ in self.together:
             if any(not atoms.isdisjoint(part) for part in parts):
                 out.add(ti)
         return out
+
+
+# ====================================================================== lint
+
+@functools.lru_cache(maxsize=1)
+def _lint_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The reference vocabulary of the lint: every word form of the bundled Latvian hunspell
+    dictionary (each .dic entry expanded by its suffix rules, one level; prefixes such as ne-
+    left out), sorted; and the same forms paired with their diacritic-free spelling, sorted by
+    it (keys, originals). About 1.2 million forms, built in a few seconds, kept in memory once
+    per process."""
+    from . import text as tx
+
+    sfx = tx._lv_aff()[0]
+    forms: set[str] = set()
+    for word, flags in tx._lv_dic_flags().items():
+        if "{" not in flags:
+            forms.add(word.lower())
+        for form, cont, _ in tx._apply_sfx(sfx, word, flags):
+            if "|" not in cont and "{" not in cont:
+                forms.add(form.lower())
+    ordered = tuple(sorted(forms))
+    plain = sorted((_plain(w), w) for w in ordered)
+    return ordered, tuple(k for k, _ in plain), tuple(w for _, w in plain)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _readings(word: str) -> frozenset[str]:
+    """The dictionary entries a Latvian word form can be a form of (the stems of its hunspell
+    analyses; what analysis.text.lemmatize makes of it when hunspell does not know it)."""
+    from . import text as tx
+
+    out = {_norm(a.stem) for a in tx._hs_analyses(word) if a.stem and not a.stem[:1].isupper()}
+    if not out:
+        out.add(_norm(tx.lemmatize(word, "lv", restore=False)))
+    return frozenset(r for r in out if r)
+
+
+def _vocab_matches(p: Pattern, plain: bool) -> list[str]:
+    """Words (plain mode: diacritic-free keys) of the reference vocabulary a pattern matches
+    as a surface form."""
+    import bisect
+
+    forms, keys, _ = _lint_vocabulary()
+    if not plain:
+        if p.kind == "exact":
+            return sorted(f for f in p.forms if f)
+        if p.kind == "prefix":
+            i = bisect.bisect_left(forms, p.core)
+            out = []
+            while i < len(forms) and forms[i].startswith(p.core):
+                out.append(forms[i])
+                i += 1
+            return out
+        return [f for f in forms if p.core in f] if p.kind == "infix" else [f for f in forms if f.endswith(p.core)]
+    if p.kind == "exact":
+        return sorted(p.plain_forms)
+    if p.kind == "prefix":
+        i = bisect.bisect_left(keys, p.plain)
+        out = []
+        while i < len(keys) and keys[i].startswith(p.plain):
+            out.append(keys[i])
+            i += 1
+        return sorted(set(out))
+    if p.kind == "infix":
+        return sorted({k for k in keys if p.plain in k})
+    return sorted({k for k in keys if k.endswith(p.plain)})
+
+
+def _originals(key: str, p: Pattern) -> list[str]:
+    """The spellings with diacritics of a diacritic-free key: vocabulary forms and forms of the
+    pattern's own paradigm (which includes prefixed forms such as jāpalīdz)."""
+    import bisect
+
+    _, keys, originals = _lint_vocabulary()
+    i = bisect.bisect_left(keys, key)
+    out = sorted(f for f in p.forms if len(f) == len(key) and _plain(f) == key)
+    while i < len(keys) and keys[i] == key:
+        if originals[i] not in out:
+            out.append(originals[i])
+        i += 1
+    return out or [key]
+
+
+def _same_root(reading: str, core: str) -> bool:
+    """A reading derived from the pattern's own root (šķirot for šķirošan*, atbalstīt for
+    atbalsts, divritenis for divriteņ*): the diacritic-free spellings share at least four
+    letters and at most two letters of the shorter word differ."""
+    a, b = _plain(reading), _plain(core)
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n >= 4 and n >= min(len(a), len(b)) - 2
+
+
+LINT_COLUMNS = ["theme", "pattern", "mode", "word", "reading", "accepted", "why"]
+
+
+def lint_dictionary(dictionary: Dictionary) -> pd.DataFrame:
+    """Words of the reference vocabulary (:func:`_lint_vocabulary`) that a Latvian word pattern
+    (lemmas and `together` parts) would match outside its intended lemma, so that ambiguity is
+    seen before it costs anything.
+
+    For every pattern and every vocabulary form it matches as a surface form, each reading of
+    the form (:func:`_readings`) that the pattern would not match as a lemma is a finding: in
+    texts typed with diacritics (mode ``diacritics``: kāpa is also the past of kāpt, so the lemma
+    kāpa matches a verb form) and in texts typed without them (mode ``plain``: "parkos" is both
+    a plain spelling of parkoš* when the lemmatiser cannot restore it; where it restores a word,
+    the restored lemma decides, as in the matcher). A finding is accepted when the pattern
+    lists the word or the reading under ``lint_ok`` (with ``why``) or carries a context guard.
+    Readings of the pattern's own root (:func:`_same_root`: šķirot for šķirošan*) are no finding.
+    Returns theme, pattern, mode, word, reading, accepted, why (sorted)."""
+    from . import text as tx
+
+    rows = []
+    for code, theme in dictionary.themes.items():
+        lv_texts = {_norm(w) for w in theme.sources.get("lemmas", {}).get("lv", [])}
+        pats = [p for p in theme.lemmas if p.text in lv_texts]
+        pats += [p for tg in theme.together for part in tg for p in part if not _CYRILLIC.search(p.core)]
+        for p in dict.fromkeys(pats):
+            guard = theme.guards.get(p)
+            ok_words, why = theme.lint_ok.get(p.text, (frozenset(), ""))
+            for plain in (False, True):
+                for key in _vocab_matches(p, plain):
+                    if plain and not p.matches(key, True, surface=False):
+                        continue        # matched as a plain surface only: the restored lemma decides
+                    found = []
+                    for w in (_originals(key, p) if plain else [key]):
+                        for r in sorted(_readings(w) | ({p.core} if w in p.forms else set())):
+                            if p.matches(r, False, surface=False) or _same_root(r, p.core):
+                                continue
+                            if plain and r.isascii() and p.matches(r, True, surface=False):
+                                continue
+                            found.append((w, r))
+                    if not found or (plain and _norm(tx.lemmatize(key, "lv", restore=True)) != key):
+                        continue        # restored to a word with diacritics: the restored lemma decides
+                    for w, r in found:
+                        listed = bool({key, w, r} & ok_words)
+                        rows.append({"theme": code, "pattern": p.text, "mode": "plain" if plain else "diacritics",
+                                     "word": key, "reading": r, "accepted": listed or bool(guard),
+                                     "why": why if listed else ("context guard" if guard else "")})
+    out = pd.DataFrame(rows, columns=LINT_COLUMNS).drop_duplicates()
+    return out.sort_values(["theme", "pattern", "mode", "word", "reading"], kind="mergesort").reset_index(drop=True)
 
 
 def _as_tokens(text_tokens: Iterable[Any]) -> list[Token]:
