@@ -113,3 +113,37 @@ def test_readme_cron_line_works_on_a_checkout_without_outputs(tmp_path):
         res = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
         assert res.returncode == 0, res.stderr
         assert list(tmp_path.glob("outputs/*.log")), "the log file was created"
+
+
+# a dependency the package needs without importing it, and why
+USED_WITHOUT_IMPORT = {"ipykernel": "the kernel papermill starts for every stage notebook",
+                       "pymorphy3-dicts-ru": "the Russian dictionaries pymorphy3 loads"}
+
+
+def test_every_declared_runtime_dependency_is_used():
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in project["dependencies"]}
+    imported = set()
+    for f in (ROOT / "src" / "analysis").rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    dists = packages_distributions()
+    used = {d.lower().replace("_", "-") for m in imported for d in dists.get(m, [])}
+    source = "\n".join(f.read_text(encoding="utf-8") for f in (ROOT / "src" / "analysis").rglob("*.py"))
+    # read by name rather than imported: pandas' engine="calamine" / "openpyxl", package data
+    # through importlib.resources ("lv_namedays.data")
+    for d in declared:
+        names = {d.replace("python-", ""), d.replace("-", "_")}
+        if any(re.search(rf"[\"']{re.escape(n)}[\"'.]", source) for n in names):
+            used.add(d)
+    unused = sorted(declared - used - set(USED_WITHOUT_IMPORT))
+    assert not unused, f"declared in pyproject.toml but never used by the package: {unused}"
