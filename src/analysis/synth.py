@@ -1385,7 +1385,8 @@ def synth_codebook(codebook: str | Path | Codebook, n: int = 300, seed: int = 1,
                                    "themes": [t for t in chosen if t != "_statement"], "lang": r["form"]}
         for v in singles:
             if v.other_text and r["answered"][v.name] and v.option(r["codes"][v.name]).other:
-                r["other"][v.name] = _pick(rng_text, (texts_spec.get("other_texts") or {}).get(r["form"]) or ["?"])
+                own = (texts_spec.get("other_texts") or {}).get(r["form"])
+                r["other"][v.name] = _pick(rng_text, own or [v.option(r["codes"][v.name]).labels[r["form"]]])
 
     # --- planted problems ------------------------------------------------------------------
     k_default = max(1, round(n / 150))
