@@ -52,7 +52,8 @@ NONE_CODES = ("-", "none", "(none)", "0")      # in a `codes` cell: coded, and n
 SOURCES = ("dictionary", "model", "both")
 METHODS = ("dictionary", "model", "combined")
 
-FOLDS = 5                  # outer and inner cross-validation folds
+FOLDS = 5                  # cross-validation folds (outer, and for the final threshold)
+INNER_FOLDS = 3            # folds inside each outer training part (choosing its threshold)
 MIN_POSITIVE = 5           # coded texts with (and without) a theme needed to train its model
 C = 1.0                    # inverse regularisation strength (scikit-learn's default; 4 and 16 did no better)
 RANDOM_STATE = 0           # liblinear's shuffling; folds use SEED
@@ -389,7 +390,7 @@ def cross_validate(X, dict_hit: np.ndarray, y: np.ndarray, groups: Sequence[str]
             pred["combined"][te] = dict_hit[te]
             thresholds.append(NEVER)
             continue
-        inner = folds(g[tr], FOLDS, seed + 1 + int(f))
+        inner = folds(g[tr], INNER_FOLDS, seed + 1 + int(f))
         p_in = _oof(X[tr], y[tr], inner)
         t_comb = choose_threshold(p_in, dict_hit[tr], y[tr], True)
         t_model = choose_threshold(p_in, dict_hit[tr], y[tr], False)
@@ -458,7 +459,8 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
                    note="" if np.isfinite(t) else "the model does not improve on the dictionary: not used")
         model_rows.append(rec)
     coded = pd.DataFrame(D | M, columns=codes, index=pd.Index(ids, name="proposal_id"))
-    src = np.where(D & M, "both", np.where(D, "dictionary", np.where(M, "model", "")))
+    kind = D.astype(np.int8) + 2 * M.astype(np.int8)          # 0 none, 1 dictionary, 2 model, 3 both
+    src = np.array(["", "dictionary", "model", "both"], dtype=object)[kind]
     source = pd.DataFrame(src, columns=codes, index=coded.index)
     probability = pd.DataFrame(P, columns=codes, index=coded.index)
     # cross-validated agreement of each method with the coders
@@ -470,13 +472,13 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
         frames.append(a)
     learn_cv = pd.concat(frames, ignore_index=True)
     model_tab = pd.DataFrame(model_rows)
-    for s in SOURCES:
-        model_tab[f"n_{s}"] = [int((src[:, j] == s).sum()) for j in range(len(codes))]
-    text_codes = _text_codes(ids, codes, src, P)
+    for k, s in enumerate(SOURCES, start=1):
+        model_tab[f"n_{s}"] = (kind == k).sum(axis=0).astype(int)
+    text_codes = _text_codes(ids, codes, kind, P)
     coded_ids = set(ids[rows])
     coded_wordings = set(wording)
     nxt = next_to_code(ids, texts, codes, D, P, model_tab["threshold"].to_numpy(dtype=float), coded_ids,
-                       coded_wordings, next_n, extra, keys=[" ".join(sorted(set(d))) for d in docs])
+                       coded_wordings, next_n, extra, keys=docs)
     macro = learn_cv[learn_cv["theme"] == "macro"].set_index("method")["f1"]
     info = {"human_coded": int(len(rows)), "models": int(model_tab["model"].sum()),
             "models_used": int(model_tab["threshold"].notna().sum()),
@@ -487,16 +489,16 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
                    info, cv_comb)
 
 
-def _text_codes(ids: np.ndarray, codes: list[str], src: np.ndarray, P: np.ndarray) -> pd.DataFrame:
+def _text_codes(ids: np.ndarray, codes: list[str], kind: np.ndarray, P: np.ndarray) -> pd.DataFrame:
     """Every automatic code, long: proposal_id, theme, source (dictionary | model | both),
-    probability (the model's; empty for a theme without a model)."""
-    r, c = np.nonzero(src != "")
-    out = pd.DataFrame({"proposal_id": ids[r], "theme": np.asarray(codes, dtype=object)[c], "source": src[r, c],
-                        "probability": P[r, c]})
-    rank = {code: k for k, code in enumerate(codes)}
-    out["_t"] = out["theme"].map(rank)
-    out = out.sort_values(["proposal_id", "_t"], kind="mergesort").drop(columns="_t").reset_index(drop=True)
-    return out
+    probability (the model's; empty for a theme without a model in use); sorted by proposal_id,
+    then the dictionary's order of themes."""
+    order = np.argsort(ids, kind="stable")
+    r, c = np.nonzero(kind[order] > 0)
+    rows = order[r]
+    names = np.array(["", *SOURCES], dtype=object)
+    return pd.DataFrame({"proposal_id": ids[rows], "theme": np.asarray(codes, dtype=object)[c],
+                         "source": names[kind[rows, c]], "probability": P[rows, c]})
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -506,11 +508,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def next_to_code(ids: np.ndarray, texts: Sequence[str], codes: list[str], D: np.ndarray, P: np.ndarray,
                  thresholds: np.ndarray, coded_ids: set[str], coded_wordings: set[str], n: int = NEXT_TO_CODE_N,
-                 extra: pd.DataFrame | None = None, keys: Sequence[str] | None = None) -> pd.DataFrame:
+                 extra: pd.DataFrame | None = None, keys: Sequence[Sequence[str]] | None = None) -> pd.DataFrame:
     """The ``n`` uncoded texts whose coding is least certain: for every theme with a model in
     use whose dictionary did not fire, the distance |logit(p) - logit(threshold)|; a text's
     margin is its smallest distance (the closest call), and the smallest margins come first
-    (ties: the wording). One text per wording and per ``keys`` value (e.g. the set of content
+    (ties: the proposal id). One text per wording and per set of ``keys[i]`` (the text's content
     lemmas, so "Ierosinājums: X" and "Mans priekšlikums: X" are one), none already coded.
     Columns: rank, proposal_id,
     (sector, source), text, closest_theme, probability, threshold, margin, then one empty
@@ -526,18 +528,18 @@ def next_to_code(ids: np.ndarray, texts: Sequence[str], codes: list[str], D: np.
     dist[D] = np.inf
     j = np.argmin(dist, axis=1)
     margin = dist[np.arange(len(ids)), j]
-    wording = np.array([_norm_text(x) for x in texts], dtype=object)
-    ok = np.isfinite(margin) & ~np.isin(ids, list(coded_ids)) & ~np.isin(wording, list(coded_wordings))
-    ok &= np.array([bool(w) for w in wording])
-    cand = np.flatnonzero(ok)
-    cand = cand[np.lexsort((ids[cand], wording[cand], np.round(margin[cand], 9)))]
+    cand = np.flatnonzero(np.isfinite(margin))
+    cand = cand[np.lexsort((ids[cand], np.round(margin[cand], 9)))]
     seen: set[str] = set()
     picked = []
-    for i in cand:
-        key = keys[i] if keys is not None else wording[i]
-        if wording[i] in seen or key in seen:
+    for i in cand:                          # wordings are made only for the texts looked at
+        if ids[i] in coded_ids:
             continue
-        seen.update((wording[i], key))
+        wording = _norm_text(texts[i])
+        key = " ".join(sorted(set(keys[i]))) if keys is not None else wording
+        if not wording or wording in coded_wordings or wording in seen or key in seen:
+            continue
+        seen.update((wording, key))
         picked.append(i)
         if len(picked) >= n:
             break
