@@ -421,7 +421,7 @@ def test_latest_works_without_symlinks(toy, monkeypatch):
     assert json.loads((third / "manifest.json").read_text())["seeded_from"] == second.name
 
 
-def test_a_stage_that_runs_too_long_is_stopped_naming_stage_and_cell(toy):
+def test_a_stage_that_runs_too_long_is_stopped_naming_stage_and_cell(toy, capfd):
     import time
 
     _notebook(toy["nbdir"] / "03_hang.ipynb", "import time\ntime.sleep(60)", 'run_dir = ""')
@@ -432,7 +432,10 @@ def test_a_stage_that_runs_too_long_is_stopped_naming_stage_and_cell(toy):
     failed = sorted(p for p in toy["out"].iterdir() if p.is_dir() and not p.is_symlink())[-1]
     manifest = json.loads((failed / "manifest.json").read_text())
     assert manifest["status"] == "failed" and "timed out" in manifest["error"]
-    assert "timed out" in (failed / "run.log").read_text()
+    log = (failed / "run.log").read_text()
+    assert "timed out" in log
+    assert "Timeout waiting for execute reply" in log                # nbclient's line: in the log...
+    assert "Timeout waiting" not in capfd.readouterr().err           # ...not on the console
 
 
 def test_run_log_has_timestamps_stage_timings_warnings_and_status(toy):

@@ -543,10 +543,28 @@ def _warnings_to(say: RunLog):
                  console=False)
 
     warnings.showwarning = show
+    # papermill's and nbclient's own log lines ("Timeout waiting for execute reply", "Executing
+    # notebook with kernel") belong in run.log too
+    import logging
+
+    class ToRunLog(logging.Handler):
+        def emit(self, record):
+            with contextlib.suppress(Exception):
+                say.warn(f"{record.name}: {_one_line(record.getMessage())[:300]}", console=False)
+
+    handler = ToRunLog(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("papermill", "nbclient", "traitlets")]
+    saved = [(lg, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
     try:
         yield
     finally:
         warnings.showwarning = before
+        for lg, propagate in saved:
+            lg.removeHandler(handler)
+            lg.propagate = propagate
 
 
 def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir, timeout,
