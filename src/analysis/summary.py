@@ -123,6 +123,19 @@ class Summary:
             return {"yes": t("summary_yes", self.lang), "no": t("summary_no", self.lang)}.get(str(code), str(code))
         return group_label(grouping, code, self.cb, self.lang)
 
+    def _fav(self) -> str:
+        """The favourable answers of the rating scale, in words: its labels, else its scores."""
+        items = self.cb.likert_items
+        if not items:
+            return ""
+        scale = self.cb.scales[self.cb.variables[items[0]].scale]
+        fav = list(scale.favourable) or []
+        labels = [scale.labels.get(p, {}).get(self.lang) for p in sorted(fav, reverse=True)]
+        if fav and all(labels):
+            q = ("„", "”") if self.lang == "lv" else ("'", "'")
+            return ", ".join(f"{q[0]}{lab}{q[1]}" for lab in labels)
+        return f"{min(fav)}–{max(fav)}" if len(fav) > 1 else (str(fav[0]) if fav else "")
+
     def _item_top(self):
         ranked = self.tables.get("items", pd.DataFrame())
         if ranked.empty or ranked["rank"].isna().all():
@@ -133,7 +146,7 @@ class Summary:
         lang, items = self.lang, []
         top = self._item_top()
         if top is not None:
-            items.append(t("summary_top_activity", lang, item=self.cb.variable_label(top["item"], lang),
+            items.append(t("summary_top_fav", lang, fav=self._fav(), item=self.cb.variable_label(top["item"], lang),
                            share=fmt_pct(top["top2_share"], 0, lang), n=int(top["n"]),
                            ci=fmt_ci(top["top2_ci_low"], top["top2_ci_high"], 0, lang),
                            dk=fmt_pct(top["dk_share"], 0, lang), n_all=int(top["n_all"]) if "n_all" in top else "—",
@@ -231,7 +244,7 @@ class Summary:
             t("rank", lang): d["rank"].astype(int).astype(str),
             t("activity", lang): [self.cb.variable_label(i, lang) for i in d["item"]],
             t("sector", lang): [self.cb.sector_title(s, lang) for s in d["sector"]],
-            t("top2", lang): [fmt_pct(v, 0, lang) for v in d["top2_share"]],
+            t("summary_fav_col", lang): [fmt_pct(v, 0, lang) for v in d["top2_share"]],
             t("ci", lang): [fmt_ci(a, b, 0, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
             t("n", lang): d["n"].astype(int).astype(str),
             t("summary_dk", lang): [fmt_pct(v, 0, lang) for v in d["dk_share"]],
@@ -253,7 +266,8 @@ class Summary:
             k, _, stay = _rank_shift(items, "rank", "rank_excl_flagged")
             n_flag = int((items["n"] - items["n_excl_flagged"]).max())
             notes.append(t("summary_straightliners", lang, n=n_flag, k=k, top=stay))
-        return (_h(2, "summary_ranking", lang) + _p(t("summary_ranking_text", lang)) + table_html(table)
+        return (_h(2, "summary_ranking_fav", lang) + _p(t("summary_ranking_text_fav", lang, fav=self._fav()))
+                + table_html(table)
                 + "".join(_p(s) for s in notes) + self.dont_know())
 
     def dont_know(self) -> str:
