@@ -240,6 +240,9 @@ def test_reversed_items_are_marked_for_the_index(toy):
     scale = toy.index_scale("parks")
     assert [scale.reverse(s) for s in (1, 4, 7)] == [7, 4, 1]
     assert toy.index_scale("roads").range_text == "0–10" and toy.score_range == (0, 10)
+    import pandas as pd
+    answered = pd.Series([1, 7, None], dtype="Int64")
+    assert toy.oriented("a2", answered).tolist() == [7, 1, pd.NA] and toy.oriented("a1", 3) == 3
 
 
 def test_meta_columns_other_than_the_id_are_optional(toy):

@@ -232,6 +232,13 @@ class Codebook:
         (min + max - score) before they are averaged or enter alpha."""
         return [(i, self.variables[i].reverse) for i in self.sectors[sector].items]
 
+    def oriented(self, item: str, scores):
+        """An item's scores as they enter an index or alpha: reversed (min + max - score) when
+        the codebook marks the item `reverse: true`, else as answered. Works on numbers,
+        numpy arrays and pandas Series (missing stays missing)."""
+        v = self.variables[item]
+        return self.scales[v.scale].reverse(scores) if v.reverse else scores
+
     def index_scale(self, sector: str | None = None) -> Scale:
         """The scale of a sector's items (or of all items): the index runs over its range."""
         items = self.sectors[sector].items if sector else self.likert_items
