@@ -350,7 +350,7 @@ class Summary:
         f = self.findings()
         sig = self.significant()
         small = max(0, len(sig) - len(allf)) + (len(allf) - len(f))
-        head = _h(2, "differences", lang) + _p(t("summary_differences_text", lang, pairs=pairs, m=m,
+        head = _h(2, "differences", lang) + _p(t("summary_differences_text_fav", lang, pairs=pairs, m=m,
                                                  fdr=fmt_num(self.fdr, 2, lang), min_n=self.min_finding_n,
                                                  small=small))
         if f.empty:
