@@ -164,3 +164,17 @@ def test_command_line(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert main(["draft-codebook", str(tmp_path / "nope.csv")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_check_refuses_a_params_file_whose_codebook_is_still_a_draft(tmp_path, capsys):
+    from analysis.__main__ import main
+
+    draft = tmp_path / "draft.yaml"
+    assert main(["draft-codebook", str(SECOND_EXPORT), "--out", str(draft)]) == 0
+    params = (ROOT / "params" / "naidislinn-2024.yaml").read_text(encoding="utf-8")
+    p = tmp_path / "params.yaml"
+    p.write_text(params.replace("params/codebooks/naidislinn-2024.yaml", str(draft)), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(p)]) == 2
+    said = capsys.readouterr()
+    assert "title.en: still TODO" in said.out + said.err
