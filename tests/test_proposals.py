@@ -232,7 +232,7 @@ def test_notebook_parameters_cell_declares_the_stage_parameters_and_nothing_deri
     assert len(tagged) == 1
     names = [line.split("=")[0].strip() for line in tagged[0].source.splitlines() if line.strip()]
     assert names == ["survey", "synthetic", "codebook", "themes", "min_cell", "fdr", "report_lang",
-                     "human_coding", "run_dir"]
+                     "human_coding", "run_dir", "params_file"]
     assert all("#" in line for line in tagged[0].source.splitlines() if line.strip())
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# Iedzīvotāju priekšlikumi")
