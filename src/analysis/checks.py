@@ -67,8 +67,10 @@ def stage_requirements(params: dict[str, Any], cb, root: Path | None = None) -> 
             note("rule_switched_off", "the outside_window rule is switched off: the codebook has no "
                                       "consultation_window", "quality_rules.outside_window")
         elif "outside_window" in rules and not (cb.meta_var("completion_time") or cb.meta_var("start_time")):
-            note("rule_switched_off", "the outside_window rule applies to e-mails only: the export has no "
-                                      "time stamp", "quality_rules.outside_window")
+            has_mail = isinstance(params.get("inputs"), dict) and bool(params["inputs"].get("email"))
+            note("rule_switched_off", "the outside_window rule " + ("applies to e-mails only" if has_mail
+                                                                   else "is switched off")
+                 + ": the export has no time stamp", "quality_rules.outside_window")
         if "duplicate" in rules and not cb.meta_var("email"):
             note("rule_partly_off", "duplicates are not compared by e-mail address: the codebook has no "
                                     "e-mail column", "quality_rules.duplicate")

@@ -81,8 +81,9 @@ class Problem:
 
     def __str__(self) -> str:
         parts = [f"{self.severity.upper()} {self.file}"]
-        if self.column:
-            parts.append(f"column {self.column}")
+        if self.column:      # a params or codebook file has keys, an export has columns
+            is_yaml = self.file == "params" or self.file.lower().endswith((".yaml", ".yml"))
+            parts.append(f"{'key' if is_yaml else 'column'} {self.column}")
         if self.rows:
             parts.append(f"{'row' if len(self.rows) == 1 else 'rows'} {format_rows(self.rows, self.count)}")
         text = ", ".join(parts) + f": {self.message}"
