@@ -63,11 +63,14 @@ def exporter(lang: str = "lv"):
 
 
 def _drop_interactive_banners(nb) -> None:
-    """The banner a notebook shows in JupyterLab is replaced by the page's own."""
+    """The banner a notebook shows in JupyterLab is replaced by the page's own; printed
+    output (stdout, warnings on stderr) is a note for researchers: it stays in the executed
+    notebook, not in a page for readers (what a reader sees is displayed HTML, tables, figures)."""
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in cell.get("outputs", [])
-                               if o.get("metadata", {}).get("report") != "banner"]
+                               if o.get("metadata", {}).get("report") != "banner"
+                               and o.get("output_type") != "stream"]
 
 
 # --- page chrome ---------------------------------------------------------------------------
