@@ -26,13 +26,14 @@ __all__ = ["Problem", "InputError", "check_inputs", "check_command", "stage_requ
 STAGE01_KEYS = ("inputs", "unknown_label", "quality_rules", "salt_env", "max_text_chars", "codebook")
 
 
-def check_inputs(params: dict[str, Any], root: Path | None = None) -> list[Problem]:
+def check_inputs(params: dict[str, Any], root: Path | None = None,
+                 source: str | Path | None = None) -> list[Problem]:
     """Every problem with the inputs of a run, errors first (each names file, key or column,
     rows and what was expected), then warnings, then notes."""
     from .clean import prepare
 
     problems: list[Problem] = []
-    _, errors = config.parse_params(params, root)
+    _, errors = config.parse_params(params, root, source)
     for e in errors:
         if e.key.split(".")[0].split("[")[0] not in STAGE01_KEYS:
             problems.append(Problem("error", "bad_parameter", e.path, e.message,
@@ -156,7 +157,7 @@ def check_command(params_path: str | Path, out: TextIO | None = None) -> int:
     except Exception as exc:  # anything else unreadable, said plainly
         print(f"ERROR {params_path}: cannot read the params file ({type(exc).__name__}: {exc})", file=out)
         return 2
-    problems = check_inputs(params)
+    problems = check_inputs(params, source=paths.resolve(params_path))
     errors = [p for p in problems if p.severity == "error"]
     notes = [p for p in problems if p.severity == "note"]
     for p in problems:

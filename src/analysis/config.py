@@ -142,10 +142,12 @@ def read_raw(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def parse_params(path: str | Path | dict, root: Path | None = None) -> tuple[Params | None, list[ParamsError]]:
-    """(Params or None, every error found): each error names the file, key and what was expected."""
+def parse_params(path: str | Path | dict, root: Path | None = None,
+                 source: str | Path | None = None) -> tuple[Params | None, list[ParamsError]]:
+    """(Params or None, every error found): each error names the file (`source` when a dict is
+    given), the key and what was expected."""
     if isinstance(path, dict):
-        raw, where = dict(path), "params"
+        raw, where = dict(path), str(source or "params")
     else:
         raw, where = read_raw(path), str(paths.resolve(path))
     errors: list[ParamsError] = []
