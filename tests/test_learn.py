@@ -255,3 +255,16 @@ def test_the_shipped_simulated_coding_is_valid_for_the_sample_dictionary():
     assert len(human) == 300 and (human["text"] != "").all()
     assert "proposal_id" not in pd.read_csv(path, nrows=1).columns     # found by wording: ids are salted
     assert human[dictionary.codes].to_numpy().sum() >= 300
+
+
+def test_the_same_codes_give_the_same_tables_whatever_the_order_of_the_texts():
+    docs, ids, dict_hit, truth, _ = small_world()
+    coded = truth.loc[[i for k, i in enumerate(ids) if (k // 4) % 2 == 0]]
+    texts = [" ".join(d) for d in docs]
+    a = learn.learn(docs, ids, dict_hit, coded, CODES, texts, n_boot=50)
+    perm = np.random.default_rng(0).permutation(len(ids))
+    b = learn.learn([docs[i] for i in perm], [ids[i] for i in perm], dict_hit.iloc[perm].reset_index(drop=True),
+                    coded.sample(frac=1, random_state=3), CODES, [texts[i] for i in perm], n_boot=50)
+    for name in ("learn_cv", "learn_model", "text_codes", "next_to_code"):     # as written: floats to 6 digits
+        assert a.tables[name].round(6).to_csv(index=False) == b.tables[name].round(6).to_csv(index=False), name
+    assert len(a.tables["next_to_code"]) > 0
