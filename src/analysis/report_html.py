@@ -154,9 +154,11 @@ def finish_page(body: str, lang: str, *, banner: str, nav: str, note: str, foote
         if elem.get("tabindex") == "0" and not elem.find("table"):
             del elem["tabindex"]                 # only scrollable regions take keyboard focus
     text = str(soup)
-    text = text.replace("<!--CHROME-TOP-->", banner + nav + note, 1)
+    # the first screen is the content: the slim banner line says "synthetic" on every screen,
+    # its explanation stands at the end, beside the footer
+    text = text.replace("<!--CHROME-TOP-->", banner + nav, 1)
     text = text.replace("<!--TOC-->", toc_html(soup, lang), 1)
-    text = text.replace("<!--CHROME-FOOTER-->", f'<footer class="report-footer">{html.escape(footer)}</footer>', 1)
+    text = text.replace("<!--CHROME-FOOTER-->", note + f'<footer class="report-footer">{html.escape(footer)}</footer>', 1)
     return text
 
 
