@@ -158,7 +158,7 @@ class Theme:
     excepts: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()  # idioms whose words do not count
     sources: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     guards: dict[Pattern, Guard] = field(default_factory=dict, compare=False, repr=False)
-    feeds: tuple[str, ...] = ()                  # cross-cutting: the sectors it feeds
+    feeds: tuple[str, ...] = ()                  # further sectors it counts for (cross-cutting: all of them)
     windows: tuple[int, ...] = ()                # per `together` entry; 0 = the dictionary's window
     lint_ok: dict[str, tuple[frozenset[str], str]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -167,8 +167,10 @@ class Theme:
 
     @property
     def sectors(self) -> tuple[str, ...]:
-        """The sectors this theme counts for: its own, or those a cross-cutting theme feeds."""
-        return self.feeds if self.sector == CROSS_CUTTING else (self.sector,)
+        """The sectors this theme counts for: its own and those it also feeds (a cross-cutting
+        theme: only those it feeds; potholes feed mobility as well as urban)."""
+        own = () if self.sector == CROSS_CUTTING else (self.sector,)
+        return tuple(dict.fromkeys(own + self.feeds))
 
 
 @dataclass
@@ -340,16 +342,20 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
     names = spec.get("name")
     if not isinstance(names, dict) or not isinstance(names.get("lv"), str) or not names["lv"].strip():
         raise DictionaryError(path, where, "needs name: {lv: ..., en: ...} (a Latvian name at least)")
-    feeds = spec.get("feeds") or []
-    if sector == CROSS_CUTTING:
-        if not isinstance(feeds, list) or not feeds or not all(isinstance(f, str) for f in feeds):
-            raise DictionaryError(path, where, "a cross-cutting theme needs feeds: [sector, ...] (the sectors it "
-                                               f"counts for; one or more of {', '.join(own_sectors)})")
-        bad = [f for f in feeds if f not in own_sectors]
-        if bad:
-            raise DictionaryError(path, f"{where}, feeds", f"unknown sector(s) {bad}; expected {', '.join(own_sectors)}")
-    elif feeds:
-        raise DictionaryError(path, f"{where}, feeds", "only a cross-cutting theme lists the sectors it feeds")
+    feeds = spec.get("feeds", None)
+    if sector == CROSS_CUTTING and feeds is None:
+        raise DictionaryError(path, where, "a cross-cutting theme needs feeds: [sector, ...] (the sectors it "
+                                           f"counts for; one or more of {', '.join(own_sectors)}; [] with a note "
+                                           "for a place or a channel that is no topic of its own)")
+    feeds = feeds or []
+    if not isinstance(feeds, list) or not all(isinstance(f, str) for f in feeds):
+        raise DictionaryError(path, f"{where}, feeds", "expected a list of sectors")
+    if sector == CROSS_CUTTING and not feeds and not str(spec.get("note") or "").strip():
+        raise DictionaryError(path, f"{where}, feeds", "an empty feeds list needs a note saying why the theme "
+                                                       "counts for no sector")
+    bad = [f for f in feeds if f not in own_sectors]
+    if bad:
+        raise DictionaryError(path, f"{where}, feeds", f"unknown sector(s) {bad}; expected {', '.join(own_sectors)}")
     lemmas = _by_language(path, where, spec, "lemmas", entries=True)
     phrases = _by_language(path, where, spec, "phrases")
     if not any(lemmas.values()) and not any(phrases.values()) and not spec.get("together"):
@@ -385,7 +391,7 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
     for lang, items in phrases.items():
         for i, item in enumerate(items):
             ph = _phrase(path, f"{where}, phrases.{lang}[{i}] {item!r}", item, lang)
-            content = tuple(w for w in ph if not all(p.kind == "exact" and (_is_stopword(p.core, "ru") or p.core in stop_ru)
+            content = tuple(w for w in ph if not any(p.kind == "exact" and (_is_stopword(p.core, "ru") or p.core in stop_ru)
                                                      for p in w))
             if lang == "ru" and len(content) >= 2:
                 # Russian word order is free: the content words near each other, in any order
