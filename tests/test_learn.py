@@ -268,3 +268,14 @@ def test_the_same_codes_give_the_same_tables_whatever_the_order_of_the_texts():
     for name in ("learn_cv", "learn_model", "text_codes", "next_to_code"):     # as written: floats to 6 digits
         assert a.tables[name].round(6).to_csv(index=False) == b.tables[name].round(6).to_csv(index=False), name
     assert len(a.tables["next_to_code"]) > 0
+
+
+def test_a_semicolon_csv_as_spreadsheets_save_it_in_latvian_settings_reads_the_same(tmp_path):
+    listed = pd.DataFrame({"proposal_id": ["P1", "P2"], "text": ["a, b", "c"],
+                           "codes": ["events_calendar;public_transport", "none"]})
+    comma = learn.load_human_coding(_write(tmp_path, "comma.csv", listed), FakeDictionary)
+    path = tmp_path / "semi.csv"
+    listed.to_csv(path, sep=";", index=False)
+    semi = learn.load_human_coding(path, FakeDictionary)
+    assert semi[CODES].to_numpy().tolist() == comma[CODES].to_numpy().tolist() == [[1, 1, 0], [0, 0, 0]]
+    assert list(semi["text"]) == ["a, b", "c"]

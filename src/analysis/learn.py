@@ -108,12 +108,23 @@ def _read_table(path: Path) -> pd.DataFrame:
             return df.apply(lambda s: s.map(_cell_text))
         if suffix in (".csv", ".txt", ".tsv"):
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                               sep="\t" if suffix == ".tsv" else None, engine="python")
+                               sep=_separator(path))
     except UnicodeDecodeError:
         raise CodingFileError(f"{path}: not UTF-8 text; save the CSV as UTF-8 (or as .xlsx)") from None
     except (ValueError, OSError) as exc:
         raise CodingFileError(f"{path}: cannot be read as {suffix[1:].upper()} ({exc})") from None
     raise CodingFileError(f"{path}: unknown file type {suffix!r}; expected a .csv or .xlsx file")
+
+
+def _separator(path: Path) -> str:
+    """The CSV's field separator, read from its header line: ',' or, as spreadsheets in
+    Latvian and Russian settings save CSV, ';' (or a tab); the header holds no such character
+    otherwise, whereas a `codes` cell does."""
+    with open(path, encoding="utf-8-sig") as f:
+        header = f.readline()
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else ","
 
 
 def _cell_text(v: Any) -> str:
