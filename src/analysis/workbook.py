@@ -19,16 +19,18 @@ import pandas as pd
 from .report import TEXT, effect_word, t
 
 # The report's order: who answered, ratings, differences, satisfaction, proposals, checks.
-ORDER = ("flow", "profile", "weighting", "items", "ranking_by_group", "sectors", "sector_tests",
-         "sector_pairs", "tests", "test_family", "posthoc", "residuals", "models", "nps", "satisfaction",
-         "satisfaction_model", "themes", "theme_by_sector", "theme_by_group", "theme_tests", "theme_quotes",
-         "language_mix", "keywords", "keyness", "collocations", "topics", "topic_quotes", "uncoded_terms",
-         "coverage", "agreement", "coding_sample")
+ORDER = ("flow", "profile", "representativeness", "weighting", "items", "dk_by_group", "ranking_by_group",
+         "sectors", "sector_tests", "sector_pairs", "findings", "tests", "test_family", "posthoc", "residuals",
+         "models", "po_check", "po_partial", "nps", "satisfaction", "satisfaction_model", "themes",
+         "theme_by_sector", "theme_by_group", "theme_tests", "theme_quotes", "uncoded_quotes", "language_mix",
+         "keywords", "keyness", "collocations", "topics", "topic_quotes", "uncoded_terms", "coverage",
+         "agreement", "learn_cv", "learn_model", "text_codes", "next_to_code", "coding_sample")
 PERCENT = re.compile(r"share|top2_ci|^(precision|recall|f1)(_lo|_hi)?$|^coverage$")
 P_VALUE = re.compile(r"^p(_adj|_unadj)?$")
 ITEM_COLS = {"item", "outcome"}
 SECTOR_COLS = {"sector", "sector1", "sector2", "higher_sector", "sector_of_theme"}
-GROUP_COLS = {"level", "group", "highest_group", "lowest_group", "group1", "group2", "reference"}
+GROUP_COLS = {"level", "group", "highest_group", "lowest_group", "group1", "group2", "reference", "high_group",
+              "low_group"}
 GROUPING_COLS = ("grouping", "variable")
 VALUE_COLS = {"outcome_type", "family", "effect_measure", "role", "headline", "source", "scope", "direction"}
 
@@ -42,10 +44,12 @@ def sheet_title(stem: str, lang: str) -> str:
     return t(key, lang) if _has(key) else stem
 
 
-def column_title(col: str, lang: str, cb=None) -> str:
+def column_title(col: str, lang: str, cb=None, themes: dict[str, str] | None = None) -> str:
     key = f"workbook_col_{col}"
     if _has(key):
         return t(key, lang)
+    if themes and col in themes:                     # one column per theme (coding sheets)
+        return themes[col]
     if cb is not None and col in cb.variables:
         return cb.variable_label(col, lang)
     m = re.match(r"^share_(\d+)$", col)
@@ -78,7 +82,7 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
         if not isinstance(value, str):
             return value
         try:
-            if col == "theme" and value in themes:
+            if col in ("theme", "closest_theme") and value in themes:
                 return themes[value]
             if col == "effect_label":
                 return effect_word(value, lang) if value != "undefined" else "—"
@@ -160,7 +164,7 @@ def write_workbook(tables_dir: Path, name: str = "tables.xlsx", *, cb=None, lang
         numeric = {c: pd.to_numeric(frame[c], errors="coerce") for c in frame.columns}
         sheet = _safe_sheet(sheet_title(csv.stem, lang), used)
         ws = wb.create_sheet(sheet)
-        headers = [column_title(c, lang, cb) for c in frame.columns]
+        headers = [column_title(c, lang, cb, theme_names) for c in frame.columns]
         ws.append(headers)
         label = _labeller(frame, cb, lang, theme_names)
         cols = list(frame.columns)
