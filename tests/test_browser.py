@@ -209,3 +209,19 @@ def test_the_summary_prints_to_a_paginated_pdf_with_banner_and_page_numbers(samp
     whole = "\n".join(texts)
     assert "Īsumā" in whole and "Konsultācijas laiks: 01.01.2022.–27.02.2022." in whole
     print(f"PDF of the summary: {pages} pages")
+
+
+def test_the_workbook_names_every_sheet_and_column_for_people(sample_run, codebook):
+    """Every table of a run is a sheet with a name in the report language and headers a person
+    can read (no snake_case codes); the first sheet explains them all."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(sample_run / "tables" / "tables.xlsx")
+    csvs = sorted(p.stem for p in (sample_run / "tables").glob("*.csv"))
+    assert wb.sheetnames[0] == "Par darbgrāmatu" and len(wb.sheetnames) == len(csvs) + 1
+    coded = {ws.title: [c.value for c in ws[1] if isinstance(c.value, str) and re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", c.value)]
+             for ws in wb.worksheets}
+    assert {k: v for k, v in coded.items() if v} == {}
+    assert not [s for s in wb.sheetnames if re.fullmatch(r"[a-z0-9_]+", s)]
+    described = {r[0] for r in wb["Par darbgrāmatu"].iter_rows(min_row=2, values_only=True) if r[1] in ("", None)}
+    assert described == set(wb.sheetnames[1:])
