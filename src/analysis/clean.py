@@ -1317,118 +1317,139 @@ def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- what the notebook shows (Latvian labels: the report is for Latvian stakeholders) ----
+# --- what the notebook shows: every heading and label from the text tables (clean_*) ------
 
-RULE_NAMES_LV = {
-    "duplicate": "Dublikāts (vienādas atbildes, tas pats ID vai e-pasts)",
-    "speeder": "Pārāk ātri aizpildīts (salīdzinot ar mediānu)",
-    "straightliner": "Visiem apgalvojumiem gandrīz viena atbilde",
-    "outside_window": "Iesniegts ārpus apspriešanas laika",
-    "empty": "Tukša anketa",
-    "unknown_label": "Nezināma atbilde",
-    "out_of_range": "Vērtība ārpus skalas",
-    "unparseable_date": "Nenolasāms laiks",
-    "invalid_duration": "Beigu laiks pirms sākuma laika",
-    "missing_id": "Trūkst atbildes ID",
-    "oversized_text": "Pārāk garš teksts",
-    "broken_message": "Bojāta e-pasta vēstule",
-}
-ACTIONS_LV = {"exclude": "izslēgt", "flag": "atzīmēt", "not applied": "netiek lietots",
-              "set missing": "atbildi uzskatīt par trūkstošu", "exclude (always)": "izslēgt (vienmēr)",
-              "stop": "apturēt darbu", "switched off": "nav lietots (eksportā trūkst vajadzīgo datu)"}
-TYPES_LV = {"single": "viena izvēle", "multi": "vairākas izvēles", "likert": "skala",
-            "rating": "vērtējums", "nps": "ieteikšanas vērtējums", "text": "brīvs teksts"}
+def _text(key: str, lang: str, fallback: str, **values: Any) -> str:
+    """`report.t(key, lang)`, or `fallback` (a code) when the text tables have no such key."""
+    report = _report()
+    return report.t(key, lang, **values) if key in report.TEXT else fallback
 
 
-def flow_summary(result: CleanResult) -> pd.DataFrame:
-    """The flow table with Latvian headings and a total row."""
+def _col(name: str, lang: str) -> str:
+    return _report().t(f"clean_col_{name}", lang)
+
+
+def rule_name(code: str, lang: str = "lv") -> str:
+    """A quality rule or quarantine reason as a reader calls it (its code if the tables lack it)."""
+    return _text(f"clean_rule_{code}", lang, code)
+
+
+def action_name(action: str, lang: str = "lv") -> str:
+    """An action of the rule table (exclude, flag, not applied, …) in the report language."""
+    action = str(action)
+    suffix = " (e-mails only)"
+    if action.endswith(suffix):
+        return _report().t("clean_action_emails_only", lang, action=action_name(action[:-len(suffix)], lang))
+    return _text("clean_action_" + re.sub(r"[^a-z]+", "_", action.lower()).strip("_"), lang, action)
+
+
+def problem_name(code: str, lang: str = "lv") -> str:
+    """A warning met while reading, by its code: a rule's name, else the warning's own text."""
+    key = f"clean_rule_{code}"
+    return rule_name(code, lang) if key in _report().TEXT else _text(f"clean_warning_{code}", lang, code)
+
+
+def flow_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
+    """The flow table with headings in the report language and a total row."""
     f = result.flow
+    yes, no = _col("yes", lang), _col("no", lang)
+    c = {k: _col(k, lang) for k in ("file", "source", "form_language", "read", "analysed",
+                                     "quarantined", "balanced")}
     out = pd.DataFrame({
-        "Fails": f["source_file"].astype(str),
-        "Avots": f["source"].astype(str).map({"forms": "anketa", "email": "e-pasts"}),
-        "Anketas valoda": f["form_language"].astype(object).fillna("–"),
-        "Nolasīts": f["rows_read"].astype(int), "Analizēts": f["rows_analysed"].astype(int),
-        "Karantīnā": f["rows_quarantined"].astype(int),
-        "Sakrīt": f["balanced"].map({True: "jā", False: "NĒ"}),
+        c["file"]: f["source_file"].astype(str),
+        c["source"]: f["source"].astype(str).map({"forms": _col("source_forms", lang),
+                                                  "email": _col("source_email", lang)}),
+        c["form_language"]: f["form_language"].astype(object).fillna("–"),
+        c["read"]: f["rows_read"].astype(int), c["analysed"]: f["rows_analysed"].astype(int),
+        c["quarantined"]: f["rows_quarantined"].astype(int),
+        c["balanced"]: f["balanced"].map({True: yes, False: no}),
     })
-    total = {"Fails": "Kopā", "Avots": "", "Anketas valoda": "", "Nolasīts": int(out["Nolasīts"].sum()),
-             "Analizēts": int(out["Analizēts"].sum()), "Karantīnā": int(out["Karantīnā"].sum()),
-             "Sakrīt": "jā" if bool(f["balanced"].all()) else "NĒ"}
-    return pd.concat([out, pd.DataFrame([total])], ignore_index=True).set_index("Fails")
+    total = {c["file"]: _col("total", lang), c["source"]: "", c["form_language"]: "",
+             c["read"]: int(out[c["read"]].sum()), c["analysed"]: int(out[c["analysed"]].sum()),
+             c["quarantined"]: int(out[c["quarantined"]].sum()),
+             c["balanced"]: yes if bool(f["balanced"].all()) else no}
+    return pd.concat([out, pd.DataFrame([total])], ignore_index=True).set_index(c["file"])
 
 
-def rule_summary(result: CleanResult) -> pd.DataFrame:
+def rule_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     """Each rule: what it does here, with which parameter, and how many rows it touched."""
     r = result.rules
     return pd.DataFrame({
-        "Noteikums": r["rule"].map(lambda x: RULE_NAMES_LV.get(x, x)),
-        "Darbība": r["action"].map(lambda x: ACTIONS_LV.get(x, x)),
-        "Parametri": r["parameters"].replace("", "–"),
-        "Anketas": r["rows_hit"].astype(int), "Izslēgtas": r["rows_excluded"].astype(int),
-        "Atzīmētas": r["rows_flagged"].astype(int), "E-pasta vēstules": r["emails_hit"].astype(int),
-    }).set_index("Noteikums")
+        _col("rule", lang): r["rule"].map(lambda x: rule_name(x, lang)),
+        _col("action", lang): r["action"].map(lambda x: action_name(x, lang)),
+        _col("parameters", lang): r["parameters"].replace("", "–"),
+        _col("responses_hit", lang): r["rows_hit"].astype(int),
+        _col("excluded", lang): r["rows_excluded"].astype(int),
+        _col("flagged", lang): r["rows_flagged"].astype(int),
+        _col("emails", lang): r["emails_hit"].astype(int),
+    }).set_index(_col("rule", lang))
 
 
-def quarantine_reasons(result: CleanResult) -> pd.DataFrame:
+def quarantine_reasons(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     """Quarantined rows per reason and source file (a row with two reasons counts twice)."""
     q = result.quarantine
+    reason, file, rows = _col("reason", lang), _col("file", lang), _col("rows", lang)
     if q.empty:
-        return pd.DataFrame({"Iemesls": [], "Fails": [], "Rindas": []}).set_index(["Iemesls", "Fails"])
+        return pd.DataFrame({reason: [], file: [], rows: []}).set_index([reason, file])
     long = q.assign(reason=q["reasons"].astype(str).str.split(";")).explode("reason")
-    out = long.groupby(["reason", "source_file"], observed=True).size().rename("Rindas").reset_index()
-    out["Iemesls"] = out["reason"].map(lambda x: RULE_NAMES_LV.get(x, x))
-    return out.rename(columns={"source_file": "Fails"})[["Iemesls", "Fails", "Rindas"]].set_index(["Iemesls", "Fails"])
+    out = long.groupby(["reason", "source_file"], observed=True).size().rename(rows).reset_index()
+    out[reason] = out["reason"].map(lambda x: rule_name(x, lang))
+    return out.rename(columns={"source_file": file})[[reason, file, rows]].set_index([reason, file])
 
 
-def problem_summary(result: CleanResult) -> pd.DataFrame:
+def problem_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     """Warnings met while reading, counted per file and kind (no values shown)."""
     records: dict[tuple[str, str], int] = {}
     for p in result.problems:
         key = (p.file, p.code)
         records[key] = records.get(key, 0) + (p.count or 1)
-    return pd.DataFrame([{"Fails": f, "Brīdinājums": RULE_NAMES_LV.get(c, c), "Gadījumi": n}
-                         for (f, c), n in sorted(records.items())],
-                        columns=["Fails", "Brīdinājums", "Gadījumi"])
+    cols = [_col("file", lang), _col("warning", lang), _col("cases", lang)]
+    return pd.DataFrame([dict(zip(cols, (f, problem_name(c, lang), n))) for (f, c), n in sorted(records.items())],
+                        columns=cols)
 
 
 def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
-    """Variable, type, question (as asked on the form) and how many analysed responses answered."""
+    """Variable, type, question (as asked on the form) and how many analysed responses answered;
+    the first column (the variable) is the table's natural index."""
     df = result.responses
     records = []
+    cols = [_col(k, lang) for k in ("variable", "type", "question", "answered")]
     for v in cb.variables.values():
         if v.type == "meta" or v.pii:
             continue
         if v.type == "multi":
-            cols = [f"{v.name}__{c}" for c in v.codes]
-            n = int(df[cols].notna().all(axis=1).sum()) if len(df) else 0
+            multi = [f"{v.name}__{c}" for c in v.codes]
+            n = int(df[multi].notna().all(axis=1).sum()) if len(df) else 0
         elif v.type == "text":
             n = int((result.proposals["question"] == v.name).sum())
         elif v.type == "likert":
             n = int((df[v.name].notna() | df[f"{v.name}_dk"]).sum())
         else:
             n = int(df[v.name].notna().sum())
-        kind = TYPES_LV.get(v.type, v.type) if lang == "lv" else v.type
+        kind = _text(f"clean_type_{v.type}", lang, v.type)
         if v.range:
             kind += f" {v.range[0]}–{v.range[1]}"
         if v.type == "likert":
-            kind += f" {cb.scales[v.scale].range_text}" + (" (apgriezta)" if v.reverse and lang == "lv"
-                                                          else " (reversed)" if v.reverse else "")
-        records.append({"mainīgais": v.name, "tips": kind,
-                        "jautājums": v.headers.get(lang) or cb.variable_label(v.name, lang), "atbildējuši": n})
-    return pd.DataFrame(records)
+            kind += f" {cb.scales[v.scale].range_text}"
+            if v.reverse:
+                kind += " " + _report().t("clean_dictionary_reversed", lang)
+        records.append(dict(zip(cols, (v.name, kind, v.headers.get(lang) or cb.variable_label(v.name, lang), n))))
+    return pd.DataFrame(records, columns=cols)
 
 
-def answers_by_source(result: CleanResult) -> pd.DataFrame:
-    """Analysed answers per source: form responses by form language, and e-mails."""
+def answers_by_source(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
+    """Analysed answers per source: form responses by form language, and e-mails; the first
+    column (the source) is the table's natural index."""
     r = result.responses
     forms = r.groupby("form_language", observed=False).size()
     props = result.proposals
-    records = [{"avots": f"anketa ({lang})", "atbildes": int(n),
-                "priekšlikumi": int(((props["source"] == "survey") & (props["form_language"] == lang)).sum())}
-               for lang, n in forms.items()]
-    records.append({"avots": "e-pasts", "atbildes": 0,
-                    "priekšlikumi": int((props["source"] == "email").sum())})
-    return pd.DataFrame(records)
+    source, answers, proposals = (_col(k, lang) for k in ("by_source", "answers", "proposals"))
+    records = [{source: _report().t("clean_source_form_in", lang, language=form_lang), answers: int(n),
+                proposals: int(((props["source"] == "survey") & (props["form_language"] == form_lang)).sum())}
+               for form_lang, n in forms.items()]
+    records.append({source: _col("source_email", lang), answers: 0,
+                    proposals: int((props["source"] == "email").sum())})
+    return pd.DataFrame(records, columns=[source, answers, proposals])
 
 
 def dont_know_shares(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
@@ -1466,7 +1487,7 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
     out.append(t("clean_methods_sources", lang, n_forms=len(forms), languages=", ".join(langs),
                  n_mail=int((flow["source"].astype(str) == "email").sum()), timezone=cb.timezone))
     if cb.missing_values:
-        out.append(t("clean_methods_missing_codes", lang, codes=", ".join(f"„{c}”" if lang == "lv" else f"“{c}”"
+        out.append(t("clean_methods_missing_codes", lang, codes=", ".join(t("clean_quoted", lang, text=c)
                                                                       for c in cb.missing_values)))
     not_configured = []
     for r in result.rules.itertuples():
@@ -1477,7 +1498,7 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
             continue
         params = dict(p.split("=", 1) for p in str(r.parameters).split("; ") if "=" in p)
         if r.action == "switched off":
-            out.append(t("clean_methods_off", lang, rule=RULE_NAMES_LV.get(r.rule, r.rule) if lang == "lv" else r.rule,
+            out.append(t("clean_methods_off", lang, rule=_rule_ref(r.rule, lang),
                          why=_off_reason(params.get(OFF, ""), lang)))
             continue
         action = t("clean_methods_excluded" if str(r.action).startswith("exclude") else "clean_methods_flagged", lang)
@@ -1499,7 +1520,7 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
             out.append(t("clean_methods_empty", lang, action=action, n=n))
     if not_configured:
         out.append(t("clean_methods_not_configured", lang, rules=", ".join(
-            RULE_NAMES_LV.get(x, x) if lang == "lv" else x for x in not_configured)))
+            _rule_ref(x, lang) for x in not_configured)))
     unknown = result.rules.set_index("rule")
     policy = {"stop": "stop", "exclude": "quarantine", "set missing": "missing"}.get(
         str(unknown.loc["unknown_label", "action"]) if "unknown_label" in unknown.index else "", None)
@@ -1514,6 +1535,11 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
         if n:
             out.append(t(key, lang, n=n))
     return out
+
+
+def _rule_ref(code: str, lang: str) -> str:
+    """How the methods text refers to a rule (the text table decides: its name or its params key)."""
+    return _report().t("clean_methods_rule_ref", lang, name=rule_name(code, lang), code=code)
 
 
 def _pct(x: Any, lang: str) -> str:

@@ -35,6 +35,21 @@ def say(text: str) -> None:
     display(HTML(f"<p>{html.escape(str(text))}</p>"))
 
 
+def md(text: str) -> None:
+    """Prose from the text tables (`report.t`, trusted Markdown: headings, `code`), shown as an
+    output so that a notebook's words follow `report_lang` (nbconvert anchors its headings)."""
+    from IPython.display import Markdown
+
+    display(Markdown(str(text)))
+
+
+def title(text: str) -> None:
+    """The page's level-1 heading as an output (the report takes the page title from it)."""
+    import html
+
+    display(HTML(f'<h1 id="page-title">{html.escape(str(text))}</h1>'))
+
+
 def _frame_html(frame) -> str:
     """DataFrames in the reports: always escaped; a meaningless 0, 1, 2... index is hidden."""
     import pandas as pd
