@@ -240,6 +240,9 @@ def _install_figure_format() -> None:
     if shell is not None:
         from matplotlib.figure import Figure
 
+        # resolve the backend first: activating the inline backend clears every formatter
+        # registered for Figure, so one registered before it would be lost
+        plt.close(plt.figure())
         shell.display_formatter.formatters["text/html"].for_type(Figure, lambda f: figure_html(f))
 
 
