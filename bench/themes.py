@@ -138,9 +138,21 @@ def planted_macro_f1(dictionary, src: Path) -> float:
                              props["form_language"].astype(object).where(props["form_language"].notna(), None).tolist(),
                              dictionary.settings["extra_stopwords"])
     coded = th.code_texts(corpus.tokens, dictionary, index=corpus.ids)
-    planted, _ = pr.planted_coding(truth, props, dictionary.codes)
-    res = th.agreement(coded, planted, n_boot=0).set_index("theme")
+    generated = planted_theme_codes(truth, dictionary)
+    planted, _ = pr.planted_coding(truth, props, generated)
+    res = th.agreement(coded[generated], planted, themes=generated, n_boot=0).set_index("theme")
     return float(res.loc["macro", "f1"])
+
+
+def planted_theme_codes(truth, dictionary) -> list[str]:
+    """The dictionary themes the generator can plant (a theme it never plants has no truth)."""
+    try:
+        from analysis import synth
+
+        codes = set(synth.THEME_CODES)
+    except (ImportError, AttributeError):
+        codes = {c for item in truth.get("texts", []) for c in item.get("themes", [])}
+    return [c for c in dictionary.codes if c in codes]
 
 
 def lemma_accuracy() -> tuple[float, float]:

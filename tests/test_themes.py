@@ -36,7 +36,9 @@ def themes_of(text, dictionary, form_language=None) -> set[str]:
 def test_dictionary_uses_the_generator_theme_codes_sectors_and_names(dictionary):
     from analysis import synth
 
-    assert set(dictionary.codes) == set(synth.THEME_CODES)
+    # the generator's themes keep their codes (the planted truth uses them); the dictionary adds
+    # themes of its own from everyday vocabulary (issue 10)
+    assert set(synth.THEME_CODES) <= set(dictionary.codes)
     for t in synth.THEMES:
         assert dictionary.sector_of(t["code"]) == t["sector"]
         assert dictionary.name(t["code"], "lv") == t["lv"]
@@ -417,10 +419,248 @@ def test_macro_f1_on_the_sample_planted_themes_reaches_the_goal(sample_proposals
                              props["form_language"].astype(object).where(props["form_language"].notna(), None).tolist(),
                              dictionary.settings["extra_stopwords"])
     coded = th.code_texts(corpus.tokens, dictionary, index=corpus.ids)
-    planted, counts = pr.planted_coding(truth, props, dictionary.codes)
+    from analysis import synth
+
+    generated = [c for c in dictionary.codes if c in synth.THEME_CODES]   # themes the generator plants
+    planted, counts = pr.planted_coding(truth, props, generated)
     assert counts["proposals_matched"] > 0.9 * len(props)
-    result = th.agreement(coded, planted, n_boot=0).set_index("theme")
+    result = th.agreement(coded[generated], planted, themes=generated, n_boot=0).set_index("theme")
     macro = result.loc["macro", "f1"]
     per_theme = ", ".join(f"{k} {v:.2f}" for k, v in result["f1"].drop("macro").sort_values().items())
     print(f"macro F1 on the planted themes: {macro:.3f}; per theme: {per_theme}")
     assert macro >= 0.85, f"macro F1 {macro:.3f} is below the goal of 0.85; per theme: {per_theme}"
+
+
+# --------------------------------------------------------------------------- issue 10: matching that cannot drift
+
+def mini(tmp_path, body: str) -> th.Dictionary:
+    return th.load_dictionary(write(tmp_path, body))
+
+
+def mini_themes(text, d, form_language=None) -> set[str]:
+    return themes_of(text, d, form_language)
+
+
+def test_an_exact_pattern_matches_only_its_own_paradigm():
+    # the old _with_lemma added what the lemmatiser made of the pattern: sez -> sēdēt,
+    # kāpa -> kāpt, liepu -> liepa, pii -> pile
+    assert th.Pattern.parse("sez", "lv").forms == frozenset({"sez"})
+    assert th.Pattern.parse("pii", "lv").forms == frozenset({"pii"})
+    assert th.Pattern.parse("liepu", "lv").forms == frozenset({"liepu"})
+    kapa = th.Pattern.parse("kāpa", "lv")
+    assert {"kāpa", "kāpas", "kāpām"} <= kapa.forms and "kāpt" not in kapa.forms and "kāpju" not in kapa.forms
+    assert th.Pattern.parse("ceļš", "lv").matches("ceļus", plain=False, surface=True)
+    assert not th.Pattern.parse("sez", "lv").matches("sēdēt", plain=False)
+
+
+@pytest.mark.parametrize("text, theme", [
+    ("Es sēžu mājās un domāju par dzīvi.", "investors_sez"),          # sēžu (I sit) is no SEZ
+    ("Domes sēžu protokoli ir garlaicīgi.", "investors_sez"),
+    ("Viņš kāpa pa kāpnēm uz otro stāvu.", "parks_beach"),              # kāpa = climbed
+    ("Zem liepām vasarā ir ēna.", "university"),                        # lindens, not LiepU
+    ("Dīķī peld pīles.", "schools_kindergartens"),                      # ducks, not PII
+    ("Tiekamies rīt pie veikala!", "public_meetings"),                  # see you, not a meeting
+    ("Projekta ietvaros notiks daudz kas.", "street_repair"),           # within, not sidewalks
+    ("Vakar skatījos futbola tiešraidi.", "online_participation"),      # a football broadcast
+    ("Mūsu uzņēmuma zīmols ir zināms visā Latvijā.", "music_brand"),
+    ("Ar sveicieniem, Jānis", "welcome_info"),                          # a closing formula
+    ("Man ir liels prieks par jauno tiltu.", "cycling_paths"),
+    ("Bērni spēlējas parkos un pie jūras.", "parking"),                 # parkos = in parks (typed with diacritics)
+    ("Līdz ceļiem ūdenī brienām pāri upei.", "roads_traffic"),          # up to the knees
+])
+def test_words_in_an_unrelated_sense_do_not_code_the_theme(dictionary, text, theme):
+    assert theme not in themes_of(text, dictionary)
+
+
+@pytest.mark.parametrize("text, theme", [
+    ("LiepU studentiem vajag kopmītnes.", "university"),
+    ("PII rindas ir par garu.", "schools_kindergartens"),
+    ("Domes sēžu tiešraide internetā būtu noderīga.", "online_participation"),
+    ("Kāpa jāsargā, cilvēki staigā pa to un smiltis nobrūk.", "parks_beach"),
+    ("Vajag salabot ceļus!", "street_repair"),
+    ("iela ir bedraina, vajag salabot celus", "street_repair"),
+    ("Parkosanas centra ir murgs, vietu nav.", "parking"),              # typed without diacritics
+    ("Квартиру снять невозможно, всё дорого.", "rental_shortage"),
+    ("Надо отремонтировать улицу, вечером там темно.", "street_repair"),
+    ("Надо отремонтировать улицу, вечером там темно.", "lighting_safety"),
+    ("Gribētos, lai domes lēmumus paskaidro cilvēku valodā.", "being_heard"),
+    ("Город должен больше слушать жителей.", "being_heard"),
+    ("Liepājai vajag normālu kino un teātri.", "culture_venues"),
+    ("Bibliotēkai vajadzētu strādāt arī svētdienās.", "culture_venues"),
+    ("Izglītība ir svarīga.", "learning"),
+    ("Mazajam uzņēmumam vajag atbalstu.", "enterprise_trade"),
+    ("Mājoklis ir par dārgu.", "housing_conditions"),
+])
+def test_everyday_words_and_russian_word_order_code_the_theme(dictionary, text, theme):
+    assert theme in themes_of(text, dictionary)
+
+
+def test_greetings_and_signatures_never_code(dictionary):
+    for text in ["Labdien!", "Ar cieņu, Valda", "Ar sveicieniem", "Здравствуйте!", "С уважением, Ольга",
+                 "Labdien! Paldies. Ar sveicieniem, Jānis"]:
+        assert themes_of(text, dictionary) == set(), text
+
+
+def test_plain_spelling_is_compared_only_in_texts_typed_without_diacritics(tmp_path):
+    d = mini(tmp_path, """
+     themes:
+       mobility:
+         parking:
+           name: {lv: Stāvvietas}
+           lemmas: {lv: ["parkoš*", "kāpu*", "netīr*"]}
+     """)
+    assert "parking" in mini_themes("parkosana ir dardza", d)                        # no diacritics at all
+    assert "parking" not in mini_themes("Bērni spēlējas parkos, kur ir tīrs gaiss.", d)   # typed with diacritics
+    assert "parking" not in mini_themes("Šis veikals netirgo ar alkoholu, un tā ir labi.", d)
+    assert "parking" not in mini_themes("Pie kapu vārtiem vajag soliņu ārā.", d)
+    # in a plain text the restored lemma decides: velos is vēlos (I wish), not a bike
+    m = th._Matcher(mini(tmp_path, """
+     themes:
+       mobility:
+         bikes:
+           name: {lv: Velo}
+           lemmas: {lv: ["velo*"]}
+     """))
+    assert not m.token_atoms(("vēlēties", "velos"), plain=True)
+    assert m.token_atoms(("velosipēds", "velosipedu"), plain=True)
+    assert not m.token_atoms(("parks", "parkos"), plain=False)
+
+
+def test_stage03_restores_diacritics_only_in_texts_typed_without_them():
+    corpus = pr.build_corpus(["Man ir liels prieks, ka būs jauns velo celiņš.", "man ir liels prieks"], ["a", "b"],
+                             ["lv", "lv"])
+    lemmas_a = {t[1]: t[0] for t in corpus.tokens[0] if t[3] >= 0}
+    assert lemmas_a["prieks"] == "prieks" and lemmas_a["velo"] == "velo"
+    lemmas_b = {t[1]: t[0] for t in corpus.tokens[1] if t[3] >= 0}
+    assert lemmas_b["liels"] == "liels"
+
+
+def test_context_guards_require_and_except_within_a_window(tmp_path):
+    d = mini(tmp_path, """
+     themes:
+       urban:
+         dunes:
+           name: {lv: Kāpas}
+           lemmas:
+             lv: [{word: kāpa, requires: [jūra, smiltis], except: [kalns], window: 3}]
+     """)
+    assert "dunes" in mini_themes("Kāpa pie jūras ir skaista.", d)
+    assert "dunes" not in mini_themes("Kāpa ir skaista.", d)                                # nothing required near
+    assert "dunes" not in mini_themes("Kāpa ir ļoti ļoti ļoti skaista un tālu ir jūra.", d)   # outside the window
+    assert "dunes" not in mini_themes("Kāpa kā kalns pie jūras.", d)                        # an except word near
+    assert "dunes" not in mini_themes("Kāpa ir skaista. Jūra ir auksta.", d)                # another sentence
+    with pytest.raises(th.DictionaryError, match=r"lint_ok.*why"):
+        mini(tmp_path, """
+         themes:
+           urban:
+             dunes:
+               name: {lv: Kāpas}
+               lemmas: {lv: [{word: kāpa, lint_ok: [kāpt]}]}
+         """)
+
+
+def test_cross_cutting_themes_say_which_sectors_they_feed(tmp_path, dictionary):
+    with pytest.raises(th.DictionaryError, match=r"cross-cutting theme needs feeds"):
+        mini(tmp_path, """
+         themes:
+           cross-cutting:
+             media:
+               name: {lv: Mediji}
+               lemmas: {lv: [avīze]}
+         """)
+    with pytest.raises(th.DictionaryError, match=r"empty feeds list needs a note"):
+        mini(tmp_path, """
+         themes:
+           cross-cutting:
+             media:
+               name: {lv: Mediji}
+               feeds: []
+               lemmas: {lv: [avīze]}
+         """)
+    for code, theme in dictionary.themes.items():
+        if theme.sector == th.CROSS_CUTTING:
+            assert theme.feeds or "place" in str(theme.sources) or code == "karosta", code
+        else:
+            assert theme.sector in theme.sectors
+    assert dictionary.sectors_of("street_repair") == ("urban", "mobility")       # potholes: both
+    coded = pd.DataFrame({"street_repair": [True, False], "info_channels": [False, True]})
+    sec = dictionary.sector_coding(coded)
+    assert sec.loc[0, ["urban", "mobility"]].all() and sec.loc[1, "participation"]
+
+
+# --------------------------------------------------------------------------- the lint
+
+@pytest.fixture(scope="module")
+def shipped_lint(dictionary):
+    return th.lint_dictionary(dictionary)
+
+
+def test_lint_lists_vocabulary_words_matched_outside_the_intended_lemma(tmp_path):
+    d = mini(tmp_path, """
+     themes:
+       urban:
+         dunes:
+           name: {lv: Kāpas}
+           lemmas: {lv: [kāpa, "parkoš*"]}
+     """)
+    found = th.lint_dictionary(d)
+    kapa = found[found["pattern"] == "kāpa"]
+    assert "kāpt" in set(kapa["reading"]) and not kapa["accepted"].any()     # kāpa is also the past of kāpt
+    with pytest.raises(th.DictionaryError, match=r"lint: .*kāpa"):
+        th.load_dictionary(tmp_path / "themes.yaml", lint=True)
+    accepted = mini(tmp_path, """
+     themes:
+       urban:
+         dunes:
+           name: {lv: Kāpas}
+           lemmas: {lv: [{word: kāpa, lint_ok: [kāpt], why: "the verb is guarded elsewhere"}]}
+     """)
+    again = th.lint_dictionary(accepted)
+    assert again["accepted"].all() and set(again["why"]) == {"the verb is guarded elsewhere"}
+
+
+def test_the_shipped_dictionary_lints_clean_or_annotated(shipped_lint):
+    bad = shipped_lint[~shipped_lint["accepted"]]
+    assert bad.empty, bad.head(20).to_string()
+    assert (shipped_lint["why"].str.len() > 0).all()
+
+
+# --------------------------------------------------------------------------- the development set (data/devset)
+
+DEVSET = ROOT / "data" / "devset"
+
+
+def _bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_themes", ROOT / "bench" / "themes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: report-half sector macro-F1 0.80 "
+                                       "(bench/themes.py); strict: remove this mark when it passes")
+def test_devset_report_half_sector_macro_f1_reaches_the_goal(dictionary):
+    """The hand-coded development set, report half (never used to build the dictionary)."""
+    if not (DEVSET / "proposals.csv").exists():
+        pytest.fail("data/devset/proposals.csv is missing")
+    r = _bench().devset_scores(dictionary, "report")
+    assert r["macro_f1"] >= 0.85, r
+
+
+@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: a wrong sector fires in ~14 % of the "
+                                       "hand-coded treebank sentences (bench/themes.py); strict: remove when it passes")
+def test_false_theme_rate_on_hand_coded_treebank_sentences_reaches_the_goal(dictionary):
+    if not (DEVSET / "treebank_sectors.csv").exists():
+        pytest.fail("data/devset/treebank_sectors.csv is missing")
+    r = _bench().treebank_false_rate(dictionary)
+    assert r["rate"] <= 0.03, r
+
+
+def test_devset_sector_coding_beats_the_old_dictionary(dictionary):
+    """Regression floor measured on the report half: the old dictionary (before issue 10) reached
+    a sector macro-F1 of 0.620 and coded no sector in 40.5 % of the texts (hand coding: 23.7 %)."""
+    r = _bench().devset_scores(dictionary, "report")
+    assert r["macro_f1"] >= 0.75
+    assert abs(r["uncoded_share"] - r["hand_none_share"]) <= 0.08

@@ -323,7 +323,7 @@ def _check_not_stopped(path: Path, themes: Mapping[str, Theme], extra: Mapping[s
                                       "is listed in settings.extra_stopwords, so it would never count")
 
 
-_THEME_KEYS = {"name", "lemmas", "phrases", "together", "except", "note", "feeds"}
+_THEME_KEYS = {"name", "lemmas", "phrases", "together", "except", "note", "feeds", "lint_ok"}
 _WORD_KEYS = {"word", "requires", "except", "window", "lint_ok", "why"}
 
 
@@ -384,6 +384,16 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
                     guards[pat] = Guard(req, exc, int(item.get("window") or settings["guard_window"]))
                 if "lint_ok" in item:
                     lint_ok[pat.text] = (frozenset(_norm(w) for w in item["lint_ok"]), str(item["why"]))
+    extra_ok = spec.get("lint_ok") or []
+    if not isinstance(extra_ok, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("pattern"), str) and isinstance(e.get("words"), list)
+            and isinstance(e.get("why"), str) and e["why"].strip() for e in extra_ok):
+        raise DictionaryError(path, f"{where}, lint_ok", "expected a list of {pattern: ..., words: [...], why: ...} "
+                                                         "(accepted lint findings of `together` parts)")
+    for e in extra_ok:
+        key = _norm(e["pattern"])
+        words, why = lint_ok.get(key, (frozenset(), ""))
+        lint_ok[key] = (words | frozenset(_norm(w) for w in e["words"]), why or e["why"])
     phrase_list = []
     together = []
     windows = []
@@ -537,6 +547,21 @@ def _together(path, at, entry) -> tuple[tuple[Pattern, ...], ...]:
 Token = tuple  # (lemma, surface) or (lemma, surface, is_content); lemma and surface lower-case
 
 
+@functools.lru_cache(maxsize=1)
+def _attested_sets() -> tuple[frozenset[str], frozenset[str]]:
+    from . import text as tx
+
+    sm = tx._sm_dict()
+    return frozenset(k.lower() for k in sm), frozenset(v.lower() for v in sm.values())
+
+
+def _attested(surface: str, lemma: str) -> bool:
+    """The word form, or the lemma the lemmatiser made of it, is attested in simplemma's
+    (corpus-derived) Latvian data: a word of its own, not a typing variant of a pattern."""
+    forms, lemmas = _attested_sets()
+    return surface in forms or (lemma != surface and lemma in lemmas)
+
+
 class _Matcher:
     """Every dictionary pattern is an 'atom'; each distinct key (lemma or surface, in a text typed
     with or without diacritics) is resolved once to the atoms it matches, so coding a text costs a
@@ -648,11 +673,12 @@ class _Matcher:
         return res
 
     def token_atoms(self, tok: Sequence[Any], plain: bool | None = None) -> frozenset[int]:
-        """Atoms of one token. In a text typed without diacritics a pattern that matches only the
-        diacritic-free spelling of the surface (not the surface as typed, not the lemma) counts
-        only when the lemmatiser left the word as it is (an unknown word): otherwise the restored
-        lemma decides (velosipedu -> velosipēds counts for velo*; velos -> vēlēties does not,
-        parkos -> parks is no parkoš*)."""
+        """Atoms of one token. In a text typed without diacritics a pattern that matches the surface
+        but not the lemma (a wildcard, or any pattern compared without diacritics) does not
+        count when the surface or its restored lemma is an attested word of its own (simplemma's
+        corpus-derived forms): then the restored lemma decides (velosipedu -> velosipēds counts for
+        velo*; velos -> vēlēties does not, parkos -> parks is no parkoš*); an unattested
+        restoration (parkosanas -> pārkošana, a dictionary-only guess) does not block it."""
         lemma, surface = tok[0], tok[1]
         if plain is None:
             plain = typed_without_diacritics([surface])
@@ -664,9 +690,12 @@ class _Matcher:
                 got = by_lemma | self.key_atoms(surface, plain, surface=True)
             else:
                 by_surface = self.key_atoms(surface, plain, surface=True)
-                if plain and surface.isascii() and by_surface - by_lemma:
-                    # matched only as a diacritic-free spelling: the restored lemma decides
-                    by_surface = by_surface - (by_surface - by_lemma - self.key_atoms(surface, False, surface=True))
+                if plain and surface.isascii() and by_surface - by_lemma and _attested(surface, lemma):
+                    # matched only as a diacritic-free spelling of a word the lemmatiser knows as
+                    # another word: the restored lemma decides
+                    as_typed = self.key_atoms(surface, False, surface=True)
+                    by_surface = by_surface - frozenset(
+                        a for a in by_surface - by_lemma if a not in as_typed or self.patterns[a].kind != "exact")
                 got = by_lemma | by_surface
             self._tok_cache[key] = got
         return got
@@ -848,6 +877,14 @@ def _vocab_matches(p: Pattern, plain: bool) -> list[str]:
     return sorted({k for k in keys if k.endswith(p.plain)})
 
 
+@functools.lru_cache(maxsize=2048)
+def _plain_index(p: Pattern) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for f in sorted(p.forms):
+        out.setdefault(_plain(f), []).append(f)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _originals(key: str, p: Pattern) -> list[str]:
     """The spellings with diacritics of a diacritic-free key: vocabulary forms and forms of the
     pattern's own paradigm (which includes prefixed forms such as jāpalīdz)."""
@@ -855,7 +892,7 @@ def _originals(key: str, p: Pattern) -> list[str]:
 
     _, keys, originals = _lint_vocabulary()
     i = bisect.bisect_left(keys, key)
-    out = sorted(f for f in p.forms if len(f) == len(key) and _plain(f) == key)
+    out = list(_plain_index(p).get(key, ()))
     while i < len(keys) and keys[i] == key:
         if originals[i] not in out:
             out.append(originals[i])
@@ -868,6 +905,10 @@ def _same_root(reading: str, core: str) -> bool:
     atbalsts, divritenis for divriteņ*): the diacritic-free spellings share at least four
     letters and at most two letters of the shorter word differ."""
     a, b = _plain(reading), _plain(core)
+    if a.startswith("ne") and not b.startswith("ne"):       # a negated form (nesasniedz: sasniegt)
+        a = a[2:]
+    elif b.startswith("ne") and not a.startswith("ne"):
+        b = b[2:]
     n = 0
     for x, y in zip(a, b):
         if x != y:
@@ -888,8 +929,8 @@ def lint_dictionary(dictionary: Dictionary) -> pd.DataFrame:
     the form (:func:`_readings`) that the pattern would not match as a lemma is a finding: in
     texts typed with diacritics (mode ``diacritics``: kāpa is also the past of kāpt, so the lemma
     kāpa matches a verb form) and in texts typed without them (mode ``plain``: "parkos" is both
-    a plain spelling of parkoš* when the lemmatiser cannot restore it; where it restores a word,
-    the restored lemma decides, as in the matcher). A finding is accepted when the pattern
+    a plain spelling of parkoš* where it is not an attested word of its own; where it is, the
+    restored lemma decides, as in the matcher). A finding is accepted when the pattern
     lists the word or the reading under ``lint_ok`` (with ``why``) or carries a context guard.
     Readings of the pattern's own root (:func:`_same_root`: šķirot for šķirošan*) are no finding.
     Returns theme, pattern, mode, word, reading, accepted, why (sorted)."""
@@ -905,18 +946,18 @@ def lint_dictionary(dictionary: Dictionary) -> pd.DataFrame:
             ok_words, why = theme.lint_ok.get(p.text, (frozenset(), ""))
             for plain in (False, True):
                 for key in _vocab_matches(p, plain):
-                    if plain and not p.matches(key, True, surface=False):
-                        continue        # matched as a plain surface only: the restored lemma decides
                     found = []
                     for w in (_originals(key, p) if plain else [key]):
                         for r in sorted(_readings(w) | ({p.core} if w in p.forms else set())):
                             if p.matches(r, False, surface=False) or _same_root(r, p.core):
                                 continue
+                            if p.kind in ("infix", "suffix") and p.matches(_plain(r), True):
+                                continue        # kamermūziķis for *mūzik*: the same word family
                             if plain and r.isascii() and p.matches(r, True, surface=False):
                                 continue
                             found.append((w, r))
-                    if not found or (plain and _norm(tx.lemmatize(key, "lv", restore=True)) != key):
-                        continue        # restored to a word with diacritics: the restored lemma decides
+                    if not found or (plain and _attested(key, _norm(tx.lemmatize(key, "lv", restore=True)))):
+                        continue        # an attested word of its own: the restored lemma decides
                     for w, r in found:
                         listed = bool({key, w, r} & ok_words)
                         rows.append({"theme": code, "pattern": p.text, "mode": "plain" if plain else "diacritics",
