@@ -757,10 +757,13 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
         info.update({f"human_{k}": v for k, v in match_counts.items()}, **learned.info)
         tables.update(learned.tables)
     if truth is not None:
-        planted, counts = planted_coding(truth, proposals, dictionary.codes)
+        # only the themes the generator plants have a planted truth (the dictionary has more)
+        plantable = {c for item in truth.get("texts", []) for c in item.get("themes", [])}
+        planted_codes = [c for c in dictionary.codes if c in plantable]
+        planted, counts = planted_coding(truth, proposals, planted_codes)
         info.update(counts)
         if len(planted):
-            a = th.agreement(coded, planted, dictionary.codes, int(s["bootstrap_n"]), int(s["bootstrap_seed"]))
+            a = th.agreement(coded, planted, planted_codes, int(s["bootstrap_n"]), int(s["bootstrap_seed"]))
             a.insert(0, "reference", "planted")
             frames.append(a)
     tables["agreement"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
