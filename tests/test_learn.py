@@ -218,7 +218,8 @@ def test_rows_are_found_by_id_else_by_wording_also_when_neutralised(tmp_path):
     human = learn.load_human_coding(_write(tmp_path, "c.csv", coded), FakeDictionary)
     got, counts = learn.match_coding(human, props, CODES)
     assert list(got.index) == ["R1:q1", "R2:q1", "R4:q1"]          # R3 is the same wording in another question
-    assert counts == {"rows": 3, "matched_by_id": 1, "matched_by_text": 2, "unmatched": 0, "proposals": 3}
+    assert counts == {"rows": 3, "matched_by_id": 1, "matched_by_text": 2, "unmatched": 0, "proposals": 3,
+                      "themes_coded": 3}
     assert got.loc["R4:q1", "parks_beach"] == 1 and got.loc["R2:q1", "events_calendar"] == 1
 
 
@@ -238,15 +239,18 @@ def test_the_simulated_coder_is_deterministic_and_changes_about_a_tenth_of_the_l
     b, _ = learn.simulate_human_coding(truth, props.sample(frac=1, random_state=2), FakeDictionary, n=300,
                                        rate=0.10, seed=7)
     assert a.equals(b)                                    # row order of the proposals does not matter
-    assert len(a) == 300 and list(a.columns) == ["question", "source", "text", "codes"]
+    assert len(a) == 300 and list(a.columns) == ["question", "source", "text", *CODES]
     assert facts["labels_changed"] == round(0.10 * facts["planted_labels"])
     assert 0.08 <= facts["share_labels_changed"] <= 0.12
     planted = {learn._norm_text(it["text"]): set(it["themes"]) for it in truth["texts"]}
-    differ = sum(set(c.split(";")) - {"none"} != planted[learn._norm_text(t)] for t, c in zip(a["text"], a["codes"]))
+    coded = [{c for c in CODES if row[c]} for _, row in a.iterrows()]
+    differ = sum(c != planted[learn._norm_text(t)] for t, c in zip(a["text"], coded))
     assert differ == facts["texts_differing"] > 0
 
 
 def test_the_shipped_simulated_coding_is_valid_for_the_sample_dictionary():
+    import json
+
     from analysis import themes as th
 
     dictionary = th.load_dictionary(ROOT / "params" / "themes" / "liepaja-2022.yaml")
@@ -254,7 +258,12 @@ def test_the_shipped_simulated_coding_is_valid_for_the_sample_dictionary():
     human = learn.load_human_coding(path, dictionary)
     assert len(human) == 300 and (human["text"] != "").all()
     assert "proposal_id" not in pd.read_csv(path, nrows=1).columns     # found by wording: ids are salted
-    assert human[dictionary.codes].to_numpy().sum() >= 300
+    planted = [t["code"] for t in json.loads((ROOT / "data" / "sample" / "truth.json").read_text(
+        encoding="utf-8"))["themes"]]
+    assert set(pd.read_csv(path, nrows=1).columns) == {"question", "source", "text", *planted}
+    assert human[planted].to_numpy().sum() >= 300
+    others = [c for c in dictionary.codes if c not in planted]        # themes the simulated coder did not know
+    assert human[others].isna().all().all()
 
 
 def test_the_same_codes_give_the_same_tables_whatever_the_order_of_the_texts():
@@ -279,3 +288,19 @@ def test_a_semicolon_csv_as_spreadsheets_save_it_in_latvian_settings_reads_the_s
     semi = learn.load_human_coding(path, FakeDictionary)
     assert semi[CODES].to_numpy().tolist() == comma[CODES].to_numpy().tolist() == [[1, 1, 0], [0, 0, 0]]
     assert list(semi["text"]) == ["a, b", "c"]
+
+
+def test_a_theme_without_a_column_is_not_coded_and_stays_with_the_dictionary(tmp_path):
+    docs, ids, dict_hit, truth, _ = small_world()
+    coded = truth.loc[[i for k, i in enumerate(ids) if (k // 4) % 2 == 0]].drop(columns="public_transport")
+    frame = coded.reset_index().rename(columns={"index": "proposal_id"})
+    human = learn.load_human_coding(_write(tmp_path, "part.csv", frame), FakeDictionary)
+    assert human["public_transport"].isna().all() and human["events_calendar"].notna().all()
+    props = pd.DataFrame({"proposal_id": ids, "question": "q", "text": [" ".join(d) for d in docs]})
+    matched, counts = learn.match_coding(human, props, CODES)
+    assert list(matched.columns) == ["events_calendar", "parks_beach"] and counts["themes_coded"] == 2
+    res = learn.learn(docs, ids, dict_hit, matched, CODES, n_boot=20)
+    assert "public_transport" not in set(res.tables["learn_cv"]["theme"])
+    model = res.tables["learn_model"].set_index("theme")
+    assert model.at["public_transport", "note"] == "not coded by people: dictionary only"
+    assert res.coded["public_transport"].equals(dict_hit["public_transport"].set_axis(res.coded.index))

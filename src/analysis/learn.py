@@ -74,8 +74,10 @@ def load_human_coding(paths_: Sequence[str | Path] | str | Path, dictionary) -> 
     0 or nothing; or one column ``codes`` holding theme codes separated by ``;`` ("-" or
     "none": no theme applies). A row with nothing coded was not coded and is left out. Rows are
     identified by ``proposal_id`` or, in files without one, by ``text`` (with ``question``
-    when given). Every problem raises :class:`analysis.themes.CodingFileError` naming the
-    file, the column, the row and what was expected.
+    when given). In the first way a theme without a column was not coded (NaN), so a file may
+    code some themes only; a ``codes`` column codes every theme. Every problem raises
+    :class:`analysis.themes.CodingFileError` naming the file, the column, the row and what was
+    expected.
     """
     if isinstance(paths_, (str, Path)):
         paths_ = [paths_]
@@ -167,9 +169,8 @@ def _read_one(path: Path, codes: list[str]) -> pd.DataFrame:
     out = pd.DataFrame({"_file": str(path), "_row": rows + 2,
                         "proposal_id": _col(df, "proposal_id")[rows],
                         "question": _col(df, "question")[rows], "text": _col(df, "text")[rows]})
-    for c in codes:
-        out[c] = matrix[c].to_numpy()[rows] if c in matrix else 0
-        out[c] = out[c].fillna(0).astype(int)
+    for c in codes:               # a theme the file has no column for was not coded: NaN
+        out[c] = matrix[c].fillna(0).to_numpy(dtype=float)[rows] if c in matrix else np.nan
     return out
 
 
@@ -241,8 +242,9 @@ def match_coding(human: pd.DataFrame, proposals: pd.DataFrame, codes: Sequence[s
     normalised ``text`` equal to a proposal's (in the same ``question`` when the row names
     one). A wording found in several proposals codes all of them. ``human`` may also be a
     frame indexed by proposal_id with theme columns only (the older CSV reader's shape).
-    Returns (coding, counts) with counts rows, matched_by_id, matched_by_text, unmatched,
-    proposals. Raises CodingFileError when no row is found at all."""
+    Only the themes every matched row codes are kept (a theme missing from one file is left
+    out). Returns (coding, counts) with counts rows, matched_by_id, matched_by_text, unmatched,
+    proposals, themes_coded. Raises CodingFileError when no row is found at all."""
     codes = list(codes)
     if "proposal_id" not in human.columns:
         human = human.reset_index().rename(columns={human.index.name or "index": "proposal_id"})
@@ -261,7 +263,7 @@ def match_coding(human: pd.DataFrame, proposals: pd.DataFrame, codes: Sequence[s
         by_qtext.setdefault((question[i], k), []).append(i)
     found: dict[int, tuple[np.ndarray, int]] = {}
     n_id = n_text = n_none = 0
-    values = h[[c for c in codes if c in h]].reindex(columns=codes, fill_value=0).fillna(0).to_numpy(dtype=int)
+    values = h.reindex(columns=codes).to_numpy(dtype=float)      # NaN: theme not coded in that file
     for r in range(len(h)):
         pid = str(h.at[r, "proposal_id"]).strip()
         if pid in id_pos:
@@ -275,7 +277,7 @@ def match_coding(human: pd.DataFrame, proposals: pd.DataFrame, codes: Sequence[s
             else:
                 n_none += 1
         for i in rows:
-            if i in found and not np.array_equal(found[i][0], values[r]):
+            if i in found and not np.array_equal(found[i][0], values[r], equal_nan=True):
                 raise CodingFileError(f"{h.at[r, '_file']} row {h.at[r, '_row']}: proposal {ids[i]} is also coded "
                                       f"differently in row {found[i][1]}; keep one coding per proposal")
             found[i] = (values[r], h.at[r, "_row"])
@@ -284,10 +286,12 @@ def match_coding(human: pd.DataFrame, proposals: pd.DataFrame, codes: Sequence[s
                               f"{len(h)} coded rows matches a proposal of this run (neither by proposal_id nor by "
                               f"the wording of text); was the file coded for another survey?")
     idx = sorted(found, key=lambda i: ids[i])
-    coding = pd.DataFrame([found[i][0] for i in idx], columns=codes, dtype=int,
+    coding = pd.DataFrame([found[i][0] for i in idx], columns=codes, dtype=float,
                           index=pd.Index(ids[idx], name="proposal_id"))
+    coded_themes = [c for c in codes if coding[c].notna().all()]    # a theme counts where every row codes it
+    coding = coding[coded_themes].astype(int)
     counts = {"rows": int(len(h)), "matched_by_id": n_id, "matched_by_text": n_text, "unmatched": n_none,
-              "proposals": int(len(coding))}
+              "proposals": int(len(coding)), "themes_coded": len(coded_themes)}
     return coding, counts
 
 
@@ -438,7 +442,8 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
     wording = np.array([_norm_text(texts[i]) for i in rows], dtype=object)
     order = np.lexsort((ids[rows], wording)) if len(rows) else np.array([], int)   # fitting order: by wording, id
     rows, wording = rows[order], wording[order]
-    Y = hum.iloc[order][codes].to_numpy(dtype=int) > 0
+    coded_themes = [c for c in codes if c in hum.columns]
+    Y = hum.iloc[order].reindex(columns=codes).fillna(0).to_numpy(dtype=float) > 0
     D = dict_coded.to_numpy(dtype=bool)
     n = len(ids)
     P = np.full((n, len(codes)), np.nan)
@@ -449,6 +454,10 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
         y = Y[:, j]
         rec = {"theme": code, "n_coded": len(rows), "n_positive": int(y.sum()), "model": False,
                "threshold": np.nan, "threshold_model_only": np.nan, "cv_thresholds": "", "note": ""}
+        if code not in coded_themes:
+            rec.update(n_coded=0, n_positive=0, note="not coded by people: dictionary only")
+            model_rows.append(rec)
+            continue
         if X is None or not _learnable(y):
             rec["note"] = f"fewer than {MIN_POSITIVE} coded texts with and without the theme: dictionary only"
             cv["dictionary"][:, j] = cv["combined"][:, j] = D[rows, j]
@@ -475,10 +484,10 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
     source = pd.DataFrame(src, columns=codes, index=coded.index)
     probability = pd.DataFrame(P, columns=codes, index=coded.index)
     # cross-validated agreement of each method with the coders
-    ref = pd.DataFrame(Y.astype(int), columns=codes, index=pd.Index(ids[rows], name="proposal_id"))
+    ref = pd.DataFrame(Y.astype(int), columns=codes, index=pd.Index(ids[rows], name="proposal_id"))[coded_themes]
     frames = []
     for m in METHODS:
-        a = th.agreement(pd.DataFrame(cv[m], columns=codes, index=ref.index), ref, codes, n_boot, boot_seed)
+        a = th.agreement(pd.DataFrame(cv[m], columns=codes, index=ref.index), ref, coded_themes, n_boot, boot_seed)
         a.insert(0, "method", m)
         frames.append(a)
     learn_cv = pd.concat(frames, ignore_index=True)
@@ -588,8 +597,9 @@ def simulate_human_coding(truth: Mapping[str, Any] | str | Path, proposals: pd.D
        ``max(1, changes // 10)`` texts with no planted theme get one (a coder reading a theme
        into a vague text).
     Rows carry question, source, text (as in proposals.parquet, neutralised for spreadsheets)
-    and ``codes`` (";"-separated theme codes, "none" for none), no proposal_id: pseudonymous ids
-    depend on each installation's salt, the wording does not (see :func:`match_coding`).
+    and one 0/1 column per theme the simulated coder knew (the planted themes: a theme the
+    dictionary has beyond them counts as not coded), no proposal_id: pseudonymous ids depend
+    on each installation's salt, the wording does not (see :func:`match_coding`).
     Returns (table, facts) with the labels changed and the resulting share.
     """
     from . import privacy
@@ -639,8 +649,9 @@ def simulate_human_coding(truth: Mapping[str, Any] | str | Path, proposals: pd.D
         labels[pid].add(codes[int(rng.integers(len(codes)))])
         changed["added"] += 1
     out = pd.DataFrame({"question": chosen["_q"].to_numpy(), "source": chosen["source"].astype(str).to_numpy(),
-                        "text": chosen["text"].astype(str).to_numpy(),
-                        "codes": [";".join(sorted(labels[p], key=codes.index)) or "none" for p in chosen.index]})
+                        "text": chosen["text"].astype(str).to_numpy()})
+    for c in codes:
+        out[c] = [int(c in labels[p]) for p in chosen.index]
     differs = sum(1 for p in chosen.index if labels[p] != {c for c in codes if planted.at[p, c]})
     facts = {"texts": int(n), "planted_labels": len(pairs), "labels_changed": int(k), **changed,
              "texts_differing": int(differs), "share_labels_changed": k / len(pairs) if pairs else 0.0,
