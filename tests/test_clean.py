@@ -602,11 +602,12 @@ def test_methods_text_says_what_was_applied_and_what_was_switched_off(tmp_path):
     cb = cbmod.load(tmp_path / "toy.yaml")
     lv = "\n".join(clean.methods_text(res, cb, "lv"))
     en = "\n".join(clean.methods_text(res, cb, "en"))
-    assert "The rule “speeder” was not applied: the export has no start and completion time." in en
-    assert "The rule “outside_window” was not applied: the export has no time stamp." in en
+    assert ("The rule “Completed too fast (compared with the median)” was not applied: the export has no start "
+            "and completion time.") in en
+    assert "The rule “Outside the consultation period” was not applied: the export has no time stamp." in en
     assert "Responses completed too fast" not in en and "Submitted outside" not in en
     assert "Straight-lining (flagged)" in en and "or the same e-mail address" not in en
-    assert "Rules not applied because the params do not list them: empty." in en
+    assert "Rules not applied because the params do not list them: Empty response." in en
     assert "form languages: et" in en and "Europe/Tallinn" in en and "“NA”, “-1”" in en
     assert "nav lietots: eksportā nav sākuma un beigu laika" in lv and "Tukša anketa" in lv
     # every table notebook 01 shows works for a survey like this one

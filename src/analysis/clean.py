@@ -1538,8 +1538,8 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
 
 
 def _rule_ref(code: str, lang: str) -> str:
-    """How the methods text refers to a rule (the text table decides: its name or its params key)."""
-    return _report().t("clean_methods_rule_ref", lang, name=rule_name(code, lang), code=code)
+    """How the methods text refers to a rule: by its name in the report language."""
+    return rule_name(code, lang)
 
 
 def _pct(x: Any, lang: str) -> str:

@@ -7,6 +7,11 @@ loaded with `Params.load_codebook()` (a `codebook.Codebook`, itself typed and va
 `check`, `run` and the notebooks use these objects; callers written for the loose dict use
 `Params.as_dict()` during the transition.
 
+Every key a notebook's parameters cell declares is a field of `Params` (or one of
+`NOTEBOOK_ONLY`, set by the run itself); any other key is an error naming the file and the key,
+so a misspelled `min_celll` is never silently ignored. tests/test_config.py keeps this list and
+the notebooks' parameters cells in step.
+
 No silent defaults: a params file without `population` means an unweighted run (stated by
 `check` and in stage 02), never another survey's margins.
 """
@@ -94,7 +99,7 @@ class Params:
     report_lang: str = "lv"                      # a language with a text table (src/analysis/texts/)
     human_coding: tuple[str, ...] = ()           # CSV files coded by people (stage 03)
     max_text_chars: int = 10_000                 # longer open answers are quarantined
-    extra: dict[str, Any] = field(default_factory=dict)   # keys other stages add (validated there)
+    min_finding_n: int = 30                      # smallest group (each side) a headline finding rests on
     raw: dict[str, Any] = field(default_factory=dict)     # the file as written
 
     @property
@@ -117,7 +122,13 @@ class Params:
         return codebook.load(paths.resolve(self.codebook))
 
 
-KNOWN_KEYS = tuple(f.name for f in fields(Params) if f.name not in ("path", "extra", "raw"))
+KNOWN_KEYS = tuple(f.name for f in fields(Params) if f.name not in ("path", "raw"))
+# notebook parameters that are not a params file's business: `run` sets run_dir for every stage,
+# and params_file names a params file when a notebook is opened by hand
+NOTEBOOK_ONLY = {
+    "run_dir": "set by `python -m analysis run` for each stage",
+    "params_file": "given to a notebook opened by hand; a params file does not name itself",
+}
 
 
 def load_params(path: str | Path = paths.DEFAULT_PARAMS) -> Params:
@@ -213,15 +224,20 @@ def parse_params(path: str | Path | dict, root: Path | None = None,
     for i, f in enumerate(human or []):
         if not paths.resolve(f, root).is_file():
             bad(f"human_coding[{i}]", f"file not found: {paths.resolve(f, root)}", "an existing CSV")
+    min_finding_n = get("min_finding_n", lambda x: _integer(x) and x >= 1, "an integer >= 1", 30)
     rules = _rules(raw.get("quality_rules"), bad)
-    extra = {k: v for k, v in raw.items() if k not in KNOWN_KEYS}
+    for key in raw:
+        if key in NOTEBOOK_ONLY:
+            bad(str(key), f"not a key of a params file ({NOTEBOOK_ONLY[key]})", "remove it")
+        elif key not in KNOWN_KEYS:
+            bad(str(key), "unknown key: no stage reads it (misspelled?)", "one of " + ", ".join(KNOWN_KEYS))
     params = Params(
         path=paths.resolve(path) if not isinstance(path, dict) else Path("params"),
         survey=survey or "", codebook=codebook or "", inputs=Inputs(forms, email),
         synthetic=bool(synthetic), themes=raw.get("themes") or None, population=raw.get("population") or None,
         unknown_label=policy, salt_env=salt_env, quality_rules=rules, min_cell=min_cell, fdr=float(fdr),
         weight_trim_cap=float(cap), report_lang=lang, human_coding=tuple(human or ()),
-        max_text_chars=max_chars, extra=extra, raw=raw)
+        max_text_chars=max_chars, min_finding_n=min_finding_n, raw=raw)
     return params, errors
 
 
