@@ -28,7 +28,7 @@ EPILOG = """examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis", description="Research workspace for public consultations "
-        "(the Liepāja 2022 survey): clean, test, analyse proposals, report.",
+        "(any survey described by a codebook and a params file): clean, test, analyse proposals, report.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

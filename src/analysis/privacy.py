@@ -615,18 +615,10 @@ Laura Dace Ieva Līga Zane Alise Madara Krista Krists Pauls Paula Barbara Nora J
 Inese Juris Ruta Ginta Gints Guna Vija Vanda Zaiga Zinta Zintis Dina Lana Romāns Albīna Velta
 Lita
 """.split())
-# Liepāja's neighbourhoods and places near it, Latvian regions and neighbours (nominative)
-LV_PLACES = frozenset("""
-Liepāja Karosta Vecliepāja Jaunliepāja Ezerkrasts Tosmare Laumas Zaļā Birze Jaunā Pasaule
-Ziemeļu Dienvidrietumu Priekšpilsēta Beberliņi Šķēde Grobiņa Pāvilosta Priekule Durbe Aizpute
-Nīca Rucava Vaiņode Bārta Otaņķi Medze Kalēti Vecpils Dunika Embūte Gramzda Kazdanga Kalvene
-Cīrava Saka Vērgale Ziemupe Bernāti Jūrkalne Skrunda Kuldīga Saldus Talsi Ventspils Rīga
-Jelgava Jūrmala Daugavpils Rēzekne Valmiera Jēkabpils Ogre Tukums Cēsis Sigulda Bauska
-Latvija Lietuva Igaunija Krievija Vācija Zviedrija Polija Ukraina Baltkrievija Somija Dānija
-Norvēģija Anglija Francija Itālija Spānija Amerika Eiropa Baltija Kurzeme Zemgale Vidzeme
-Latgale Sēlija Klaipēda Palanga Tallina Viļņa Londona Berlīne Stokholma Venta Daugava Gauja
-Lielupe Tosmare Liepājas
-""".split())
+# Neighbourhoods of the surveyed town and places near it, Latvian regions and neighbours
+# (nominative): data, not code (resources/names/local_places.txt)
+LV_PLACES = frozenset(ln.strip() for ln in _NAMES_DIR.joinpath("local_places.txt")
+                      .read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#"))
 # Capitalised words that never continue a person's name (institutions, titles, brands...)
 _STOP_WORDS = frozenset("""
 un vai bet ir nav ar par pie no uz līdz pēc pirms bez caur zem virs aiz starp pret kā kad kur
@@ -983,7 +975,7 @@ class _NameFinder:
                 and not _lv_common(word):
             return True                      # "Sergey Ivanov", "Sergejs Ivanov"
         # a place cannot be the surname, except after a sure first name when it agrees in case
-        # and is not a local place ("Kārlis Ulmanis", but not "Jānis Liepājā")
+        # and is not a local place ("Kārlis Ulmanis", but not "Jānis Grobiņā")
         if cls == _PLACE and _is_cyrillic(word) and word.lower() not in _RU_PLACES \
                 and (_ru_has(word, "Surn") and _classify(anchor_word) == _NAME
                      or _ru_has(anchor_word, "Name") and _classify(anchor_word) != _PLACE):

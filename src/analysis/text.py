@@ -86,7 +86,7 @@ def detect_language(text: str | None) -> str:
     outnumbering Latin ones -> ``"ru"``; a text of one or two words is decided by the
     Latvian and English word lists when they agree (:func:`_short_text_language`: "nav"
     is Latvian, "no idea" English). Works on one- or two-word answers and on
-    Latvian typed without diacritics (a place name such as Liepāja in an English
+    Latvian typed without diacritics (a place name such as Jūrmala in an English
     answer does not make it Latvian).
     """
     if not isinstance(text, str):
