@@ -50,7 +50,7 @@ def main() -> int:
     wide = cv.pivot(index="theme", columns="method", values="f1")
     lo = cv.pivot(index="theme", columns="method", values="f1_lo")
     hi = cv.pivot(index="theme", columns="method", values="f1_hi")
-    order = list(dictionary.codes) + ["macro"]
+    order = [c for c in dictionary.codes if c in wide.index] + ["macro"]     # the themes people coded
     print(f"{len(human)} coded texts; nested 5-fold cross-validation, F1 (95 % bootstrap interval)")
     print(f"{'theme':24s} {'dictionary':>20s} {'model':>20s} {'dictionary+model':>20s}  threshold")
     model = res.tables["learn_model"].set_index("theme")
@@ -62,9 +62,11 @@ def main() -> int:
               f"{'' if theme == 'macro' else ('never' if pd.isna(thr) else f'{thr:.2f}')}")
     a = res.tables["agreement"]
     planted = a[(a["reference"] == "planted") & (a["theme"] == "macro")]
-    dict_planted = th.agreement(res.hits > 0, pr.planted_coding(truth, props, dictionary.codes)[0],
-                                dictionary.codes, n_boot=0)
-    print(f"against the planted themes (all {len(props)} texts), macro F1: dictionary alone "
+    planted_codes = [t["code"] for t in truth.get("themes", []) if t.get("code") in dictionary.themes]
+    dict_planted = th.agreement(res.hits > 0, pr.planted_coding(truth, props, planted_codes)[0],
+                                planted_codes, n_boot=0)
+    print(f"against the planted themes (all {len(props)} texts, the {len(planted_codes)} planted themes), "
+          f"macro F1: dictionary alone "
           f"{dict_planted.iloc[-1]['f1']:.3f}, final coding {planted['f1'].iloc[0]:.3f}")
     print(f"models in use: {int(model['threshold'].notna().sum())} of {len(model)} themes; "
           f"codes by source: " + ", ".join(f"{s} {int(model[f'n_{s}'].sum())}" for s in learn.SOURCES))

@@ -292,6 +292,10 @@ def test_a_filled_in_coding_sample_is_learned_from_and_gives_cross_validated_hum
     assert cv.loc[("combined", "cycling_paths"), "f1"] == cv.loc[("dictionary", "cycling_paths"), "f1"] == 1.0
     written = pr.write_tables(res.tables, tmp_path / "tables")
     assert {"learn_cv", "learn_model", "text_codes", "next_to_code"} <= set(written)
+    st = pr.Stage03(res.tables, cb, dictionary, "en", 5, 0.05, res.info, written)
+    view = pr.learn_view(st)
+    assert len(view) == len(dictionary.codes) + 1 and view.iloc[-1, 0] == "Average (macro)"
+    assert "People coded 40 texts" in pr.learn_html(st)
 
 
 def test_without_the_codebook_roles_the_group_sections_are_skipped_with_a_sentence(dictionary, cb):

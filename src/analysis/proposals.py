@@ -1358,7 +1358,7 @@ def learn_html(st: Stage03) -> str:
     text = t("learn_summary", lang, n=int(st.info.get("human_coded", macro["n"].iloc[0])),
              **{f"f1_{m}": fmt_num(macro.at[m, "f1"], 2, lang) for m in ("dictionary", "model", "combined")},
              lo=fmt_num(macro.at["combined", "f1_lo"], 2, lang), hi=fmt_num(macro.at["combined", "f1_hi"], 2, lang),
-             used=int(model["threshold"].notna().sum()), themes=len(model))
+             used=int(model["threshold"].notna().sum()), themes=int((model["n_coded"] > 0).sum()))
     parts = [f"<p>{escape_html(text)}</p>"]
     unmatched = int(st.info.get("human_unmatched", 0) or 0)
     if unmatched:
@@ -1382,7 +1382,7 @@ def learn_view(st: Stage03) -> pd.DataFrame:
         r = r.iloc[0]
         return f"{fmt_num(r['f1'], 2, lang)} ({fmt_num(r['f1_lo'], 2, lang)}–{fmt_num(r['f1_hi'], 2, lang)})"
 
-    themes_ = list(model.index) + ["macro"]
+    themes_ = [c for c in model.index if c in set(cv["theme"])] + ["macro"]     # the themes people coded
     out = {label("theme", lang): [label("macro", lang) if c == "macro" else st.theme_name(c) for c in themes_],
            t("learn_positive", lang): [int(model.at[c, "n_positive"]) if c in model.index else
                                        int(model["n_positive"].sum()) for c in themes_]}
