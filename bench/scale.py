@@ -1,0 +1,175 @@
+"""Benchmark (not a test): the whole pipeline at national scale, 10^5 and 10^6 responses.
+
+    .venv/bin/python bench/scale.py [--sizes 1e5,1e6] [--workdir /tmp/analysis-scale] [--keep]
+
+For each size n:
+1. builds a Forms export of n responses with the generator (`python -m analysis synth --n n`:
+   fresh responses and proposal texts drawn from the survey's spec, not copies of rows; the
+   e-mails are the generator's default n/20), once per work folder (reused when present);
+2. writes a temporary params file: the sample's params with `inputs` pointing at that export;
+3. runs `python -m analysis run PARAMS --out DIR --no-html` in a child process while polling
+   the resident memory of its whole process tree (the run, its kernels and their workers;
+   psutil, every 0.2 s); the stage a sample belongs to is the last "[NN_stage] running" line
+   the run printed, and wall time per stage comes from the run's manifest.
+
+Prints, per size, wall time and peak RSS (whole tree) per stage, then the growth ratio
+10^6 / 10^5 of each (linear = 10). Goal (issue 15): 10^6 in <= 15 min with peak <= 4 GB.
+The run folders and exports are deleted at the end unless --keep.
+
+Do not run the 10^6 size on a shared machine while others work: it takes the two cores for
+a quarter of an hour.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ROOT / "params" / "liepaja-2022.yaml"
+STAGE_LINE = re.compile(r"^\[(\d\d_[a-z]+)\] running")
+
+
+def build_export(n: int, folder: Path) -> Path:
+    """The generator's export of n responses in `folder` (forms_lv.xlsx, forms_ru.xlsx, mbox)."""
+    done = folder / ".complete"
+    if done.exists():
+        print(f"reusing the export in {folder}")
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "analysis", "synth", "--n", str(n), "--out", str(folder)],
+                   check=True, cwd=ROOT)
+    done.write_text("ok")
+    print(f"generated {n:,} responses in {folder} in {time.perf_counter() - t:.0f} s")
+    return folder
+
+
+def params_for(export: Path, path: Path) -> Path:
+    """The sample's params with every path absolute and the inputs at `export`."""
+    params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    for key in ("codebook", "themes", "population"):
+        if params.get(key):
+            params[key] = str((ROOT / params[key]).resolve())
+    if params.get("human_coding"):
+        params["human_coding"] = [str((ROOT / p).resolve()) for p in params["human_coding"]]
+    params["inputs"] = {"forms": [str(p) for p in sorted(export.glob("forms_*.xlsx"))],
+                        "email": [str(p) for p in sorted(export.glob("*.mbox"))]}
+    path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_pipeline(params: Path, out: Path) -> dict:
+    """Wall time and peak tree RSS per stage of one `analysis run`."""
+    import psutil
+
+    env = {**os.environ, "ANALYSIS_SALT": os.environ.get("ANALYSIS_SALT") or "bench-salt-not-secret-0123456789"}
+    t0 = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "analysis", "run", str(params), "--out", str(out),
+                              "--no-html", "--timeout", "0"],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = psutil.Process(child.pid)
+    state = {"stage": "00_check"}
+    peaks: dict[str, int] = {}
+    lines: list[str] = []
+
+    def read():
+        for line in child.stdout:
+            lines.append(line)
+            m = STAGE_LINE.match(line.strip())
+            if m:
+                state["stage"] = m.group(1)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while child.poll() is None:
+        rss = tree_rss(proc)
+        peaks[state["stage"]] = max(peaks.get(state["stage"], 0), rss)
+        time.sleep(0.2)
+    reader.join(timeout=5)
+    wall = time.perf_counter() - t0
+    if child.returncode != 0:
+        raise SystemExit(f"the run failed (exit {child.returncode}):\n{''.join(lines[-40:])}")
+    manifests = sorted(out.glob("*/manifest.json"))
+    manifest = json.loads(manifests[-1].read_text(encoding="utf-8"))
+    seconds = {k: v["seconds"] for k, v in manifest["stages"].items()}
+    return {"wall": wall, "seconds": seconds, "peak_mb": {k: v / 2**20 for k, v in peaks.items()}}
+
+
+def size(text: str) -> int:
+    return int(float(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1e5,1e6", help="comma-separated numbers of responses (default 1e5,1e6)")
+    ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "analysis-scale"))
+    ap.add_argument("--keep", action="store_true", help="keep the exports and run folders")
+    args = ap.parse_args(argv)
+    sizes = [size(s) for s in args.sizes.split(",") if s.strip()]
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    try:
+        for n in sizes:
+            export = build_export(n, workdir / f"export-{n}")
+            params = params_for(export, workdir / f"params-{n}.yaml")
+            out = workdir / f"out-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            r = run_pipeline(params, out)
+            results[n] = r
+            print(f"\n{n:,} responses: whole run {r['wall']:.0f} s, peak {max(r['peak_mb'].values()):.0f} MB")
+            for stage in sorted(set(r["seconds"]) | set(r["peak_mb"])):
+                s = r["seconds"].get(stage)
+                print(f"  {stage:14s} {'' if s is None else f'{s:8.1f} s'}{'' if s is not None else ' ' * 10}"
+                      f"  peak {r['peak_mb'].get(stage, 0):7.0f} MB")
+        if len(sizes) >= 2:
+            a, b = sizes[0], sizes[-1]
+            ra, rb = results[a], results[b]
+            print(f"\ngrowth {b:,} / {a:,} (linear = {b / a:g}):")
+            print(f"  whole run: time x{rb['wall'] / ra['wall']:.1f}, "
+                  f"peak x{max(rb['peak_mb'].values()) / max(ra['peak_mb'].values()):.1f}")
+            for stage in sorted(set(ra["seconds"]) & set(rb["seconds"])):
+                pa, pb = ra["peak_mb"].get(stage), rb["peak_mb"].get(stage)
+                peak = f"peak x{pb / pa:.1f}" if pa and pb else "peak -"
+                print(f"  {stage:14s} time x{rb['seconds'][stage] / max(ra['seconds'][stage], 1e-9):.1f}, {peak}")
+        last = results[sizes[-1]]
+        ok = last["wall"] <= 900 and max(last["peak_mb"].values()) <= 4096
+        print(f"\ngoal at {sizes[-1]:,}: <= 15 min and <= 4 GB -> {'met' if ok else 'NOT met'}")
+    finally:
+        if not args.keep:
+            for n in sizes:
+                for p in (workdir / f"export-{n}", workdir / f"out-{n}"):
+                    shutil.rmtree(p, ignore_errors=True)
+                (workdir / f"params-{n}.yaml").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
