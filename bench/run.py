@@ -6,7 +6,13 @@ records each cell's duration in the executed notebook); everything else — para
 inspection, kernel start-up, papermill's bookkeeping, nbconvert rendering, the manifest —
 is overhead. Goal (issue 6): median under 40 s on a 2-core machine, overhead under half.
 
-    .venv/bin/python bench/run.py [--repeat 3]
+Beside each run (alternating, in this same process tree) it measures the floor: four notebooks
+that only import the libraries each stage notebook imports, render one matplotlib figure and
+are converted to HTML (papermill with the run's kernel arguments, nbconvert's HTMLExporter).
+Goal (issue 15): median run time / median floor <= 2, so a researcher rerunning a stage waits
+on analysis, not on loading.
+
+    .venv/bin/python bench/run.py [--repeat 3] [--no-floor]
 """
 from __future__ import annotations
 
@@ -42,13 +48,60 @@ def one_run(out: Path) -> dict:
             "render": manifest.get("render_seconds", 0.0)}
 
 
+# what each stage notebook imports (notebooks/0*_*.ipynb), and one figure
+FLOOR_IMPORTS = [
+    "import matplotlib.pyplot as plt\nfrom IPython.display import display\n"
+    "from analysis import codebook, nb, clean\nfrom analysis.report import t",
+    "import matplotlib.pyplot as plt\nfrom IPython.display import HTML, display\n"
+    "from analysis import codebook, likert_plots, paths, nb, ratings, summary\nfrom analysis.report import t",
+    "import matplotlib.pyplot as plt\nfrom IPython.display import HTML, display\n"
+    "from analysis import nb, proposals, paths, plots\nfrom analysis.privacy import escape_html",
+    "import matplotlib.pyplot as plt\nfrom IPython.display import HTML, display\n"
+    "from analysis import brief, nb, plots, summary",
+]
+FLOOR_FIGURE = ("fig, ax = plt.subplots(figsize=(6, 3))\nax.barh(['a', 'b', 'c'], [3, 5, 2])\n"
+                "ax.set_xlabel('n')\nplt.show()")
+
+
+def floor_run(folder: Path) -> float:
+    """Seconds for the four floor notebooks: execute (papermill, as the run does) and convert
+    to HTML, one after another."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    from analysis.run import KERNEL_ARGUMENTS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i, imports in enumerate(FLOOR_IMPORTS, 1):
+        src = folder / f"floor{i}.ipynb"
+        book = nbformat.v4.new_notebook()
+        book.cells = [nbformat.v4.new_code_cell(imports), nbformat.v4.new_code_cell(FLOOR_FIGURE)]
+        book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(book, src)
+        out = folder / f"floor{i}.out.ipynb"
+        papermill.execute_notebook(str(src), str(out), kernel_name="python3", cwd=str(folder),
+                                   progress_bar=False, log_output=False, extra_arguments=KERNEL_ARGUMENTS)
+        body, _ = HTMLExporter().from_filename(str(out))
+        (folder / f"floor{i}.html").write_text(body, encoding="utf-8")
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-floor", action="store_true", help="skip the floor notebooks")
     args = ap.parse_args(argv)
-    runs = []
+    import logging
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    runs, floors = [], []
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         for i in range(args.repeat):
+            if not args.no_floor:
+                floors.append(floor_run(Path(tmp) / f"floor-{i}"))
+                print(f"floor {i + 1}: {floors[-1]:.1f} s", file=sys.stderr)
             r = one_run(Path(tmp) / "out")
             runs.append(r)
             print(f"run {i + 1}: wall {r['wall']:.1f} s, cells {r['ours']:.1f} s, overhead {r['overhead']:.1f} s "
@@ -59,6 +112,11 @@ def main(argv=None) -> int:
     print(f"median wall time of a run: {wall:.1f} s  (goal < 40 s)  -> {'OK' if wall < 40 else 'MISSED'}")
     print(f"share outside our computations (kernel start, papermill, nbconvert): {overhead:.2f} "
           f"(goal < 0.50)  -> {'OK' if overhead < 0.5 else 'MISSED'}")
+    if floors:
+        floor = statistics.median(floors)
+        ratio = wall / floor
+        print(f"floor (4 notebooks: imports, one figure, HTML): {floor:.1f} s; run / floor {ratio:.2f} "
+              f"(goal <= 2)  -> {'OK' if ratio <= 2 else 'MISSED'}")
     per_stage = {k: statistics.median(r["cells"][k] for r in runs) for k in runs[0]["cells"]}
     print("median cell time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in per_stage.items()))
     return 0
