@@ -676,16 +676,51 @@ def _normalize_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+STREAM_ROWS = 100_000     # larger exports are written by openpyxl's write-only (streaming) workbook
+
+
+def _write_forms_xlsx_streamed(path: Path, headers: list[str], rows: list[list[Any]], date_cols: set[int]) -> None:
+    """The same cells as write_forms_xlsx (date-time format, formula-like text kept as text),
+    written row by row; the bytes differ (openpyxl's write-only layout), the content does not."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(headers)
+    for values in rows:
+        out = []
+        for c, value in enumerate(values, start=1):
+            if isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
+                out.append(cell)
+            elif c in date_cols and value is not None:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = DATE_FORMAT
+                out.append(cell)
+            else:
+                out.append(value)
+        ws.append(out)
+    wb.properties.creator = "Microsoft Forms (synthetic: analysis.synth)"
+    wb.properties.created = FIXED_WORKBOOK_TIME
+    wb.properties.modified = FIXED_WORKBOOK_TIME
+    wb.save(path)
+
+
 def write_forms_xlsx(path: Path, headers: list[str], rows: list[list[Any]]) -> None:
     """One sheet as Forms exports it: header row, date-time cells, text kept as text."""
     import openpyxl
     from openpyxl.writer.excel import ExcelWriter
 
+    date_cols = {i + 1 for i, h in enumerate(headers) if h in ("Start time", "Completion time", "Last modified time")}
+    if len(rows) > STREAM_ROWS:     # national-scale exports: streamed, not a cell object per answer in memory
+        _write_forms_xlsx_streamed(path, headers, rows, date_cols)
+        return
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
     ws.append(headers)
-    date_cols = {i + 1 for i, h in enumerate(headers) if h in ("Start time", "Completion time", "Last modified time")}
     for r, values in enumerate(rows, start=2):
         ws.append(values)
         # the row's cells by position (ws[ws.max_row] scans every cell: quadratic in the rows)
