@@ -148,7 +148,7 @@ def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang:
     ax.set_yticklabels([item_label(cb, it, lang, width) for it in ypos], fontsize=9)
     ax.set_ylim(-0.6, len(order) - 0.4)
     ax.set_xlim(0, 100)
-    ax.set_xlabel(_t(lang, "top2"))
+    ax.set_xlabel(t("likert_top2", lang, points=_scale_words(cb)["points"]))
     ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     height = fig.get_figheight()
     fig.legend(loc="upper left", ncol=2, fontsize=9, frameon=False, bbox_to_anchor=(0.01, 1 - 0.75 / height))
@@ -248,8 +248,20 @@ show = plots.show   # one way to display a figure, shared with every notebook
 
 # --- tables for reading (the notebook shows these; the CSVs keep the codes) -------------
 
-def _v(lang: str, key: str) -> str:
-    return t(f"likert_view_{key}", lang)
+def _v(lang: str, key: str, **values) -> str:
+    return t(f"likert_view_{key}", lang, **values)
+
+
+def _scale_words(cb: Codebook) -> dict[str, str]:
+    """The rating scale's range and favourable points for column titles ("Mean (0–14)",
+    "Favourable answers (10–14)"): from the codebook, never a fixed 1–5 / 4–5."""
+    if not cb.likert_items:
+        return {"range": "", "points": ""}
+    scale = cb.index_scale()
+    fav = sorted(scale.favourable)
+    contiguous = bool(fav) and fav == list(range(fav[0], fav[-1] + 1))
+    points = f"{fav[0]}–{fav[-1]}" if contiguous and len(fav) > 1 else ", ".join(map(str, fav))
+    return {"range": scale.range_text, "points": points}
 
 
 def fmt_n(n, min_cell: int = 10) -> str:
@@ -296,34 +308,36 @@ def items_view(items: pd.DataFrame, cb: Codebook, lang: str = "lv", top: int | N
                min_cell: int = 10) -> pd.DataFrame:
     d = items.sort_values(["rank", "item"], na_position="last")
     d = d.head(top) if top else d
+    words = _scale_words(cb)
     out = pd.DataFrame({
         _v(lang, "rank"): [fmt_n(r) if pd.notna(r) else "—" for r in d["rank"]],
         _v(lang, "activity"): [item_label(cb, i, lang, 90) for i in d["item"]],
         _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
         _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
         _dk_label(cb, lang): [fmt_pct(s, 1, lang) for s in d["dk_share"]],
-        _v(lang, "top2"): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
+        _v(lang, "top2", points=words["points"]): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
         _v(lang, "ci"): [fmt_ci(a, b, 1, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
-        _v(lang, "mean"): [fmt_num(m, 2, lang) for m in d["mean"]],
+        _v(lang, "mean", range=words["range"]): [fmt_num(m, 2, lang) for m in d["mean"]],
     })
     if "weighted_top2_share" in d:
-        out[_v(lang, "w_top2")] = [fmt_pct(s, 1, lang) for s in d["weighted_top2_share"]]
+        out[_v(lang, "w_top2", points=words["points"])] = [fmt_pct(s, 1, lang) for s in d["weighted_top2_share"]]
     return out.reset_index(drop=True)
 
 
 def sectors_view(sectors: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell: int = 10) -> pd.DataFrame:
     d = sectors.sort_values("rank")
+    words = _scale_words(cb)
     out = pd.DataFrame({
         _v(lang, "rank"): d["rank"].astype(int).to_numpy(),
         _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
         _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
-        _v(lang, "mean"): [fmt_num(m, 2, lang) for m in d["mean"]],
+        _v(lang, "mean", range=words["range"]): [fmt_num(m, 2, lang) for m in d["mean"]],
         _v(lang, "ci"): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["mean_ci_low"], d["mean_ci_high"])],
-        _v(lang, "top2"): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
+        _v(lang, "top2", points=words["points"]): [fmt_pct(s, 1, lang) for s in d["top2_share"]],
         _v(lang, "alpha"): [fmt_num(a, 2, lang) for a in d["cronbach_alpha"]],
     })
     if "weighted_mean" in d:
-        out[_v(lang, "mean_weighted")] = [
+        out[_v(lang, "mean_weighted", range=words["range"])] = [
             fmt_num(m, 2, lang) for m in d["weighted_mean"]]
     return out.reset_index(drop=True)
 

@@ -1151,7 +1151,8 @@ def satisfaction_model(df: pd.DataFrame, cb: Codebook, settings: Settings) -> pd
     table["significant"] = table["p_adj"] < settings.fdr
     table["n"] = info["n"]
     table["converged"] = info["converged"]
-    table["per"] = "one point of the sector's importance index (1-5), other sectors held fixed"
+    sc = cb.index_scale()      # the index's own scale: its meaning and range, not "importance, 1-5"
+    table["per"] = f"one point of the sector's {sc.meaning} index ({sc.min}-{sc.max}), other sectors held fixed"
     return _typed(table[cols], ints=["n"])
 
 

@@ -395,9 +395,12 @@ class Summary:
                  p=fmt_p_relation(st["p"], lang),
                  w=fmt_num(st["kendalls_w"], 2, lang), label=_effect(st["effect_label"], lang))
         d = self.tables["sectors"].sort_values("mean", ascending=False)
+        # the index wording follows the codebook's scale ("mean, 0–14"), not a fixed 1–5
+        ranges = sorted({self.cb.index_scale(s).range_text for s in d["sector"] if s in self.cb.sectors}
+                        or {self.cb.index_scale().range_text})
         table = pd.DataFrame({
             t("sector", lang): [self.cb.sector_title(s, lang) for s in d["sector"]],
-            t("sector_index", lang): [fmt_num(v, 2, lang) for v in d["mean"]],
+            t("sector_index", lang, range=", ".join(ranges)): [fmt_num(v, 2, lang) for v in d["mean"]],
             t("ci", lang): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["mean_ci_low"], d["mean_ci_high"])],
             t("alpha", lang): [fmt_num(v, 2, lang) for v in d["cronbach_alpha"]],
             t("n", lang): d["n"].astype(int).astype(str),
