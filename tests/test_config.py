@@ -130,3 +130,14 @@ def test_check_exits_2_naming_file_and_key_for_an_unknown_key(tmp_path, sample, 
     out = capsys.readouterr()
     text = out.out + out.err
     assert "min_celll" in text and str(path) in text
+
+
+def test_run_stops_with_exit_2_naming_file_and_key_even_without_checks(tmp_path, sample):
+    from analysis import run
+
+    path = _write(tmp_path, {**sample, "fdr": "5%"})
+    with pytest.raises(run.RunError) as err:
+        run.run(path, out=tmp_path / "out", skip_checks=True, render=False)
+    assert err.value.exit_code == run.EXIT_BAD_INPUT
+    assert str(path) in str(err.value) and "fdr" in str(err.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("2*"))   # no run folder

@@ -589,6 +589,13 @@ def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir,
     if not stages:
         raise RunError(f"no stage notebooks found in {notebook_dir}")
     check_parameters(params, stages, all_stages)
+    if Path(notebook_dir).resolve() == NOTEBOOK_DIR.resolve():
+        # the project's stages: every key typed and in range (even with --skip-checks), exit 2
+        # naming file and key (analysis.config describes these notebooks' parameters)
+        from . import config
+        _, bad_params = config.parse_params(params, source=params_path)
+        if bad_params:
+            raise RunError("; ".join(str(e) for e in bad_params), EXIT_BAD_INPUT)
     first_stage = stages[0].name == all_stages[0].name
     if only or start:
         later = [s.name for s in stages[1:]]
