@@ -62,7 +62,7 @@ def typed_without_diacritics(surfaces: Iterable[str]) -> bool:
     """A text is 'typed without diacritics' when none of its words carries a Latvian diacritic
     letter; only then are its plain-ASCII words compared with the patterns' diacritic-free form
     (in a text typed with diacritics "parkos" is the locative of parks, not parkošana)."""
-    return not any(_LV_DIACRITIC.search(s) for s in surfaces if s)
+    return not _LV_DIACRITIC.search(" ".join(s for s in surfaces if s))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -613,6 +613,10 @@ class _Matcher:
             for a in words[0]:
                 self.first_word.setdefault(a, []).append(k)
         self.together_atoms = frozenset(a for _, parts, _ in self.together for part in parts for a in part)
+        self.together_index: dict[int, list[int]] = {}
+        for k, (_, parts, _) in enumerate(self.together):
+            for a in frozenset(a for part in parts for a in part):
+                self.together_index.setdefault(a, []).append(k)
         self.except_first = frozenset(a for phs in self.excepts.values() for ph in phs for a in ph[0])
         self.non_content_first = frozenset(a for ph in self.non_content for a in ph[0])
         # lookup tables by kind: (lemma keys | surface keys) x (with diacritics | plain)
@@ -781,9 +785,13 @@ class _Matcher:
                     ti, words = self.phrases[k]
                     if (ti not in masked or i not in masked[ti]) and self._find(seq, words, i):
                         out[ti] += 1
-        if self.together and any(not atoms.isdisjoint(self.together_atoms) for _, atoms in found):
+        present = frozenset().union(*(atoms for _, atoms in found)) & self.together_atoms if self.together else ()
+        if present:
             sentence = np.cumsum([1 if t[0] == "" else 0 for t in tokens])
-            for ti, parts, window in self.together:
+            for k in sorted({k for a in present for k in self.together_index[a]}):
+                ti, parts, window = self.together[k]
+                if any(part.isdisjoint(present) for part in parts):
+                    continue
                 skip = masked.get(ti, ())
                 where = [[i for i, atoms in found if i not in skip and not atoms.isdisjoint(part)] for part in parts]
                 if all(where) and self._near(where, sentence, window):
