@@ -524,3 +524,89 @@ def test_an_ambiguous_8bit_file_asks_for_the_encoding_to_be_declared(tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     ex = ingest.read_forms(csv_path, cbmod.load(path))
     assert ex.frame["other_text"].iloc[0] == "è è è" and "declared" in ex.encoding_note
+
+
+# --- Arrow-native reads (issue 15): the same cells as the cell-by-cell reads ------------------
+
+def _same_cells(a: pd.DataFrame, b: pd.DataFrame) -> list:
+    """Cells that differ in value or Python type (1.0 and 1, or '' and None, are different)."""
+    assert a.shape == b.shape
+    A, B = a.to_numpy(), b.to_numpy()
+    return [(i, j, A[i, j], B[i, j]) for i in range(A.shape[0]) for j in range(A.shape[1])
+            if type(A[i, j]) is not type(B[i, j]) or A[i, j] != B[i, j]]
+
+
+def test_arrow_xlsx_read_gives_calamines_cells_and_types(codebook, tmp_path):
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    rng = random.Random(4)
+    rows = [answer(codebook, "lv", i + 1, rng) for i in range(30)]
+    frame = export_frame(codebook, "lv", rows)
+
+    def write(path, title):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        if title:
+            ws.append(["Aptaujas atbildes"])                 # a title row above the header
+        ws.append(list(frame.columns))
+        for k, row in enumerate(frame.itertuples(index=False)):
+            ws.append([None if (isinstance(x, float) and x != x) else x for x in row])
+            if k == 10:
+                ws.append([])                               # a blank row keeps its number
+        wb.save(path)
+        return path
+
+    path = write(tmp_path / "forms_lv.xlsx", title=False)
+    workbook = CalamineWorkbook.from_path(str(path))
+    arrow = ingest._arrow_cells(path, workbook, 0, codebook)
+    assert arrow is not None, "the plain export should be read Arrow-native"
+    cells = pd.DataFrame(workbook.get_sheet_by_index(0).to_python(skip_empty_area=False), dtype=object)
+    assert _same_cells(arrow, cells) == []
+    kinds = {type(x) for x in arrow.iloc[1:, 1]}
+    assert kinds <= {dt.datetime, str} and dt.datetime in kinds     # times stay date-times
+    assert arrow.iloc[12, 3] == ""                                  # the blank row: empty cells as ""
+    ex = ingest.read_forms(path, codebook)
+    assert len(ex.frame) == 31 and ex.source_row[0] == 2 and ex.source_row[-1] == 32
+    # a title row above the header: read cell by cell, rows still numbered as in Excel
+    titled = write(tmp_path / "titled.xlsx", title=True)
+    assert ingest._arrow_cells(titled, CalamineWorkbook.from_path(str(titled)), 0, codebook) is None
+    ex2 = ingest.read_forms(titled, codebook)
+    assert ex2.source_row[0] == 3
+    pd.testing.assert_frame_equal(ex.frame, ex2.frame)
+
+
+def test_arrow_xlsx_read_falls_back_on_a_column_of_mixed_types(codebook, tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    rng = random.Random(5)
+    rows = [answer(codebook, "lv", i + 1, rng) for i in range(12)]
+    id_var = codebook.role("id").name
+    rows[3][id_var] = "ID-4"                                        # text among numbers
+    path = make_export(codebook, tmp_path / "forms_lv.xlsx", rows=rows)
+    workbook = CalamineWorkbook.from_path(str(path))
+    assert ingest._arrow_cells(path, workbook, 0, codebook) is None
+    ex = ingest.read_forms(path, codebook)
+    assert ex.frame[id_var].tolist()[2:5] == [3.0, "ID-4", 5.0]     # each cell as written
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_arrow_csv_read_gives_pandas_cells(sep):
+    import io
+
+    text = sep.join(["ID", "Teksts", "Vērtējums"]) + "\r\n" + "\r\n".join([
+        sep.join(["1", '"divas\r\nrindas, ""pēdiņas""; un tab\t"', "5"]),
+        sep.join(["2", "", ""]),
+        sep.join(["3", " atstarpes ", "NA"]),
+    ]) + "\r\n"
+    arrow = ingest._arrow_csv_cells(text, sep)
+    assert arrow is not None
+    pandas = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=object, keep_default_na=False,
+                         na_filter=False, skip_blank_lines=False, engine="c")
+    assert _same_cells(arrow, pandas) == []
+    assert arrow.iloc[1, 1] == 'divas\r\nrindas, "pēdiņas"; un tab\t' and arrow.iloc[2, 2] == ""
+
+
+def test_arrow_csv_read_leaves_ragged_rows_to_pandas():
+    assert ingest._arrow_csv_cells("a,b,c\r\n1,2\r\n", ",") is None
+    assert ingest._arrow_csv_cells("a,b\r\n1,2,3\r\n", ",") is None

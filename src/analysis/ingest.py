@@ -227,7 +227,7 @@ def read_forms(path: str | Path, cb: Codebook, max_text_chars: int = MAX_TEXT_CH
     encoding = delimiter = None
     notes: list[str] = []
     if kind in ("xlsx", "xls"):
-        sheets = _read_workbook(path, name, kind, by_content=named != kind)
+        sheets = _read_workbook(path, name, kind, by_content=named != kind, cb=cb)
     elif kind == "html":
         text, encoding, note = _decode(path.read_bytes(), name, cb)
         sheets = [("HTML table", (lambda t=text: html_table_cells(t, name)))]
@@ -243,7 +243,8 @@ def read_forms(path: str | Path, cb: Codebook, max_text_chars: int = MAX_TEXT_CH
     return export
 
 
-def _read_workbook(path: Path, name: str, kind: str, by_content: bool = False) -> list[tuple[str, Any]]:
+def _read_workbook(path: Path, name: str, kind: str, by_content: bool = False,
+                   cb: Codebook | None = None) -> list[tuple[str, Any]]:
     """The sheets of a workbook as (name, loader): a loader returns every cell of its sheet,
     header row included, blank rows kept (row numbers stay true). Sheets are read when asked."""
     if kind == "xlsx":
@@ -288,6 +289,10 @@ def _read_workbook(path: Path, name: str, kind: str, by_content: bool = False) -
 
     def loader(i):
         def load():
+            if kind == "xlsx" and not by_content and cb is not None:
+                cells = _arrow_cells(path, workbook, i, cb)
+                if cells is not None:
+                    return cells
             try:
                 rows = workbook.get_sheet_by_index(i).to_python(skip_empty_area=False)
             except Exception as exc:
@@ -296,6 +301,79 @@ def _read_workbook(path: Path, name: str, kind: str, by_content: bool = False) -
         return load
 
     return [(n, loader(i)) for i, n in enumerate(sheet_names)] or [("", lambda: pd.DataFrame())]
+
+
+_NOT_PLAIN_TEXT = re.compile(r"^\s*([-+]?\d[\d.,eE+-]*|true|false|\d{4}-\d\d-\d\d.*|\d\d:\d\d.*)\s*$")
+
+
+def _arrow_cells(path: Path, workbook: Any, index: int, cb: Codebook) -> pd.DataFrame | None:
+    """The cells of one sheet read Arrow-native (fastexcel, the same calamine engine), the
+    same values python-calamine's to_python gives (empty -> "", numbers float, date-times
+    datetime), or None when the sheet needs the cell-by-cell read: mixed types in a column, an
+    empty first header cell (the used area may not start at column A), a cell type without a
+    plain Python twin, or a title/header cell that is not plain text.
+
+    One read: the first row gives the headers (fastexcel's column names: unnamed columns and
+    renamed duplicates are left to the cell-by-cell read, as are title rows above the header),
+    the body below it keeps each column's own type. Each column is dictionary-encoded and its
+    distinct values become Python objects once; every cell is then a pointer to one of them, so
+    memory follows the distinct answers plus 8 bytes a cell, not a Python object per cell.
+    `workbook` (the python-calamine one) is not touched: loading a sheet there would parse and
+    hold every cell a second time."""
+    import logging
+
+    try:
+        import fastexcel
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)    # "falling back to string" for empty columns
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(
+            index, header_row=0, dtype_coercion="strict", schema_sample_rows=None)
+        columns = sheet.available_columns()
+        names = [c.name for c in columns]
+        if not names or any(c.column_name_from == "generated" for c in columns):
+            return None
+        seen: set[str] = set()
+        for h in names:
+            base = re.sub(r"_\d+$", "", h)
+            if (base != h and base in seen) or _NOT_PLAIN_TEXT.match(h):
+                return None          # a renamed duplicate, or a header that is not plain text
+            seen.add(h)
+        body = sheet.to_arrow()
+        del sheet, columns          # calamine's copy of the cells goes before the Python side is built
+    except Exception:       # strict types refused, or anything calamine's own read reports better
+        return None
+    width, row = len(names), 0
+    top = [names]
+    if len(body) and body.num_columns != width:
+        return None
+    plain = (pa.types.is_string, pa.types.is_large_string, pa.types.is_float64, pa.types.is_int64,
+             pa.types.is_boolean, pa.types.is_null)
+    n = len(body)
+    cells = np.empty((len(top) + n, width), dtype=object)
+    cells[:len(top)] = np.array(top, dtype=object).reshape(len(top), width)
+    for j in range(width if n else 0):
+        col = body.column(j)
+        if pa.types.is_timestamp(col.type) and col.type.tz is None:
+            pass
+        elif not any(is_type(col.type) for is_type in plain):
+            return None
+        if pa.types.is_null(col.type):
+            cells[len(top):, j] = ""
+            continue
+        enc = pc.dictionary_encode(col)
+        uniques = np.empty(len(enc.dictionary) + 1, dtype=object)
+        uniques[:-1] = enc.dictionary.to_pylist()
+        uniques[-1] = ""                                   # an empty cell, as calamine gives it
+        codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+        cells[len(top):, j] = uniques[codes]
+    frame = pd.DataFrame(cells, dtype=object, copy=False)
+    if _header_row(frame, cb)[0] != row:       # a title row above the header: the cell-by-cell read
+        return None
+    return frame
 
 
 class _HTMLTable(HTMLParser):
@@ -484,6 +562,9 @@ def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, s
             if best is None or key > best[0]:
                 best = (key, sep)
     delimiter = best[1] if best else ","
+    frame = _arrow_csv_cells(text, delimiter)
+    if frame is not None:
+        return frame, encoding, delimiter, note
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
                             keep_default_na=False, na_filter=False, skip_blank_lines=False,
@@ -492,6 +573,48 @@ def _read_csv(path: Path, name: str, cb: Codebook) -> tuple[pd.DataFrame, str, s
         raise InputError(Problem("error", "malformed_csv", name, f"the CSV cannot be parsed ({exc})",
                                  expected="one header row and the same number of fields on every row")) from None
     return frame, encoding, delimiter, note
+
+
+def _arrow_csv_cells(text: str, delimiter: str) -> pd.DataFrame | None:
+    """The decoded CSV read by pyarrow's CSV reader, every field a string (empty fields "",
+    as pandas gives them with na_filter off), each column's distinct values made Python
+    strings once (see _arrow_cells); None when the file needs pandas' read (rows of another
+    length, blank lines: pandas keeps them as rows, or reports the line)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from pyarrow import csv as pacsv
+    except ImportError:
+        return None
+    try:
+        first = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return None
+    names = [f"f{i}" for i in range(len(first))]
+    data = text.encode("utf-8")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, encoding="utf8", block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                              ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 null_values=[], strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    cells = np.empty((table.num_rows, len(names)), dtype=object)
+    for j in range(len(names)):
+        start = 0
+        for chunk in table.column(j).chunks:
+            enc = pc.dictionary_encode(chunk)
+            uniques = np.array(enc.dictionary.to_pylist() + [""], dtype=object)
+            codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+            cells[start:start + len(chunk), j] = uniques[codes]
+            start += len(chunk)
+    return pd.DataFrame(cells, dtype=object, copy=False)
 
 
 def _header_row(cells: pd.DataFrame, cb: Codebook) -> tuple[int, float]:
@@ -581,6 +704,15 @@ def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
     def column(pos: int) -> np.ndarray:
         values = body.iloc[:, pos].to_numpy(dtype=object)
         if missing_codes:   # the survey's own codes for "no answer" ("NA", "-1", ...) -> empty
+            # judged once per distinct text, not per cell (factorize would take 1, 1.0 and True
+            # as one value: a column with other kinds of cells is judged cell by cell)
+            codes, uniques = pd.factorize(values)
+            if all(type(x) is str for x in uniques) and all(x is None for x in values[codes < 0]):
+                hit = [i for i, x in enumerate(uniques) if normalize(x) in missing_codes]
+                if hit:
+                    values = values.copy()
+                    values[np.isin(codes, hit)] = None
+                return values
             values = values.copy()
             for i, x in enumerate(values):
                 if x is not None and normalize(_plain_number(x)) in missing_codes:
