@@ -46,12 +46,6 @@ def test_the_second_survey_is_shaped_unlike_the_first():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "01:45 UTC: stage 03_proposals fails in cell 4 (DictionaryError): a params file without `themes` gets "
-    "notebook 03's default dictionary params/themes/liepaja-2022.yaml, refused for this codebook's sectors; "
-    "stage 03 has no 'no theme dictionary' path yet and analysis.themes accepts only lv/ru/en dictionaries. "
-    "Also stage 04 (summary._theme_names) loads a dictionary without the codebook's sectors. Stages 01 and 02 "
-    "pass; with a stand-in dictionary and the summary fix all four stages pass."))
 def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path):
     res = _cli("run", str(PARAMS), "--out", str(tmp_path / "naidislinn"))
     assert res.returncode == 0, res.stderr[-4000:]

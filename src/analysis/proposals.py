@@ -949,7 +949,8 @@ def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, cod
     from . import codebook as cbmod, paths
 
     cb = cbmod.load(paths.resolve(codebook))
-    dictionary = th.load_dictionary(paths.resolve(themes), sectors=list(cb.sectors))
+    dictionary = (th.load_dictionary(paths.resolve(themes), sectors=list(cb.sectors)) if themes
+                  else th.empty_dictionary())
     proposals, quarantine = read_proposals(proposals_file, cb)
     human = None
     if human_coding:

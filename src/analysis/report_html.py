@@ -307,7 +307,10 @@ def render_run(run_dir: Path, params: dict[str, Any], stage_names: list[str]) ->
         if pdf is None:                      # no PDF: no link to one
             for _, _, out in pages:
                 _drop_pdf_link(out)
-    write_index(report_dir, pages, run_dir.name, synthetic, lang, footer=footer, pdf=pdf is not None)
+    titles = (cb.titles or {}) if cb else {}
+    survey_title = titles.get(lang) or titles.get("en") or next(iter(titles.values()), "")
+    write_index(report_dir, pages, run_dir.name, synthetic, lang, footer=footer, pdf=pdf is not None,
+                survey_title=str(survey_title))
     write_workbook(run_dir / "tables", cb=cb, lang=lang, themes=params.get("themes"))
     return [p for _, _, p in pages]
 
@@ -325,7 +328,7 @@ body { font-family: system-ui, "DejaVu Sans", sans-serif; margin: 0 auto; paddin
 
 
 def write_index(report_dir: Path, pages, run_id: str, synthetic: bool, lang: str, *,
-                footer: str = "", pdf: bool = False) -> Path:
+                footer: str = "", pdf: bool = False, survey_title: str = "") -> Path:
     summary = [p for p in pages if p[0].startswith("04")]
     details = [p for p in pages if not p[0].startswith("04")]
 
@@ -347,6 +350,7 @@ def write_index(report_dir: Path, pages, run_id: str, synthetic: bool, lang: str
 {banner_html(synthetic, lang)}{nav}{synthetic_note_html(synthetic, lang)}
 <main>
 <h1>{html.escape(t('report_index_title', lang))}</h1>
+{f'<p class="survey-title">{html.escape(survey_title)}</p>' if survey_title else ''}
 <h2>{html.escape(t('report_index_summary', lang))}</h2><ul>{links(summary, numbered=False) or '<li>—</li>'}{pdf_link}</ul>
 <h2>{html.escape(t('report_index_details', lang))}</h2><ul>{links(details)}</ul>
 <p>{html.escape(t('report_index_tables', lang))}</p>

@@ -179,6 +179,10 @@ def stage_parameters(params: dict[str, Any], stage: Stage, run_dir: Path) -> dic
     # notebook's default margins (another survey's)
     if "population" in stage.parameters and not params.get("population"):
         values["population"] = ""
+    # likewise a params file without `themes` has no theme dictionary (stage 03 says so and
+    # analyses words only), never the notebook's default dictionary for another survey
+    if "themes" in stage.parameters and not params.get("themes"):
+        values["themes"] = ""
     values["run_dir"] = str(run_dir)
     return values
 

@@ -56,8 +56,9 @@ class Summary:
                 tables[name] = pd.read_csv(paths.stage_input(run_dir, survey, f"tables/{name}.csv"))
             except FileNotFoundError:
                 tables[name] = pd.DataFrame()
-        return cls(tables, codebook_mod.load(paths.resolve(codebook)), lang, fdr, min_cell,
-                   _theme_names(themes, lang), synthetic, int(min_finding_n))
+        cb = codebook_mod.load(paths.resolve(codebook))
+        return cls(tables, cb, lang, fdr, min_cell, _theme_names(themes, lang, list(cb.sectors)),
+                   synthetic, int(min_finding_n))
 
     def _missing(self, *names) -> str | None:
         if any(self.tables.get(n, pd.DataFrame()).empty for n in names):
@@ -543,13 +544,14 @@ def _wrap(text: str, width: int = 55) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _theme_names(path: str | None, lang: str) -> dict[str, str]:
-    """Theme code -> name in the report language, from the theme dictionary."""
+def _theme_names(path: str | None, lang: str, sectors: list[str] | None = None) -> dict[str, str]:
+    """Theme code -> name in the report language, from the theme dictionary (validated
+    against the survey's own sectors)."""
     if not path or not paths.resolve(path).exists():
         return {}
     from .themes import load_dictionary
 
-    dictionary = load_dictionary(paths.resolve(path))
+    dictionary = load_dictionary(paths.resolve(path), sectors=sectors or None)
     return {code: dictionary.name(code, lang) for code in dictionary.codes}
 
 

@@ -214,6 +214,12 @@ class Dictionary:
         return out
 
 
+def empty_dictionary() -> Dictionary:
+    """A dictionary with no themes: a survey whose params name no theme dictionary (stage 03
+    then analyses languages and words only and says that no themes were coded)."""
+    return Dictionary(path=Path(""), survey="", themes={}, settings=dict(DEFAULT_SETTINGS))
+
+
 # ============================================================================ loading
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -1125,7 +1131,7 @@ def discover_topics(content_lemmas: Sequence[Sequence[str]], dictionary: Diction
                 per_theme[ti] += wt
         total = float(w.sum()) or 1.0
         share = covered_w / total
-        best = int(np.argmax(per_theme)) if per_theme.max() > 0 else -1
+        best = int(np.argmax(per_theme)) if per_theme.size and per_theme.max() > 0 else -1
         covered_by = matcher.codes[best] if best >= 0 and share >= s["topic_coverage_min"] else ""
         mine = strongest == t
         row = {"topic": t + 1, "top_terms": "; ".join(surface.get(lem, lem) for lem in lemmas),
@@ -1136,7 +1142,7 @@ def discover_topics(content_lemmas: Sequence[Sequence[str]], dictionary: Diction
             c = coded.to_numpy(dtype=bool)[mine]
             row["share_texts_coded"] = round(float(c.any(axis=1).mean()), 4)
             counts = c.sum(axis=0)
-            if counts.max() > 0:
+            if counts.size and counts.max() > 0:
                 row["top_theme_of_texts"] = str(coded.columns[int(np.argmax(counts))])
         rows.append(row)
     return pd.DataFrame(rows, columns=cols), weights
