@@ -14,7 +14,7 @@ import html
 
 import pandas as pd
 
-from .report import fmt_date, fmt_pct, group_label, t, table_html
+from .report import fmt_int, fmt_date, fmt_pct, group_label, t, table_html
 
 
 def _item(cb, code: str, lang: str) -> str:
@@ -159,10 +159,10 @@ def group_filter_html(summary, top: int = 5) -> str:
                 continue
             name = t("brief_filter_group", lang, group=group_label(var, code, cb, lang), n=int(g["group_n"].iloc[0]))
             frame = pd.DataFrame({
-                t("rank", lang): g["rank"].astype(int).astype(str),
+                t("rank", lang): g["rank"].map(fmt_int),
                 t("activity", lang): [_item(cb, i, lang) for i in g["item"]],
                 t("top2", lang): [fmt_pct(v, 0, lang) for v in g["top2_share"]],
-                t("n", lang): g["n"].astype(int).astype(str),
+                t("n", lang): g["n"].map(fmt_int),
             })
             parts.append(f'<details class="group-filter"><summary>{html.escape(name)}</summary>'
                          f"{table_html(frame)}</details>")

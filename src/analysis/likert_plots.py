@@ -17,7 +17,7 @@ import pandas as pd
 from .codebook import Codebook
 from . import plots
 from .plots import LIKERT_COLOURS, OKABE_ITO, likert_colours
-from .report import TEXT, fmt_ci, fmt_num, fmt_p, fmt_pct, t  # noqa: F401 (used by the notebook too)
+from .report import fmt_int, TEXT, fmt_ci, fmt_num, fmt_p, fmt_pct, t  # noqa: F401 (used by the notebook too)
 
 def _t(lang: str, key: str) -> str:
     return t(f"likert_{key}", lang)
@@ -67,6 +67,8 @@ def likert_bars(items: pd.DataFrame, cb: Codebook, lang: str = "lv", width: int 
     runs left and the important side right. A narrow right-hand column shows the share of
     "don't know" (of all who saw the item and answered it either way); n is on every bar.
     """
+    if items is None or items.empty or not cb.likert_items or not cb.sectors:
+        return None                      # nothing rated: no figure (the notebook says why)
     scale = cb.scale_of(cb.likert_items[0])
     points = scale.points
     mid = points[len(points) // 2]
@@ -129,6 +131,9 @@ def ranking_plot(ranking: pd.DataFrame, items: pd.DataFrame, cb: Codebook, lang:
     """Top-two share with its Wilson interval for each activity, one colour per group of the
     codebook's main grouping (role ``grouping``)."""
     grouping = grouping or cb.role_var("grouping")
+    if (grouping is None or ranking is None or ranking.empty or grouping not in ranking
+            or items is None or items.empty):
+        return None                      # no group large enough to show: no figure
     order = items.sort_values("rank", na_position="last")["item"].tolist()
     groups = list(dict.fromkeys(ranking[grouping]))
     fig, ax = plt.subplots(figsize=(10, 0.36 * len(order) + 2.4))
@@ -171,9 +176,13 @@ def effect_heatmap(tests: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: flo
     Epsilon-squared (H / (n - 1)) is defined for two groups as well as for more, so one
     scale serves every column; a dot marks a test whose BH-adjusted p is below `fdr`.
     """
+    if tests is None or tests.empty or "test" not in tests:
+        return None                      # no test was possible: no figure
     rank = tests[tests["test"].isin(["kruskal", "mann_whitney"]) & ~tests["weighted"].astype(bool)]
     outcomes = list(dict.fromkeys(rank["outcome"]))
     groupings = list(dict.fromkeys(rank["grouping"]))
+    if not outcomes or not groupings:
+        return None
     eps = rank.pivot(index="outcome", columns="grouping", values="epsilon_squared").reindex(
         index=outcomes, columns=groupings).to_numpy(dtype=float)
     sig = rank.pivot(index="outcome", columns="grouping", values="p_adj").reindex(
@@ -208,8 +217,12 @@ def nps_plot(nps: pd.DataFrame, cb: Codebook, lang: str = "lv", groupings=None):
     """NPS with its interval for each group of a few groupings (role ``nps_groupings``);
     the overall NPS as a line."""
     groupings = groupings if groupings is not None else cb.role_vars("nps_groupings")
+    if nps is None or nps.empty or not (nps["grouping"] == "all").any():
+        return None
     overall = nps[nps["grouping"] == "all"].iloc[0]
     groupings = [g for g in groupings if (nps["grouping"] == g).any()]
+    if not groupings:
+        return None                      # no group large enough to show: no figure
     sizes = [int((nps["grouping"] == g).sum()) for g in groupings]
     fig, axes = plt.subplots(len(groupings), 1, figsize=(9, 0.32 * sum(sizes) + 0.9 * len(groupings) + 1.2),
                              sharex=True, gridspec_kw={"height_ratios": sizes or [1]})
@@ -328,7 +341,7 @@ def sectors_view(sectors: pd.DataFrame, cb: Codebook, lang: str = "lv", min_cell
     d = sectors.sort_values("rank")
     words = _scale_words(cb)
     out = pd.DataFrame({
-        _v(lang, "rank"): d["rank"].astype(int).to_numpy(),
+        _v(lang, "rank"): d["rank"].map(fmt_int).to_numpy(),
         _v(lang, "sector"): [cb.sector_title(s, lang) for s in d["sector"]],
         _v(lang, "n"): [fmt_n(n, min_cell) for n in d["n"]],
         _v(lang, "mean", range=words["range"]): [fmt_num(m, 2, lang) for m in d["mean"]],
@@ -352,7 +365,10 @@ def sector_test_text(sector_tests: pd.DataFrame, sector_pairs: pd.DataFrame, lan
 
 
 def family_text(test_family: pd.DataFrame, lang: str = "lv") -> str:
-    r = test_family[test_family["family"] == "group_tests"].iloc[0]
+    rows = test_family[test_family["family"] == "group_tests"] if "family" in test_family else test_family.iloc[:0]
+    if rows.empty or int(rows.iloc[0]["m"]) == 0:
+        return t("likert_family_none", lang)
+    r = rows.iloc[0]
     return t("likert_family", lang, m=int(r["m"]), fdr=fmt_num(r["alpha"], 2, lang),
                                                           k=int(r["n_significant"]))
 
@@ -371,7 +387,7 @@ def differences_view(tests: pd.DataFrame, cb: Codebook, lang: str = "lv", fdr: f
         _v(lang, "effect"): [f"{_v(lang, str(lab))} ({fmt_num(e, 3, lang)})"
                              for lab, e in zip(d["effect_label"], d["epsilon_squared"])],
         _v(lang, "p_adj"): [fmt_p(p, lang) for p in d["p_adj"]],
-        _v(lang, "n"): d["n"].astype(int).to_numpy(),
+        _v(lang, "n"): d["n"].map(fmt_int).to_numpy(),
     }).reset_index(drop=True)
 
 

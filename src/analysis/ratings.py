@@ -1513,7 +1513,7 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
         "items": timed("items", item_table, df, cb, settings, wt),
         "dk_by_group": timed("dk", dk_by_group, df, cb, settings, desc_plans),
         "sectors": timed("sectors", sector_table, df, cb, settings, wt),
-        "tests": _typed(tests[TEST_COLUMNS], ints=["df", "n", "n_groups", "min_group_n"]),
+        "tests": _typed(tests.reindex(columns=TEST_COLUMNS), ints=["df", "n", "n_groups", "min_group_n"]),
         "test_family": family_table(tests, models, settings.fdr, wt.role == "headline"),
         "posthoc": posthoc,
         "findings": timed("findings", findings_table, tests, posthoc, frame, test_plans, df, cb, settings, gv),

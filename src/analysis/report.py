@@ -51,6 +51,13 @@ def effect_word(label: str | None, lang: str = "lv") -> str:
     return t(f"effect_{label}", lang) if label in EFFECT_KEYS else "—"
 
 
+def fmt_int(x: Any) -> str:
+    """A count or rank as text; "—" where it is missing (a suppressed or untestable row)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return "—"
+    return str(int(x))
+
+
 def fmt_num(x: Any, digits: int = 1, lang: str = "lv") -> str:
     """A number with the report language's decimal mark (Latvian uses a comma)."""
     if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):

@@ -1110,6 +1110,8 @@ def _aggregated_variance(cat: np.ndarray, U: np.ndarray, w: np.ndarray, cal: "Ca
         E = E - C @ beta
     szz = (E.T * sw2) @ E
     sz = sw @ E
+    if n < 2:                            # one unit: no variance to estimate (as _total_variance)
+        return np.full((E.shape[1], E.shape[1]), np.nan)
     f = 0.0
     if fpc is not None:
         fpc_v = float(np.asarray(fpc, dtype=float).ravel()[0])

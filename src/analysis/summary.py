@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import codebook as codebook_mod
 from . import paths, plots
-from .report import (count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
+from .report import (fmt_int, count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
                      outcome_label, quote_html, t, table_html)
 
 TABLES = ("flow", "profile", "items", "ranking_by_group", "sectors", "tests", "test_family",
@@ -242,12 +242,12 @@ class Summary:
         items = self.tables["items"]
         d = items[items["rank"].notna()].sort_values("rank").head(top)
         table = pd.DataFrame({
-            t("rank", lang): d["rank"].astype(int).astype(str),
+            t("rank", lang): d["rank"].map(fmt_int),
             t("activity", lang): [self.cb.variable_label(i, lang) for i in d["item"]],
             t("sector", lang): [self.cb.sector_title(s, lang) for s in d["sector"]],
             t("summary_fav_col", lang): [fmt_pct(v, 0, lang) for v in d["top2_share"]],
             t("ci", lang): [fmt_ci(a, b, 0, lang) for a, b in zip(d["top2_ci_low"], d["top2_ci_high"])],
-            t("n", lang): d["n"].astype(int).astype(str),
+            t("n", lang): d["n"].map(fmt_int),
             t("summary_dk", lang): [fmt_pct(v, 0, lang) for v in d["dk_share"]],
         })
         notes = []
@@ -302,7 +302,10 @@ class Summary:
         items = self.tables.get("items", pd.DataFrame())
         if items.empty:
             return None
-        d = items.sort_values("rank").head(top).iloc[::-1]
+        d = items[items["n"].notna() & items["top2_share"].notna()]
+        if d.empty:
+            return None                  # every item below the smallest publishable group
+        d = d.sort_values("rank").head(top).iloc[::-1]
         labels = [_wrap(self.cb.variable_label(i, self.lang)) for i in d["item"]]
         return _interval_plot(labels, d["top2_share"] * 100, d["top2_ci_low"] * 100, d["top2_ci_high"] * 100,
                               [f"n = {int(n)}" for n in d["n"]], t("ranking_title", self.lang),
@@ -329,11 +332,11 @@ class Summary:
             parts.append(f"<h4>{html.escape(group_label(gvar, code, self.cb, lang))} "
                          f"(n = {int(g['group_n'].iloc[0])})</h4>")
             parts.append(table_html(pd.DataFrame({
-                t("rank", lang): g["rank"].astype(int).astype(str),
+                t("rank", lang): g["rank"].map(fmt_int),
                 t("activity", lang): [self.cb.variable_label(i, lang) for i in g["item"]],
                 t("top2", lang): [fmt_pct(v, 0, lang) for v in g["top2_share"]],
                 t("ci", lang): [fmt_ci(a, b, 0, lang) for a, b in zip(g["top2_ci_low"], g["top2_ci_high"])],
-                t("n", lang): g["n"].astype(int).astype(str),
+                t("n", lang): g["n"].map(fmt_int),
             })))
         return "".join(parts)
 
@@ -404,7 +407,7 @@ class Summary:
             t("sector_index", lang, range=", ".join(ranges)): [fmt_num(v, 2, lang) for v in d["mean"]],
             t("ci", lang): [fmt_ci(a, b, 2, lang, pct=False) for a, b in zip(d["mean_ci_low"], d["mean_ci_high"])],
             t("alpha", lang): [fmt_num(v, 2, lang) for v in d["cronbach_alpha"]],
-            t("n", lang): d["n"].astype(int).astype(str),
+            t("n", lang): d["n"].map(fmt_int),
         })
         return _h(2, "sectors", lang) + _p(text) + table_html(table)
 
@@ -421,9 +424,9 @@ class Summary:
         s_all = sat[sat["grouping"] == "all"].iloc[0]
         n_all = nps[nps["grouping"] == "all"].iloc[0]
         text = t("summary_nps_text", lang, mean=fmt_num(s_all["mean"], 1, lang),
-                 ci=fmt_ci(s_all["ci_low"], s_all["ci_high"], 1, lang, pct=False), n=int(s_all["n"]),
+                 ci=fmt_ci(s_all["ci_low"], s_all["ci_high"], 1, lang, pct=False), n=fmt_int(s_all["n"]),
                  nps=fmt_num(n_all["nps"], 0, lang),
-                 nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=int(n_all["n"]))
+                 nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=fmt_int(n_all["n"]))
         out = _h(2, "summary_satisfaction", lang) + _p(text)
         model = self.tables.get("satisfaction_model", pd.DataFrame())
         if not model.empty:
@@ -440,7 +443,7 @@ class Summary:
         if nps.empty:
             return None
         g = self.cb.role_var("grouping")
-        d = nps[(nps["grouping"] == g) & ~nps["suppressed"].astype(bool) & nps["nps"].notna()]
+        d = nps[(nps["grouping"] == g) & ~nps["suppressed"].astype(bool) & nps["nps"].notna() & nps["n"].notna()]
         if d.empty:
             return None
         d = d.iloc[::-1]
