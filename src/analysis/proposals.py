@@ -431,7 +431,8 @@ def _segments(corpus: Corpus, rows: Iterable[int]) -> list[list[tuple[str, str]]
 
 # ============================================================================ tables: themes
 
-def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary) -> pd.DataFrame:
+def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dictionary,
+                   min_cell: int = 0) -> pd.DataFrame:
     """theme, sector_of_theme, n (texts), share, n_texts (all texts), n_respondents, and the
     same by source (n_survey, share_survey, n_email, share_email); a last row "(none)" counts
     the texts no theme caught."""
@@ -452,6 +453,16 @@ def theme_overview(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.
             row[f"share_{src}"] = col[sel].sum() / sel.sum() if sel.sum() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
+    if min_cell and not out.empty:
+        # counts by source add up to the published n: withhold small ones (and one more, so
+        # that a withheld count is never n minus the other), with their shares
+        from .ratings import suppress_small_cells
+
+        out = suppress_small_cells(out, int(min_cell), ["n_survey", "n_email"], total="n",
+                                   linked={"share_survey": ["n_survey"], "share_email": ["n_email"]})
+        out = out.drop(columns=["cells_suppressed"], errors="ignore")
+        for c in ("n_survey", "n_email"):
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("Int64")
     order = {c: i for i, c in enumerate(dictionary.codes + [NO_THEME])}
     out["_o"] = out["theme"].map(order)
     return _finish(out, ["_o"]).drop(columns="_o")
@@ -471,7 +482,28 @@ def theme_by_sector(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th
             rows.append({"theme": code, "scope": s, "n_scope": n_scope, "n": n,
                          "share": n / n_scope if n_scope >= min_cell else np.nan})
     out = pd.DataFrame(rows, columns=["theme", "scope", "n_scope", "n", "share"])
+    out = _suppress_by_theme(out, min_cell)
     return _finish(out, ["theme", "scope"])
+
+
+def _suppress_by_theme(long: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Small counts of a theme x scope table withheld with their shares: a count from 1 to
+    min_cell - 1, and (complementary) one more count of the same theme, since the theme's
+    total is published in themes.csv (analysis.ratings.suppress_small_cells)."""
+    from .ratings import suppress_small_cells
+
+    if long.empty:
+        return long
+    wide = long.pivot(index="theme", columns="scope", values="n")
+    scopes = list(wide.columns)
+    hidden = suppress_small_cells(wide.reset_index(), int(min_cell), scopes)
+    mask = hidden.set_index("theme")[scopes].isna().stack()
+    key = pd.MultiIndex.from_frame(long[["theme", "scope"]])
+    drop = mask.reindex(key).fillna(False).to_numpy(dtype=bool)
+    out = long.copy()
+    out["n"] = out["n"].astype("Int64").mask(drop)
+    out["share"] = out["share"].mask(drop)
+    return out
 
 
 def _respondent_coding(coded: pd.DataFrame, proposals: pd.DataFrame) -> pd.DataFrame:
@@ -712,7 +744,7 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     tables["coverage"] = _finish(th.coverage(coded.reset_index(drop=True), scope), ["scope"])
     tables["uncoded_terms"] = th.uncoded_terms([corpus.content(i) for i in range(len(proposals))],
                                                coded.reset_index(drop=True), int(s["uncoded_top_n"]))
-    tables["themes"] = theme_overview(coded.reset_index(drop=True), proposals, dictionary)
+    tables["themes"] = theme_overview(coded.reset_index(drop=True), proposals, dictionary, min_cell)
     tables["theme_by_sector"] = theme_by_sector(coded.reset_index(drop=True), proposals, dictionary, min_cell)
     tables["theme_by_group"] = theme_by_group(coded.reset_index(drop=True), proposals, dictionary, cb, min_cell)
     tables["theme_tests"] = theme_tests(coded.reset_index(drop=True), proposals, dictionary, cb, min_cell)
