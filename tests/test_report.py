@@ -206,6 +206,24 @@ def test_the_brief_says_what_most_support_where_groups_disagree_what_people_ask_
     assert brief.disagreement_sentence(none, codebook, "lv", 0.05) == report.t("brief_disagree_none", "lv")
 
 
+def test_the_brief_headline_difference_comes_from_the_findings_never_from_a_small_group(codebook):
+    # issue 11: a headline finding needs groups of at least min_finding_n (stage 02's
+    # findings.csv applies it and keeps one finding per contrast); the raw tests table may
+    # hold a significant difference that rests on a group of 11
+    from analysis import brief
+
+    tables = _tables(codebook)
+    tables["findings"] = pd.DataFrame({
+        "outcome": ["mobility_1", "housing_1"], "grouping": ["target_group", "target_group"],
+        "high_group": ["resident", "future_resident"], "low_group": ["visitor", "resident"],
+        "effect_size": [0.40, 0.20], "p_adj": [0.001, 0.01], "survives_adjustment": [False, True]})
+    sentence = brief.disagreement_sentence(tables, codebook, "lv", 0.05)
+    # the finding that survives adjustment leads, although its effect is smaller
+    assert codebook.label_of("target_group", "future_resident", "lv") in sentence
+    assert brief.disagreement_sentence({**tables, "findings": tables["findings"].iloc[:0]}, codebook, "lv",
+                                       0.05) == report.t("brief_disagree_none", "lv")
+
+
 def test_workbook_for_people_has_an_explaining_first_sheet_labels_formats_and_stays_reproducible(tmp_path, codebook):
     import openpyxl
 

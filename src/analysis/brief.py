@@ -38,6 +38,20 @@ def support_sentence(items: pd.DataFrame, cb, lang: str) -> str | None:
 def disagreement_sentence(tables: dict[str, pd.DataFrame], cb, lang: str, fdr: float) -> str | None:
     """The significant group difference (BH) with the widest gap in the share rating an
     activity important between two groups of the main grouping; else the largest effect."""
+    findings = tables.get("findings")
+    if findings is not None and "effect_size" in findings:
+        # the stage 02 findings: groups of at least min_finding_n, one per contrast, with the
+        # ordinal-model check; a headline never rests on a small group
+        if findings.empty:
+            return t("brief_disagree_none", lang)
+        f = findings.assign(_s=findings.get("survives_adjustment", False).astype(str).str.lower() == "true")
+        row = f.sort_values(["_s", "effect_size", "p_adj"], ascending=[False, False, True]).iloc[0]
+        from .likert_plots import grouping_label
+
+        g = row["grouping"]
+        return t("brief_disagree_plain", lang, item=_item(cb, row["outcome"], lang),
+                 high=group_label(g, row["high_group"], cb, lang), low=group_label(g, row["low_group"], cb, lang),
+                 grouping=grouping_label(cb, g, lang))
     tests = tables.get("tests", pd.DataFrame())
     if tests.empty:
         return None
