@@ -6,12 +6,15 @@ import html
 import re
 from pathlib import Path
 
+from analysis import paths
+
 import pytest
 
 from cdp import Browser, find_chromium
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "outputs" / "screenshots"
+# under the tests' temporary outputs root (conftest sets $ANALYSIS_OUTPUTS), never a researcher's outputs/
+SCREENSHOTS = paths.outputs_root() / "screenshots"
 
 
 @pytest.fixture(scope="module")
