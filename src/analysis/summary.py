@@ -147,7 +147,7 @@ class Summary:
         lang, items = self.lang, []
         top = self._item_top()
         if top is not None:
-            items.append(t("summary_top_fav", lang, fav=self._fav(), item=self.cb.variable_label(top["item"], lang),
+            items.append(t("summary_top_fav" if self._has_dk() else "summary_top_fav_no_dk", lang, fav=self._fav(), item=self.cb.variable_label(top["item"], lang),
                            share=fmt_pct(top["top2_share"], 0, lang), n=int(top["n"]),
                            ci=fmt_ci(top["top2_ci_low"], top["top2_ci_high"], 0, lang),
                            dk=fmt_pct(top["dk_share"], 0, lang), n_all=int(top["n_all"]) if "n_all" in top else "—",
@@ -250,6 +250,8 @@ class Summary:
             t("n", lang): d["n"].map(fmt_int),
             t("summary_dk", lang): [fmt_pct(v, 0, lang) for v in d["dk_share"]],
         })
+        if not self._has_dk():           # the scale has no "don't know": no column of zeros
+            table = table.drop(columns=[t("summary_dk", lang)])
         notes = []
         w = self.tables.get("weighting", pd.DataFrame())
         if self.weighted_headline() and "weighted_top2_share" in d:
@@ -267,15 +269,20 @@ class Summary:
             k, _, stay = _rank_shift(items, "rank", "rank_excl_flagged")
             n_flag = int((items["n"] - items["n_excl_flagged"]).max())
             notes.append(t("summary_straightliners", lang, n=n_flag, k=k, top=stay))
-        return (_h(2, "summary_ranking_fav", lang) + _p(t("summary_ranking_text_fav", lang, fav=self._fav()))
+        return (_h(2, "summary_ranking_fav", lang) + _p(t("summary_ranking_text_fav" if self._has_dk() else "summary_ranking_text_fav_no_dk", lang,
+                                                               fav=self._fav()))
                 + table_html(table)
                 + "".join(_p(s) for s in notes) + self.dont_know())
+
+    def _has_dk(self) -> bool:
+        """Whether any rated item's scale offers "don't know" (else no don't-know figures)."""
+        return any(self.cb.scale_of(i).has_dont_know for i in self.cb.likert_items)
 
     def dont_know(self) -> str:
         """'Don't know' by group: overall share and the characteristics whose share differs."""
         lang = self.lang
         dk = self.tables.get("dk_by_group", pd.DataFrame())
-        if dk.empty:
+        if dk.empty or not self._has_dk():
             return ""
         overall = dk[dk["grouping"] == "all"]["dk_share"].iloc[0]
         sig = dk[(dk["grouping"] != "all") & (dk["p_adj"] < self.fdr)]
