@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-DEFAULT_PARAMS = "params/liepaja-2022.yaml"
+DEFAULT_POINTER = "params/DEFAULT"      # one line: the params file run when none is named
 OUTPUTS_ENV = "ANALYSIS_OUTPUTS"        # outputs root (default: <project>/outputs)
 SNAPSHOT_ENV = "ANALYSIS_SNAPSHOT"      # set by a run while it executes: its inputs snapshot
 LATEST_POINTER = "latest.txt"           # the last successful run's id (works without symlinks)
@@ -37,6 +37,19 @@ class PathError(ValueError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+def _default_params() -> str:
+    """The project's default params file, named in ``params/DEFAULT`` (data, not code: a
+    workspace for another consultation changes that line, never a module)."""
+    pointer = Path(__file__).resolve().parents[2] / DEFAULT_POINTER
+    try:
+        return pointer.read_text(encoding="utf-8").strip()
+    except OSError:
+        return "params/params.yaml"
+
+
+DEFAULT_PARAMS = _default_params()
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -110,7 +123,7 @@ def check_survey_name(name: Any, key: str = "survey") -> str:
     text = str(name if name is not None else "")
     if not SLUG.match(text):
         raise PathError(f"{key}: {text!r} is not a valid survey name; expected lower-case letters, "
-                        f"digits and hyphens, starting with a letter or digit (e.g. 'liepaja-2022'); "
+                        f"digits and hyphens, starting with a letter or digit (e.g. 'city-2024'); "
                         f"it names a folder under outputs/ and may not be a path", key)
     return text
 
