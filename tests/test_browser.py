@@ -194,7 +194,7 @@ def test_latvian_pages_show_no_codes_file_names_or_english(browser, sample_run, 
         found += sorted(set(re.findall(r"\b[\w-]+\.(?:csv|xlsx|parquet|yaml|ipynb|json)\b", text)))
         if found:
             leaks[page.name] = found
-    assert leaks == {}
+    assert leaks == {}, "\n".join(f"{name}: {', '.join(words)}" for name, words in leaks.items())
 
 
 def test_the_summary_prints_to_a_paginated_pdf_with_banner_and_page_numbers(sample_run):

@@ -114,17 +114,37 @@ def _apply_params_file(survey, synthetic, lang, params_file):
     ns = _namespace()
     if params_file is None:
         params_file = ns.get("params_file") or ""
-    if not params_file:
-        return survey, synthetic, lang, None
+    named = bool(params_file)
+    if not named:
+        # no params file named: the parameters the cell leaves empty ("" or {} or []) are filled
+        # from the project's default params file (params/DEFAULT), the ones set by hand are kept
+        params_file = paths.DEFAULT_PARAMS
     p = Path(params_file).expanduser()
     if not p.is_absolute():
         p = Path.cwd() / p if (Path.cwd() / p).exists() else paths.ROOT / p
+    if not named and not p.exists():
+        return survey, synthetic, lang, None
     params = paths.load_params(p)
+    # an empty survey name means the default survey, whose synthetic flag comes with it
+    default_survey = not survey
+    filled = {}
     for key, value in params.items():
-        if key in ns and key not in ("run_dir", "params_file"):
+        if key in ("run_dir", "params_file"):
+            continue
+        fill = named or (key == "synthetic" and default_survey)
+        if key in ns and (fill or _is_empty(ns[key])):
             ns[key] = value
-    return (params.get("survey", survey), params.get("synthetic", synthetic),
-            params.get("report_lang", lang), p.resolve())
+            filled[key] = value
+        elif key == "survey" and (named or default_survey):
+            filled[key] = value
+    if not named and not filled:
+        return survey, synthetic, lang, None
+    return (filled.get("survey", survey), filled.get("synthetic", synthetic),
+            filled.get("report_lang", lang), p.resolve())
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, (str, dict, list, tuple)) and len(value) == 0)
 
 
 def provenance(survey: str, run_dir: Path, params_path: Path | None, lang: str = "lv") -> None:
