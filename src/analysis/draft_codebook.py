@@ -598,14 +598,10 @@ def command(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m analysis draft-codebook",
-                                 description="Write a draft codebook from a raw Forms export.")
-    add_arguments(ap)
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
-    return command(args)
+    from .cli import standalone
+
+    return standalone(argv, "python -m analysis draft-codebook",
+                      "Write a draft codebook from a raw Forms export.", add_arguments, command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -827,7 +827,8 @@ def _git_commit() -> str | None:
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
-    names = ["liepaja-consultation-analysis", "pandas", "numpy", "scipy", "statsmodels", "nltk",
+    # this project's own distribution, whatever pyproject.toml names it
+    names = metadata.packages_distributions().get(__package__, [])[:1] + ["pandas", "numpy", "scipy", "statsmodels", "nltk",
              "scikit-learn", "simplemma", "chunspell", "py3langid", "pymorphy3", "papermill",
              "nbconvert", "matplotlib", "seaborn", "python-calamine", "pyarrow", "filelock"]
     out = {"python": platform.python_version()}

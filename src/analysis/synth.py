@@ -1767,14 +1767,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "synth":
         argv = argv[1:]
-    ap = argparse.ArgumentParser(prog="python -m analysis synth",
-                                 description="Write the embedded synthetic survey (or one for any codebook) with planted truth.")
-    add_arguments(ap)
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
-    return command(args)
+    from .cli import standalone
+
+    return standalone(argv, "python -m analysis synth",
+                      "Write the embedded synthetic survey (or one for any codebook) with planted truth.",
+                      add_arguments, command)
 
 
 if __name__ == "__main__":  # pragma: no cover
