@@ -235,7 +235,14 @@ def test_notebook_parameters_cell_declares_the_stage_parameters_and_nothing_deri
                      "human_coding", "run_dir", "params_file"]
     assert all("#" in line for line in tagged[0].source.splitlines() if line.strip())
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# Iedzīvotāju priekšlikumi")
+    # every word a reader sees comes from the text tables: the only markdown cell is the researchers' note
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    assert [c.metadata.get("tags") for c in markdown] == [["remove-cell"]]
+    # no survey named in the defaults: nb.start fills them from the default params file by hand
+    defaults = {line.split("=")[0].strip(): line.split("=", 1)[1].split("#")[0].strip()
+                for line in tagged[0].source.splitlines() if line.strip()}
+    assert (defaults["survey"], defaults["codebook"], defaults["themes"]) == ('""', '""', '""')
+    assert (defaults["synthetic"], defaults["human_coding"]) == ("False", "[]")
     after = nb.cells[nb.cells.index(tagged[0]) + 1].source
     assert "from analysis import nb, proposals" in after and "nb.start(survey, run_dir, synthetic, report_lang)" in after
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -252,7 +259,9 @@ def test_notebook_runs_under_papermill_on_a_clean_run(tmp_path):
     params = paths.load_params(ROOT / "params" / "liepaja-2022.yaml")
     clean.run_clean(params, run_dir=tmp_path)
     out = tmp_path / "03.ipynb"
-    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={"run_dir": str(tmp_path)},
+    # a run passes every value (the parameters cell names no survey)
+    values = {k: params[k] for k in ("survey", "synthetic", "codebook", "themes")}
+    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={**values, "run_dir": str(tmp_path)},
                                kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False)
     executed = nbformat.read(out, as_version=4)
     html = "".join(o.get("data", {}).get("text/html", "") for c in executed.cells if c.cell_type == "code"
@@ -306,8 +315,9 @@ def test_without_the_codebook_roles_the_group_sections_are_skipped_with_a_senten
     res = pr.run_stage(fixture_proposals(), dictionary, bare, min_cell=5, fdr=0.05)
     assert res.tables["theme_by_group"].empty and res.tables["keyness"].empty and res.tables["theme_tests"].empty
     st = pr.Stage03(res.tables, bare, dictionary, "en", 5, 0.05, res.info, {})
-    assert "role text_groupings" in pr.theme_groups_html(st)
-    assert "keyness_contrasts" in pr.keyness_missing(st)
+    assert "The codebook names no characteristics" in pr.theme_groups_html(st)
+    assert pr.keyness_missing(st).startswith("The codebook names no groups of respondents to compare")
+    assert "text_groupings" not in pr.theme_groups_html(st) + pr.keyness_missing(st)
     full = pr.Stage03(pr.run_stage(fixture_proposals(), dictionary, cb, min_cell=5, fdr=0.05).tables, cb,
                       dictionary, "en", 5, 0.05, {}, {})
     assert pr.keyness_missing(full) is None and "<table" in pr.theme_groups_html(full)
@@ -367,3 +377,63 @@ def test_a_theme_no_text_raised_is_never_listed_as_a_finding(cb):
     s = summary.Summary({"themes": nothing}, cb)
     assert "parks_beach" not in s.key_findings() and "parks_beach" not in s.proposals()
     assert brief.asks_sentence(nothing, {}, "en") is None
+
+
+# --------------------------------------------------------------------------- languages without a lemmatiser
+
+ET = ["Linnas võiks olla rohkem parke ja paremad bussiühendused naaberlinnadega.",
+      "Bussid sõidavad liiga harva, eriti õhtuti ja nädalavahetusel.",
+      "Pargid on hästi hooldatud, aga pinke on vähe."]
+LT = "Mieste reikia daugiau dviračių takų ir žalių erdvių vaikams."
+
+
+def test_text_in_a_form_language_without_a_lemmatiser_keeps_its_code_and_its_surface_forms():
+    corpus = pr.build_corpus(ET + ["Parke"], ["a", "b", "c", "d"], ["et"] * 4, form_languages=["et"])
+    # labelled Estonian (py3langid restricted to the form languages and lv/ru/en), never lv or en
+    assert corpus.language == ["et", "et", "et", "et"]
+    # no lemmatiser: lower-cased surface forms; no Estonian stopword list, so "ja" and "on" stay
+    assert corpus.content_lemmas(0)[:4] == ["linnas", "võiks", "olla", "rohkem"]
+    assert "ja" in corpus.content_lemmas(0) and "parke" in corpus.content_lemmas(3)
+    # without the codebook's form languages the same text is read as one of lv/ru/en (the old, wrong label)
+    assert pr.build_corpus(ET[:1], ["a"], [None]).language[0] in ("lv", "ru", "en")
+    lt = pr.build_corpus([LT], ["a"], ["lt"], form_languages=["lt"])
+    assert lt.language == ["lt"] and lt.content_lemmas(0)[:2] == ["mieste", "reikia"]
+
+
+def test_the_surface_caveat_names_the_languages_and_the_missing_stopword_list():
+    assert pr.surface_caveat(["lv", "ru"], "en") is None
+    et = pr.surface_caveat(["lv", "et"], "en")
+    assert et.startswith("Texts in Estonian have no lemmatiser here") and "no stopword list for it" in et
+    both = pr.surface_caveat(["en", "et"], "lv")
+    assert both.startswith("Tekstiem angļu un igauņu valodā") and "igauņu valodā nav izlaisti" in both
+    assert "angļu valodā nav izlaisti" not in both                 # English has a stopword list
+    assert pr.language_name("et", "lv") == "igauņu" and pr.language_name("xx", "en") == "xx"
+
+
+def test_tables_of_an_estonian_survey_are_per_language_and_the_page_states_the_caveat(dictionary, cb):
+    import copy
+
+    props = fixture_proposals()
+    est = props["form_language"] == "ru"
+    props.loc[est, "form_language"] = "et"
+    props.loc[est, "text"] = [ET[i % 3] for i in range(int(est.sum()))]
+    et_cb = copy.copy(cb)
+    et_cb.languages = ("lv", "et")
+    res = pr.run_stage(props, th.empty_dictionary(), et_cb, min_cell=5, fdr=0.05)
+    mix = res.tables["language_mix"]
+    assert set(mix.loc[mix["source"] == "survey", "language"]) == {"lv", "et"}
+    assert "et" in set(res.tables["collocations"]["language"])
+    st = pr.Stage03(res.tables, et_cb, th.empty_dictionary(), "en", 5, 0.05, res.info, {})
+    intro = pr.intro_text(st)
+    assert "has no theme dictionary" in intro and "lemmatiser" not in intro     # the caveat is said once:
+    assert "(Latvian and Estonian)" in pr.languages_text(st)                      # in the languages section
+    assert "Texts in Estonian have no lemmatiser" in pr.languages_text(st)
+    assert "Estonian" in set(pr.language_mix_view(st)["Language of the text"])
+
+
+def test_respondents_words_in_tables_are_marked_as_quoted_and_escaped():
+    frame = pd.DataFrame({"Language": ["English"], "Phrase": ["parking <b>permits</b>"], "Times": [3]})
+    frame.attrs["languages"] = ["en"]
+    html = pr.words_html(frame, ["Phrase"])
+    assert '<span class="quote" lang="en">parking &lt;b&gt;permits&lt;/b&gt;</span>' in html
+    assert "<td>English</td>" in html and "<b>" not in html

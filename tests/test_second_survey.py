@@ -63,3 +63,15 @@ def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path
             assert "don't know" not in text.lower() and "don&#x27;t know" not in text.lower(), f.name
         hit = FIRST_SURVEY.search(text)
         assert hit is None, f"{f.relative_to(run_dir)} mentions the first survey: {text[max(0, hit.start() - 80):hit.end() + 80]!r}"
+    # its proposals are in Estonian, which has no lemmatiser here: labelled et (never lv or en), counted on
+    # their surface forms, and the stage-03 page and the summary's methods say so in one sentence
+    import pandas as pd
+
+    mix = pd.read_csv(run_dir / "tables" / "language_mix.csv")
+    survey = mix[mix["source"] == "survey"].set_index("language")["n"]
+    assert survey.idxmax() == "et" and survey["et"] >= 0.9 * survey.sum(), survey.to_dict()
+    caveat = "Texts in Estonian have no lemmatiser here"
+    page = (report / "03_proposals.html").read_text(encoding="utf-8")
+    assert page.count(caveat) == 1 and "Which languages people write in" in page
+    assert "Iedzīvotāju priekšlikumi" not in page and "Kādās valodās" not in page    # no Latvian prose left
+    assert caveat in (report / "04_summary.html").read_text(encoding="utf-8")

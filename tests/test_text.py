@@ -490,3 +490,28 @@ def test_detect_language_on_treebank_sentences():
     short = [" ".join(w[:2]) for w in list(sents.values())[:300] if sum(len(x) for x in w[:2]) >= 8]
     acc = sum(T.detect_language(t) == "lv" for t in short) / len(short)
     assert acc >= 0.85, acc
+
+
+# The detector chooses among the survey's form languages and the languages with resources here.
+@pytest.mark.parametrize("text, forms, lang", [
+    ("Linnas võiks olla rohkem parke ja paremad bussiühendused naaberlinnadega.", ["et"], "et"),
+    ("Bussid sõidavad liiga harva, eriti õhtuti ja nädalavahetusel.", ["et"], "et"),
+    ("Mieste reikia daugiau dviračių takų ir žalių erdvių vaikams.", ["lt"], "lt"),
+    ("Vajag vairāk soliņu parkā un labāku apgaismojumu.", ["et"], "lv"),
+    ("Нужно больше парков и скамеек.", ["et"], "ru"),
+    ("More benches in the parks, please.", ["lt"], "en"),
+])
+def test_detect_language_among_the_form_languages(text, forms, lang):
+    assert T.detect_language(text, T.candidate_languages(forms)) == lang
+
+
+def test_without_the_form_language_an_estonian_text_gets_a_wrong_label_and_a_language_is_never_invented():
+    text = "Linnas võiks olla rohkem parke ja paremad bussiühendused naaberlinnadega."
+    assert T.detect_language(text) in T.LANGS                      # the old behaviour: one of lv/ru/en
+    assert T.candidate_languages(["lv", "ru"]) == ("lv", "ru", "en")
+    assert T.candidate_languages(["ET", "lv"]) == ("lv", "ru", "en", "et")
+    # never a language outside the candidates, even for a text plainly in another language
+    assert T.detect_language("Das ist ein ganz normaler deutscher Satz über Parks.", ["lv", "et"]) in ("lv", "et")
+    assert T.surface_languages(["lv", "en", "et", "und", "ru"]) == ["en", "et"]
+    # no lemmatiser: the lower-cased word; no stopword list
+    assert T.lemmatize("Bussid", "et") == "bussid" and T.stopwords("et") == frozenset()

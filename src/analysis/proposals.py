@@ -105,7 +105,8 @@ _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
 def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Sequence[Any] | None = None,
-                 extra_stopwords: Mapping[str, Iterable[str]] | None = None) -> Corpus:
+                 extra_stopwords: Mapping[str, Iterable[str]] | None = None,
+                 form_languages: Sequence[str] | None = None) -> Corpus:
     """Detect each text's language (analysis.text.detect_language), tokenise it
     (analysis.text.tokenize) and lemmatise every word token (analysis.text.lemmatize, with
     Latvian diacritic restoration), caching the result per (language, word form): a form is
@@ -115,8 +116,17 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     answers of one or two words in the form's script ("nav" is read as English otherwise).
     ``extra_stopwords`` (language -> words) adds the survey's own filler (greetings, "turklāt",
     the city's name) to analysis.text.stopwords for the word tables; theme phrases still see them.
+
+    The detector chooses only among ``form_languages`` (the codebook's) and the languages with
+    resources here (analysis.text.candidate_languages); a text in a language without a
+    lemmatiser keeps its own ISO code and is counted on its lower-cased surface forms
+    (stopwords removed only where a list exists). A text whose language cannot be told takes
+    its form's language, else the first form language.
     """
     from . import text as tx
+
+    allowed = tx.candidate_languages(form_languages)
+    default = str(form_languages[0]).lower() if form_languages else "lv"
 
     t0 = time.perf_counter()
     token_lists = [tx.tokenize(t) for t in texts]
@@ -124,21 +134,22 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     langs = []
     for i, t in enumerate(texts):
         fb = fallback_language[i] if fallback_language is not None else None
-        fb = fb if isinstance(fb, str) and fb in TEXT_LANGS else None
+        fb = fb.lower() if isinstance(fb, str) and fb.lower() in allowed else None
         n_words = sum(1 for tok in token_lists[i] if tok[:1].isalpha())
-        if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb == "ru"):
+        if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
             langs.append(fb)
             continue
-        lang = tx.detect_language(t)
+        lang = tx.detect_language(t, allowed)
         if lang == "und":
-            lang = fb or "lv"
+            lang = fb or default
         langs.append(lang)
     t2 = time.perf_counter()
     # per language and per restoration mode: diacritics are restored only in a Latvian text
     # typed without any (analysis.text._should_restore; "prieks" stays prieks, "velo" velo)
-    caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in TEXT_LANGS for r in (True, False)}
-    extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in TEXT_LANGS}
-    sw = {lang: tx.stopwords(lang) | extra[lang] for lang in TEXT_LANGS}
+    present = list(dict.fromkeys(list(TEXT_LANGS) + langs))
+    caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in present for r in (True, False)}
+    extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in present}
+    sw = {lang: tx.stopwords(lang) | extra[lang] for lang in present}
     lemma_ids: dict[str, int] = {}
     out = []
     n_words = 0
@@ -174,7 +185,7 @@ def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, i
     if not tx.is_word(tok):
         return SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
     low = tok.lower()
-    lem = tx.lemmatize(tok, lang, restore).lower() if lang in ("lv", "ru") else low
+    lem = tx.lemmatize(tok, lang, restore).lower() if lang in tx.LEMMATISED else low
     content = low not in sw and lem not in sw and len(lem) >= 2
     return (lem, low, content, lemma_ids.setdefault(lem, len(lemma_ids)))
 
@@ -351,7 +362,7 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
         reported[grouping] = codes.map(lambda v: m.get(v, v)).to_numpy(dtype=object)
     for grouping, a_name, a_set, b_name, b_set in comparisons:
         values = reported[grouping]
-        for language in TEXT_LANGS:
+        for language in text_languages(corpus):
             in_lang = survey[lang[survey] == language]
             ia = in_lang[np.isin(values[in_lang], list(a_set))]
             ib = in_lang[np.isin(values[in_lang], list(b_set))]
@@ -395,7 +406,7 @@ def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mappin
 
     min_count = {int(k): int(v) for k, v in (min_count or {2: 5, 3: 3}).items()}
     frames = []
-    for language in TEXT_LANGS:
+    for language in text_languages(corpus):
         segments = _segments(corpus, [i for i, l in enumerate(corpus.language) if l == language])
         if not segments:
             continue
@@ -411,6 +422,13 @@ def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mappin
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)[cols]
     return _finish(out, ["language", "n", "score", "lemmas"], [True, True, False, True])
+
+
+def text_languages(corpus: Corpus) -> list[str]:
+    """The text languages of the corpus: Latvian, Russian and English first (when present), then
+    the others in alphabetical order."""
+    present = set(corpus.language)
+    return [x for x in TEXT_LANGS if x in present] + sorted(present - set(TEXT_LANGS))
 
 
 def _segments(corpus: Corpus, rows: Iterable[int]) -> list[list[tuple[str, str]]]:
@@ -707,7 +725,8 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     proposals = proposals.reset_index(drop=True)
     corpus = build_corpus(proposals["text"].astype(str).tolist(), proposals["proposal_id"].astype(str).tolist(),
                           proposals["form_language"].astype(object).where(proposals["form_language"].notna(), None).tolist()
-                          if "form_language" in proposals else None, s["extra_stopwords"])
+                          if "form_language" in proposals else None, s["extra_stopwords"],
+                          list(cb.languages) if cb is not None else None)
     times.update({f"corpus_{k}": v for k, v in corpus.seconds.items()})
     tables: dict[str, pd.DataFrame] = {}
     t = _lap(times, "corpus", t)
@@ -909,10 +928,6 @@ LABELS: dict[str, dict[str, str]] = {
     "none": {"lv": "Neviena tēma", "en": "No theme"},
     "other_bands": {"lv": "pārējās vecuma grupas", "en": "the other age groups"},
     "form_language": {"lv": "Anketas valoda", "en": "Form language"},
-    "lang_lv": {"lv": "latviešu", "en": "Latvian"},
-    "lang_ru": {"lv": "krievu", "en": "Russian"},
-    "lang_en": {"lv": "angļu", "en": "English"},
-    "lang_und": {"lv": "nenoteikta", "en": "undetermined"},
     "small": {"lv": "< {m}", "en": "< {m}"},
 }
 
@@ -948,12 +963,12 @@ class Stage03:
         if self.cb is not None and code in self.cb.sectors:
             return self.cb.sector_title(code, self.lang)
         if code == "cross-cutting":
-            return {"lv": "Vispārīgas", "en": "Cross-cutting"}.get(self.lang, "Cross-cutting")
+            return t("proposals_nb_cross_cutting", self.lang)
         return code
 
     def group_name(self, grouping: str, code: str) -> str:
         if grouping == "form_language" or grouping == "language":
-            return label(f"lang_{code}", self.lang) if f"lang_{code}" in LABELS else code
+            return language_name(code, self.lang)
         if code == "other_bands":
             return label("other_bands", self.lang)
         if self.cb is not None and grouping in self.cb.variables:
@@ -977,7 +992,9 @@ def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, cod
     """The notebook's one call: read the clean stage's proposals (and the quarantine next to
     them), code and analyse them, learn from the human coding when files are given (CSV or
     XLSX, see analysis.learn) and compare with it (and, for a synthetic run, with the planted
-    themes), write every table to tables/."""
+    themes), write every table to tables/. With no text at all (a survey without open questions
+    and no e-mails) the tables are written empty and the notebook says so in one sentence
+    (``st.info["n_texts"] == 0``)."""
     from . import codebook as cbmod, paths
 
     cb = cbmod.load(paths.resolve(codebook))
@@ -1001,6 +1018,141 @@ def run_notebook_stage(dirs: Mapping[str, Path], proposals_file: str | Path, cod
 
 # The notebook's name for analysis.report.table_html (every cell escaped).
 html_table = table_html
+
+
+# ============================================================================ the page's words
+
+def words_html(frame: pd.DataFrame, word_columns: Sequence[str] = ()) -> str:
+    """A table whose ``word_columns`` hold respondents' own words (in any language): like
+    analysis.report.table_html (every cell and header escaped), but each such cell is marked as
+    quoted respondent text (``<span class="quote" lang="..">``, the language from
+    ``frame.attrs["languages"]`` when the view records it per row), so that a reader, a screen
+    reader and the page checks tell the respondents' words from the report's."""
+    from .privacy import escape_html
+
+    if frame.empty:
+        return table_html(frame)
+    langs = list(frame.attrs.get("languages") or [])
+    out = pd.DataFrame(index=range(len(frame)))
+    for col in frame.columns:
+        values = frame[col].tolist()
+        if col in word_columns:
+            cells = []
+            for i, v in enumerate(values):
+                code = langs[i] if i < len(langs) and langs[i] not in ("", "und") else ""
+                attr = f' lang="{escape_html(code)}"' if code else ""
+                cells.append(f'<span class="quote"{attr}>{escape_html(v)}</span>' if str(v) else "")
+            out[escape_html(col)] = cells
+        else:
+            out[escape_html(col)] = ["—" if v is None or (isinstance(v, float) and math.isnan(v)) else escape_html(v)
+                                     for v in values]
+    return out.to_html(index=False, escape=False, na_rep="—", border=0, classes="dataframe")
+
+
+def language_name(code: str, lang: str = "lv") -> str:
+    """A language's name in the report language (text key text_lang_<code>), else its ISO code."""
+    from .report import TEXT
+
+    key = f"text_lang_{code}"
+    return t(key, lang) if key in TEXT else str(code)
+
+
+def join_words(items: Sequence[str], lang: str = "lv") -> str:
+    """'a', 'a and b', 'a, b and c' in the report language."""
+    items = [str(x) for x in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {t('text_and', lang)} {items[-1]}"
+
+
+def surface_caveat(languages: Iterable[str], lang: str = "lv") -> str | None:
+    """The one sentence said when texts in a language without a lemmatiser were counted on their
+    surface forms (analysis.text.surface_languages), naming the languages and, among them, those
+    without a stopword list; None when every text language has a lemmatiser."""
+    from . import text as tx
+
+    surface = tx.surface_languages(languages)
+    if not surface:
+        return None
+    bare = [x for x in surface if not tx.stopwords(x)]
+    stop = ""
+    if bare:
+        key = "text_surface_no_stopwords" if len(bare) == 1 else "text_surface_no_stopwords_many"
+        stop = t(key, lang, languages=join_words([language_name(x, lang) for x in bare], lang))
+    return t("text_surface_caveat", lang, languages=join_words([language_name(x, lang) for x in surface], lang),
+             stopwords=stop)
+
+
+def stage_languages(st: "Stage03") -> list[str]:
+    """The text languages of the stage (language_mix), Latvian, Russian, English first."""
+    present = set(st.tables["language_mix"]["language"].astype(str)) if len(st.tables["language_mix"]) else set()
+    return [x for x in TEXT_LANGS if x in present] + sorted(present - set(TEXT_LANGS))
+
+
+def sources(st: "Stage03") -> list[str]:
+    mix = st.tables["language_mix"]
+    return sorted(set(mix["source"].astype(str))) if len(mix) else []
+
+
+def sector_questions(st: "Stage03") -> bool:
+    """Does the survey ask an open question per sector (the codebook's sectors name one)?"""
+    return st.cb is not None and any(getattr(sec, "proposal", None) for sec in st.cb.sectors.values())
+
+
+def has_themes(st: "Stage03") -> bool:
+    return bool(st.dictionary.codes)
+
+
+def intro_text(st: "Stage03") -> str:
+    """The page's opening paragraph: what is analysed (the sources present) and how themes are
+    found (or that there is no dictionary). The surface-forms caveat is said once, in the
+    languages section (:func:`languages_text`)."""
+    from . import themes as th_
+
+    src = sources(st)
+    which = ("proposals_nb_sources_both" if {"survey", "email"} <= set(src) else
+             "proposals_nb_sources_email" if src == ["email"] else "proposals_nb_sources_survey")
+    parts = [t("proposals_nb_intro", st.lang, sources=t(which, st.lang), n=fmt_num(st.info.get("n_texts", 0), 0, st.lang),
+               words=fmt_num(st.info.get("n_word_tokens", 0), 0, st.lang))]
+    if has_themes(st):
+        parts.append(t("proposals_nb_intro_dictionary", st.lang,
+                       languages=join_words([language_name(x, st.lang) for x in th_.LANGS], st.lang)))
+    else:
+        parts.append(t("proposals_nb_intro_no_dictionary", st.lang))
+    return " ".join(parts)
+
+
+def languages_text(st: "Stage03") -> str:
+    """The languages section's paragraph: the candidates the detector chose among, and the caveat."""
+    from . import text as tx
+
+    form = list(st.cb.languages) if st.cb is not None else []
+    text = t("proposals_nb_languages_text", st.lang,
+             form_languages=join_words([language_name(x, st.lang) for x in form], st.lang),
+             tool_languages=join_words([language_name(x, st.lang) for x in tx.LANGS], st.lang))
+    caveat = surface_caveat(stage_languages(st), st.lang)
+    return f"{text} {caveat}" if caveat else text
+
+
+def keyness_text(st: "Stage03") -> str:
+    """The keyness paragraph, naming the codebook's pairs of groups and the groupings compared band by band."""
+    pairs, bands = keyness_comparisons(st.cb)
+    plan = ""
+    if pairs:
+        plan += t("proposals_nb_keyness_pairs", st.lang, pairs="; ".join(
+            t("proposals_nb_keyness_pair", st.lang, a=st.group_name(g, a), b=st.group_name(g, b),
+              grouping=st.grouping_name(g)) for g, a, b in pairs))
+    if bands:
+        plan += t("proposals_nb_keyness_bands", st.lang,
+                  groupings=join_words([f"„{st.grouping_name(g)}”" if st.lang == "lv" else f"“{st.grouping_name(g)}”"
+                                        for g in bands], st.lang))
+    return t("proposals_nb_keyness_text", st.lang, plan=plan)
+
+
+def section(st: "Stage03", name: str, level: int = 2, text: str | None = None, **values: Any) -> str:
+    """A heading and its paragraph from the text tables (proposals_nb_<name>_heading / _text) as Markdown."""
+    body = text if text is not None else t(f"proposals_nb_{name}_text", st.lang, **values)
+    return "#" * level + " " + t(f"proposals_nb_{name}_heading", st.lang) + "\n\n" + body
 
 
 def language_mix_view(st: Stage03) -> pd.DataFrame:
@@ -1036,9 +1188,8 @@ def fig_keywords(st: Stage03, top: int = 8, scope: str = "sector"):
         ax.set_xlim(0, max(d["count"].max() * 1.25, 1))
     for ax in axes.ravel()[len(groups):]:
         ax.axis("off")
-    title = {"lv": "Biežāk lietotie vārdi katras nozares priekšlikumos (visas vārda formas kopā)",
-             "en": "The most frequent words in each sector's proposals (all forms of a word counted together)"}
-    _ = fig.suptitle(title.get(st.lang, title["lv"]), fontweight="bold")
+    title = "proposals_nb_keywords_title_sectors" if sector_questions(st) else "proposals_nb_keywords_title"
+    _ = fig.suptitle(t(title, st.lang), fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -1061,7 +1212,7 @@ def keyness_view(st: Stage03, per_comparison: int = 6) -> pd.DataFrame:
                                              ascending=[True, True, True, False])
     k = k.groupby(["comparison", "target", "language"], sort=True).head(per_comparison)
     lang = st.lang
-    return pd.DataFrame({
+    view = pd.DataFrame({
         label("comparison", lang): [st.grouping_name(c) for c in k["comparison"]],
         label("language", lang): [st.group_name("language", x) for x in k["language"]],
         label("used_more_by", lang): [st.group_name(c, t) for c, t in zip(k["comparison"], k["target"])],
@@ -1072,6 +1223,8 @@ def keyness_view(st: Stage03, per_comparison: int = 6) -> pd.DataFrame:
         label("log_ratio", lang): [fmt_num(v, 2, lang) for v in k["log_ratio"]],
         label("p_adj", lang): [fmt_p(v, lang) for v in k["p_adj"]],
     })
+    view.attrs["languages"] = [str(x) for x in k["language"]]
+    return view
 
 
 def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
@@ -1080,9 +1233,11 @@ def collocations_view(st: Stage03, per_group: int = 8) -> pd.DataFrame:
         return pd.DataFrame()
     c = c.groupby(["language", "n"], sort=True).head(per_group)
     lang = st.lang
-    return pd.DataFrame({label("language", lang): [st.group_name("language", x) for x in c["language"]],
+    view = pd.DataFrame({label("language", lang): [st.group_name("language", x) for x in c["language"]],
                          label("phrase", lang): c["surface"], label("count", lang): c["count"].astype(int),
                          "LLR": [fmt_num(v, 1, lang) for v in c["score"]]})
+    view.attrs["languages"] = [str(x) for x in c["language"]]
+    return view
 
 
 def fig_themes(st: Stage03):
@@ -1115,8 +1270,11 @@ def uncoded_sentence(st: Stage03) -> str:
     if not len(row) or int(row["n"].iloc[0]) == 0:
         return t("proposals_uncoded_all_coded", st.lang)
     r = row.iloc[0]
+    from .workbook import sheet_title
+
     return t("proposals_uncoded_sentence", st.lang, n=int(r["n"]), total=int(r["n_texts"]),
-             share=fmt_pct(r["share"], lang=st.lang))
+             share=fmt_pct(r["share"], lang=st.lang), sheet=sheet_title("themes", st.lang),
+             none=t("proposals_no_theme", st.lang))
 
 
 def uncoded_quotes_html(st: Stage03, per: int = 1) -> str:
@@ -1168,9 +1326,8 @@ def coverage_view(st: Stage03) -> pd.DataFrame:
     lang = st.lang
     return pd.DataFrame({label("sector", lang): [st.scope_name(s) for s in c["scope"]],
                          label("texts", lang): c["n"].astype(int),
-                         {"lv": "Ar vismaz vienu tēmu", "en": "With at least one theme"}.get(lang): [
-                             fmt_pct(v, lang=lang) for v in c["share_coded"]],
-                         {"lv": "Bez tēmas", "en": "No theme"}.get(lang): [fmt_pct(v, lang=lang) for v in c["share_uncoded"]]})
+                         t("proposals_nb_with_theme", lang): [fmt_pct(v, lang=lang) for v in c["share_coded"]],
+                         t("proposals_nb_without_theme", lang): [fmt_pct(v, lang=lang) for v in c["share_uncoded"]]})
 
 
 def uncoded_view(st: Stage03, top: int = 20) -> pd.DataFrame:
@@ -1239,9 +1396,7 @@ def fig_theme_sector(st: Stage03):
     ax2.set_xticks(range(len(scopes)), [f"n = {int(n_scope[s])}" for s in scopes], fontsize=7)
     cbar = fig.colorbar(im, ax=ax, fraction=0.03)
     cbar.set_label("%")
-    title = {"lv": "Kuras tēmas minētas kuras nozares priekšlikumos (% tekstu)",
-             "en": "Which themes appear in which sector's proposals (% of texts)"}
-    _ = ax.set_title(title.get(st.lang, title["lv"]), pad=24)
+    _ = ax.set_title(t("proposals_nb_sector_title", st.lang), pad=24)
     fig.tight_layout()
     return fig
 
@@ -1330,15 +1485,9 @@ def fig_agreement(st: Stage03, reference: str):
     ax.axvline(0.85, ls="--", color="#D55E00", lw=1)
     ax.set_xlim(0, 1.02)
     ax.set_xlabel("F1 (95 %)")
-    title = {"lv": "Cik labi automātiskā kodēšana sakrīt ar atsauces kodējumu (F1 katrai tēmai)",
-             "en": "How well the automatic coding agrees with the reference coding (F1 per theme)"}
-    _ = ax.set_title(title.get(st.lang, title["lv"]))
+    _ = ax.set_title(t("proposals_nb_agreement_title", st.lang))
     fig.tight_layout()
     return fig
-
-
-REFERENCE_NAMES = {"human": {"lv": "Cilvēka kodējums", "en": "Human coding"},
-                   "planted": {"lv": "Sintētiskās izlases ieplānotās tēmas", "en": "Themes planted in the synthetic sample"}}
 
 
 def agreement_html(st: Stage03) -> str:
@@ -1348,25 +1497,17 @@ def agreement_html(st: Stage03) -> str:
     a = st.tables["agreement"]
     lang = st.lang
     if a.empty:
-        return "<p>" + escape_html({
-            "lv": "Atsauces kodējuma nav: parametrā human_coding nav norādīts neviens cilvēka kodēts fails, "
-                  "un sintētiskās izlases ieplānotās tēmas nav atrastas.",
-            "en": "There is no reference coding: no human-coded file is listed in human_coding and no "
-                  "planted themes were found."}.get(lang)) + "</p>"
+        return "<p>" + escape_html(t("proposals_nb_agreement_none", lang)) + "</p>"
     parts = []
     for ref in dict.fromkeys(a["reference"]):
         f1 = macro_f1(st, ref)
         n = int(a.loc[(a["reference"] == ref) & (a["theme"] == "macro"), "n"].iloc[0])
         row = a[(a["reference"] == ref) & (a["theme"] == "macro")].iloc[0]
-        goal = "ir sasniegts" if f1 is not None and f1 >= 0.85 else "nav sasniegts"
-        sentence = {
-            "lv": f"Salīdzināti {n} teksti. Vidējais (makro) F1 ir {fmt_num(f1, 2, lang)} "
-                  f"(95 % intervāls {fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); "
-                  f"mērķis – vismaz 0,85 – {goal}.",
-            "en": f"{n} texts compared. The macro-average F1 is {fmt_num(f1, 2, lang)} (95 % interval "
-                  f"{fmt_num(row['f1_lo'], 2, lang)}–{fmt_num(row['f1_hi'], 2, lang)}); the goal of at least 0.85 is "
-                  f"{'met' if f1 is not None and f1 >= 0.85 else 'not met'}."}.get(lang)
-        parts.append(f"<h4>{escape_html(REFERENCE_NAMES.get(ref, {}).get(lang, ref))}</h4>")
+        goal = t("proposals_nb_goal_met" if f1 is not None and f1 >= 0.85 else "proposals_nb_goal_not_met", lang)
+        sentence = t("proposals_nb_agreement_sentence", lang, n=n, f1=fmt_num(f1, 2, lang),
+                     lo=fmt_num(row["f1_lo"], 2, lang), hi=fmt_num(row["f1_hi"], 2, lang), goal=goal)
+        name = t(f"proposals_nb_reference_{ref}", lang) if ref in ("human", "planted") else ref
+        parts.append(f"<h4>{escape_html(name)}</h4>")
         parts.append(f"<p>{escape_html(sentence)}</p>")
         parts.append(table_html(agreement_view(st, ref)))
     return "\n".join(parts)
@@ -1384,7 +1525,7 @@ def learn_html(st: Stage03) -> str:
 
     lang = st.lang
     if not learned(st):
-        return f"<p>{escape_html(t('learn_none', lang))}</p>"
+        return f"<p>{escape_html(t('proposals_nb_learn_none', lang))}</p>"
     cv = st.tables["learn_cv"]
     macro = cv[cv["theme"] == "macro"].set_index("method")
     model = st.tables["learn_model"]
@@ -1445,7 +1586,10 @@ def next_to_code_html(st: Stage03, top: int = 10) -> str:
                          t("learn_closest", lang): [st.theme_name(c) for c in head["closest_theme"]],
                          t("learn_probability", lang): [fmt_num(v, 2, lang) for v in head["probability"]],
                          t("learn_threshold", lang): [fmt_num(v, 2, lang) for v in head["threshold"]]})
-    return (f"<p>{escape_html(t('learn_next_intro', lang, n=len(nx), k=len(head)))}</p>" + table_html(view))
+    from .workbook import sheet_title
+
+    intro = t("proposals_nb_next_intro", lang, n=len(nx), k=len(head), sheet=sheet_title("next_to_code", lang))
+    return f"<p>{escape_html(intro)}</p>" + words_html(view, [t("learn_text", lang)])
 
 
 def run_clean_first(run: str | Path, survey: str, run_dir: str = "") -> Path:

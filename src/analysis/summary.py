@@ -518,6 +518,13 @@ class Summary:
                           source=Path(str(w["population_file"].iloc[0])).name)
         body = t("methods_list", lang, weighting=html.escape(weighting), fdr=html.escape(
             t("summary_fdr", lang, fdr=fmt_num(self.fdr, 2, lang))))
+        mix = self.tables.get("language_mix", pd.DataFrame())
+        if len(mix) and "language" in mix:  # texts in a language without a lemmatiser: stage 03's caveat
+            from .proposals import surface_caveat
+
+            caveat = surface_caveat(mix["language"].astype(str), lang)
+            if caveat:
+                body += f"<li>{html.escape(caveat)}</li>"
         return _h(2, "methods", lang) + f"<ul>{body}</ul>"
 
 

@@ -4,7 +4,10 @@ keywords, keyness and collocations.
 Everything here runs offline. The language resources and their licences are listed in
 ``resources/LICENCES.md``:
 
-- language id: py3langid, restricted to Latvian, Russian and English;
+- language id: py3langid, restricted to the survey's form languages plus Latvian, Russian
+  and English (:func:`candidate_languages`); a text in a language without a lemmatiser
+  (anything but Latvian and Russian) is counted on its lower-cased surface forms, with
+  stopwords removed only where a list exists (:func:`surface_languages`);
 - tokens: NLTK's regular-expression tokeniser (needs no downloaded data);
 - Latvian lemmas: simplemma's Latvian dictionary and the Latvian hunspell dictionary
   (vendored in ``resources/hunspell/``) through chunspell, combined by the rules in
@@ -35,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "LANGS",
+    "LEMMATISED",
+    "candidate_languages",
+    "surface_languages",
     "detect_language",
     "tokenize",
     "lowercase",
@@ -56,7 +62,8 @@ __all__ = [
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 HUNSPELL_DIR = RESOURCES / "hunspell"
-LANGS = ("lv", "ru", "en")
+LANGS = ("lv", "ru", "en")          # languages with stopword lists and short-text word lists
+LEMMATISED = ("lv", "ru")           # languages with a lemmatiser; the others keep their surface forms
 
 
 # ---------------------------------------------------------------------------
@@ -69,40 +76,65 @@ _LV_DIACRITIC = re.compile(r"[āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ]")
 _URLISH = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 
 
-@functools.lru_cache(maxsize=1)
-def _langid():
+_CYRILLIC_SCRIPT = frozenset({"ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "mn"})
+
+
+def candidate_languages(form_languages: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The languages the detector may choose among: Latvian, Russian and English (the languages
+    with resources here) and the survey's form languages (ISO 639-1 codes from the codebook), in
+    that order. A text is never labelled with a language the survey did not ask in and we have no
+    resources for, and an Estonian answer to an Estonian form is Estonian, not the nearest of
+    lv/ru/en."""
+    extra = [str(x).lower() for x in (form_languages or ()) if str(x).lower() not in LANGS]
+    return LANGS + tuple(dict.fromkeys(extra))
+
+
+def surface_languages(languages: Iterable[str]) -> list[str]:
+    """Of the given text languages, those without a lemmatiser (counted on their surface
+    forms), in the order given, 'und' left out."""
+    return [x for x in dict.fromkeys(languages) if x not in LEMMATISED and x != "und"]
+
+
+@functools.lru_cache(maxsize=8)
+def _langid(languages: tuple[str, ...] = LANGS):
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGS))
+    ident.set_languages([x for x in languages if x in ident.nb_classes])
     return ident
 
 
-def detect_language(text: str | None) -> str:
-    """Return ``"lv"``, ``"ru"``, ``"en"`` or ``"und"`` for a piece of text.
+def detect_language(text: str | None, languages: Iterable[str] | None = None) -> str:
+    """Return the language of a piece of text (an ISO 639-1 code) or ``"und"``.
 
-    py3langid restricted to the three languages of the survey, with cheap guards:
-    URLs and e-mail addresses are ignored; no letters -> ``"und"``; Cyrillic letters
-    outnumbering Latin ones -> ``"ru"``; a text of one or two words is decided by the
-    Latvian and English word lists when they agree (:func:`_short_text_language`: "nav"
-    is Latvian, "no idea" English). Works on one- or two-word answers and on
-    Latvian typed without diacritics (a place name such as Jūrmala in an English
-    answer does not make it Latvian).
+    py3langid restricted to ``languages`` (default ``"lv"``, ``"ru"``, ``"en"``; a survey
+    passes :func:`candidate_languages` of its form languages), with cheap guards: URLs and
+    e-mail addresses are ignored; no letters -> ``"und"``; Cyrillic letters outnumbering Latin
+    ones -> ``"ru"`` (the detector decides only between several Cyrillic-script candidates); a
+    text of one or two words is decided by the Latvian and English word lists when they agree
+    (:func:`_short_text_language`: "nav" is Latvian, "no idea" English). Works on one- or
+    two-word answers and on Latvian typed without diacritics (a place name such as Jūrmala in
+    an English answer does not make it Latvian).
     """
     if not isinstance(text, str):
         return "und"
+    allowed = LANGS if languages is None else tuple(dict.fromkeys(str(x).lower() for x in languages))
     text = _URLISH.sub(" ", text)
     n_cyr = len(_CYRILLIC.findall(text))
     n_lat = len(_LATIN_LETTER.findall(text))
     if n_cyr == 0 and n_lat == 0:
         return "und"
     if n_cyr > n_lat:
-        return "ru"
-    lang = _short_text_language(text)
-    if lang:
-        return lang
-    lang, _ = _langid().classify(text)
-    return lang if lang in LANGS else "und"
+        cyrillic = [x for x in allowed if x in _CYRILLIC_SCRIPT]
+        if len(cyrillic) <= 1:
+            return cyrillic[0] if cyrillic else "und"
+        allowed = tuple(cyrillic)
+    else:
+        lang = _short_text_language(text)
+        if lang and lang in allowed:
+            return lang
+    lang, _ = _langid(allowed).classify(text)
+    return lang if lang in allowed else "und"
 
 
 @functools.lru_cache(maxsize=1)
