@@ -509,7 +509,7 @@ def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = Tr
     try:
         return _clean(params, run_dir, write, root, privacy, redactor, start_redaction)
     finally:
-        redactor.finish()      # never leave child processes behind
+        redactor.close()       # never leave child processes behind
 
 
 def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> CleanResult:
@@ -849,21 +849,25 @@ class Redactor:
     """`privacy.redact` with a memory of what it has done.
 
     On big exports redaction (pure Python) is the costliest step, so `start(texts)` hands the
-    texts to child processes in the background as soon as they are read; the main process goes
-    on recoding and applying the rules meanwhile, and `redact` waits for a result only when it
-    needs one of those texts. Results are identical to calling `privacy.redact` here (a pure
-    function), whatever the number of processes.
+    texts, in chunks, to child processes in the background as soon as they are read; the main
+    process goes on recoding and applying the rules meanwhile. When it needs a result it stops
+    waiting idle: it redacts the chunks no child has taken yet itself (from the end of the
+    queue, while the children take them from the front), then waits for the chunks in flight.
+    Results are identical to calling `privacy.redact` here (a pure function), whatever the
+    number of processes or who did which chunk.
     """
 
     PARALLEL_FROM = 5_000             # distinct texts; below this, child processes cost more than they save
+    CHUNK = 1_000                     # texts per chunk handed out (a child or the main process)
 
-    def __init__(self, privacy, workers: int | None = None):
+    def __init__(self, privacy, workers: int | None = None, steal: bool = True):
         self.privacy = privacy
         self.done: dict[str, str] = {}
         # the main process keeps one core for recoding and the rules meanwhile
         cores = os.cpu_count() or 1
         self.workers = workers if workers is not None else (min(cores - 1, 4) if cores > 1 else 0)
-        self._jobs: list = []
+        self.steal = steal
+        self._jobs: list[_RedactJob] = []
         self._pending: set[str] = set()
 
     def start(self, texts) -> None:
@@ -871,19 +875,18 @@ class Redactor:
                 if isinstance(t, str) and t not in self.done and t not in self._pending]
         if len(todo) < self.PARALLEL_FROM or self.workers < 1:
             return                    # done on demand, in this process
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(1)
-        self._jobs.append((todo, pool.submit(_redact_in_processes, todo, self.workers), pool))
+        self._jobs.append(_RedactJob(todo, self.workers, self.CHUNK))
         self._pending.update(todo)
 
     def finish(self) -> None:
-        for todo, future, pool in self._jobs:
-            try:
-                self.done.update(zip(todo, future.result()))
-            except (OSError, RuntimeError, ValueError, ImportError):
-                pass                  # no child processes here: `redact` does them in this one
-            pool.shutdown()
+        for job in self._jobs:
+            self.done.update(job.results(self.privacy.redact if self.steal else None))
+        self._jobs, self._pending = [], set()
+
+    def close(self) -> None:
+        """Stop the children (after an error: nothing more is redacted)."""
+        for job in self._jobs:
+            job.cancel()
         self._jobs, self._pending = [], set()
 
     def redact_file_name(self, name: str) -> str:
@@ -903,36 +906,95 @@ class Redactor:
 _REDACT_WORKER = (
     "import json, sys\n"
     "from analysis.privacy import redact\n"
-    "texts = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
-    "sys.stdout.buffer.write(json.dumps([redact(t) for t in texts]).encode('utf-8'))\n")
+    "for line in sys.stdin.buffer:\n"       # one chunk a line: a JSON list of texts (newlines escaped)
+    "    texts = json.loads(line.decode('utf-8'))\n"
+    "    sys.stdout.buffer.write(json.dumps([redact(t) for t in texts]).encode('utf-8') + b'\\n')\n"
+    "    sys.stdout.buffer.flush()\n")
 
 
-def _redact_in_processes(texts: list[str], workers: int) -> list[str]:
-    """Redact in `workers` child interpreters fed through pipes.
+class _RedactJob:
+    """Texts in chunks, redacted by `workers` child interpreters (one thread feeds each, through
+    pipes) and, once `results` is asked for, by the caller too.
 
     Plain subprocesses rather than multiprocessing: spawn/forkserver would re-run the caller's
     __main__ script in every child, and fork is unsafe with pyarrow's threads in this process.
+    A child that fails gives its chunk back; the caller redacts what is left (no child at all:
+    everything), so the result never depends on the children.
     """
-    import json
-    import subprocess
-    import sys
-    from concurrent.futures import ThreadPoolExecutor
 
-    size = -(-len(texts) // workers)
-    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    def __init__(self, texts: list[str], workers: int, chunk: int):
+        import threading
+        from collections import deque
 
-    def run(chunk: list[str]) -> list[str]:
-        proc = subprocess.run([sys.executable, "-c", _REDACT_WORKER], input=json.dumps(chunk).encode("utf-8"),
-                              capture_output=True, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"redaction worker failed: {proc.stderr.decode(errors='replace')[-500:]}")
-        out = json.loads(proc.stdout.decode("utf-8"))
-        if len(out) != len(chunk):
-            raise RuntimeError("redaction worker returned a different number of texts")
-        return out
+        self.texts = texts
+        self.queue = deque(range(0, len(texts), chunk))    # chunk starts, in order
+        self.chunk = chunk
+        self.out: dict[int, list[str]] = {}
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._feed, daemon=True) for _ in range(workers)]
+        for t in self.threads:
+            t.start()
 
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        return [t for part in pool.map(run, chunks) for t in part]
+    def _take(self, front: bool) -> int | None:
+        with self.lock:
+            if not self.queue:
+                return None
+            return self.queue.popleft() if front else self.queue.pop()
+
+    def _feed(self) -> None:
+        import json
+        import subprocess
+        import sys
+
+        start = None
+        try:
+            proc = subprocess.Popen([sys.executable, "-c", _REDACT_WORKER], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except OSError:
+            return
+        try:
+            while (start := self._take(front=True)) is not None:
+                part = self.texts[start:start + self.chunk]
+                proc.stdin.write(json.dumps(part).encode("utf-8") + b"\n")
+                proc.stdin.flush()
+                got = json.loads(proc.stdout.readline().decode("utf-8"))
+                if len(got) != len(part):
+                    raise ValueError("redaction worker returned a different number of texts")
+                self.out[start] = got
+                start = None
+        except (OSError, ValueError):
+            if start is not None:
+                with self.lock:
+                    self.queue.appendleft(start)        # the caller does it
+        finally:
+            try:
+                proc.stdin.close()          # the child's loop ends
+            except OSError:
+                pass
+            if start is not None:
+                proc.kill()
+            proc.wait()
+
+    def cancel(self) -> None:
+        """No more chunks handed out; the children finish the one they have and exit."""
+        with self.lock:
+            self.queue.clear()
+        for t in self.threads:
+            t.join()
+
+    def results(self, redact=None) -> dict[str, str]:
+        """text -> redacted text; `redact` (the caller's own) takes chunks from the end of the
+        queue meanwhile (None: only wait for the children)."""
+        while redact is not None and (start := self._take(front=False)) is not None:
+            self.out[start] = [redact(t) for t in self.texts[start:start + self.chunk]]
+        for t in self.threads:
+            t.join()
+        while redact is not None and (start := self._take(front=True)) is not None:   # given back by a failed child
+            self.out[start] = [redact(t) for t in self.texts[start:start + self.chunk]]
+        done: dict[str, str] = {}           # without `redact`, chunks left over are redacted on demand
+        for start, got in self.out.items():
+            done.update(zip(self.texts[start:start + self.chunk], got))
+        return done
 
 
 def _texts_to_redact(rows, excluded, mail_rows, mail_excluded) -> list[str]:
@@ -967,8 +1029,11 @@ def _ratings(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     sectors = list(cb.sectors)
     sector_of_item = np.array([sectors.index(cb.variables[i].sector) for i in items])
     score = pd.array(scores, dtype="Float64").astype("Int64") if n else pd.array([], dtype="Int64")
+    # the n pseudonyms made a string array once, then repeated by index (Arrow's take):
+    # never n x k Python strings converted one by one
+    ids = pd.array(responses["respondent_id"].to_numpy(dtype=object), dtype="string")
     return pd.DataFrame({
-        "respondent_id": pd.array(np.tile(responses["respondent_id"].to_numpy(dtype=object), k), dtype="string"),
+        "respondent_id": ids.take(np.tile(np.arange(n), k)) if n and k else pd.array([], dtype="string"),
         "item": pd.Categorical.from_codes(item_codes, categories=items),
         "sector": pd.Categorical.from_codes(sector_of_item[item_codes], categories=sectors),
         "score": score,

@@ -475,7 +475,11 @@ def load(path: str | Path) -> Codebook:
     was expected (the CLI maps it to exit 2)."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        try:      # libyaml when present (same values, ten times faster); the pure loader words errors
+            raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            raw = yaml.safe_load(text)
     except FileNotFoundError:
         raise CodebookError(path, "file", "not found") from None
     except yaml.YAMLError as exc:

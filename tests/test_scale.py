@@ -1,0 +1,100 @@
+"""Stage 01's paths for big exports (issue 15): the chunked background redaction with the main
+process taking chunks too, the ratings table built by index, Arrow-native time columns.
+Each is checked against the plain path it replaces."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import clean, ingest
+
+TEXTS = [f"Zvaniet Jānim Bērziņam {i}, tālr. 2912{i:04d}, vai rakstiet janis{i}@example.lv" for i in range(45)]
+
+
+@pytest.fixture(scope="module")
+def privacy():
+    from analysis import privacy as p
+    return p
+
+
+@pytest.fixture(scope="module")
+def expected(privacy):
+    return [privacy.redact(t) for t in TEXTS]
+
+
+def _redactor(privacy, **kw):
+    r = clean.Redactor(privacy, **kw)
+    r.PARALLEL_FROM, r.CHUNK = 10, 7             # 45 texts: 7 chunks, the last one short
+    return r
+
+
+def test_children_alone_give_what_redacting_here_gives(privacy, expected):
+    r = _redactor(privacy, workers=2, steal=False)
+    r.start(TEXTS)
+    job = r._jobs[0]
+    assert len(job.queue) + len(job.out) <= 7
+    got = [r.redact(t) for t in TEXTS]
+    assert got == expected
+    assert len(job.out) == 7 and not job.queue          # every chunk done by a child
+    assert "janis3@example.lv" not in " ".join(got) and "2912" not in " ".join(got)
+
+
+def test_main_process_taking_chunks_gives_the_same(privacy, expected):
+    r = _redactor(privacy, workers=1, steal=True)
+    r.start(TEXTS)
+    assert [r.redact(t) for t in TEXTS] == expected
+    assert not r._jobs and not r._pending
+
+
+def test_a_failing_child_never_lets_a_text_through_unredacted(privacy, expected, monkeypatch):
+    monkeypatch.setattr(clean, "_REDACT_WORKER", "import sys\nsys.exit(3)\n")
+    for steal in (True, False):
+        r = _redactor(privacy, workers=2, steal=steal)
+        r.start(TEXTS)
+        assert [r.redact(t) for t in TEXTS] == expected, steal
+
+
+def test_a_child_answering_wrongly_is_not_believed(privacy, expected, monkeypatch):
+    # a child that echoes one text too few: its chunk is given back and redacted here
+    monkeypatch.setattr(clean, "_REDACT_WORKER",
+                        "import json, sys\nfor line in sys.stdin.buffer:\n"
+                        "    sys.stdout.buffer.write(json.dumps(json.loads(line)[1:]).encode() + b'\\n')\n"
+                        "    sys.stdout.buffer.flush()\n")
+    r = _redactor(privacy, workers=1, steal=False)
+    r.start(TEXTS)
+    assert [r.redact(t) for t in TEXTS] == expected
+
+
+def test_close_leaves_no_child_process(privacy):
+    psutil = pytest.importorskip("psutil")
+    r = _redactor(privacy, workers=2, steal=False)
+    r.start(TEXTS * 3 + [t + "!" for t in TEXTS])
+    r.close()
+    assert not r._jobs and not psutil.Process().children(recursive=True)
+
+
+def test_ratings_by_index_equal_the_cell_by_cell_table():
+    from analysis import codebook as codebook_mod
+    from analysis import paths
+
+    cb = codebook_mod.load(paths.ROOT / "params" / "codebooks" / "liepaja-2022.yaml")
+    items = cb.likert_items
+    rng = np.random.default_rng(5)
+    n = 23
+    responses = pd.DataFrame({"respondent_id": pd.array([f"R-{i:08d}" for i in range(n)], dtype="string")})
+    for i in items:
+        s = rng.integers(1, 6, n).astype(object)
+        s[rng.random(n) < 0.3] = None
+        responses[i] = pd.array(s, dtype="Int64")
+        responses[f"{i}_dk"] = rng.random(n) < 0.1
+    got = clean._ratings(responses, cb)
+    assert len(got) == n * len(items)
+    old_ids = pd.array(np.tile(responses["respondent_id"].to_numpy(dtype=object), len(items)), dtype="string")
+    assert got["respondent_id"].dtype == old_ids.dtype
+    assert got["respondent_id"].tolist() == old_ids.tolist()
+    assert got["respondent_id"].iloc[n] == "R-00000000" and got["item"].iloc[n] == items[1]
+    empty = clean._ratings(responses.iloc[:0], cb)
+    assert len(empty) == 0 and empty["respondent_id"].dtype == old_ids.dtype
