@@ -559,6 +559,62 @@ def test_context_guards_require_and_except_within_a_window(tmp_path):
          """)
 
 
+def test_weak_words_count_only_with_support(tmp_path):
+    """A `weak:` word (news and fiction use it in passing) counts only with another word of the
+    same sector, a second different weak word, or a weak_support word within weak_window words in
+    the same sentence."""
+    d = mini(tmp_path, """
+     settings:
+       weak_window: 4
+       weak_support: {lv: [vajag, biežāk], ru: [нужно]}
+     themes:
+       mobility:
+         trams:
+           name: {lv: Tramvaji}
+           lemmas: {lv: [pietura]}
+           weak: {lv: ["tramvaj*"], ru: ["трамва*"]}
+         trains:
+           name: {lv: Vilcieni}
+           weak: {lv: ["vilcien*"]}
+       culture:
+         events:
+           name: {lv: Pasākumi}
+           lemmas: {lv: [koncerts]}
+     """)
+    assert d.themes["trams"].weak == frozenset({th.Pattern.parse("tramvaj*"), th.Pattern.parse("трамва*")})
+    assert "trams" not in mini_themes("Bille brauks ar tramvaju un skatīsies pa logu.", d)
+    assert "trams" in mini_themes("Vajag tramvaju uz Karostu.", d)                        # a support word near
+    assert "trams" in mini_themes("Tramvajs kursē reti, pietura ir tālu.", d)             # a strong word of the sector
+    assert {"trams", "trains"} <= mini_themes("Tramvajs un vilciens kursē reti.", d)      # two different weak words
+    assert "trams" not in mini_themes("Tramvajs ir zils. Vajag koncertu.", d)            # support in another sentence
+    assert "trams" not in mini_themes("Tramvajs un koncerts.", d)                        # another sector is no support
+    assert "trams" not in mini_themes("Tramvajs brauca pa ielu uz jūru un atpakaļ, vajag.", d)  # outside the window
+    assert "trams" in mini_themes("Нужно больше трамваев.", d)
+    with pytest.raises(th.DictionaryError, match=r"weak_window"):
+        mini(tmp_path, """
+         settings: {weak_window: -1}
+         themes: {urban: {x: {name: {lv: X}, weak: {lv: [parks]}}}}
+         """)
+    with pytest.raises(th.DictionaryError, match=r"duplicate pattern"):
+        mini(tmp_path, """
+         themes: {urban: {x: {name: {lv: X}, lemmas: {lv: [parks]}, weak: {lv: [parks]}}}}
+         """)
+
+
+@pytest.mark.parametrize("text, sector", [
+    ("Bille jau grasījās paraustīt viņu aiz rokas, bet attapās - brauks ar tramvaju!", None),
+    ("Pretī pa ielu nāk viņa latviešu valodas skolotāja.", None),
+    ("Pasākuma pirmajā daļā organizācija atskatīsies uz paveikto.", None),
+    ("Tramvajs kursē pārāk reti, vajag biežāk.", "mobility"),
+    ("Skolās trūkst skolotāju.", "education"),
+    ("Vajag vairāk pasākumu jauniešiem.", "culture"),
+])
+def test_weak_words_of_the_shipped_dictionary(dictionary, text, sector):
+    coded = code([text], dictionary)
+    sectors = set(dictionary.sector_coding(coded).columns[dictionary.sector_coding(coded).iloc[0].to_numpy()])
+    assert sectors == ({sector} if sector else set()), (text, sectors)
+
+
 def test_cross_cutting_themes_say_which_sectors_they_feed(tmp_path, dictionary):
     with pytest.raises(th.DictionaryError, match=r"cross-cutting theme needs feeds"):
         mini(tmp_path, """
@@ -642,8 +698,8 @@ def _bench():
     return mod
 
 
-@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: report-half sector macro-F1 0.80 "
-                                       "(bench/themes.py); strict: remove this mark when it passes")
+@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: report-half sector macro-F1 0.78 "
+                                       "(build half 0.84; bench/themes.py); strict: remove this mark when it passes")
 def test_devset_report_half_sector_macro_f1_reaches_the_goal(dictionary):
     """The hand-coded development set, report half (never used to build the dictionary)."""
     if not (DEVSET / "proposals.csv").exists():
@@ -652,13 +708,25 @@ def test_devset_report_half_sector_macro_f1_reaches_the_goal(dictionary):
     assert r["macro_f1"] >= 0.85, r
 
 
-@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: a wrong sector fires in ~14 % of the "
-                                       "hand-coded treebank sentences (bench/themes.py); strict: remove when it passes")
+@pytest.mark.xfail(strict=True, reason="goal of issue 10 not reached yet: a wrong sector fires in 6.7 % of the "
+                                       "FRESH hand-coded treebank sentences (3.7 % of the old, tuned-on set; "
+                                       "bench/themes.py); strict: remove when it passes")
 def test_false_theme_rate_on_hand_coded_treebank_sentences_reaches_the_goal(dictionary):
-    if not (DEVSET / "treebank_sectors.csv").exists():
-        pytest.fail("data/devset/treebank_sectors.csv is missing")
-    r = _bench().treebank_false_rate(dictionary)
+    """Measured on the fresh sentences (data/devset/treebank_fresh.csv), never used for tuning; the
+    old set (treebank_sectors.csv) has been tuned on and only guards against regressions below."""
+    for name in ("treebank_sectors.csv", "treebank_fresh.csv"):
+        if not (DEVSET / name).exists():
+            pytest.fail(f"data/devset/{name} is missing")
+    r = _bench().treebank_false_rate(dictionary, "treebank_fresh.csv")
     assert r["rate"] <= 0.03, r
+
+
+def test_false_theme_rate_on_the_treebank_does_not_regress(dictionary):
+    """Regression floor: before issue 10's weak words a wrong sector fired in 13.3 % of the old
+    set and 9.3 % of the fresh set (bench/themes.py); now 3.7 % and 6.7 %."""
+    b = _bench()
+    assert b.treebank_false_rate(dictionary, "treebank_sectors.csv")["rate"] <= 0.05
+    assert b.treebank_false_rate(dictionary, "treebank_fresh.csv")["rate"] <= 0.08
 
 
 def test_devset_sector_coding_beats_the_old_dictionary(dictionary):

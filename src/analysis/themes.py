@@ -161,6 +161,7 @@ class Theme:
     feeds: tuple[str, ...] = ()                  # further sectors it counts for (cross-cutting: all of them)
     windows: tuple[int, ...] = ()                # per `together` entry; 0 = the dictionary's window
     lint_ok: dict[str, tuple[frozenset[str], str]] = field(default_factory=dict, compare=False, repr=False)
+    weak: frozenset = field(default=frozenset(), compare=False, repr=False)  # patterns of `lemmas` that need support
 
     def name(self, lang: str = "lv") -> str:
         return self.names.get(lang) or self.names["lv"]
@@ -180,6 +181,7 @@ class Dictionary:
     themes: dict[str, Theme]
     settings: dict[str, Any]
     non_content: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()
+    weak_support: tuple[Pattern, ...] = ()
 
     @property
     def codes(self) -> list[str]:
@@ -245,7 +247,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "bootstrap_n": 1000, "bootstrap_seed": 2022, "random_state": 2022,
     "coding_sample_n": 200, "coding_sample_seed": 1, "together_window": 10,
     "guard_window": 5, "ru_phrase_window": 4,
-    "extra_stopwords": {}, "non_content": {},
+    "extra_stopwords": {}, "non_content": {}, "weak_support": {}, "weak_window": 8,
 }
 
 
@@ -286,6 +288,16 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
                 non_content.append(((_word_pattern(path, at, item, lang, stop_ok=True),),))
             else:
                 non_content.append(_phrase(path, at, item, lang))
+    weak_support = []
+    ws = settings["weak_support"]
+    if not isinstance(ws, dict):
+        raise DictionaryError(path, "settings.weak_support", "expected a mapping lv/ru/en -> list of words")
+    for lang, items in _by_language(path, "settings", {"weak_support": ws}, "weak_support").items():
+        for i, item in enumerate(items):
+            weak_support.append(_word_pattern(path, f"settings.weak_support.{lang}[{i}] {item!r}", item, lang,
+                                              stop_ok=True))
+    if not isinstance(settings["weak_window"], int) or settings["weak_window"] < 0:
+        raise DictionaryError(path, "settings.weak_window", "expected a number of words (0: anywhere in the text)")
     themes: dict[str, Theme] = {}
     for sector, block in raw["themes"].items():
         if sector not in allowed:
@@ -299,7 +311,7 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
             themes[code] = _theme(path, sector, code, spec, settings, own)
     _check_not_stopped(path, themes, settings["extra_stopwords"])
     d = Dictionary(path=path, survey=str(raw.get("survey", "")), themes=themes, settings=settings,
-                   non_content=tuple(non_content))
+                   non_content=tuple(non_content), weak_support=tuple(dict.fromkeys(weak_support)))
     if lint:
         found = lint_dictionary(d)
         bad = found[~found["accepted"]]
@@ -329,7 +341,7 @@ def _check_not_stopped(path: Path, themes: Mapping[str, Theme], extra: Mapping[s
                                       "is listed in settings.extra_stopwords, so it would never count")
 
 
-_THEME_KEYS = {"name", "lemmas", "phrases", "together", "except", "note", "feeds", "lint_ok"}
+_THEME_KEYS = {"name", "lemmas", "weak", "phrases", "together", "except", "note", "feeds", "lint_ok"}
 _WORD_KEYS = {"word", "requires", "except", "window", "lint_ok", "why"}
 
 
@@ -363,24 +375,30 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
     if bad:
         raise DictionaryError(path, f"{where}, feeds", f"unknown sector(s) {bad}; expected {', '.join(own_sectors)}")
     lemmas = _by_language(path, where, spec, "lemmas", entries=True)
+    weak_lemmas = _by_language(path, where, spec, "weak", entries=True)
     phrases = _by_language(path, where, spec, "phrases")
-    if not any(lemmas.values()) and not any(phrases.values()) and not spec.get("together"):
+    if not any(lemmas.values()) and not any(phrases.values()) and not spec.get("together") and not any(
+            weak_lemmas.values()):
         raise DictionaryError(path, where, "defines no lemmas, phrases or together entries")
     lemma_patterns: list[Pattern] = []
     guards: dict[Pattern, Guard] = {}
     lint_ok: dict[str, tuple[frozenset[str], str]] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for lang, items in lemmas.items():
-        for i, item in enumerate(items):
+    seen: dict[tuple[str, str], str] = {}
+    weak: set[Pattern] = set()
+    for block, lang, i, item in [("lemmas", lg, i, x) for lg, xs in lemmas.items() for i, x in enumerate(xs)] + [
+            ("weak", lg, i, x) for lg, xs in weak_lemmas.items() for i, x in enumerate(xs)]:
+        if True:
             word = item if isinstance(item, str) else item.get("word")
-            at = f"{where}, lemmas.{lang}[{i}] {word!r}"
+            at = f"{where}, {block}.{lang}[{i}] {word!r}"
             if not isinstance(item, str):
                 _check_word_entry(path, at, item)
             pat = _word_pattern(path, at, word, lang)
             if (lang, pat.text) in seen:
-                raise DictionaryError(path, at, f"duplicate pattern (also lemmas.{lang}[{seen[lang, pat.text]}])")
-            seen[lang, pat.text] = i
+                raise DictionaryError(path, at, f"duplicate pattern (also {seen[lang, pat.text]})")
+            seen[lang, pat.text] = f"{block}.{lang}[{i}]"
             lemma_patterns.append(pat)
+            if block == "weak":
+                weak.add(pat)
             if isinstance(item, dict):
                 req = tuple(_word_pattern(path, f"{at}, requires {w!r}", w, "xx", stop_ok=True)
                             for w in item.get("requires") or [])
@@ -433,8 +451,10 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
                  lemmas=tuple(dict.fromkeys(lemma_patterns)), phrases=tuple(phrase_list),
                  together=tuple(together), excepts=tuple(excepts),
                  sources={"lemmas": {k: [x if isinstance(x, str) else x["word"] for x in v] for k, v in lemmas.items()},
+                          "weak": {k: [x if isinstance(x, str) else x["word"] for x in v] for k, v in weak_lemmas.items()},
                           "phrases": phrases, "together": raw_together},
-                 guards=guards, feeds=tuple(feeds), windows=tuple(windows), lint_ok=lint_ok)
+                 guards=guards, feeds=tuple(feeds), windows=tuple(windows), lint_ok=lint_ok,
+                 weak=frozenset(weak))
 
 
 def _check_word_entry(path, at, item) -> None:
@@ -608,6 +628,12 @@ class _Matcher:
             if th.excepts:
                 self.excepts[ti] = [seq(ph) for ph in th.excepts]
         self.non_content = [seq(ph) for ph in dictionary.non_content]
+        # weak words: (atom, theme) pairs that count only with support (see hits)
+        self.weak_pairs: frozenset[tuple[int, int]] = frozenset(
+            (atom(p, th.guards.get(p)), ti) for ti, th in enumerate(dictionary.themes.values()) for p in th.weak)
+        self.support = frozenset(atom(p) for p in dictionary.weak_support)
+        self.weak_window = int(dictionary.settings.get("weak_window", DEFAULT_SETTINGS["weak_window"]))
+        self.theme_sectors = [frozenset(th.sectors) for th in dictionary.themes.values()]
         self.patterns = [k if isinstance(k, Pattern) else k[0] for k in atoms]
         self.atom_theme_lemma: dict[int, list[int]] = {}
         for ti, ats in enumerate(self.lemma_atoms):
@@ -766,19 +792,26 @@ class _Matcher:
         masked = self._masked(seq) if self.except_first else {}
         found: list[tuple[int, frozenset[int]]] = []
         sentence: list[int] | None = None
+        weak_hits: list[tuple[int, int, str]] = []     # (theme, position, lemma) of words that need support
         for i, (tok, atoms) in enumerate(zip(tokens, seq)):
             if not atoms or (len(tok) > 2 and not tok[2]):
                 continue
             found.append((i, atoms))
             themes = self._lemma_themes(atoms)
-            if not atoms.isdisjoint(self.guarded):
+            ok_guarded = atoms & self.guarded
+            if ok_guarded:
                 if sentence is None:
                     sentence = list(np.cumsum([1 if t[0] == "" else 0 for t in tokens]))
-                extra = {ti for a in atoms & self.guarded if self._guard_ok(a, i, seq, sentence)
-                         for ti in self.atom_theme_lemma.get(a, ())}
+                ok_guarded = frozenset(a for a in ok_guarded if self._guard_ok(a, i, seq, sentence))
+                extra = {ti for a in ok_guarded for ti in self.atom_theme_lemma.get(a, ())}
                 themes = tuple(sorted(set(themes) | extra))
             for ti in themes:
                 if ti in masked and i in masked[ti]:
+                    continue
+                if self.weak_pairs and all((a, ti) in self.weak_pairs for a in atoms
+                                           if ti in self.atom_theme_lemma.get(a, ())
+                                           and (a not in self.guarded or a in ok_guarded)):
+                    weak_hits.append((ti, i, tok[0]))
                     continue
                 out[ti] += 1
         if not found:
@@ -802,7 +835,37 @@ class _Matcher:
                 where = [[i for i, atoms in found if i not in skip and not atoms.isdisjoint(part)] for part in parts]
                 if all(where) and self._near(where, sentence, window):
                     out[ti] += 1
+        if weak_hits:
+            self._resolve_weak(out, weak_hits, tokens, seq)
         return out
+
+    def _resolve_weak(self, out: np.ndarray, weak_hits: list[tuple[int, int, str]], tokens, seq) -> None:
+        """A weak word (a theme's `weak:` list: a word residents use for the topic that news and
+        fiction use in passing or in another sense) counts only with support: another word of
+        the same sector in the text (a strong one, or a second, different weak word), or a word
+        of the dictionary's `weak_support` (what a proposal asks for or judges: vajag, trūkst,
+        slikts, нужно, ...) within `weak_window` words in the same sentence (0: anywhere in the
+        text)."""
+        strong = {s for ti in np.flatnonzero(out) for s in self.theme_sectors[ti]}
+        weak_lemmas: dict[str, set[str]] = {}
+        for ti, _, lem in weak_hits:
+            for s in self.theme_sectors[ti]:
+                weak_lemmas.setdefault(s, set()).add(lem)
+        sentence = None
+        for ti, i, _ in weak_hits:
+            secs = self.theme_sectors[ti]
+            ok = bool(secs & strong) or any(len(weak_lemmas.get(s, ())) >= 2 for s in secs)
+            if not ok and self.support:
+                if sentence is None:
+                    sentence = np.cumsum([1 if t[0] == "" else 0 for t in tokens])
+                w = self.weak_window
+                if w:
+                    ok = any(j != i and sentence[j] == sentence[i] and not seq[j].isdisjoint(self.support)
+                             for j in range(max(0, i - w), min(len(seq), i + w + 1)))
+                else:
+                    ok = any(j != i and not s.isdisjoint(self.support) for j, s in enumerate(seq))
+            if ok:
+                out[ti] += 1
 
     def _near(self, where: list[list[int]], sentence: np.ndarray, window: int | None = None) -> bool:
         """Some word of the first part has a word of every other part in the same sentence,
