@@ -444,3 +444,64 @@ def test_missing_roles_skip_their_sections_with_one_sentence(codebook):
     html = s.satisfaction() + s.ranking_groups()
     assert t("summary_skipped", "en", role="satisfaction").split("'")[0] in html
     assert "<table" not in s.satisfaction() and s.nps_figure() is None and s.who_figure() is None
+
+
+# --- the model set-up shared by models, findings and the proportional-odds check ------------------
+
+def test_collapsed_design_rows_are_the_complete_cases_counted_once(codebook):
+    df = ratings.generate_responses(codebook, 300, seed=41)
+    design = ratings.model_design(df, codebook, MIN_CELL)
+    y = ratings.item_scores(df, codebook)["housing_1"].to_numpy()
+    ok, levels, yi = design.responses(y)
+    assert ok.sum() == (~np.isnan(y) & ~design.X.isna().any(axis=1).to_numpy()).sum() > 200
+    yr, Xk, wr, names = design.collapsed(ok, yi, levels.size)
+    assert wr.sum() == ok.sum() and len(set(zip(yr, map(tuple, Xk)))) == len(yr)   # each row once
+    assert names == [c for c in design.X.columns if design.X.loc[ok, c].nunique() > 1]
+    cases = pd.DataFrame(design.X.loc[ok, names].to_numpy()).assign(y=levels[yi]).value_counts()
+    rows = pd.Series(wr, index=pd.MultiIndex.from_arrays([*Xk.T, levels[yr]])).sort_index()
+    assert rows.to_numpy().tolist() == cases.sort_index().to_numpy().tolist()
+
+
+# --- stage 02's page: its words from the text tables and the codebook ------------------------------
+
+def test_page_words_come_from_the_codebook(codebook, root):
+    from analysis import codebook as codebooks
+
+    lv = ratings.page_words(codebook, "lv")
+    assert lv["fav"] == "„Ļoti nozīmīga”, „Drīzāk nozīmīga”" and lv["dk"] == "„Grūti pateikt”"
+    assert (lv["high"], lv["low"], lv["mid"]) == ("„Ļoti nozīmīga”", "„Pilnīgi nenozīmīga”",
+                                                  "„Ne nozīmīga, ne nenozīmīga”")
+    assert lv["per_sector"] == 4 and lv["reversed"] == 0 and lv["meaning"] == "importance"
+    assert lv["recommendation"] == "„Ieteikšanas iespējamība”" and "„Anketas valoda”" in lv["predictors"]
+    other = codebooks.load(root / "params" / "codebooks" / "naidislinn-2024.yaml")
+    en = ratings.page_words(other, "en")
+    # a 0-10 slider without labels or "don't know": scores, not another survey's words
+    assert (en["fav"], en["high"], en["low"], en["mid"], en["dk"]) == ("7–10", "10", "0", "5", None)
+    assert en["per_sector"] == 3 and en["reversed"] == 4 and en["meaning"] == "agreement"
+    assert en["recommendation"] is None and en["satisfaction"] is None
+    assert en["predictors"] == "'Age', 'Tenure', 'Neighbourhood'"
+
+
+def test_stage_02_page_shows_no_prose_of_its_own(root):
+    """Every heading and sentence of 02 comes from the text tables (both languages): a shown
+    markdown cell would be one language's prose on every report."""
+    import json
+    import re
+
+    from analysis.codebook import MEANINGS
+    from analysis.report import TEXT
+
+    cells = json.loads((root / "notebooks" / "02_ratings.ipynb").read_text(encoding="utf-8"))["cells"]
+    shown_md = [c for c in cells if c["cell_type"] == "markdown"
+                and "remove-cell" not in c.get("metadata", {}).get("tags", [])]
+    assert shown_md == []
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    keys = {f"ratings_nb_{k}" for k in re.findall(r'\bsay\("(\w+)"', code)}
+    keys |= {f"ratings_nb_{k}_heading" for k in re.findall(r'\bsection\("(\w+)"', code)}
+    keys |= set(re.findall(r'"(ratings_nb_\w+)"', code))
+    keys |= {f"ratings_nb_satisfaction_caveat_{m}" for m in MEANINGS}
+    assert len(keys) > 30
+    missing = sorted(k for k in keys if k not in TEXT or not {"lv", "en"} <= set(TEXT[k]))
+    assert not missing, missing
+    # no file name in a sentence of the page
+    assert not [k for k in keys for lang in ("lv", "en") if re.search(r"\.(csv|xlsx|yaml)\b", TEXT[k][lang])]

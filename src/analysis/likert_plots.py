@@ -361,7 +361,8 @@ def sector_test_text(sector_tests: pd.DataFrame, sector_pairs: pd.DataFrame, lan
     return t("likert_sector_test", lang, 
         n=int(r["n"]), stat=fmt_num(r["statistic"], 1, lang), df=int(r["df"]),
         p=p if p.startswith("<") else f"= {p}", w=fmt_num(r["kendalls_w"], 3, lang),
-        label=_v(lang, str(r["effect_label"])), k=int(sector_pairs["significant"].sum()), m=len(sector_pairs))
+        label=_v(lang, str(r["effect_label"])), k=int(sector_pairs["significant"].sum()), m=len(sector_pairs),
+        sectors=fmt_int(r.get("k")))
 
 
 def family_text(test_family: pd.DataFrame, lang: str = "lv") -> str:

@@ -1063,6 +1063,31 @@ class ModelDesign:
     pattern: np.ndarray            # index into `patterns` per respondent, -1 = incomplete
     patterns: np.ndarray           # distinct complete rows of X
 
+    def responses(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ok, levels, yi): the complete cases (an answer and every predictor), the outcome's
+        distinct values among them and each case's level index."""
+        ok = ~np.isnan(y) & (self.pattern >= 0)
+        levels, yi = np.unique(y[ok], return_inverse=True)
+        return ok, levels, yi
+
+    def collapsed(self, ok: np.ndarray, yi: np.ndarray, k: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The complete cases as distinct (covariate pattern, response level) rows: response
+        level, predictors (constant columns dropped), count as frequency weight, predictor names.
+        The one set-up of every ordinal fit on the design (models, findings' adjusted check,
+        proportional-odds check): the same likelihood as the case-level data, a fixed-size fit."""
+        cnt = np.bincount(self.pattern[ok] * k + yi, minlength=self.patterns.shape[0] * k)
+        rows = np.flatnonzero(cnt)
+        Xr = self.patterns[rows // k]
+        keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
+        return rows % k, Xr[:, keep], cnt[rows], [self.X.columns[j] for j in keep]
+
+
+def _model_outcome(frame: pd.DataFrame, kinds: dict[str, str], outcome: str) -> np.ndarray:
+    """An outcome as a model's response: an item's scores, a sector index rounded half up (2.5 -> 3)."""
+    y = frame[outcome].to_numpy()
+    return np.floor(y + 0.5) if kinds[outcome] == "sector" else y
+
 
 def model_design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = None,
                  predictors: list[str] | None = None) -> ModelDesign:
@@ -1088,19 +1113,11 @@ def fit_ordinal(y: np.ndarray, X: pd.DataFrame | ModelDesign, level: float = 0.9
     rows with their counts as frequency weights: the same likelihood, a fixed-size fit.
     """
     if isinstance(X, ModelDesign):
-        d = X
-        ok = ~np.isnan(y) & (d.pattern >= 0)
-        levels, yi = np.unique(y[ok], return_inverse=True)
+        ok, levels, yi = X.responses(y)
         if levels.size < 2:
             return pd.DataFrame(), {"n": int(ok.sum()), "converged": False}
-        K = levels.size
-        cnt = np.bincount(d.pattern[ok] * K + yi, minlength=d.patterns.shape[0] * K)
-        rows = np.flatnonzero(cnt)
-        Xr = d.patterns[rows // K]
-        keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
-        names = [d.X.columns[j] for j in keep]
-        res = stats.polr_fit(rows % K, Xr[:, keep], cnt[rows], names)
-        return _odds_table(res, level, int(ok.sum()), K)
+        res = stats.polr_fit(*X.collapsed(ok, yi, levels.size))
+        return _odds_table(res, level, int(ok.sum()), levels.size)
     ok = ~np.isnan(y) & ~X.isna().any(axis=1).to_numpy()
     yv, Xv = y[ok], X.loc[ok]
     Xv = Xv[[c for c in Xv.columns if Xv[c].nunique() > 1]]
@@ -1118,10 +1135,7 @@ def model_table(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | N
     frame, kinds = outcomes(df, cb, settings.min_items)
     frames = []
     for outcome in frame.columns:
-        y = frame[outcome].to_numpy()
-        if kinds[outcome] == "sector":
-            y = np.floor(y + 0.5)                  # round half up: 2.5 -> 3
-        table, info = fit_ordinal(y, design, settings.level)
+        table, info = fit_ordinal(_model_outcome(frame, kinds, outcome), design, settings.level)
         if table.empty:
             continue
         frames.append(table.assign(outcome=outcome, outcome_type=kinds[outcome], n=info["n"],
@@ -1282,23 +1296,14 @@ def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
         return {**none, "adjusted_note": "no model predictors in the codebook"}
     design = model_design(df, cb, settings.min_cell, gv, preds)
     frame, kinds = outcomes(df, cb, settings.min_items)
-    y = frame[row.outcome].to_numpy()
-    if kinds[row.outcome] == "sector":
-        y = np.floor(y + 0.5)
-    ok = ~np.isnan(y) & (design.pattern >= 0)
-    levels, yi = np.unique(y[ok], return_inverse=True)
+    ok, levels, yi = design.responses(_model_outcome(frame, kinds, row.outcome))
     terms = {t["term"]: t for t in design.terms}
     th, tl = f"{row.grouping}={row.high_group}", f"{row.grouping}={row.low_group}"
     ref = next((t["reference"] for t in design.terms if t["variable"] == row.grouping), None)
     if levels.size < 2 or (th not in terms and row.high_group != ref) or (tl not in terms and row.low_group != ref):
         return {**none, "adjusted_note": "pair not estimable in the model"}
-    K = levels.size
-    cnt = np.bincount(design.pattern[ok] * K + yi, minlength=design.patterns.shape[0] * K)
-    rr = np.flatnonzero(cnt)
-    Xr = design.patterns[rr // K]
-    keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
-    names = [design.X.columns[j] for j in keep]
-    res = stats.polr_fit(rr % K, Xr[:, keep], cnt[rr], names)
+    yr, Xk, wr, names = design.collapsed(ok, yi, levels.size)
+    res = stats.polr_fit(yr, Xk, wr, names)
     c = pd.Series(0.0, index=res["vcov"].index)
     for term, sign in ((th, 1.0), (tl, -1.0)):
         if term in names:
@@ -1332,11 +1337,7 @@ def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None
     frame, kinds = outcomes(df, cb, settings.min_items)
     rows, partial = [], []
     for outcome in frame.columns:
-        y = frame[outcome].to_numpy()
-        if kinds[outcome] == "sector":
-            y = np.floor(y + 0.5)
-        ok = ~np.isnan(y) & (design.pattern >= 0)
-        levels, yi = np.unique(y[ok], return_inverse=True)
+        ok, levels, yi = design.responses(_model_outcome(frame, kinds, outcome))
         # sparse answer categories make the extreme binary logits inestimable (separation):
         # adjacent categories are merged until each holds >= 5 % of the answers (and >= min_cell)
         groups = [[lv] for lv in levels]
@@ -1355,14 +1356,10 @@ def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None
         merged = "; ".join("+".join(f"{v:g}" for v in grp) for grp in groups if len(grp) > 1)
         levels = np.array([grp[-1] for grp in groups])
         K = levels.size
-        cnt = np.bincount(design.pattern[ok] * K + yi, minlength=design.patterns.shape[0] * K)
-        rr = np.flatnonzero(cnt)
-        Xr = design.patterns[rr // K]
-        keep = [j for j in range(Xr.shape[1]) if np.ptp(Xr[:, j]) > 0]
-        names = [design.X.columns[j] for j in keep]
+        yr, Xk, wr, names = design.collapsed(ok, yi, K)
         try:
             with np.errstate(all="ignore"):
-                bt = stats.brant_test(rr % K, Xr[:, keep], cnt[rr], names)
+                bt = stats.brant_test(yr, Xk, wr, names)
             if not np.isfinite(bt["chi2"]).all():
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
@@ -1380,11 +1377,11 @@ def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None
                      "p": omni["p"], "n": int(ok.sum()), "terms_violating": "+".join(bad),
                      "notes": "; ".join(x for x in note if x)})
         if bad:
-            X1 = np.column_stack([np.ones(len(rr)), Xr[:, keep]])
+            X1 = np.column_stack([np.ones(len(yr)), Xk])
             for j in range(K - 1):
                 try:
                     with np.errstate(all="ignore"):
-                        b = stats._logit_fit(((rr % K) > j).astype(float), X1, cnt[rr].astype(float))
+                        b = stats._logit_fit((yr > j).astype(float), X1, wr.astype(float))
                 except np.linalg.LinAlgError:
                     continue
                 if not np.all(np.isfinite(b)) or np.max(np.abs(b[1:])) > 15:
@@ -1608,6 +1605,54 @@ def write_tables(tables: dict[str, pd.DataFrame], tables_dir: str | Path, data_d
         tables["_weights"].to_parquet(p, index=False)
         written.append(p)
     return written
+
+
+# --- the report page's words from the codebook ------------------------------------------
+
+def page_words(cb: Codebook, lang: str = "lv") -> dict[str, Any]:
+    """What stage 02's page says about this survey, from the codebook (never from prose): the
+    rating scale's favourable answers (labels in `lang`, else their scores), its ends and middle,
+    its "don't know", items per sector, reversed items, the roles' questions and model
+    predictors. Values are plain text (the page escapes them); a missing part is None."""
+    from .likert_plots import grouping_label      # local: keeps matplotlib out of the tables' import
+    from .report import t
+
+    def quoted(text: str) -> str:
+        return t("ratings_nb_quote", lang, text=text)
+
+    def point(scale, score: int) -> str:
+        label = (scale.labels.get(int(score)) or {}).get(lang)
+        return quoted(label) if label else str(int(score))
+
+    def label(role: str) -> str | None:
+        var = cb.role_var(role)
+        return quoted(grouping_label(cb, var, lang)) if var else None
+
+    words: dict[str, Any] = {"fav": "", "high": "", "low": "", "mid": None, "dk": None, "range": "",
+                             "meaning": "other", "per_sector": None, "reversed": 0}
+    if cb.likert_items:
+        scale = cb.index_scale()
+        fav = sorted(scale.favourable, reverse=True)
+        labels = [(scale.labels.get(p) or {}).get(lang) for p in fav]
+        if fav and all(labels):
+            words["fav"] = ", ".join(quoted(x) for x in labels)
+        elif fav:
+            contiguous = fav == list(range(fav[0], fav[-1] - 1, -1))
+            words["fav"] = (f"{fav[-1]}–{fav[0]}" if contiguous and len(fav) > 1
+                            else ", ".join(str(p) for p in sorted(fav)))
+        points = scale.points
+        words.update(high=point(scale, points[-1]), low=point(scale, points[0]), range=scale.range_text,
+                     meaning=scale.meaning,
+                     mid=point(scale, points[len(points) // 2]) if len(points) % 2 else None,
+                     dk=quoted(cb.pick(scale.dont_know, lang)) if scale.has_dont_know else None,
+                     reversed=sum(bool(cb.variables[i].reverse) for i in cb.likert_items))
+        sizes = {len(s.items) for s in cb.sectors.values()}
+        words["per_sector"] = sizes.pop() if len(sizes) == 1 else None
+    words["grouping"] = label("grouping")
+    words["recommendation"] = label("recommendation")
+    words["satisfaction"] = label("satisfaction")
+    words["predictors"] = ", ".join(quoted(grouping_label(cb, v, lang)) for v in cb.role_vars("model_predictors"))
+    return words
 
 
 # --- generated surveys (tests, validity simulations and the benchmark) ------------------
