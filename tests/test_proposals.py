@@ -437,3 +437,31 @@ def test_respondents_words_in_tables_are_marked_as_quoted_and_escaped():
     html = pr.words_html(frame, ["Phrase"])
     assert '<span class="quote" lang="en">parking &lt;b&gt;permits&lt;/b&gt;</span>' in html
     assert "<td>English</td>" in html and "<b>" not in html
+
+
+@pytest.mark.slow
+def test_a_survey_without_open_text_skips_the_stage_with_one_sentence(tmp_path):
+    """No open question answered and no e-mails: the page says so in one sentence and shows no
+    section; the tables are written (empty), so the summary finds them."""
+    import papermill
+
+    from analysis import clean, paths
+
+    params = paths.load_params(ROOT / "params" / "naidislinn-2024.yaml")
+    from analysis import codebook, schemas
+
+    clean.run_clean(params, run_dir=tmp_path)
+    file = tmp_path / "data" / "proposals.parquet"
+    cb = codebook.load(ROOT / params["codebook"])
+    schemas.write_parquet(schemas.read_parquet(file, "proposals", cb).iloc[0:0], file, "proposals", cb)
+    out = tmp_path / "03.ipynb"
+    values = {k: params[k] for k in ("survey", "synthetic", "codebook", "report_lang")}
+    papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={**values, "themes": "", "run_dir": str(tmp_path)},
+                               kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False)
+    executed = nbformat.read(out, as_version=4)
+    shown = [o.get("data", {}).get("text/html", "") or o.get("data", {}).get("text/markdown", "") or o.get("text", "")
+             for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    said = [x for x in shown if "no free-text answers" in x]
+    assert len(said) == 1 and said[0].startswith("<p>")
+    assert not [x for x in shown if x.lstrip().startswith("#")]            # no section heading at all
+    assert pd.read_csv(tmp_path / "tables" / "themes.csv")["n"].sum() == 0

@@ -1112,7 +1112,7 @@ def intro_text(st: "Stage03") -> str:
     src = sources(st)
     which = ("proposals_nb_sources_both" if {"survey", "email"} <= set(src) else
              "proposals_nb_sources_email" if src == ["email"] else "proposals_nb_sources_survey")
-    parts = [t("proposals_nb_intro", st.lang, sources=t(which, st.lang), n=fmt_num(st.info.get("n_texts", 0), 0, st.lang),
+    parts = [t("proposals_nb_intro" if has_themes(st) else "proposals_nb_intro_words", st.lang, sources=t(which, st.lang), n=fmt_num(st.info.get("n_texts", 0), 0, st.lang),
                words=fmt_num(st.info.get("n_word_tokens", 0), 0, st.lang))]
     if has_themes(st):
         parts.append(t("proposals_nb_intro_dictionary", st.lang,
@@ -1412,10 +1412,12 @@ def topics_view(st: Stage03) -> pd.DataFrame:
     if t.empty:
         return pd.DataFrame()
     lang = st.lang
-    return pd.DataFrame({label("topic", lang): t["topic"].astype(int), label("top_terms", lang): t["top_terms"],
+    view = pd.DataFrame({label("topic", lang): t["topic"].astype(int), label("top_terms", lang): t["top_terms"],
                          label("covered_by", lang): [st.theme_name(c) if isinstance(c, str) and c else
                                                      label("not_in_dictionary", lang) for c in t["covered_by_theme"]],
                          label("texts", lang): t["n_texts"].astype(int)})
+    # without a dictionary no topic can match a theme: the column would only say so in every row
+    return view if has_themes(st) else view.drop(columns=[label("covered_by", lang)])
 
 
 def quotes_html(st: Stage03, table: str = "theme_quotes", key: str = "theme", per: int = 3,
