@@ -14,8 +14,12 @@
    - clean: analysis.clean.run_clean(params, run_dir)            (read, match headers, parse
             dates, recode, quality rules, pseudonymise, redact, write the parquet files; no HTML)
    and prints the median seconds, the ratio clean/raw and each process's peak resident memory
-   (ru_maxrss; for clean also its redaction worker processes). Goals: ratio <= 2, peak < 2 GB.
+   (ru_maxrss), and for clean the peak of its whole process tree (with the redaction children,
+   sampled by psutil). Goals: ratio <= 2, peak < 2 GB.
    `--pandas` adds pandas.read_excel(engine="calamine") (the former, object-frame reference).
+   `--baseline REV` adds stage 01 as it was at git revision REV (its src/analysis exported with
+   `git archive` into the work folder and put first on PYTHONPATH), measured in the same
+   alternation, so before and after and the raw read come from one run on the same machine load.
 """
 from __future__ import annotations
 
@@ -128,35 +132,69 @@ else:
     result = clean.run_clean(params, run_dir=out)
     rows = int(result.flow["rows_read"].sum())
 seconds = time.perf_counter() - t0
-print(json.dumps({"kind": kind, "seconds": seconds, "rows": rows,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"kind": kind, "seconds": seconds, "rows": rows, "maxrss_mb": me.ru_maxrss / 1024,
+                  "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}))
 """
 
 
-def worker_peak_mb(n_texts: int) -> float:
-    """Peak memory of one background redaction worker (ru_maxrss of the children is no use
-    here: it counts the parent's pages shared at fork time)."""
-    import numpy as np
+def baseline_tree(rev: str, workdir: Path) -> Path:
+    """src/analysis as it was at git revision `rev`, with params/ and data/ linked beside it
+    (the package finds its resources from its own place); returns the folder for PYTHONPATH."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    base = workdir / f"baseline-{sha}"
+    if not (base / "src" / "analysis" / "__init__.py").exists():
+        base.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "src/analysis"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        for name in ("params", "data", "notebooks"):
+            if not (base / name).exists():
+                (base / name).symlink_to(ROOT / name)
+    return base / "src"
 
-    from analysis import clean, synth
 
-    rng = np.random.default_rng(1)
-    themes = [t["code"] for t in synth.THEMES if t["code"] in synth.PHRASES["lv"]]
-    texts = [synth.compose_text(rng, "lv", [themes[i % len(themes)]]) for i in range(n_texts)]
-    script = clean._REDACT_WORKER + ("import resource\n"
-                                     "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n")
-    proc = subprocess.run([sys.executable, "-c", script], input=json.dumps(texts).encode(), capture_output=True)
-    return int(proc.stderr.decode().strip().splitlines()[-1]) / 1024
+def tree_peak(child) -> int:
+    """Peak resident memory of a running child and its descendants (sampled every 50 ms)."""
+    import psutil
+
+    peak = 0
+    try:
+        proc = psutil.Process(child.pid)
+    except psutil.Error:
+        return 0
+    while child.poll() is None:
+        total = 0
+        try:
+            procs = [proc] + proc.children(recursive=True)
+        except psutil.Error:
+            break
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        peak = max(peak, total)
+        time.sleep(0.05)
+    return peak
 
 
-def measure(kind: str, path: Path, workdir: Path) -> dict:
+def measure(kind: str, path: Path, workdir: Path, pythonpath: Path | None = None) -> dict:
     env = {**os.environ, "ANALYSIS_SALT": os.environ.get("ANALYSIS_SALT") or "bench-salt-not-secret-0123456789"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     out = tempfile.mkdtemp(prefix="run-", dir=workdir)
-    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(path), out, str(PARAMS)],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    child = subprocess.Popen([sys.executable, "-c", CHILD, "clean" if kind.startswith("clean") else kind,
+                              str(path), out, str(PARAMS)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    peak = tree_peak(child)
+    stdout, stderr = child.communicate()
+    if child.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{stderr[-3000:]}")
+    got = json.loads(stdout.strip().splitlines()[-1])
+    got["tree_mb"] = max(peak / 2**20, got["maxrss_mb"])
+    return got
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "analysis-bench"))
     ap.add_argument("--pandas", action="store_true",
                     help="also measure pandas.read_excel(engine='calamine'), the object-frame read")
+    ap.add_argument("--baseline", metavar="REV", help="also measure stage 01 as at this git revision (before)")
     args = ap.parse_args(argv)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -176,30 +215,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {export} ({export.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f} s")
     else:
         print(f"reusing {export} ({export.stat().st_size / 1e6:.1f} MB)")
-    kinds = ("raw", "clean", "pandas") if args.pandas else ("raw", "clean")
+    kinds = ["raw", "clean"] + (["pandas"] if args.pandas else [])
+    base = None
+    if args.baseline:
+        base = baseline_tree(args.baseline, workdir)
+        before = f"clean@{base.parent.name.removeprefix('baseline-')}"
+        kinds.insert(1, before)
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for _ in range(args.repeat):
-        for kind in kinds:          # alternating, so drifts hit both alike
-            r = measure(kind, export, workdir)
+        for kind in kinds:          # alternating, so drifts hit all alike
+            r = measure(kind, export, workdir, base if kind.startswith("clean@") else None)
             runs[kind].append(r)
-            print(f"  {kind:6s} {r['seconds']:7.2f} s  peak {r['maxrss_mb']:7.0f} MB  rows {r['rows']}")
+            print(f"  {kind:14s} {r['seconds']:7.2f} s (cpu {r['cpu_s']:6.1f} s)  peak {r['maxrss_mb']:7.0f} MB "
+                  f"(tree {r['tree_mb']:6.0f} MB)  rows {r['rows']}")
     raw = statistics.median(r["seconds"] for r in runs["raw"])
+    labels = {"raw": "raw read (fastexcel, Arrow, calamine)",
+              "pandas": "pandas.read_excel(engine=calamine), objects",
+              "clean": "stage 01 now (analysis.clean.run_clean)"}
+    print(f"\n{args.n:,} responses, median of {args.repeat} (load average {os.getloadavg()[0]:.1f}):")
+    print(f"  {'':46s} {'seconds':>8s} {'/ raw':>6s} {'cpu s':>7s} {'peak MB':>8s} {'tree MB':>8s}")
+    for kind in kinds:
+        s = statistics.median(r["seconds"] for r in runs[kind])
+        cpu = statistics.median(r["cpu_s"] for r in runs[kind])
+        peak = max(r["maxrss_mb"] for r in runs[kind])
+        tree = max(r["tree_mb"] for r in runs[kind])
+        label = labels.get(kind) or f"stage 01 at {kind.split('@')[1]} (before)"
+        print(f"  {label:46s} {s:8.2f} {s / raw:6.2f} {cpu:7.1f} {peak:8.0f} {tree:8.0f}")
     ours = statistics.median(r["seconds"] for r in runs["clean"])
-    peak = max(r["maxrss_mb"] for r in runs["clean"])
-    peak_raw = max(r["maxrss_mb"] for r in runs["raw"])
-    worker = worker_peak_mb(60_000)
+    tree = max(r["tree_mb"] for r in runs["clean"])
     ratio = ours / raw
-    print(f"\n{args.n:,} responses, median of {args.repeat}:")
-    print(f"  raw read (fastexcel, Arrow, calamine):         {raw:6.2f} s   peak {peak_raw:6.0f} MB")
-    if args.pandas:
-        pd_s = statistics.median(r["seconds"] for r in runs["pandas"])
-        pd_peak = max(r["maxrss_mb"] for r in runs["pandas"])
-        print(f"  pandas.read_excel(engine=calamine), objects:  {pd_s:6.2f} s   peak {pd_peak:6.0f} MB")
-    print(f"  read and clean (analysis.clean.run_clean):     {ours:6.2f} s   peak {peak:6.0f} MB")
     print(f"  ratio clean / raw: {ratio:.2f}  (goal <= 2: {'met' if ratio <= 2 else 'NOT met'}); "
-          f"peak memory {peak / 1024:.2f} GB (goal < 2 GB: {'met' if peak < 2048 else 'NOT met'})")
-    print(f"  meanwhile the redaction runs in a child process: {worker:.0f} MB peak on 60,000 texts "
-          f"(main + worker {(peak + worker) / 1024:.2f} GB)")
+          f"peak memory with the redaction children {tree / 1024:.2f} GB "
+          f"(goal < 2 GB: {'met' if tree < 2048 else 'NOT met'})")
     return 0
 
 

@@ -14,6 +14,9 @@ For each size n:
 
 Prints, per size, wall time and peak RSS (whole tree) per stage, then the growth ratio
 10^6 / 10^5 of each (linear = 10). Goal (issue 15): 10^6 in <= 15 min with peak <= 4 GB.
+`--baseline REV` runs the pipeline a second time per size with src/analysis as it was at git
+revision REV (exported with `git archive`, first on PYTHONPATH, notebooks/params/data linked
+from this checkout) and prints before and after side by side, stage by stage.
 The run folders and exports are deleted at the end unless --keep.
 
 Do not run the 10^6 size on a shared machine while others work: it takes the two cores for
@@ -85,11 +88,13 @@ def tree_rss(proc) -> int:
     return total
 
 
-def run_pipeline(params: Path, out: Path) -> dict:
+def run_pipeline(params: Path, out: Path, pythonpath: Path | None = None) -> dict:
     """Wall time and peak tree RSS per stage of one `analysis run`."""
     import psutil
 
     env = {**os.environ, "ANALYSIS_SALT": os.environ.get("ANALYSIS_SALT") or "bench-salt-not-secret-0123456789"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     t0 = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "analysis", "run", str(params), "--out", str(out),
                               "--no-html", "--timeout", "0"],
@@ -122,6 +127,29 @@ def run_pipeline(params: Path, out: Path) -> dict:
     return {"wall": wall, "seconds": seconds, "peak_mb": {k: v / 2**20 for k, v in peaks.items()}}
 
 
+def baseline_tree(rev: str, workdir: Path) -> Path:
+    """src/analysis as at git revision `rev` (see bench/ingest.py), for PYTHONPATH."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from ingest import baseline_tree as tree
+
+    return tree(rev, workdir)
+
+
+def print_side_by_side(n: int, before: dict, after: dict, rev: str) -> None:
+    print(f"\n{n:,} responses, before ({rev}) and after, load average {os.getloadavg()[0]:.1f}:")
+    print(f"  {'stage':14s} {'before s':>9s} {'after s':>9s} {'before MB':>10s} {'after MB':>9s}")
+    for stage in sorted(set(before["seconds"]) | set(after["seconds"]) | set(after["peak_mb"])):
+        cells = []
+        for r in (before, after):
+            x = r["seconds"].get(stage)
+            cells.append(f"{x:9.1f}" if x is not None else f"{'-':>9s}")
+        for r in (before, after):
+            cells.append(f"{r['peak_mb'].get(stage, 0):9.0f}")
+        print(f"  {stage:14s} {cells[0]} {cells[1]} {cells[2]:>10s} {cells[3]}")
+    print(f"  {'whole run':14s} {before['wall']:9.1f} {after['wall']:9.1f} "
+          f"{max(before['peak_mb'].values()):10.0f} {max(after['peak_mb'].values()):9.0f}")
+
+
 def size(text: str) -> int:
     return int(float(text))
 
@@ -131,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1e5,1e6", help="comma-separated numbers of responses (default 1e5,1e6)")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "analysis-scale"))
     ap.add_argument("--keep", action="store_true", help="keep the exports and run folders")
+    ap.add_argument("--baseline", metavar="REV", help="also run the pipeline as at this git revision (before)")
     args = ap.parse_args(argv)
     sizes = [size(s) for s in args.sizes.split(",") if s.strip()]
     workdir = Path(args.workdir)
@@ -142,8 +171,14 @@ def main(argv: list[str] | None = None) -> int:
             params = params_for(export, workdir / f"params-{n}.yaml")
             out = workdir / f"out-{n}"
             shutil.rmtree(out, ignore_errors=True)
+            if args.baseline:
+                shutil.rmtree(out, ignore_errors=True)
+                before = run_pipeline(params, out, baseline_tree(args.baseline, workdir))
+            shutil.rmtree(out, ignore_errors=True)
             r = run_pipeline(params, out)
             results[n] = r
+            if args.baseline:
+                print_side_by_side(n, before, r, args.baseline)
             print(f"\n{n:,} responses: whole run {r['wall']:.0f} s, peak {max(r['peak_mb'].values()):.0f} MB")
             for stage in sorted(set(r["seconds"]) | set(r["peak_mb"])):
                 s = r["seconds"].get(stage)

@@ -732,9 +732,10 @@ def _frame_from_cells(cells: pd.DataFrame, path: Path, name: str, cb: Codebook,
     for v in cb.variables.values():           # optional columns absent from this export
         if v.name not in data:
             data[v.name] = np.full(len(body), None, dtype=object)
-    # object dtype on purpose: raw cells stay Python values until recoded (no string inference)
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)), dtype=object)
-    frame = frame[[v for v in cb.variables if v in frame]]
+    # object dtype on purpose: raw cells stay Python values until recoded (no string inference);
+    # built in the codebook's order at once (selecting the columns afterwards copies every cell)
+    frame = pd.DataFrame({v: data[v] for v in cb.variables if v in data}, index=pd.RangeIndex(len(body)),
+                         dtype=object)
     extra_pos = [i for i, h in enumerate(raw_headers) if h not in match["mapping"] and header_key(h)]
     extra = pd.DataFrame({f"{header_key(raw_headers[i])}#{i}": column(i) for i in extra_pos},
                          index=pd.RangeIndex(len(body)), dtype=object)
@@ -910,7 +911,8 @@ def _parse_time_columns(export: FormsExport, cb: Codebook) -> None:
         if fmt:
             export.date_formats[var] = fmt
         label = f"{header!r} ({var})"
-        written = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+        # cells with something written in them: only needed when some could not be read
+        written = (raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy() if bad.any() else None
         required = cb.variables[var].required
         if bad.any() and parsed.notna().sum() == 0 and written.any() and role != "last_modified":
             examples = ", ".join(repr(str(v)) for v in pd.unique(raw[bad & written].astype(str))[:3])

@@ -300,16 +300,31 @@ def write_parquet(df: pd.DataFrame, path: str | Path, name: str, cb=None) -> Pat
 
     path = Path(path)
     _validate(name, df, cb, f"{path.name} (being written)")
-    table = pa.Table.from_pandas(df, preserve_index=False)
     version = schema_for(name, cb).version
-    meta = dict(table.schema.metadata or {})
+    # streamed: one row group's worth of rows made Arrow at a time (pyarrow's default row group
+    # size, so the file has the row groups write_table would give it; a table of up to that many
+    # rows is written exactly as write_table writes it), never the whole table twice in memory
+    rows = ROW_GROUP_ROWS
+    first = pa.Table.from_pandas(df.iloc[:rows], preserve_index=False)
+    if len(df) > rows:
+        schema = pa.Schema.from_pandas(df, preserve_index=False)     # types from every row, not the first part's
+        first = pa.Table.from_pandas(df.iloc[:rows], schema=schema, preserve_index=False)
+    meta = dict(first.schema.metadata or {})
     meta[METADATA_KEY] = f"{name}/v{version}".encode()
-    table = table.replace_schema_metadata(meta)
+    schema = first.schema.with_metadata(meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        writer.write_table(first.replace_schema_metadata(meta))
+        del first
+        for start in range(rows, len(df), rows):
+            part = pa.Table.from_pandas(df.iloc[start:start + rows], schema=schema, preserve_index=False)
+            writer.write_table(part.replace_schema_metadata(meta))
     tmp.replace(path)
     return path
+
+
+ROW_GROUP_ROWS = 1024 * 1024      # pyarrow's default maximum rows in a row group
 
 
 def read_parquet(path: str | Path, name: str, cb=None) -> pd.DataFrame:
