@@ -128,3 +128,58 @@ def test_parquet_written_in_parts_equals_one_write(tmp_path, monkeypatch):
     assert got.read_bytes() == (tmp_path / "one.parquet").read_bytes()
     back = schemas.read_parquet(got, "quarantine")
     pd.testing.assert_frame_equal(back, df)
+
+
+def test_recoding_distinct_values_equals_recoding_each_cell_alone():
+    """The column-wise recode (each distinct label looked up once, mapped back by index) gives
+    every cell what recoding that cell alone gives: odd labels (stray spaces, capitals, control
+    characters, numbers as floats, unknown labels, empty and missing cells) included."""
+    from pathlib import Path
+
+    from analysis import codebook as codebook_mod
+    from analysis import paths
+
+    cb = codebook_mod.load(paths.ROOT / "params" / "codebooks" / "liepaja-2022.yaml")
+    single = next(v for v in cb.variables.values() if v.type == "single")
+    multi = next(v for v in cb.variables.values() if v.type == "multi" and v.layout == "joined")
+    item = cb.likert_items[0]
+    labels = list(cb.label_map(single.name, "lv"))
+    mlabels = list(cb.label_map(multi.name, "lv"))
+    scale = cb.scales[cb.variables[item].scale]
+    points = list(scale.scores["lv"])
+    odd = lambda xs: [xs[0], f"  {xs[0]} ", xs[0].upper(), xs[-1].lower(), f"{xs[1]}\x07", "nekas tāds",  # noqa: E731
+                      None, "", "   ", 3.0, 3, xs[1]]
+    cells = {
+        single.name: odd(labels),
+        multi.name: [f"{mlabels[0]};{mlabels[1]}", f" {mlabels[1]} ;{mlabels[0].upper()}", f"{mlabels[0]};nav",
+                     None, "", ";", mlabels[2], f"{mlabels[2]};", 1.0, mlabels[0], mlabels[0], mlabels[1]],
+        item: odd(points)[:-1] + [scale.dont_know["lv"].lower()],
+    }
+    n = len(cells[single.name])
+    rng = np.random.default_rng(3)
+    order = rng.permutation(np.repeat(np.arange(n), 3))        # each cell three times, shuffled
+
+    def export(rows):
+        data = {v: np.full(len(rows), None, dtype=object) for v in cb.variables}
+        for name, col in cells.items():
+            data[name] = np.array([col[i] for i in rows] + [None], dtype=object)[:-1]
+        frame = pd.DataFrame(data, dtype=object)
+        return ingest.FormsExport(path=Path("x.xlsx"), source_file="x.xlsx", language="lv", frame=frame,
+                                  source_row=np.arange(2, 2 + len(rows)), headers={})
+
+    whole = clean.recode(export(order), cb)
+    for pos, i in enumerate(order):
+        alone = clean.recode(export([i]), cb)
+        for name, col in alone.coded.items():
+            a, b = whole.coded[name][pos], col[0]
+            assert (pd.isna(a) and pd.isna(b)) or a == b, (name, cells.get(name.split("__")[0], [None] * n)[i], a, b)
+        for u in alone.unknown:
+            match = next(w for w in whole.unknown if w.variable == u.variable and w.reason == u.reason)
+            k = list(match.rows).index(pos)
+            assert match.labels[k] == u.labels[0]
+        assert sum(pos in w.rows for w in whole.unknown) == sum(len(u.rows) for u in alone.unknown)
+        loose_whole = {c.variable for c in whole.notes if pos in c.rows}
+        assert loose_whole == {c.variable for c in alone.notes}
+        assert whole.answered_any[pos] == alone.answered_any[0]
+    assert any(w.variable == single.name for w in whole.unknown)
+    assert any(c.action == "label_matched_ignoring_case_and_spaces" for c in whole.notes)
