@@ -17,6 +17,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# one way to find the browser, shared with the report's PDF printing (tests import it from here)
+from analysis.report_html import find_chromium  # noqa: F401
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
@@ -29,14 +32,6 @@ window.alert = function () { window.__probe.alerts += 1; };
 window.prompt = window.confirm = window.alert;
 const _fetch = window.fetch; window.fetch = function () { window.__probe.fetches += 1; return _fetch.apply(this, arguments); };
 """
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 @dataclass

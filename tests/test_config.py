@@ -141,3 +141,26 @@ def test_run_stops_with_exit_2_naming_file_and_key_even_without_checks(tmp_path,
     assert err.value.exit_code == run.EXIT_BAD_INPUT
     assert str(path) in str(err.value) and "fdr" in str(err.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("2*"))   # no run folder
+
+
+def test_report_lang_is_checked_when_the_params_are_loaded_naming_value_and_languages(tmp_path, sample, capsys,
+                                                                                     monkeypatch):
+    """A report language without a text table is a params error (exit 2 from `check` and from
+    `run` before any stage), naming the key, the value and the languages there are tables for;
+    adding a language is adding a text file (languages() lists what exists)."""
+    from analysis import report, run
+    from analysis.__main__ import main
+
+    path = _write(tmp_path, {**sample, "report_lang": "xx"})
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert str(path) in text and "report_lang" in text and "'xx'" in text
+    assert " | ".join(report.languages()) in text and {"lv", "en"} <= set(report.languages())
+    with pytest.raises(run.RunError) as err:
+        run.run(path, out=tmp_path / "out", skip_checks=True, render=False)
+    assert err.value.exit_code == run.EXIT_BAD_INPUT and "report_lang" in str(err.value) and "'xx'" in str(err.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("2*"))
+    # a language with a text table (here: pretended) is accepted as it is
+    monkeypatch.setattr(report, "languages", lambda: ["lv", "en", "xx"])
+    assert config.load_params(path).report_lang == "xx"

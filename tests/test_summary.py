@@ -1,6 +1,8 @@
 """The stakeholder summary reads only tables, states only what survived correction, in lv or en."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -73,8 +75,13 @@ def test_quotes_from_tables_are_escaped_and_unneutralised(stage_tables):
 
 
 def test_methods_say_why_weights_are_not_headline_for_a_synthetic_margin_file(stage_tables):
-    s = _summary(stage_tables)
-    assert "nav oficiāls" in s.methods()
+    s = _summary(stage_tables, synthetic=True)
+    methods = s.methods()
+    assert "populācijas robežvērtības ir sintētiskas, nevis oficiāla statistika" in methods
+    # the margins by what they are: never the population file's name or path
+    population = s.tables["weighting"]["population_file"].iloc[0]
+    assert population.rsplit("/", 1)[-1] not in methods and ".yaml" not in methods
+    assert "nav atzīmētas kā oficiāla statistika" in _summary(stage_tables).methods()
 
 
 def test_synthetic_margins_keep_weights_out_of_the_headline_but_state_their_effect(stage_tables):
@@ -193,3 +200,114 @@ def test_official_true_with_a_synthetic_source_stops_the_run(tmp_path, root):
     res = _cli("run", str(params_file), "--out", str(tmp_path / "out"), cwd=root)
     assert res.returncode == 2, res.stderr[-2000:]
     assert pop_file.name in res.stderr and "official" in res.stderr
+
+
+# --- the ranking by group and by district, pre-rendered without JavaScript (issue 12, point 7) -----
+
+def test_the_district_ranking_is_pre_rendered_per_district_and_agrees_with_stage_02s_own_ranking(stage_tables):
+    """Stage 02 ranks only the main grouping; the summary ranks each district from the tests'
+    residuals.csv (n and favourable share per activity and group). Reference: stage 02's own
+    `ratings.ranking_by_group` applied to the district variable on the same responses."""
+    import numpy as np
+
+    from analysis import brief, ratings
+
+    s = _summary(stage_tables)
+    var = s.cb.role_var("district")
+    mine = s.ranking_by(var)
+    df = ratings.read_responses(stage_tables / "data" / "responses.parquet", s.cb)
+    ref = ratings.ranking_by_group(df, s.cb, ratings.settings_from(min_cell=10), var)
+    both = mine.merge(ref, on=[var, "item"], suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(mine) == len(ref) == 10 * len(s.cb.likert_items)      # 10 districts in the sample
+    assert (both["group_n"] == both["group_n_ref"]).all() and (both["n"] == both["n_ref"]).all()
+    assert np.allclose(both["top2_share"], both["top2_share_ref"], rtol=0, atol=1e-6)
+    # ranks agree wherever the share has no tie within the district (ties: form order here, mean in stage 02)
+    tied = both.duplicated([var, "top2_share"], keep=False)
+    assert (both.loc[~tied, "rank"] == both.loc[~tied, "rank_ref"]).all() and (~tied).sum() > 100
+
+    page = brief.group_filter_html(s)
+    assert "<script" not in page and "onclick" not in page
+    districts = re.findall(r'<h4>([^<]*)</h4>', page)
+    assert districts[-1] == s.cb.variable_label(var, "lv").join(("Pēc pazīmes „", "”"))
+    summaries = re.findall(r"<summary>([^<]*)</summary>", page.split(districts[-1])[1])
+    expected = [f"{s.cb.label_of(var, c, 'lv')} (n = {int(mine.loc[mine[var] == c, 'group_n'].iloc[0])})"
+                for c in s.cb.variables[var].codes]
+    assert summaries == expected
+    # Karosta's block lists its five most favoured activities, in rank order, with their shares
+    karosta = page.split(f"<summary>{expected[6]}</summary>")[1].split("</details>")[0]
+    top5 = mine[mine[var] == "karosta"].sort_values("rank").head(5)
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", karosta)
+    assert [(int(r), a) for r, a, _ in rows] == [(int(r.rank), s.cb.variable_label(r.item, "lv"))
+                                                  for r in top5.itertuples()]
+    assert rows[0][2] == f"{round(top5['top2_share'].iloc[0] * 100)}\u00a0%"
+
+
+def _district_tables(codebook, levels: dict[str, int], item_n: dict[tuple[str, str], int] | None = None):
+    """residuals.csv and profile.csv rows for the district only: level -> group size."""
+    items = codebook.likert_items[:6]
+    rows = []
+    for level, size in levels.items():
+        for k, item in enumerate(items):
+            n = (item_n or {}).get((level, item), size - 1)
+            rows.append({"outcome": item, "outcome_type": "item", "grouping": "district", "level": level,
+                         "n": n, "top2_share": 0.9 - 0.1 * k, "adj_residual": 0.0})
+    profile = pd.DataFrame({"variable": "district", "level": list(levels),
+                            "n": [n if n >= 10 else None for n in levels.values()]})
+    return {"residuals": pd.DataFrame(rows), "profile": profile}
+
+
+def test_small_districts_are_named_in_one_sentence_and_small_cells_are_not_shown(codebook):
+    from analysis import brief
+
+    # stage 02 left Karosta and Tosmare out of its tests (below min_cell); Vecliepāja rated one
+    # activity by 7 people only
+    tables = _district_tables(codebook, {"vecliepaja": 40, "jaunliepaja": 25, "ezerkrasts": 12},
+                              {("vecliepaja", codebook.likert_items[0]): 7})
+    s = summary.Summary(tables, codebook, min_cell=10)
+    ranked = s.ranking_by("district")
+    vec = ranked[ranked["district"] == "vecliepaja"].set_index("item")
+    first = codebook.likert_items[0]
+    assert bool(vec.loc[first, "suppressed"]) and pd.isna(vec.loc[first, "top2_share"]) and pd.isna(vec.loc[first, "rank"])
+    assert vec.loc[codebook.likert_items[1], "rank"] == 1
+    page = brief.group_filter_html(s)
+    block = page.split("<summary>Vecliepāja (n = 40)</summary>")[1].split("</details>")[0]
+    assert codebook.variable_label(first, "lv") not in block and ">7<" not in block
+    assert page.count('<details class="group-filter">') == 3
+    sentence = re.search(r"<p>(Pēc pazīmes „Apkaime” ne visas grupas[^<]*)</p>", page).group(1)
+    others = [c for c in codebook.variables["district"].codes if c not in ("vecliepaja", "jaunliepaja", "ezerkrasts")]
+    assert sentence.startswith("Pēc pazīmes „Apkaime” ne visas grupas parādītas atsevišķi (izlaistas grupas ar "
+                               "mazāk nekā 10 respondentiem: „")
+    for code in others:
+        assert f"„{codebook.label_of('district', code, 'lv')}”" in sentence
+    assert sentence.count("(") == 1 and sentence.endswith(").")           # one sentence
+    # a group of fewer than min_cell respondents is never shown, even if a table held it
+    tables["profile"].loc[tables["profile"]["level"] == "ezerkrasts", "n"] = None
+    tables["residuals"].loc[tables["residuals"]["level"] == "ezerkrasts", "n"] = 9
+    page = brief.group_filter_html(summary.Summary(tables, codebook, min_cell=10))
+    assert "Ezerkrasts (n =" not in page and "„Ezerkrasts”" in page
+
+
+def test_merged_groups_are_named_as_merged(codebook):
+    s = summary.Summary({}, codebook, min_cell=10)
+    table = pd.DataFrame({"years_in_city": ["lt5", "6_10", "gt10", "lifelong", "not_in_city"]})
+    sentence = s.small_groups_sentence("years_in_city", table)
+    assert "grupā „Līdz 5 gadiem” apvienotas: „Mazāk nekā 1 gadu”, „1–5 gadus”" in sentence
+    assert "izlaistas" not in sentence
+    assert s.small_groups_sentence("district", pd.DataFrame({"district": codebook.variables["district"].codes})) is None
+
+
+def test_without_a_district_role_the_district_ranking_is_skipped_in_one_sentence(codebook, root):
+    import dataclasses
+
+    from analysis import brief
+    from analysis import codebook as cbmod
+
+    roles = {k: v for k, v in codebook.roles.items() if k != "district"}
+    s = summary.Summary(_district_tables(codebook, {"vecliepaja": 40}), dataclasses.replace(codebook, roles=roles))
+    page = brief.group_filter_html(s)
+    assert TEXT["brief_filter_no_role"]["lv"] in page and "Apkaime" not in page
+    # the second survey's district is its main grouping: said once, not ranked twice
+    other = cbmod.load(root / "params" / "codebooks" / "naidislinn-2024.yaml")
+    assert other.role_var("district") == other.role_var("grouping")
+    page = brief.group_filter_html(summary.Summary({}, other, lang="en"))
+    assert "The breakdown by district is the one by Neighbourhood above." in page

@@ -14,7 +14,7 @@ import html
 
 import pandas as pd
 
-from .report import fmt_int, fmt_date, fmt_pct, group_label, t, table_html
+from .report import fmt_int, fmt_date, fmt_pct, group_label, outcome_label, t, table_html
 
 
 def _item(cb, code: str, lang: str) -> str:
@@ -49,7 +49,7 @@ def disagreement_sentence(tables: dict[str, pd.DataFrame], cb, lang: str, fdr: f
         from .likert_plots import grouping_label
 
         g = row["grouping"]
-        return t("brief_disagree_plain", lang, item=_item(cb, row["outcome"], lang),
+        return t("brief_disagree_plain", lang, item=outcome_label(row["outcome"], cb, lang),
                  high=group_label(g, row["high_group"], cb, lang), low=group_label(g, row["low_group"], cb, lang),
                  grouping=grouping_label(cb, g, lang))
     tests = tables.get("tests", pd.DataFrame())
@@ -84,7 +84,7 @@ def disagreement_sentence(tables: dict[str, pd.DataFrame], cb, lang: str, fdr: f
     g = row["grouping"]
     from .likert_plots import grouping_label
 
-    return t("brief_disagree_plain", lang, item=_item(cb, row["outcome"], lang),
+    return t("brief_disagree_plain", lang, item=outcome_label(row["outcome"], cb, lang),
              high=group_label(g, row["highest_group"], cb, lang), low=group_label(g, row["lowest_group"], cb, lang),
              grouping=grouping_label(cb, g, lang))
 
@@ -146,13 +146,15 @@ def brief_html(summary) -> str:
 
 
 def group_filter_html(summary, top: int = 5) -> str:
-    """The ranking of activities for each group, pre-rendered in <details> (no script)."""
+    """The ranking of activities for each group of the main grouping and of the district,
+    pre-rendered in <details> (no script): a group of at least min_cell respondents each; the
+    groups merged or left out are named in one sentence; a survey without a district role
+    (or whose district is the main grouping) says so in one sentence."""
     from .likert_plots import grouping_label
 
     lang, cb = summary.lang, summary.cb
     parts = [f'<h3 id="s-group-filter">{html.escape(t("brief_filter_title", lang))}</h3>',
              f"<p>{html.escape(t('brief_filter_text', lang, top=top))}</p>"]
-    rbg = summary.tables.get("ranking_by_group", pd.DataFrame())
     for role in ("grouping", "district"):
         var = cb.role_var(role)
         if var is None:
@@ -160,13 +162,18 @@ def group_filter_html(summary, top: int = 5) -> str:
                 parts.append(f"<p>{html.escape(t('brief_filter_no_role', lang))}</p>")
             continue
         label = grouping_label(cb, var, lang)
-        table = _ranking_for(summary.tables, var)
+        if role == "district" and var == cb.role_var("grouping"):
+            parts.append(f"<p>{html.escape(t('brief_filter_same', lang, grouping=label))}</p>")
+            continue
+        table = summary.ranking_by(var)
         if table is None:
             parts.append(f"<p>{html.escape(t('brief_filter_missing', lang, grouping=label))}</p>")
             continue
         parts.append(f"<h4>{html.escape(t('brief_filter_by', lang, grouping=label))}</h4>")
         d = table[table["rank"].notna() & (table["rank"] <= top) & ~table["suppressed"].astype(bool)]
-        codes = cb.variables[var].codes if var in cb.variables else sorted(d[var].astype(str).unique())
+        d = d[pd.to_numeric(d["group_n"], errors="coerce") >= summary.min_cell]
+        codes = ([*cb.variables[var].codes, *cb.variables[var].merge] if var in cb.variables
+                 else sorted(d[var].astype(str).unique()))
         for code in codes:
             g = d[d[var].astype(str) == str(code)].sort_values("rank")
             if g.empty:
@@ -180,16 +187,7 @@ def group_filter_html(summary, top: int = 5) -> str:
             })
             parts.append(f'<details class="group-filter"><summary>{html.escape(name)}</summary>'
                          f"{table_html(frame)}</details>")
-    del rbg
+        small = summary.small_groups_sentence(var, table)
+        if small:
+            parts.append(f"<p>{html.escape(small)}</p>")
     return "".join(parts)
-
-
-def _ranking_for(tables: dict[str, pd.DataFrame], var: str) -> pd.DataFrame | None:
-    """ranking_by_group when it is by `var` (or a table ranking_by_<var>), else None."""
-    for name in ("ranking_by_group", f"ranking_by_{var}"):
-        frame = tables.get(name, pd.DataFrame())
-        if not frame.empty and var in frame.columns and {"rank", "item", "top2_share", "n", "group_n"} <= set(frame):
-            if "suppressed" not in frame:
-                frame = frame.assign(suppressed=False)
-            return frame
-    return None

@@ -1414,26 +1414,50 @@ def problem_name(code: str, lang: str = "lv") -> str:
     return rule_name(code, lang) if key in _report().TEXT else _text(f"clean_warning_{code}", lang, code)
 
 
+def source_labels(result: CleanResult, lang: str = "lv") -> dict[str, str]:
+    """Each input as a reader knows it ("Forms eksports latviešu valodā", "E-pasta pastkaste"),
+    never by its file name (names and paths do not help a reader and may carry a person's
+    name); two inputs of the same kind and language are numbered in the flow's order."""
+    t = _report().t
+    kinds = []
+    for r in result.flow.itertuples():
+        code = None if pd.isna(r.form_language) else str(r.form_language)
+        kinds.append((str(r.source), code))
+    out, seen = {}, {}
+    for (source, code), name in zip(kinds, result.flow["source_file"].astype(str)):
+        seen[(source, code)] = seen.get((source, code), 0) + 1
+        k = seen[(source, code)] if kinds.count((source, code)) > 1 else None
+        language = _text(f"text_lang_{code}", lang, code) if code else None
+        if source == "forms":
+            label = t("clean_source_forms_in", lang, language=language) if language else t("clean_source_forms", lang)
+        else:
+            label = t("clean_source_mailbox", lang)
+        out[name] = t("clean_source_numbered", lang, k=k, label=label) if k else label
+    return out
+
+
+def _source_label(labels: dict[str, str], name: Any, lang: str) -> str:
+    return labels.get(str(name)) or _report().t("clean_source_other", lang)
+
+
 def flow_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
-    """The flow table with headings in the report language and a total row."""
+    """The flow table with headings in the report language and a total row; each input by
+    what it is (`source_labels`), not by its file name."""
     f = result.flow
     yes, no = _col("yes", lang), _col("no", lang)
-    c = {k: _col(k, lang) for k in ("file", "source", "form_language", "read", "analysed",
-                                     "quarantined", "balanced")}
+    c = {k: _col(k, lang) for k in ("source", "read", "analysed", "quarantined", "balanced")}
+    labels = source_labels(result, lang)
     out = pd.DataFrame({
-        c["file"]: f["source_file"].astype(str),
-        c["source"]: f["source"].astype(str).map({"forms": _col("source_forms", lang),
-                                                  "email": _col("source_email", lang)}),
-        c["form_language"]: f["form_language"].astype(object).fillna("–"),
+        c["source"]: [_source_label(labels, x, lang) for x in f["source_file"]],
         c["read"]: f["rows_read"].astype(int), c["analysed"]: f["rows_analysed"].astype(int),
         c["quarantined"]: f["rows_quarantined"].astype(int),
         c["balanced"]: f["balanced"].map({True: yes, False: no}),
     })
-    total = {c["file"]: _col("total", lang), c["source"]: "", c["form_language"]: "",
+    total = {c["source"]: _col("total", lang),
              c["read"]: int(out[c["read"]].sum()), c["analysed"]: int(out[c["analysed"]].sum()),
              c["quarantined"]: int(out[c["quarantined"]].sum()),
              c["balanced"]: yes if bool(f["balanced"].all()) else no}
-    return pd.concat([out, pd.DataFrame([total])], ignore_index=True).set_index(c["file"])
+    return pd.concat([out, pd.DataFrame([total])], ignore_index=True).set_index(c["source"])
 
 
 def rule_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
@@ -1442,7 +1466,7 @@ def rule_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     return pd.DataFrame({
         _col("rule", lang): r["rule"].map(lambda x: rule_name(x, lang)),
         _col("action", lang): r["action"].map(lambda x: action_name(x, lang)),
-        _col("parameters", lang): r["parameters"].replace("", "–"),
+        _col("parameters", lang): [rule_parameters_text(p, lang) for p in r["parameters"]],
         _col("responses_hit", lang): r["rows_hit"].astype(int),
         _col("excluded", lang): r["rows_excluded"].astype(int),
         _col("flagged", lang): r["rows_flagged"].astype(int),
@@ -1450,16 +1474,50 @@ def rule_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     }).set_index(_col("rule", lang))
 
 
+def rule_parameters_text(parameters: Any, lang: str = "lv") -> str:
+    """A rule's parameters ("share_of_median=0.33; threshold_s=179.8") in words of the report
+    language ("33 % no mediānas; slieksnis 180 s"), never parameter names; "–" when none."""
+    report = _report()
+    parts = []
+    for pair in str(parameters or "").split("; "):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            continue
+        if key == OFF:
+            parts.append(_off_reason(value, lang))
+        elif key == "unknown_label":
+            continue                # the action column already says what happens to them
+        elif key == "keep":
+            parts.append(_text(f"clean_param_{key}_{value}", lang, value))
+        elif key == "e-mail":
+            parts.append(report.t("clean_param_no_email", lang))
+        elif key in ("share_of_median", "min_share_same"):
+            parts.append(report.t(f"clean_param_{key}", lang, value=_pct(value, lang)))
+        elif key in ("median_s", "threshold_s", "min_rated"):
+            try:
+                number = report.fmt_num(float(value), 0, lang)
+            except ValueError:
+                number = value
+            parts.append(report.t(f"clean_param_{key}", lang, value=number))
+        elif key == "window":
+            parts.append(report.t("clean_param_window", lang, value=value))
+        else:
+            parts.append(value)
+    return "; ".join(p for p in parts if p) or "–"
+
+
 def quarantine_reasons(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     """Quarantined rows per reason and source file (a row with two reasons counts twice)."""
     q = result.quarantine
-    reason, file, rows = _col("reason", lang), _col("file", lang), _col("rows", lang)
+    reason, file, rows = _col("reason", lang), _col("source", lang), _col("rows", lang)
     if q.empty:
         return pd.DataFrame({reason: [], file: [], rows: []}).set_index([reason, file])
     long = q.assign(reason=q["reasons"].astype(str).str.split(";")).explode("reason")
     out = long.groupby(["reason", "source_file"], observed=True).size().rename(rows).reset_index()
     out[reason] = out["reason"].map(lambda x: rule_name(x, lang))
-    return out.rename(columns={"source_file": file})[[reason, file, rows]].set_index([reason, file])
+    labels = source_labels(result, lang)
+    out[file] = [_source_label(labels, x, lang) for x in out["source_file"]]
+    return out[[reason, file, rows]].set_index([reason, file])
 
 
 def problem_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
@@ -1468,9 +1526,10 @@ def problem_summary(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     for p in result.problems:
         key = (p.file, p.code)
         records[key] = records.get(key, 0) + (p.count or 1)
-    cols = [_col("file", lang), _col("warning", lang), _col("cases", lang)]
-    return pd.DataFrame([dict(zip(cols, (f, problem_name(c, lang), n))) for (f, c), n in sorted(records.items())],
-                        columns=cols)
+    cols = [_col("source", lang), _col("warning", lang), _col("cases", lang)]
+    labels = source_labels(result, lang)
+    return pd.DataFrame([dict(zip(cols, (_source_label(labels, f, lang), problem_name(c, lang), n)))
+                         for (f, c), n in sorted(records.items())], columns=cols)
 
 
 def data_dictionary(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
@@ -1509,7 +1568,9 @@ def answers_by_source(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
     forms = r.groupby("form_language", observed=False).size()
     props = result.proposals
     source, answers, proposals = (_col(k, lang) for k in ("by_source", "answers", "proposals"))
-    records = [{source: _report().t("clean_source_form_in", lang, language=form_lang), answers: int(n),
+    records = [{source: _report().t("clean_source_form_in", lang,
+                                    language=_text(f"text_lang_{form_lang}", lang, str(form_lang))),
+                answers: int(n),
                 proposals: int(((props["source"] == "survey") & (props["form_language"] == form_lang)).sum())}
                for form_lang, n in forms.items()]
     records.append({source: _col("source_email", lang), answers: 0,
@@ -1528,6 +1589,21 @@ def dont_know_shares(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.
     out["sector"] = [cb.variables[i].sector for i in out.index]
     out["label"] = [_short(cb.variables[i].headers.get(lang) or i) for i in out.index]
     return out.rename_axis("item").reset_index()
+
+
+def outputs_text(result: CleanResult, lang: str = "lv") -> list[str]:
+    """What this stage wrote, by what each output is and how many rows it has (no file
+    names or paths: the run folder's README and datapackage.json list them for analysts)."""
+    t = _report().t
+    frames = {"responses": result.responses, "ratings": result.ratings, "proposals": result.proposals,
+              "quarantine": result.quarantine, "cleaning_log": result.cleaning_log, "flow": result.flow}
+    out = []
+    for name in (result.files or frames):
+        frame = frames.get(name)
+        n = len(frame) if frame is not None else None
+        key = f"clean_output_{name}" if f"clean_output_{name}" in _report().TEXT else "clean_output_other"
+        out.append(t(key, lang, n="–" if n is None else n))
+    return out
 
 
 def _short(text: str, limit: int = 55) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -17,7 +16,7 @@ from . import paths, plots
 from .report import (fmt_int, count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
                      outcome_label, quote_html, t, table_html)
 
-TABLES = ("flow", "profile", "items", "ranking_by_group", "sectors", "tests", "test_family",
+TABLES = ("flow", "profile", "items", "ranking_by_group", "residuals", "sectors", "tests", "test_family",
           "sector_tests", "sector_pairs", "nps", "satisfaction", "satisfaction_model", "weighting",
           "findings", "dk_by_group", "representativeness", "po_check",
           "themes", "theme_quotes", "theme_tests", "language_mix", "agreement", "topics")
@@ -318,6 +317,90 @@ class Summary:
                               [f"n = {int(n)}" for n in d["n"]], t("ranking_title", self.lang),
                               t("top2_axis", self.lang))
 
+    def ranking_by(self, var: str) -> pd.DataFrame | None:
+        """The activities ranked within each group of `var` (columns `var`, item, group_n, n,
+        top2_share, rank, suppressed), or None when no table of stage 02 covers `var`.
+
+        Stage 02's ranking_by_group.csv when it is by `var`; otherwise (stage 02 ranks only the
+        main grouping, e.g. for the district) built here from residuals.csv, which holds, for
+        every tested group, each activity's n and favourable share (the same shares
+        ranking_by_group has for the main grouping). Groups below min_cell are left out (their
+        codes are named by `small_groups_sentence`), an activity rated by fewer than min_cell in
+        a group is suppressed, ranks follow the favourable share with ties in the form's order
+        (stage 02 breaks ties by the mean, which residuals.csv does not hold)."""
+        rbg = self.tables.get("ranking_by_group", pd.DataFrame())
+        if not rbg.empty and var in rbg.columns:
+            return rbg if "suppressed" in rbg else rbg.assign(suppressed=False)
+        res = self.tables.get("residuals", pd.DataFrame())
+        if res.empty or not {"grouping", "outcome", "level", "n", "top2_share"} <= set(res):
+            return None
+        items = list(self.cb.likert_items)
+        d = res[(res["grouping"] == var) & res["outcome"].isin(items)]
+        if "outcome_type" in d:
+            d = d[d["outcome_type"] == "item"]
+        d = d.drop_duplicates(["outcome", "level"])
+        if d.empty:
+            return None
+        prof = self.tables.get("profile", pd.DataFrame())
+        sizes = {}
+        if not prof.empty:
+            rows = prof[prof["variable"] == var]
+            sizes = dict(zip(rows["level"].astype(str), pd.to_numeric(rows["n"], errors="coerce")))
+        order = {item: i for i, item in enumerate(items)}
+        frames = []
+        for level, g in d.groupby(d["level"].astype(str), sort=False):
+            n = pd.to_numeric(g["n"], errors="coerce").to_numpy(dtype=float)
+            group_n = sizes.get(level)
+            if group_n is None or pd.isna(group_n):      # a merged group: not in profile.csv
+                group_n = pd.Series(n).max()
+            if pd.isna(group_n) or group_n < self.min_cell:
+                continue
+            small = pd.isna(n) | (n < self.min_cell)
+            block = pd.DataFrame({var: level, "item": g["outcome"].to_numpy(), "group_n": int(group_n),
+                                  "n": pd.array(pd.Series(n).where(~small).round(), dtype="Int64"),
+                                  "top2_share": pd.to_numeric(g["top2_share"], errors="coerce").where(~small).to_numpy(),
+                                  "suppressed": small})
+            ranked = block[block["top2_share"].notna()].assign(_o=lambda b: b["item"].map(order))
+            ranked = ranked.sort_values(["top2_share", "_o"], ascending=[False, True])
+            block["rank"] = pd.array(pd.Series(range(1, len(ranked) + 1), index=ranked.index)
+                                     .reindex(block.index), dtype="Int64")
+            frames.append(block)
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def small_groups_sentence(self, var: str, table: pd.DataFrame | None) -> str | None:
+        """One sentence naming the groups of `var` that `table` does not show on their own:
+        merged (the codebook's merge), left out below min_cell, or not compared (options the
+        codebook excludes from tests, when the ranking comes from the tests' residuals)."""
+        v = self.cb.variables.get(var)
+        if v is None or v.type != "single" or table is None:
+            return None
+        lang, q = self.lang, ("„", "”") if self.lang == "lv" else ("'", "'")
+        shown = set(table[var].astype(str))
+        from_tests = var not in self.tables.get("ranking_by_group", pd.DataFrame()).columns
+
+        def names(codes):
+            return ", ".join(f"{q[0]}{group_label(var, c, self.cb, lang)}{q[1]}" for c in codes)
+
+        parts, merged_members = [], set()
+        for mcode, spec in v.merge.items():
+            members = [str(c) for c in spec.get("codes", [])]
+            if mcode in shown:
+                merged_members |= set(members)
+                parts.append(t("brief_filter_merged", lang, group=group_label(var, mcode, self.cb, lang),
+                               members=names(members)))
+        excluded = {o.code for o in v.options if getattr(o, "exclude_from_tests", False)} if from_tests else set()
+        left = [c for c in v.codes if c not in shown and c not in merged_members]
+        small = [c for c in left if c not in excluded]
+        if small:
+            parts.insert(0, t("brief_filter_omitted", lang, groups=names(small), min_cell=self.min_cell))
+        if [c for c in left if c in excluded]:
+            parts.append(t("brief_filter_not_compared", lang, groups=names([c for c in left if c in excluded])))
+        if not parts:
+            return None
+        from .likert_plots import grouping_label
+
+        return t("brief_filter_small", lang, grouping=grouping_label(self.cb, var, lang), list="; ".join(parts))
+
     def ranking_groups(self, top: int = 5) -> str:
         lang = self.lang
         if not self.cb.role_var("grouping"):
@@ -514,8 +597,9 @@ class Summary:
             weighting = t("summary_weighting_used", lang, source=w["source"].iloc[0], n=int(w["n_in_scope"].iloc[0]),
                           scope=self._scope_label(), neff=fmt_num(w["kish_effective_n"].iloc[0], 0, lang))
         else:
-            weighting = t("summary_weighting_sensitivity_only", lang,
-                          source=Path(str(w["population_file"].iloc[0])).name)
+            # the margins by what they are, never by their file's name
+            weighting = t("summary_weighting_sensitivity_only_synthetic" if self.synthetic
+                          else "summary_weighting_sensitivity_only", lang)
         body = t("methods_list", lang, weighting=html.escape(weighting), fdr=html.escape(
             t("summary_fdr", lang, fdr=fmt_num(self.fdr, 2, lang))))
         mix = self.tables.get("language_mix", pd.DataFrame())
