@@ -7,6 +7,7 @@ not a second notebook, and a new language is a new file.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,51 @@ def languages() -> list[str]:
 EFFECT_KEYS = {"negligible", "small", "medium", "large"}
 
 
-def t(key: str, lang: str = "lv", **values: Any) -> str:
-    """The text for `key` in `lang` (falling back to Latvian), formatted with `values`."""
-    entry = TEXT[key]
+def t(key: str, lang: str = "lv", variant: str | None = None, **values: Any) -> str:
+    """The text for `key` in `lang` (falling back to Latvian), formatted with `values`.
+
+    `variant` picks a wording made for one kind of survey, e.g. the rating scale's meaning
+    (``importance``, ``agreement``, …; see `scale_key`): ``key@variant`` when the tables have
+    it, else ``key``."""
+    variant = _VARIANT if variant is None else variant
+    entry = TEXT[key if not variant or f"{key}@{variant}" not in TEXT else f"{key}@{variant}"]
     return entry.get(lang, entry["lv"]).format(**values) if values else entry.get(lang, entry["lv"])
+
+
+_VARIANT: str | None = None      # the wording of this process's report (see use_codebook)
+
+
+def use_codebook(codebook) -> None:
+    """Word this process's report for `codebook`'s rating scale (a notebook calls it once after
+    loading its codebook; each notebook is its own process)."""
+    global _VARIANT
+    _VARIANT = scale_variant(codebook)
+
+
+@contextlib.contextmanager
+def wording(codebook):
+    """The report's wording for `codebook` inside a ``with`` block (library code that renders
+    in a long-lived process, e.g. the workbook), restored afterwards."""
+    global _VARIANT
+    before, _VARIANT = _VARIANT, scale_variant(codebook)
+    try:
+        yield
+    finally:
+        _VARIANT = before
+
+
+def scale_variant(codebook) -> str | None:
+    """Which wording the report's rating texts take, from the codebook's rating scale.
+
+    The texts are written for an importance scale ("rated important", "activities"); a scale
+    that means something else (agreement, satisfaction, frequency, other) reads them in the
+    neutral ``@scale`` wording ("answered favourably", "statements"), so the report never
+    calls an agreement "importance". None for an importance scale or a survey without one."""
+    items = getattr(codebook, "likert_items", None)
+    if not items:
+        return None
+    meaning = codebook.index_scale().meaning
+    return None if meaning == "importance" else "scale"
 
 
 def effect_word(label: str | None, lang: str = "lv") -> str:
