@@ -1112,7 +1112,8 @@ def intro_text(st: "Stage03") -> str:
     src = sources(st)
     which = ("proposals_nb_sources_both" if {"survey", "email"} <= set(src) else
              "proposals_nb_sources_email" if src == ["email"] else "proposals_nb_sources_survey")
-    parts = [t("proposals_nb_intro" if has_themes(st) else "proposals_nb_intro_words", st.lang, sources=t(which, st.lang), n=fmt_num(st.info.get("n_texts", 0), 0, st.lang),
+    key = "proposals_nb_intro" if has_themes(st) else "proposals_nb_intro_words"
+    parts = [t(key, st.lang, sources=t(which, st.lang), n=fmt_num(st.info.get("n_texts", 0), 0, st.lang),
                words=fmt_num(st.info.get("n_word_tokens", 0), 0, st.lang))]
     if has_themes(st):
         parts.append(t("proposals_nb_intro_dictionary", st.lang,
@@ -1143,9 +1144,9 @@ def keyness_text(st: "Stage03") -> str:
             t("proposals_nb_keyness_pair", st.lang, a=st.group_name(g, a), b=st.group_name(g, b),
               grouping=st.grouping_name(g)) for g, a, b in pairs))
     if bands:
-        plan += t("proposals_nb_keyness_bands", st.lang,
-                  groupings=join_words([f"„{st.grouping_name(g)}”" if st.lang == "lv" else f"“{st.grouping_name(g)}”"
-                                        for g in bands], st.lang))
+        quoted = [f"„{st.grouping_name(g)}”" if st.lang == "lv" else f"“{st.grouping_name(g)}”" for g in bands]
+        key = "proposals_nb_keyness_band" if len(quoted) == 1 else "proposals_nb_keyness_bands"
+        plan += t(key, st.lang, groupings=join_words(quoted, st.lang))
     return t("proposals_nb_keyness_text", st.lang, plan=plan)
 
 
