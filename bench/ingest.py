@@ -17,8 +17,8 @@
    (ru_maxrss), and for clean the peak of its whole process tree (with the redaction children,
    sampled by psutil). Goals: ratio <= 2, peak < 2 GB.
    `--pandas` adds pandas.read_excel(engine="calamine") (the former, object-frame reference).
-   `--baseline REV` adds stage 01 as it was at git revision REV (its src/analysis exported with
-   `git archive` into the work folder and put first on PYTHONPATH), measured in the same
+   `--baseline REV` adds stage 01 as it was at git revision REV (its src/analysis and params
+   exported with `git archive` into the work folder, first on PYTHONPATH), measured in the same
    alternation, so before and after and the raw read come from one run on the same machine load.
 """
 from __future__ import annotations
@@ -139,19 +139,20 @@ print(json.dumps({"kind": kind, "seconds": seconds, "rows": rows, "maxrss_mb": m
 
 
 def baseline_tree(rev: str, workdir: Path) -> Path:
-    """src/analysis as it was at git revision `rev`, with params/ and data/ linked beside it
-    (the package finds its resources from its own place); returns the folder for PYTHONPATH."""
+    """The project as it was at git revision `rev`: src/analysis, params/ and notebooks/ exported
+    with `git archive` (code, its params and its notebooks agree), data/ linked from this
+    checkout (the package finds its resources from its own place); returns the folder for
+    PYTHONPATH. Its params are at `<returned>/../params`."""
     sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
                          capture_output=True, text=True).stdout.strip()
-    base = workdir / f"baseline-{sha}"
+    base = workdir / f"rev-{sha}"
     if not (base / "src" / "analysis" / "__init__.py").exists():
         base.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "src/analysis"], check=True,
-                                 capture_output=True).stdout
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "src/analysis", "params", "notebooks"],
+                                 check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        for name in ("params", "data", "notebooks"):
-            if not (base / name).exists():
-                (base / name).symlink_to(ROOT / name)
+        if not (base / "data").exists():
+            (base / "data").symlink_to(ROOT / "data")
     return base / "src"
 
 
@@ -185,8 +186,9 @@ def measure(kind: str, path: Path, workdir: Path, pythonpath: Path | None = None
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     out = tempfile.mkdtemp(prefix="run-", dir=workdir)
+    params = PARAMS if pythonpath is None else pythonpath.parent / "params" / PARAMS.name
     child = subprocess.Popen([sys.executable, "-c", CHILD, "clean" if kind.startswith("clean") else kind,
-                              str(path), out, str(PARAMS)],
+                              str(path), out, str(params)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     peak = tree_peak(child)
     stdout, stderr = child.communicate()
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     base = None
     if args.baseline:
         base = baseline_tree(args.baseline, workdir)
-        before = f"clean@{base.parent.name.removeprefix('baseline-')}"
+        before = f"clean@{base.parent.name.removeprefix('rev-')}"
         kinds.insert(1, before)
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for _ in range(args.repeat):

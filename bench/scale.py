@@ -15,8 +15,8 @@ For each size n:
 Prints, per size, wall time and peak RSS (whole tree) per stage, then the growth ratio
 10^6 / 10^5 of each (linear = 10). Goal (issue 15): 10^6 in <= 15 min with peak <= 4 GB.
 `--baseline REV` runs the pipeline a second time per size with src/analysis as it was at git
-revision REV (exported with `git archive`, first on PYTHONPATH, notebooks/params/data linked
-from this checkout) and prints before and after side by side, stage by stage.
+revision REV (its src/analysis, params and notebooks exported with `git archive`, first on
+PYTHONPATH, data linked from this checkout) and prints before and after side by side.
 The run folders and exports are deleted at the end unless --keep.
 
 Do not run the 10^6 size on a shared machine while others work: it takes the two cores for
@@ -58,14 +58,15 @@ def build_export(n: int, folder: Path) -> Path:
     return folder
 
 
-def params_for(export: Path, path: Path) -> Path:
-    """The sample's params with every path absolute and the inputs at `export`."""
-    params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+def params_for(export: Path, path: Path, root: Path = ROOT) -> Path:
+    """The sample's params (those of the project at `root`) with every path absolute and the
+    inputs at `export`."""
+    params = yaml.safe_load((root / PARAMS.relative_to(ROOT)).read_text(encoding="utf-8"))
     for key in ("codebook", "themes", "population"):
         if params.get(key):
-            params[key] = str((ROOT / params[key]).resolve())
+            params[key] = str((root / params[key]).resolve())
     if params.get("human_coding"):
-        params["human_coding"] = [str((ROOT / p).resolve()) for p in params["human_coding"]]
+        params["human_coding"] = [str((root / p).resolve()) for p in params["human_coding"]]
     params["inputs"] = {"forms": [str(p) for p in sorted(export.glob("forms_*.xlsx"))],
                         "email": [str(p) for p in sorted(export.glob("*.mbox"))]}
     path.write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -173,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
             if args.baseline:
                 shutil.rmtree(out, ignore_errors=True)
-                before = run_pipeline(params, out, baseline_tree(args.baseline, workdir))
+                base = baseline_tree(args.baseline, workdir)
+                before = run_pipeline(params_for(export, workdir / f"params-{n}-before.yaml", base.parent),
+                                      out, base)
             shutil.rmtree(out, ignore_errors=True)
             r = run_pipeline(params, out)
             results[n] = r

@@ -353,7 +353,9 @@ def _arrow_cells(path: Path, workbook: Any, index: int, cb: Codebook) -> pd.Data
     plain = (pa.types.is_string, pa.types.is_large_string, pa.types.is_float64, pa.types.is_int64,
              pa.types.is_boolean, pa.types.is_null)
     n = len(body)
-    cells = np.empty((len(top) + n, width), dtype=object)
+    # column-major: each column written (and later read) as one contiguous run of pointers, and
+    # it is the layout pandas keeps an object block in (the frame below takes it without a copy)
+    cells = np.empty((len(top) + n, width), dtype=object, order="F")
     cells[:len(top)] = np.array(top, dtype=object).reshape(len(top), width)
     for j in range(width if n else 0):
         col = body.column(j)
