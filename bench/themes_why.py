@@ -1,9 +1,9 @@
 """Which words made each theme fire (debugging aid for the dictionary; build half and treebank only).
 
     .venv/bin/python bench/themes_why.py treebank [--false]      # old hand-checked treebank set
-    .venv/bin/python bench/themes_why.py fresh [--false]         # fresh treebank set
     .venv/bin/python bench/themes_why.py build [--errors]        # build half of the dev set
-Never run it on the report half (the dictionary may not be tuned on it).
+Never on the report half or on data/devset/treebank_fresh.csv (held out: the dictionary may not be
+tuned on them), so neither is offered.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def main():
         langs = [x if x in ("lv", "ru") else None for x in df["language"]]
         ids = df["id"]
     else:
-        name = {"treebank": "treebank_sectors.csv", "fresh": "treebank_fresh.csv"}[which]
+        name = {"treebank": "treebank_sectors.csv"}[which]
         df = pd.read_csv(ROOT / "data/devset" / name, dtype=str, keep_default_na=False)
         langs = ["lv"] * len(df)
         ids = df["sent_id"]
