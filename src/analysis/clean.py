@@ -1098,7 +1098,8 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
     (profile, text groupings, main grouping, keyness contrasts) travel with each proposal."""
     schema = schemas.proposals_schema(cb)
     group_columns = cb.group_columns()
-    r = rows.loc[~excluded].reset_index(drop=True)
+    # only the open answers travel on (a copy of every column of every row is not needed here)
+    r = rows.loc[~excluded, [c for c in rows.columns if c.startswith("_text_")]].reset_index(drop=True)
     frames = []
     for v in cb.of_type("text"):
         if v.pii:
