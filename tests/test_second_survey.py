@@ -61,6 +61,12 @@ def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path
         text = f.read_text(encoding="utf-8", errors="replace")
         if f.name == "04_summary.html":      # the scale has no "don't know": the summary never speaks of it
             assert "don't know" not in text.lower() and "don&#x27;t know" not in text.lower(), f.name
+        if f.suffix == ".html":
+            # its scale means agreement: the report never says people rated "activities" "important"
+            # (the first survey's importance wording); the plain "large or important" of the methods may stay
+            words = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>", " ", text, flags=re.DOTALL))
+            assert not re.search(r"\bactivit", words, re.IGNORECASE), f.name
+            assert not re.search(r"(rated|rating|as|most|very|rather|called it) important", words, re.IGNORECASE), f.name
         hit = FIRST_SURVEY.search(text)
         assert hit is None, f"{f.relative_to(run_dir)} mentions the first survey: {text[max(0, hit.start() - 80):hit.end() + 80]!r}"
     # its proposals are in Estonian, which has no lemmatiser here: labelled et (never lv or en), counted on
@@ -75,3 +81,7 @@ def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path
     assert page.count(caveat) == 1 and "Which languages people write in" in page
     assert "Iedzīvotāju priekšlikumi" not in page and "Kādās valodās" not in page    # no Latvian prose left
     assert caveat in (report / "04_summary.html").read_text(encoding="utf-8")
+    import openpyxl
+
+    book = openpyxl.load_workbook(run_dir / "tables" / "tables.xlsx", read_only=True)
+    assert "Ratings of questions" in book.sheetnames and "Ratings of activities" not in book.sheetnames

@@ -142,6 +142,15 @@ def ordered_tables(tables_dir: Path) -> list[Path]:
 
 def write_workbook(tables_dir: Path, name: str = "tables.xlsx", *, cb=None, lang: str = "lv",
                    themes: str | None = None) -> Path | None:
+    if cb is None:
+        return _write_workbook(tables_dir, name, cb=cb, lang=lang, themes=themes)
+    from . import report
+
+    with report.wording(cb):      # sheet and column names follow the rating scale's meaning
+        return _write_workbook(tables_dir, name, cb=cb, lang=lang, themes=themes)
+
+
+def _write_workbook(tables_dir: Path, name: str, *, cb, lang: str, themes: str | None) -> Path | None:
     csvs = ordered_tables(tables_dir)
     if not csvs:
         return None
