@@ -608,7 +608,7 @@ def test_methods_text_says_what_was_applied_and_what_was_switched_off(tmp_path):
     assert "Responses completed too fast" not in en and "Submitted outside" not in en
     assert "Straight-lining (flagged)" in en and "or the same e-mail address" not in en
     assert "Rules not applied because the params do not list them: Empty response." in en
-    assert "form languages: et" in en and "Europe/Tallinn" in en and "“NA”, “-1”" in en
+    assert "form languages: Estonian" in en and "Europe/Tallinn" in en and "“NA”, “-1”" in en
     assert "nav lietots: eksportā nav sākuma un beigu laika" in lv and "Tukša anketa" in lv
     # every table notebook 01 shows works for a survey like this one
     for table in (clean.flow_summary(res), clean.rule_summary(res), clean.quarantine_reasons(res),

@@ -1626,7 +1626,8 @@ def methods_text(result: CleanResult, cb: Codebook, lang: str = "lv") -> list[st
     flow = result.flow
     forms = flow.loc[flow["source"].astype(str) == "forms"]
     langs = sorted({str(x) for x in forms["form_language"].dropna()}) or list(cb.languages)
-    out.append(t("clean_methods_sources", lang, n_forms=len(forms), languages=", ".join(langs),
+    out.append(t("clean_methods_sources", lang, n_forms=len(forms),
+                 languages=", ".join(_text(f"text_lang_{c}", lang, c) for c in langs),
                  n_mail=int((flow["source"].astype(str) == "email").sum()), timezone=cb.timezone))
     if cb.missing_values:
         out.append(t("clean_methods_missing_codes", lang, codes=", ".join(t("clean_quoted", lang, text=c)
