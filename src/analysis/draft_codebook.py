@@ -64,7 +64,9 @@ TICKS = {"1", "1.0", "x", "true", "yes", "jah", "jā", "да"}
 MAX_SINGLE_OPTIONS = 20
 TEXT_MIN_LENGTH = 40          # mean characters above which a column of many distinct values is free text
 DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M", "%d/%m/%Y %H:%M")
+                "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%y %H:%M", "%d/%m/%Y %H:%M",
+                # US-style Forms time stamps (3/14/2024 9:05:33 AM), as ingest reads them
+                "%m/%d/%Y %I:%M:%S %p", "%m/%d/%y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y %I:%M %p")
 OPTION_SPLIT = re.compile(r"^(?P<q>.+?)\s*(?::\s+|\s+-\s+|\s*\[)(?P<o>[^\[\]]+?)\]?\s*$")
 
 
@@ -175,7 +177,7 @@ def _dates(values: list[Any]) -> bool:
         return False
     if all(isinstance(v, (dt.datetime, dt.date)) for v in got):
         return True
-    if not all(isinstance(v, str) and re.fullmatch(r"[\d./ :-]{8,20}", v.strip()) for v in got[:50]):
+    if not all(isinstance(v, str) and re.fullmatch(r"[\d./ :-]{8,20}(?:\s*[AaPp][Mm])?", v.strip()) for v in got[:50]):
         return False
     return _date_format([str(v) for v in got]) is not None
 

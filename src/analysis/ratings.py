@@ -200,15 +200,21 @@ def dont_know(df: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 
 
 def sector_indices(scores: pd.DataFrame, cb: Codebook, min_items: int = 2) -> pd.DataFrame:
-    """Mean of the scored items of each sector, NaN with fewer than `min_items` scored."""
+    """Mean of the scored items of each sector, NaN with fewer than `min_items` scored; an item the
+    codebook marks `reverse: true` enters turned round (min + max - score), never as answered."""
     out = {}
     for code, sector in cb.sectors.items():
-        m = scores[list(sector.items)].to_numpy()
+        m = oriented_items(scores, cb, sector.items)
         k = (~np.isnan(m)).sum(1)
         with np.errstate(invalid="ignore"):
             mean = np.nansum(m, 1) / np.where(k > 0, k, 1)
         out[code] = np.where(k >= min_items, mean, np.nan)
     return pd.DataFrame(out, index=scores.index)
+
+
+def oriented_items(scores: pd.DataFrame, cb: Codebook, items) -> np.ndarray:
+    """The items' scores as they enter an index or alpha (reversed items turned round)."""
+    return np.column_stack([cb.oriented(i, scores[i].to_numpy(dtype=float)) for i in items])
 
 
 def top2_threshold(cb: Codebook) -> float:
@@ -639,7 +645,7 @@ def sector_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weighti
         ok = ~np.isnan(y)
         mean, lo, hi = stats.mean_ci(y, settings.level)
         share, slo, shi = _share_and_ci(float((y[ok] >= cut).sum()), int(ok.sum()), settings.level)
-        items = scores[list(sector.items)].to_numpy()
+        items = oriented_items(scores, cb, sector.items)
         complete = int((~np.isnan(items)).all(1).sum())
         row = {"sector": code, "n": int(ok.sum()), "min_items": settings.min_items, "n_items": len(sector.items),
                "mean": mean, "mean_ci_low": lo, "mean_ci_high": hi,

@@ -503,6 +503,8 @@ class Summary:
 
     def satisfaction(self) -> str:
         lang = self.lang
+        if self.cb.role_var("satisfaction") and not self.cb.role_var("recommendation"):
+            return self._satisfaction_only()
         for role in ("satisfaction", "recommendation"):
             if not self.cb.role_var(role):
                 return _h(2, "summary_satisfaction", lang) + _p(t("summary_skipped", lang, role=role))
@@ -518,6 +520,30 @@ class Summary:
                  nps=fmt_num(n_all["nps"], 0, lang),
                  nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=fmt_int(n_all["n"]))
         out = _h(2, "summary_satisfaction", lang) + _p(text)
+        model = self.tables.get("satisfaction_model", pd.DataFrame())
+        if not model.empty:
+            sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
+            if len(sig):
+                listed = "; ".join(f"{self.cb.sector_title(r.sector, lang)} "
+                                   f"(OR {fmt_num(r.odds_ratio, 2, lang)}, {fmt_ci(r.ci_low, r.ci_high, 2, lang, pct=False)})"
+                                   for r in sig.itertuples())
+                out += _p(t("summary_satisfaction_drivers", lang, list=listed))
+        return out
+
+    def _satisfaction_only(self) -> str:
+        """The satisfaction question without a recommendation (NPS) question: its mean and the
+        sectors that go with it, never left out because the other question is missing."""
+        lang, var = self.lang, self.cb.role_var("satisfaction")
+        missing = self._missing("satisfaction")
+        if missing:
+            return _h(2, "summary_satisfaction_only_title", lang) + missing
+        sat = self.tables["satisfaction"]
+        row = sat[sat["grouping"] == "all"].iloc[0]
+        rng = self.cb.variables[var].range or (0, 10)
+        text = t("summary_satisfaction_only_text", lang, question=self.cb.variable_label(var, lang),
+                 mean=fmt_num(row["mean"], 1, lang), low=rng[0], high=rng[1],
+                 ci=fmt_ci(row["ci_low"], row["ci_high"], 1, lang, pct=False), n=fmt_int(row["n"]))
+        out = _h(2, "summary_satisfaction_only_title", lang) + _p(text)
         model = self.tables.get("satisfaction_model", pd.DataFrame())
         if not model.empty:
             sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
@@ -566,6 +592,10 @@ class Summary:
         n_email = int(mix.loc[mix["source"] == "email", "n"].sum()) if not mix.empty else 0
         th = self.tables["themes"]
         uncoded = th.loc[th["theme"] == "(none)", "share"] if "share" in th else pd.Series(dtype=float)
+        if not self.theme_names and th[th["theme"] != "(none)"].empty:
+            # no theme dictionary: the texts were not coded, so nothing is said about themes
+            return _h(2, "proposals", lang) + _p(t("summary_proposals_no_dictionary", lang, n=n_survey + n_email,
+                                                    survey=n_survey, email=n_email))
         parts = [_h(2, "proposals", lang),
                  _p(t("proposals_text", lang, n=n_survey + n_email, survey=n_survey, email=n_email,
                       uncoded=fmt_pct(uncoded.iloc[0], 0, lang) if len(uncoded) else "—"))]
