@@ -442,7 +442,8 @@ def test_missing_roles_skip_their_sections_with_one_sentence(codebook):
     assert not {"nps", "satisfaction", "satisfaction_model", "ranking_by_group"} & set(tables)
     s = summary.Summary({k: v for k, v in tables.items() if not k.startswith("_")}, cb, "en")
     html = s.satisfaction() + s.ranking_groups()
-    assert t("summary_skipped", "en", role="satisfaction").split("'")[0] in html
+    assert t("summary_skipped_satisfaction", "en") in html and t("summary_skipped_grouping", "en") in html
+    assert "satisfaction'" not in html and "'grouping'" not in html          # says why, never a role's name
     assert "<table" not in s.satisfaction() and s.nps_figure() is None and s.who_figure() is None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -45,11 +46,17 @@ def test_the_second_survey_is_shaped_unlike_the_first():
     assert not set(cb.groupings) & set(first.groupings)
 
 
-@pytest.mark.slow
-def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path):
-    res = _cli("run", str(PARAMS), "--out", str(tmp_path / "naidislinn"))
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory):
+    """One run of the whole pipeline on the second survey, shared by the tests of this file."""
+    res = _cli("run", str(PARAMS), "--out", str(tmp_path_factory.mktemp("naidislinn")))
     assert res.returncode == 0, res.stderr[-4000:]
-    index = Path(res.stdout.strip().splitlines()[-1])
+    return Path(res.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(second_run):
+    index = second_run
     assert index.name == "index.html" and index.exists()
     report = index.parent
     pages = sorted(report.glob("*.html"))
@@ -85,3 +92,138 @@ def test_second_survey_runs_end_to_end_and_its_report_is_about_it_alone(tmp_path
 
     book = openpyxl.load_workbook(run_dir / "tables" / "tables.xlsx", read_only=True)
     assert "Ratings of questions" in book.sheetnames and "Ratings of activities" not in book.sheetnames
+
+
+# --- what a reader of the English report sees: no codes, parameter or file names, no Latvian ----------
+
+class _ReaderText(HTMLParser):
+    """The visible text of a page as a reader sees it: without <style>/<script>, without respondents'
+    own words (``blockquote`` and ``.quote``, which may be in any language, as test_browser.py's
+    READER_TEXT removes them) and without the link to a Latvian version of the page, if any."""
+
+    SKIP = {"style", "script", "blockquote"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []          # per open element: is it (inside) a skipped element?
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        a = dict(attrs)
+        skip = (tag in self.SKIP or "quote" in (a.get("class") or "").split()
+                or (tag == "a" and "lv" in (a.get("hreflang"), a.get("lang"))))
+        self.stack.append(skip or (bool(self.stack) and self.stack[-1]))
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, html: str) -> str:
+        reader = cls()
+        reader.feed(html)
+        reader.close()
+        return re.sub(r"\s+", " ", " ".join(reader.parts))
+
+
+# codes that are also ordinary English words of a report: a sector called `transport` is titled
+# "Public transport", and the words "transport", "services", "other", "owner" or "neighbourhood"
+# in an English sentence are not leaks; these are checked only where they stand as code
+# (`population`, 'themes', population=), as are plain-word role and parameter names
+PLAIN_WORDS = {"transport", "green", "safety", "services", "community", "library", "sports", "youth", "culture",
+               "social", "owner", "tenant", "other", "outside", "proposal", "neighbourhood", "tenure",
+               "grouping", "district", "profile", "satisfaction", "recommendation", "population", "themes",
+               "survey", "codebook", "inputs", "synthetic", "id", "email", "name", "respondent"}
+# common words of the Latvian reports (the first survey's language) that must not surface in this one
+LATVIAN_WORDS = {"nozare", "nozares", "nozarē", "respondenti", "respondentu", "aktivitāte",
+                 "aktivitātes", "vērtējums", "vērtējumi", "kopsavilkums", "pārskats", "iedzīvotāji",
+                 "iedzīvotāju", "priekšlikumi", "priekšlikumu", "tabula", "attēls", "grupa", "grupas",
+                 "un", "vai", "nav", "ir", "kas", "tika", "mazāk"}   # not "no", "par": English words too
+LATVIAN_LETTERS = re.compile(r"[āēīūļņķģšžčĀĒĪŪĻŅĶĢŠŽČ]")
+FILE_NAME = re.compile(r"\b[\w-]+\.(?:csv|xlsx|yaml|yml|parquet|ipynb|json)\b")
+
+
+def _names() -> tuple[set[str], set[str]]:
+    """(codes, plain-word names) of the second survey: its variable names, option and sector codes,
+    sector index outcomes, scale names, roles and parameter names."""
+    from analysis import codebook, config
+
+    cb = codebook.load(ROOT / "params" / "codebooks" / "naidislinn-2024.yaml")
+    names = set(cb.variables) | set(cb.sectors) | {f"sector_{s}" for s in cb.sectors} | set(cb.scales)
+    for var in cb.variables.values():
+        names |= {str(c) for c in getattr(var, "codes", []) if not str(c).isdigit()}
+    names |= set(codebook.ROLES) | set(codebook.META_ROLES) | set(config.KNOWN_KEYS)
+    names |= {"duplicate", "straightliner", "empty", "speeder", "outside_window", "min_share_same", "min_rated",
+              "share_of_median", "keyness_contrasts", "dont_know", "missing_values"}
+    # an all-digit code ('18_29' is a code; '18–29' the label) is kept: it has an underscore
+    plain = {n for n in names if n in PLAIN_WORDS or (n.isalpha() and n.islower() and len(n) <= 2)}
+    # quality-rule names are words of the cleaning page ("duplicate", "empty"): only as code
+    plain |= {"duplicate", "straightliner", "empty", "speeder"}
+    return names - plain, plain
+
+
+def _leaks(text: str, codes: set[str], plain: set[str]) -> list[str]:
+    words = set(re.findall(r"[A-Za-z0-9_][\w-]*", text))
+    found = {w for w in words if w in codes}
+    for w in plain:                      # a plain word only where it stands as code
+        if re.search(rf"[`'‘\"“]{re.escape(w)}[`'’\"”]|\b{re.escape(w)}\s*=", text):
+            found.add(w)
+    found |= set(FILE_NAME.findall(text))
+    found |= {w for w in re.findall(r"[^\W\d_]+", text) if w.lower() in LATVIAN_WORDS and w.islower()}
+    found |= {m.group(0) for m in re.finditer(r"\S*[āēīūļņķģšžčĀĒĪŪĻŅĶĢŠŽČ]\S*", text)}
+    return sorted(found)
+
+
+@pytest.mark.slow
+def test_english_pages_show_no_codes_parameter_or_file_names_or_latvian(second_run):
+    codes, plain = _names()
+    leaks = {}
+    for page in sorted(second_run.parent.glob("*.html")):
+        found = _leaks(_ReaderText.of(page.read_text(encoding="utf-8")), codes, plain)
+        if found:
+            leaks[page.name] = found
+    assert leaks == {}, "\n".join(f"{name}: {', '.join(words)}" for name, words in leaks.items())
+
+
+def test_the_leak_scan_catches_what_it_looks_for():
+    """The scan of the English pages finds each kind of leak and passes quoted respondents' words."""
+    codes, plain = _names()
+    html = ("<html><style>.x{}</style><body><p>Share agreeing with transport_3 by age_band, sector_green; "
+            "min_cell and `population` from weighting.csv. Vērtējums by nozare.</p>"
+            "<blockquote class=quote>Bussid sõidavad liiga harva, žēl</blockquote>"
+            "<p>Public transport and green spaces; other tenants. <span class='quote' lang=et>min_cell</span></p>"
+            "</body></html>")
+    assert _leaks(_ReaderText.of(html), codes, plain) == sorted(
+        ["transport_3", "age_band", "sector_green", "min_cell", "population", "weighting.csv", "Vērtējums", "nozare"])
+
+
+@pytest.mark.slow
+def test_the_workbook_names_every_sheet_and_column_in_english(second_run):
+    """The English report's workbook: every sheet named in English, headers a person can read (no
+    snake_case codes, no code of the codebook), no Latvian; the first sheet explains every sheet."""
+    import openpyxl
+
+    tables = second_run.parents[1] / "tables"
+    wb = openpyxl.load_workbook(tables / "tables.xlsx")
+    csvs = sorted(p.stem for p in tables.glob("*.csv"))
+    assert len(wb.sheetnames) == len(csvs) + 1, (wb.sheetnames, csvs)
+    codes, _ = _names()
+    bad = {}
+    for ws in wb.worksheets:
+        heads = [c.value for c in ws[1] if isinstance(c.value, str)]
+        wrong = [h for h in heads if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h) or h in codes or LATVIAN_LETTERS.search(h)]
+        if re.fullmatch(r"[a-z0-9_]+", ws.title) or LATVIAN_LETTERS.search(ws.title):
+            wrong.insert(0, f"sheet name {ws.title!r}")
+        if wrong:
+            bad[ws.title] = wrong
+    assert bad == {}
+    first = wb.worksheets[0]
+    described = {r[0] for r in first.iter_rows(min_row=2, values_only=True) if r[1] in ("", None)}
+    assert described == set(wb.sheetnames[1:]), first.title

@@ -54,7 +54,9 @@ def group_label(cb: Codebook, grouping: str, level: str, lang: str = "lv") -> st
         var, code = grouping.split("__", 1)
         return f"{cb.label_of(var, code, lang)}: {_t(lang, level)}"
     if grouping == "form_language":
-        return _t(lang, f"lang_{level}") if f"likert_lang_{level}" in TEXT else level
+        if f"likert_lang_{level}" in TEXT:
+            return _t(lang, f"lang_{level}")
+        return t(f"text_lang_{level}", lang) if f"text_lang_{level}" in TEXT else level   # any ISO code (et, lt…)
     return cb.label_of(grouping, level, lang)
 
 

@@ -1083,6 +1083,16 @@ def surface_caveat(languages: Iterable[str], lang: str = "lv") -> str | None:
              stopwords=stop)
 
 
+def keywords_text(st: "Stage03", kind: str = "") -> str:
+    """The most-frequent-words paragraph: word forms counted together (a Latvian example) when some
+    texts have a lemmatiser; counted as written when none has one (e.g. a survey in Estonian)."""
+    from . import text as tx
+
+    langs = stage_languages(st)
+    surface = "_surface" if langs and not set(langs) & set(tx.LEMMATISED) else ""
+    return t("proposals_nb_keywords_text" + surface + kind, st.lang)
+
+
 def stage_languages(st: "Stage03") -> list[str]:
     """The text languages of the stage (language_mix), Latvian, Russian, English first."""
     present = set(st.tables["language_mix"]["language"].astype(str)) if len(st.tables["language_mix"]) else set()

@@ -404,7 +404,7 @@ class Summary:
     def ranking_groups(self, top: int = 5) -> str:
         lang = self.lang
         if not self.cb.role_var("grouping"):
-            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped", lang, role="grouping"))
+            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped_grouping", lang))
         missing = self._missing("ranking_by_group")
         if missing:
             return _h(3, "ranking_groups", lang) + missing
@@ -412,7 +412,7 @@ class Summary:
         d = d[d["rank"].notna() & (d["rank"] <= top) & ~d.get("suppressed", False).astype(bool)]
         gvar = self.cb.role_var("grouping")
         if not gvar or gvar not in d:
-            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped", lang, role="grouping"))
+            return _h(3, "ranking_groups", lang) + _p(t("summary_skipped_grouping", lang))
         order = list(self.cb.variables[gvar].codes) + [c for c in self.cb.variables[gvar].merge]
         parts = [_h(3, "ranking_groups", lang), _p(t("ranking_groups_text", lang))]
         for code in order:
@@ -507,7 +507,7 @@ class Summary:
             return self._satisfaction_only()
         for role in ("satisfaction", "recommendation"):
             if not self.cb.role_var(role):
-                return _h(2, "summary_satisfaction", lang) + _p(t("summary_skipped", lang, role=role))
+                return _h(2, "summary_satisfaction", lang) + _p(t(f"summary_skipped_{role}", lang))
         missing = self._missing("nps", "satisfaction")
         if missing:
             return _h(2, "summary_satisfaction", lang) + missing

@@ -94,7 +94,7 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
                 return outcome_label(value, cb, lang)
             if col in SECTOR_COLS and value in cb.sectors:
                 return cb.sector_title(value, lang)
-            if col in GROUPING_COLS and (value in cb.variables or "__" in value):
+            if col in GROUPING_COLS and (value in cb.variables or "__" in value or value == "form_language"):
                 return likert_plots.grouping_label(cb, value, lang)
             if col in cb.variables and cb.variables[col].type in ("single", "multi"):
                 return cb.label_of(col, value, lang)
