@@ -224,6 +224,15 @@ def test_the_workbook_names_every_sheet_and_column_in_english(second_run):
         if wrong:
             bad[ws.title] = wrong
     assert bad == {}
+    # cells name groups and questions by their labels too: no variable, option or sector code, no model
+    # term 'age_band=18_29' (method names such as 'ordinal_logit' are not checked here)
+    coded = {}
+    for ws in wb.worksheets[1:]:
+        cells = {v for row in ws.iter_rows(min_row=2, values_only=True) for v in row if isinstance(v, str)}
+        hits = sorted(v for v in cells if v in codes or re.fullmatch(r"\w+=\w+", v) and v.split("=")[0] in codes)
+        if hits:
+            coded[ws.title] = hits[:5]
+    assert coded == {}
     first = wb.worksheets[0]
     described = {r[0] for r in first.iter_rows(min_row=2, values_only=True) if r[1] in ("", None)}
     assert described == set(wb.sheetnames[1:]), first.title

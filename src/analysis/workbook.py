@@ -92,6 +92,11 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
                 return value
             if col in ITEM_COLS:
                 return outcome_label(value, cb, lang)
+            if col == "term" and "=" in value:       # a model term 'age_band=18_29' -> 'Age: 18–29'
+                var, level = value.split("=", 1)
+                if var in cb.variables or var == "form_language":
+                    return (f"{likert_plots.grouping_label(cb, var, lang)}: "
+                            f"{likert_plots.group_label(cb, var, level, lang)}")
             if col in SECTOR_COLS and value in cb.sectors:
                 return cb.sector_title(value, lang)
             if col in GROUPING_COLS and (value in cb.variables or "__" in value or value == "form_language"):
