@@ -51,6 +51,10 @@ def test_check_says_usable():
     assert res.returncode == 0, said[-3000:]
     assert "inputs are usable" in said
     assert "recommendation" in said and "unweighted" in said          # what is left out is stated
+    # bug 5: a note on a key of the params file named the codebook as the file the key is in
+    assert "params.yaml, key population:" in said and "params.yaml, key themes:" in said
+    assert "codebook.yaml, key population" not in said
+    assert "codebook.yaml, key roles.recommendation:" in said          # a codebook key stays the codebook's
 
 
 # --- bug 1: draft-codebook did not know US-style Forms time stamps ('3/14/2024 9:05:33 AM') --------

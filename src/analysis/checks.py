@@ -44,19 +44,25 @@ def check_inputs(params: dict[str, Any], root: Path | None = None,
         return problems + exc.problems
     problems.extend(prepared.problems)
     if prepared.cb is not None:
-        problems.extend(stage_requirements(params, prepared.cb, root))
+        problems.extend(stage_requirements(params, prepared.cb, root, source))
     order = {"error": 0, "warning": 1, "note": 2}
     return sorted(problems, key=lambda p: order.get(p.severity, 1))
 
 
-def stage_requirements(params: dict[str, Any], cb, root: Path | None = None) -> list[Problem]:
+def stage_requirements(params: dict[str, Any], cb, root: Path | None = None,
+                       source: str | Path | None = None) -> list[Problem]:
     """What each stage needs beyond the exports: roles, the population and theme files.
-    A missing role is a note naming the section that will be left out (never a crash later)."""
+    A missing role is a note naming the section that will be left out (never a crash later).
+    A note names the file its key is in: the codebook's keys (roles, consultation_window) the
+    codebook, the run's keys (quality_rules, population, themes) the params file."""
     out: list[Problem] = []
     where = str(cb.path)
+    params_file = str(source) if source else "params"
 
     def note(code, message, column=None):
-        out.append(Problem("note", code, where, message, column=column))
+        key = (column or "").split(".")[0]
+        out.append(Problem("note", code, params_file if key in ("quality_rules", "population", "themes") else where,
+                           message, column=column))
 
     # stage 01: rules that need columns the survey does not have switch off (stated in the log)
     rules = params.get("quality_rules") or {}
