@@ -173,3 +173,12 @@ def test_summary_keeps_satisfaction_and_claims_no_theme_coding(third_run):
     assert "coded into themes with a theme dictionary" not in text
     assert "matched no theme" not in text
     assert "no theme dictionary" in text
+
+
+@pytest.mark.slow
+def test_cleaning_page_reads_no_mailbox_it_was_not_given(third_run):
+    """bug 6: stage 01's opening said proposals received by e-mail were read, in a survey without
+    any mailbox (params `inputs` has no `email`)."""
+    text = (third_run / "report" / "01_clean.html").read_text(encoding="utf-8")
+    assert "proposals received by e-mail are read" not in text
+    assert "this survey has no proposals received by e-mail" in text
