@@ -236,3 +236,21 @@ def test_the_workbook_names_every_sheet_and_column_in_english(second_run):
     first = wb.worksheets[0]
     described = {r[0] for r in first.iter_rows(min_row=2, values_only=True) if r[1] in ("", None)}
     assert described == set(wb.sheetnames[1:]), first.title
+
+
+@pytest.mark.slow
+def test_the_summary_methods_describe_what_this_run_did(second_run):
+    """The methods list is built from the run: its switched-off time rules are 'not applied', not
+    'excluded'; no NPS variance without a recommendation question; no lemmas or theme dictionary
+    for Estonian texts without either."""
+    import html as h
+
+    page = h.unescape(re.sub(r"<[^>]+>", "", (second_run.parent / "04_summary.html").read_text(encoding="utf-8")))
+    methods = page[page.index("Methods and limitations"):]
+    assert re.search(r"Not applied \([^)]*\): Completed too fast \(compared with the median\), "
+                     r"Outside the consultation period\.", methods), methods[:1500]
+    assert re.search(r"Answers excluded by these rules: [^.]*Duplicate", methods)
+    assert "too fast, empty and late answers were excluded" not in methods
+    assert "NPS" not in methods and "multinomial" not in methods
+    assert "Texts processed offline: language detection." in methods
+    assert "theme dictionary" not in methods.split("Texts processed offline")[1][:200]

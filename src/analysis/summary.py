@@ -14,7 +14,7 @@ import pandas as pd
 from . import codebook as codebook_mod
 from . import paths, plots
 from .report import (fmt_int, count_noun, difference_sentence, fmt_ci, fmt_num, fmt_p, fmt_p_relation, fmt_pct, group_label,
-                     outcome_label, quote_html, t, table_html)
+                     TEXT, outcome_label, quote_html, t, table_html)
 
 TABLES = ("flow", "profile", "items", "ranking_by_group", "residuals", "sectors", "tests", "test_family",
           "sector_tests", "sector_pairs", "nps", "satisfaction", "satisfaction_model", "weighting",
@@ -55,6 +55,12 @@ class Summary:
                 tables[name] = pd.read_csv(paths.stage_input(run_dir, survey, f"tables/{name}.csv"))
             except FileNotFoundError:
                 tables[name] = pd.DataFrame()
+        try:   # stage 01's quality rules as applied (the rule rows of its log; no respondent rows)
+            log = pd.read_csv(paths.stage_input(run_dir, survey, "data/cleaning_log.csv"),
+                              usecols=["entry", "rule", "action"])
+            tables["rules"] = log[log["entry"] == "rule"].reset_index(drop=True)
+        except (FileNotFoundError, ValueError):
+            tables["rules"] = pd.DataFrame()
         cb = codebook_mod.load(paths.resolve(codebook))
         return cls(tables, cb, lang, fdr, min_cell, _theme_names(themes, lang, list(cb.sectors)),
                    synthetic, int(min_finding_n))
@@ -630,8 +636,7 @@ class Summary:
             # the margins by what they are, never by their file's name
             weighting = t("summary_weighting_sensitivity_only_synthetic" if self.synthetic
                           else "summary_weighting_sensitivity_only", lang)
-        body = t("methods_list", lang, weighting=html.escape(weighting), fdr=html.escape(
-            t("summary_fdr", lang, fdr=fmt_num(self.fdr, 2, lang))))
+        body = "".join(f"<li>{item}</li>" for item in self._method_items(weighting))
         mix = self.tables.get("language_mix", pd.DataFrame())
         if len(mix) and "language" in mix:  # texts in a language without a lemmatiser: stage 03's caveat
             from .proposals import surface_caveat
@@ -640,6 +645,50 @@ class Summary:
             if caveat:
                 body += f"<li>{html.escape(caveat)}</li>"
         return _h(2, "methods", lang) + f"<ul>{body}</ul>"
+
+
+    def _method_items(self, weighting: str) -> list[str]:
+        """The methods as list items, from what this run did: the quality rules as applied
+        (excluded, flagged, switched off), the NPS only with a recommendation question, the
+        model only with predictors, the sector tests only with two sectors or more, and the
+        text tools only for the languages and dictionary the texts met."""
+        lang, esc = self.lang, html.escape
+        items = [t("summary_m_sample", lang, weighting=esc(weighting))]
+        rules = self.tables.get("rules", pd.DataFrame())
+        quality = []
+        if not rules.empty:
+            def names(action: str) -> str:
+                picked = rules.loc[rules["action"].astype(str) == action, "rule"].astype(str)
+                return ", ".join(esc(t(f"clean_rule_{r}", lang)) for r in picked if f"clean_rule_{r}" in TEXT)
+            for action, key in (("exclude", "summary_m_quality_excluded"), ("flag", "summary_m_quality_flagged"),
+                                ("switched off", "summary_m_quality_off")):
+                if names(action):
+                    quality.append(t(key, lang, rules=names(action)))
+        quality.append(t("summary_m_quality_rows", lang))
+        items.append(t("summary_m_quality", lang, text=" ".join(quality)))
+        has_nps = not self.tables.get("nps", pd.DataFrame()).empty
+        items.append(t("summary_m_intervals_nps" if has_nps else "summary_m_intervals", lang))
+        tests = [t("summary_m_tests", lang)]
+        if self.cb.role_vars("model_predictors"):
+            tests.append(t("summary_m_tests_model", lang))
+        if len(self.cb.sectors) > 1:
+            tests.append(t("summary_m_tests_sectors", lang))
+        items.append(t("summary_m_tests_heading", lang, text=" ".join(tests)))
+        items.append(t("summary_m_significant", lang, fdr=esc(t("summary_fdr", lang, fdr=fmt_num(self.fdr, 2, lang)))))
+        mix = self.tables.get("language_mix", pd.DataFrame())
+        if len(mix) and "language" in mix and "n" in mix:
+            from .proposals import language_name
+            from .text import LEMMATISED
+
+            present = [c for c in sorted(set(mix.loc[mix["n"] > 0, "language"].astype(str))) if c in LEMMATISED]
+            tools = [t("summary_m_tool_language", lang)]
+            if present:
+                tools.append(t("summary_m_tool_lemmas", lang,
+                               languages=", ".join(esc(language_name(c, lang)) for c in present)))
+            if self.theme_names:
+                tools.append(t("summary_m_tool_dictionary", lang))
+            items.append(t("summary_m_proposals", lang, tools=", ".join(tools)))
+        return items
 
 
 # --- helpers ---------------------------------------------------------------------------------
