@@ -347,6 +347,8 @@ def test_notebook_helpers_summarise_the_result(codebook, tmp_path):
     assert len(dk) == len(codebook.likert_items) and dk["share"].between(0, 1).all()
     src = clean.answers_by_source(res)
     assert src["atbildes"].sum() == 5
+    # no mailbox among the inputs: one row per form language and no e-mail row of zeros
+    assert len(src) == len(res.responses["form_language"].cat.categories)
 
 
 # --- no row lost or duplicated, whatever the input (property-based) ---------------------

@@ -254,3 +254,6 @@ def test_the_summary_methods_describe_what_this_run_did(second_run):
     assert "NPS" not in methods and "multinomial" not in methods
     assert "Texts processed offline: language detection." in methods
     assert "theme dictionary" not in methods.split("Texts processed offline")[1][:200]
+    # no mailbox among its inputs: the proposals are the survey's, never "0 by e-mail"
+    assert "Respondents sent 123 proposals in the survey." in page or re.search(r"sent \d+ proposals in the survey", page)
+    assert "by e-mail" not in page

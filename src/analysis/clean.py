@@ -1574,8 +1574,9 @@ def answers_by_source(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
                 answers: int(n),
                 proposals: int(((props["source"] == "survey") & (props["form_language"] == form_lang)).sum())}
                for form_lang, n in forms.items()]
-    records.append({source: _col("source_email", lang), answers: 0,
-                    proposals: int((props["source"] == "email").sum())})
+    if (result.flow["source"].astype(str) == "email").any():     # a mailbox among the inputs
+        records.append({source: _col("source_email", lang), answers: 0,
+                        proposals: int((props["source"] == "email").sum())})
     return pd.DataFrame(records, columns=[source, answers, proposals])
 
 

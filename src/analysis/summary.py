@@ -597,13 +597,16 @@ class Summary:
         n_survey = int(mix.loc[mix["source"] == "survey", "n"].sum()) if not mix.empty else 0
         n_email = int(mix.loc[mix["source"] == "email", "n"].sum()) if not mix.empty else 0
         th = self.tables["themes"]
+        flow = self.tables.get("flow", pd.DataFrame())
+        # no mailbox among the inputs: the proposals are the survey's, never "0 by e-mail"
+        only = "survey_only" if not n_email and "source" in flow and not (flow["source"] == "email").any() else None
         uncoded = th.loc[th["theme"] == "(none)", "share"] if "share" in th else pd.Series(dtype=float)
         if not self.theme_names and th[th["theme"] != "(none)"].empty:
             # no theme dictionary: the texts were not coded, so nothing is said about themes
-            return _h(2, "proposals", lang) + _p(t("summary_proposals_no_dictionary", lang, n=n_survey + n_email,
-                                                    survey=n_survey, email=n_email))
+            return _h(2, "proposals", lang) + _p(t("summary_proposals_no_dictionary", lang, variant=only,
+                                                    n=n_survey + n_email, survey=n_survey, email=n_email))
         parts = [_h(2, "proposals", lang),
-                 _p(t("proposals_text", lang, n=n_survey + n_email, survey=n_survey, email=n_email,
+                 _p(t("proposals_text", lang, variant=only, n=n_survey + n_email, survey=n_survey, email=n_email,
                       uncoded=fmt_pct(uncoded.iloc[0], 0, lang) if len(uncoded) else "—"))]
         counts = self._theme_counts()
         counts = counts[counts["theme"] != "(none)"].head(top)
