@@ -356,3 +356,15 @@ def test_any_scale_gets_a_diverging_palette():
     # red end low, blue end high
     assert int(fifteen[0][1:3], 16) > int(fifteen[0][5:7], 16)
     assert int(fifteen[14][5:7], 16) > int(fifteen[14][1:3], 16)
+
+
+def test_a_statement_worded_against_its_topic_says_so_in_its_label():
+    """Agreement with a reversed statement ('Buses run too rarely') is bad news for its topic, so
+    wherever the report shows such a statement (rankings, figures, workbook) its label says so."""
+    cb = cbmod.load(Path(__file__).resolve().parents[1] / "params" / "codebooks" / "naidislinn-2024.yaml")
+    reversed_items = [i for i in cb.likert_items if cb.variables[i].reverse]
+    plain = [i for i in cb.likert_items if not cb.variables[i].reverse]
+    assert len(reversed_items) == 4
+    assert all(cb.variable_label(i, "en").endswith(" (worded against its topic)") for i in reversed_items)
+    assert all(cb.variable_label(i, "lv").endswith(" (formulēts pretēji tēmai)") for i in reversed_items)
+    assert not any("worded against" in cb.variable_label(i, "en") for i in plain)

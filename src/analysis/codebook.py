@@ -438,10 +438,17 @@ class Codebook:
         return self.pick(v.option(code).labels, language)
 
     def variable_label(self, variable: str, language: str = "lv") -> str:
+        """A variable's label for a reader. A statement worded against its topic (`reverse`) says
+        so, because its favourable answers (agreement, as worded) are bad news for the topic."""
         v = self.variables[variable]
-        return (v.labels.get(language) or v.headers.get(language)
-                or (self.pick(v.headers, language) if v.headers else "") or self.pick(v.labels, language)
-                or v.name)
+        label = (v.labels.get(language) or v.headers.get(language)
+                 or (self.pick(v.headers, language) if v.headers else "") or self.pick(v.labels, language)
+                 or v.name)
+        if v.reverse:
+            from .report import t
+
+            label = t("codebook_reversed_label", language, label=label)
+        return label
 
     def sector_title(self, sector: str, language: str = "lv") -> str:
         return self.pick(self.sectors[sector].titles, language)
