@@ -526,15 +526,21 @@ class Summary:
                  nps=fmt_num(n_all["nps"], 0, lang),
                  nps_ci=fmt_ci(n_all["ci_low"], n_all["ci_high"], 0, lang, pct=False), nps_n=fmt_int(n_all["n"]))
         out = _h(2, "summary_satisfaction", lang) + _p(text)
+        return out + self._satisfaction_drivers()
+
+    def _satisfaction_drivers(self) -> str:
+        """The sectors whose index goes with higher satisfaction (adjusted p below fdr), or ''."""
+        lang = self.lang
         model = self.tables.get("satisfaction_model", pd.DataFrame())
-        if not model.empty:
-            sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
-            if len(sig):
-                listed = "; ".join(f"{self.cb.sector_title(r.sector, lang)} "
-                                   f"(OR {fmt_num(r.odds_ratio, 2, lang)}, {fmt_ci(r.ci_low, r.ci_high, 2, lang, pct=False)})"
-                                   for r in sig.itertuples())
-                out += _p(t("summary_satisfaction_drivers", lang, list=listed))
-        return out
+        if model.empty:
+            return ""
+        sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
+        if not len(sig):
+            return ""
+        listed = "; ".join(f"{self.cb.sector_title(r.sector, lang)} "
+                           f"(OR {fmt_num(r.odds_ratio, 2, lang)}, {fmt_ci(r.ci_low, r.ci_high, 2, lang, pct=False)})"
+                           for r in sig.itertuples())
+        return _p(t("summary_satisfaction_drivers", lang, list=listed))
 
     def _satisfaction_only(self) -> str:
         """The satisfaction question without a recommendation (NPS) question: its mean and the
@@ -550,15 +556,7 @@ class Summary:
                  mean=fmt_num(row["mean"], 1, lang), low=rng[0], high=rng[1],
                  ci=fmt_ci(row["ci_low"], row["ci_high"], 1, lang, pct=False), n=fmt_int(row["n"]))
         out = _h(2, "summary_satisfaction_only_title", lang) + _p(text)
-        model = self.tables.get("satisfaction_model", pd.DataFrame())
-        if not model.empty:
-            sig = model[model["p_adj"] < self.fdr].sort_values("odds_ratio", ascending=False)
-            if len(sig):
-                listed = "; ".join(f"{self.cb.sector_title(r.sector, lang)} "
-                                   f"(OR {fmt_num(r.odds_ratio, 2, lang)}, {fmt_ci(r.ci_low, r.ci_high, 2, lang, pct=False)})"
-                                   for r in sig.itertuples())
-                out += _p(t("summary_satisfaction_drivers", lang, list=listed))
-        return out
+        return out + self._satisfaction_drivers()
 
     def nps_figure(self):
         nps = self.tables.get("nps", pd.DataFrame())
