@@ -7,6 +7,8 @@ implementations in analysis.stats on the same data.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -506,3 +508,59 @@ def test_stage_02_page_shows_no_prose_of_its_own(root):
     assert not missing, missing
     # no file name in a sentence of the page
     assert not [k for k in keys for lang in ("lv", "en") if re.search(r"\.(csv|xlsx|yaml)\b", TEXT[k][lang])]
+
+
+def test_tests_from_count_tables_equal_the_row_level_functions_exactly(codebook):
+    # issue 15: each (outcome, grouping) is reduced to a groups x values count table; the
+    # rows must carry exactly the floats of the row-level tests (items and sector means)
+    df = ratings.generate_responses(codebook, 400, seed=11,
+                                    effects=[{"item": "housing_1", "grouping": "age_group", "shift": {"18_24": 0.6}}])
+    frame, kinds = ratings.outcomes(df, codebook)
+    plans = ratings.plan_groupings(df, codebook, MIN_CELL)
+    tests, _ = ratings.group_tests(frame, kinds, plans, MIN_CELL, 4.0)
+    checked = 0
+    for outcome in ("housing_1", "urban_2", "sector_housing", "sector_culture"):
+        y = frame[outcome].to_numpy()
+        for g, plan in plans.items():
+            m, gi, levels, _ = ratings._select(y, plan, MIN_CELL)
+            if len(levels) < 2:
+                continue
+            groups = {lv: y[m][gi == i] for i, lv in enumerate(levels)}
+            row = tests[(tests.outcome == outcome) & (tests.grouping == g)
+                        & tests.test.isin(["kruskal", "mann_whitney"])].iloc[0]
+            h, p = stats.kruskal(groups)
+            mr = ratings._mean_ranks(y[m], gi, len(levels))
+            assert row.highest_group == levels[int(np.argmax(mr))] and row.lowest_group == levels[int(np.argmin(mr))]
+            if len(levels) == 2:
+                u, p2 = stats.mann_whitney(groups[levels[0]], groups[levels[1]])
+                assert (row.statistic, row.p) == (u, p2) or (row.statistic == u and math.isnan(p2))
+                hi, lo = row.highest_group, row.lowest_group
+                assert row.effect_size == (stats.rank_biserial(groups[hi], groups[lo]) if hi != lo else 0.0)
+            elif not math.isnan(h):
+                assert (row.statistic, row.p, row.epsilon_squared) == (h, p, stats.epsilon_squared(h, m.sum()))
+            ct = tests[(tests.outcome == outcome) & (tests.grouping == g) & tests.test.isin(["chi2", "fisher"])]
+            if len(ct):
+                ref, _ = ratings.crosstab_test(y, plan, MIN_CELL, 4.0)
+                assert (ct.iloc[0].statistic, ct.iloc[0].p) == (ref["statistic"], ref["p"])
+            checked += 1
+    assert checked >= 20
+
+
+def test_mean_ranks_of_a_count_table_equal_mean_ranks_of_the_values():
+    rng = np.random.default_rng(3)
+    for scale in (np.arange(1.0, 6.0), np.arange(3.0, 16.0) / 3.0, np.array([0.1, 0.25, 7.3])):
+        v = rng.choice(scale, 700)
+        g = rng.integers(0, 4, 700)
+        values, codes = ratings._value_codes(v)
+        table = ratings._group_counts((values, codes), np.ones(v.size, bool), g, 4)
+        assert np.array_equal(ratings._mean_ranks_counts(values, table), ratings._mean_ranks(v, g, 4))
+
+
+def test_unique_rows_is_numpy_unique_by_rows():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        a = rng.integers(0, 3, size=(int(rng.integers(1, 300)), int(rng.integers(1, 7)))).astype(float)
+        a *= rng.choice([1.0, 0.5, -2.0], a.shape[1])
+        patterns, inverse = np.unique(a, axis=0, return_inverse=True)
+        got_p, got_i = ratings._unique_rows(a)
+        assert np.array_equal(got_p, patterns) and np.array_equal(got_i, inverse.ravel())

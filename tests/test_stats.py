@@ -877,3 +877,78 @@ def test_brant_test_matches_r_brant_example():
     assert [round(v, 2) for v in b["chi2"]] == [3.28, 1.58, 0.02]
     assert b["df"].tolist() == [4, 2, 2]
     assert [round(v, 2) for v in b["p"]] == [0.51, 0.45, 0.99]
+
+
+# --------------------------------------------------------------------------------------
+# rank tests on a groups x values count table (grouped data, issue 15)
+# --------------------------------------------------------------------------------------
+
+
+def _counts(groups):
+    """groups (lists of values) -> (distinct values, groups x values count table)."""
+    arrays = [np.asarray(g, dtype=float) for g in groups]
+    arrays = [a[~np.isnan(a)] for a in arrays]
+    values = np.unique(np.concatenate(arrays))
+    return values, np.array([np.bincount(np.searchsorted(values, a), minlength=values.size) for a in arrays])
+
+
+def test_rank_tests_on_counts_reproduce_r_references():
+    # the R references of the row-level tests above, recomputed from count tables:
+    # kruskal.test(Ozone ~ Month, data = airquality): chi-squared = 29.267, df = 4, p = 6.901e-06
+    g = _aq_groups()
+    _, table = _counts(list(g.values()))
+    h, p = S.kruskal_counts(table)
+    assert h == pytest.approx(29.267, abs=5e-4) and p == pytest.approx(6.901e-06, rel=1e-3)
+    # wilcox.test(extra ~ group, data = sleep): W = 25.5, p-value = 0.06933 (ties: normal approx.)
+    values, table = _counts([SLEEP_1, SLEEP_2])
+    w, p = S.mann_whitney_counts(table[0], table[1], values)
+    assert w == 25.5 and p == pytest.approx(0.06933, abs=5e-6)
+    # rank-biserial of sleep: 2 * 25.5 / 100 - 1 = -0.49 (Kerby 2014)
+    assert S.rank_biserial_counts(table[0], table[1]) == pytest.approx(-0.49)
+    # ?wilcox.test exact example (no ties, both under 50): W = 35, two-sided p = 0.254412254412254
+    values, table = _counts([[0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46],
+                             [1.15, 0.88, 0.90, 0.74, 1.21]])
+    w, p = S.mann_whitney_counts(table[0], table[1], values)
+    assert w == 35 and p == pytest.approx(0.254412254412254, rel=1e-9)
+    with pytest.raises(ValueError, match="needs the values"):
+        S.mann_whitney_counts(table[0], table[1])
+    # FSA::dunnTest(pulse ~ kind, exercise), Holm (scikit-posthocs' r_results):
+    # rest-walking 4.390066e-02, rest-running 9.570998e-09, walking-running 1.873208e-04
+    _, table = _counts(list(EXERCISE_PULSE.values()))
+    res = S.dunn_counts(table, list(EXERCISE_PULSE))
+    np.testing.assert_allclose(res.p_adj, [4.390066e-02, 9.570998e-09, 1.873208e-04], rtol=1e-6)
+
+
+def test_rank_tests_on_counts_equal_the_row_level_tests_bit_for_bit():
+    # mid-ranks are half-integers, so rank sums are exact in any order: the count-table
+    # versions must give exactly the same floats as the row-level ones (rating scales,
+    # sector means on thirds and quarters, heavy ties, groups of very different sizes)
+    rng = np.random.default_rng(15)
+    grids = [np.arange(1.0, 6.0), np.arange(3.0, 16.0) / 3.0, np.arange(4.0, 21.0) / 4.0, np.arange(0.0, 11.0)]
+    for trial in range(300):
+        grid = grids[trial % len(grids)]
+        k = int(rng.integers(2, 6))
+        sizes = rng.integers(1, 60 if trial % 3 else 4000, k)
+        groups = [rng.choice(grid, s, p=rng.dirichlet(np.ones(grid.size) * 0.7)) for s in sizes]
+        values, table = _counts(groups)
+        wide = np.zeros((k, grid.size), dtype=np.int64)           # unused values as zero columns
+        wide[:, np.searchsorted(grid, values)] = table
+        got_h, got_p = S.kruskal_counts(wide)
+        h, p = S.kruskal(groups)
+        assert (got_h == h or (math.isnan(h) and math.isnan(got_h))) and (got_p == p or math.isnan(p)), trial
+        assert S.mann_whitney_counts(table[0], table[1], values) == S.mann_whitney(groups[0], groups[1])
+        assert S.rank_biserial_counts(wide[1], wide[0]) == S.rank_biserial(groups[1], groups[0])
+        names = [f"g{i}" for i in range(k)]
+        pd.testing.assert_frame_equal(S.dunn_counts(wide, names), S.dunn(dict(zip(names, groups))),
+                                      check_exact=True)
+
+
+def test_rank_tests_on_counts_refuse_a_table_that_is_not_counts():
+    with pytest.raises(ValueError, match="non-negative whole numbers"):
+        S.kruskal_counts([[1, 2], [3, -1]])
+    with pytest.raises(ValueError, match="non-negative whole numbers"):
+        S.kruskal_counts([[1, 2.5], [3, 1]])
+    with pytest.raises(ValueError, match="groups x values"):
+        S.kruskal_counts([1, 2, 3])
+    with pytest.raises(ValueError, match="at least two non-empty groups"):
+        S.kruskal_counts([[1, 2], [0, 0]])

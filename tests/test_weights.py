@@ -424,3 +424,17 @@ def test_svyolr_matches_survey_documented_output():
     assert [round(v, 2) for v in r["se"][["avg.ed", "stypeH", "stypeM"]]] == [1.13, 0.70, 0.31]
     assert round(r["se"]["mobility"], 4) == 0.0207
     assert [round(v, 2) for v in r["thresholds_se"]] == [3.69, 3.11, 2.86]
+
+
+def test_level_codes_equal_the_level_key_of_every_value():
+    # issue 15: keys are computed per distinct value, not per respondent; mixed kinds
+    # (True and 1 are one value to pandas but two levels here) are keyed row by row
+    from analysis.weights import _level_codes, _level_key
+
+    cases = [pd.Series(["a", "b", None, "a"], dtype=object), pd.Series([1, 2.0, 1.0, 2]),
+             pd.Series([True, 1, 1.0, "1"], dtype=object), pd.Series(["x", "y", None], dtype="category"),
+             pd.Series([1, None, 3], dtype="Int64"), pd.Series([0.0, -0.0, 2.5])]
+    for col in cases:
+        codes, keys = _level_codes(col)
+        assert [keys[c] for c in codes] == [_level_key(v) for v in col.to_numpy(dtype=object)]
+        assert len(set(keys)) == len(keys)

@@ -275,17 +275,30 @@ def grouping_values(df: pd.DataFrame, cb: Codebook) -> dict[str, tuple[str, np.n
 
 def plan_grouping(grouping: str, variable: str, values: np.ndarray, order: list[str], cb: Codebook,
                   min_cell: int, for_tests: bool = True) -> GroupPlan:
-    """Merge small levels where the codebook says, leave out the rest, drop excluded options."""
+    """Merge small levels where the codebook says, leave out the rest, drop excluded options.
+
+    Worked on the distinct answers and their counts (pandas.factorize), not on one Python
+    object per respondent."""
     v = cb.variables[variable]
     notes = []
-    vals = values.copy()
+    first, uniq = pd.factorize(pd.Series(values, dtype=object))
+    vals = list(uniq)                                   # each distinct answer, recoded below
+    ucount = np.bincount(first[first >= 0], minlength=len(vals))
+
+    def counted() -> dict:
+        counts: dict = {}
+        for x, c in zip(vals, ucount):
+            if x is not None:
+                counts[x] = counts.get(x, 0) + int(c)
+        return counts
+
     if for_tests and v.type == "single":
         excluded = [o.code for o in v.options if o.exclude_from_tests]
-        hit = [c for c in excluded if np.any(vals == c)]
+        hit = [c for c in excluded if any(x == c for x in vals)]
         if hit:
-            vals[np.isin(vals, hit)] = None
+            vals = [None if x in hit else x for x in vals]
             notes.append("not tested: " + "+".join(hit))
-    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    counts = counted()
     mapping = {}
     if v.type == "single":
         for mcode, spec in v.merge.items():
@@ -294,20 +307,20 @@ def plan_grouping(grouping: str, variable: str, values: np.ndarray, order: list[
                 mapping.update({c: mcode for c in members})
                 notes.append(f"merged {'+'.join(members)} as {mcode}")
     if mapping:
-        vals = np.array([mapping.get(x, x) if x is not None else None for x in vals], dtype=object)
+        vals = [mapping.get(x, x) if x is not None else None for x in vals]
     seq = []
     for c in order:
         c2 = mapping.get(c, c)
         if c2 not in seq:
             seq.append(c2)
-    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    counts = counted()
     small = [c for c in seq if 0 < counts.get(c, 0) < min_cell]
     if small:
         notes.append(f"left out (n<{min_cell}): " + "+".join(small))
     levels = tuple(c for c in seq if counts.get(c, 0) >= min_cell)
     index = {c: i for i, c in enumerate(levels)}
-    codes = pd.Series(vals, dtype=object).map(index).fillna(-1).to_numpy(dtype=np.int64)
-    return GroupPlan(grouping, variable, levels, codes, "; ".join(notes))
+    lut = np.array([index.get(x, -1) if x is not None else -1 for x in vals] + [-1], dtype=np.int64)
+    return GroupPlan(grouping, variable, levels, lut[first], "; ".join(notes))
 
 
 def plan_groupings(df: pd.DataFrame, cb: Codebook, min_cell: int, for_tests: bool = True,
@@ -347,8 +360,24 @@ def _margin_codes(df: pd.DataFrame, cb: Codebook, var: str, levels: dict) -> pd.
         for mcode, spec in v.merge.items():
             if mcode in levels:
                 mapping.update({c: mcode for c in spec.get("codes", []) if c not in levels})
-    mapped = col.map(lambda x: None if pd.isna(x) else mapping.get(str(x), str(x)))
+    mapped = _map_distinct(col, lambda x: None if pd.isna(x) else mapping.get(str(x), str(x)))
     return mapped.where(mapped.isin(list(levels)), None)
+
+
+def _map_distinct(col: pd.Series, fn) -> pd.Series:
+    """col.map(fn) for an object column, calling fn once per distinct value (not per
+    respondent) when the values are all strings, integers or booleans (then pandas'
+    factorize merges only values fn cannot tell apart; 1 and 1.0 would print differently)."""
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "integer", "boolean", "empty"):
+        return col.map(fn)
+    codes, uniques = pd.factorize(col)
+    looked = np.empty(len(uniques) + 1, dtype=object)
+    looked[:-1] = [fn(u) for u in uniques]
+    out = looked[codes]
+    na = np.flatnonzero(codes < 0)
+    if na.size:                                            # missing values passed as they are
+        out[na] = [fn(v) for v in col.to_numpy(dtype=object)[na]]
+    return pd.Series(out, index=col.index, dtype=object)
 
 
 UNKNOWN = "(unknown)"        # margin level of an in-scope respondent whose answer has no population level
@@ -783,6 +812,41 @@ def _mean_ranks(v: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(g, weights=r, minlength=k) / np.maximum(np.bincount(g, minlength=k), 1)
 
 
+def _mean_ranks_counts(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """_mean_ranks of a test given as a groups x values count table: the same numbers (the
+    values on the 1/12 grid are tied by grid point, as there; rank sums are exact sums of
+    half-integers, whatever their order)."""
+    tot = counts.sum(0)
+    present = tot > 0
+    vals, c, tot = values[present], counts[:, present], tot[present]
+    size = c.sum(1)
+    grid = np.round(vals * 12)
+    if vals.size and np.allclose(grid, vals * 12) and grid.min() >= 0 and grid.max() < 10_000:
+        vc = grid.astype(np.int64)
+        cnt = np.bincount(vc, weights=tot).astype(np.int64)
+        mid = (np.cumsum(cnt) - (cnt - 1) / 2.0)[vc]
+    else:
+        mid = np.cumsum(tot) - (tot - 1) / 2.0
+    return (c * mid).sum(1) / np.maximum(size, 1)
+
+
+def _value_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of an outcome (increasing) and each respondent's index among
+    them (-1 = no value): computed once per outcome, then every test of it counts."""
+    ok = ~np.isnan(y)
+    values, inverse = np.unique(y[ok], return_inverse=True)
+    codes = np.full(y.size, -1, dtype=np.int64)
+    codes[ok] = inverse.ravel()
+    return values, codes
+
+
+def _group_counts(coded: tuple[np.ndarray, np.ndarray], m: np.ndarray, g: np.ndarray, k: int) -> np.ndarray:
+    """The test's groups x values table of counts (rows: kept levels; columns: values)."""
+    values, codes = coded
+    nv = values.size
+    return np.bincount(g * nv + codes[m], minlength=k * nv).reshape(k, nv)
+
+
 def _select(y: np.ndarray, plan: GroupPlan, min_cell: int, extra: np.ndarray | None = None):
     """The respondents of one test: scored, in a kept level, in a level with >= min_cell here."""
     m = ~np.isnan(y) & (plan.codes >= 0)
@@ -804,24 +868,30 @@ def _notes(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def rank_test(y: np.ndarray, plan: GroupPlan, min_cell: int, selected: tuple | None = None) -> dict:
-    """Kruskal–Wallis (>= 3 groups) or Mann–Whitney (2 groups) with effect size and direction."""
+def rank_test(y: np.ndarray, plan: GroupPlan, min_cell: int, selected: tuple | None = None,
+              coded: tuple | None = None, counts: np.ndarray | None = None) -> dict:
+    """Kruskal–Wallis (>= 3 groups) or Mann–Whitney (2 groups) with effect size and direction.
+
+    Computed on the groups x values count table of the test (stats.kruskal_counts and
+    friends: the same numbers as on the answers themselves). `coded` (_value_codes of y)
+    and `counts` may be passed when already at hand."""
     m, g, levels, dropped = selected or _select(y, plan, min_cell)
     note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "")
     base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note}
     if len(levels) < 2:
         return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}
-    v = y[m]
-    groups = {lv: v[g == i] for i, lv in enumerate(levels)}
-    mr = _mean_ranks(v, g, len(levels))
+    coded = coded or _value_codes(y)
+    c = counts if counts is not None else _group_counts(coded, m, g, len(levels))
+    values = coded[0]
+    mr = _mean_ranks_counts(values, c)
     hi, lo = int(np.argmax(mr)), int(np.argmin(mr))
-    h, p_h = stats.kruskal(groups)
-    eps = stats.epsilon_squared(h, v.size) if not math.isnan(h) else np.nan
+    h, p_h = stats.kruskal_counts(c)
+    eps = stats.epsilon_squared(h, base["n"]) if not math.isnan(h) else np.nan
     out = {**base, "highest_group": levels[hi], "lowest_group": levels[lo], "epsilon_squared": eps,
-           "min_group_n": int(min(a.size for a in groups.values()))}
+           "min_group_n": int(c.sum(1).min())}
     if len(levels) == 2:
-        u, p = stats.mann_whitney(groups[levels[0]], groups[levels[1]])
-        r = stats.rank_biserial(groups[levels[hi]], groups[levels[lo]]) if hi != lo else 0.0
+        u, p = stats.mann_whitney_counts(c[0], c[1], values)
+        r = stats.rank_biserial_counts(c[hi], c[lo]) if hi != lo else 0.0
         out.update(test="mann_whitney", statistic=u, df=np.nan, p=p, effect_size=r,
                    effect_measure="rank_biserial", effect_label=stats.effect_label(r, "rank_biserial"))
     else:
@@ -836,13 +906,21 @@ def crosstab_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float,
                   selected: tuple | None = None) -> tuple[dict, pd.DataFrame]:
     """Top-two share by group: chi-square (Fisher for a sparse 2x2), Cramér's V, residuals."""
     m, g, levels, dropped = selected or _select(y, plan, min_cell)
+    top = (y[m] >= cut).astype(np.int64)
+    table = np.bincount(g * 2 + top, minlength=2 * len(levels)).reshape(len(levels), 2)
+    row, resid = _crosstab(plan, min_cell, (m, g, levels, dropped), table)
+    return row, (pd.DataFrame(resid) if resid is not None else None)
+
+
+def _crosstab(plan: GroupPlan, min_cell: int, selected: tuple, counts: np.ndarray) -> tuple[dict, dict | None]:
+    """crosstab_test's row and residuals (as columns) from the groups x (not top, top) counts."""
+    m, g, levels, dropped = selected
     note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "")
     base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note,
             "effect_measure": "cramers_v"}
     if len(levels) < 2:
         return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}, None
-    top = (y[m] >= cut).astype(np.int64)
-    table = np.bincount(g * 2 + top, minlength=2 * len(levels)).reshape(len(levels), 2).astype(float)
+    table = counts.astype(float)
     n_g = table.sum(1)
     share = table[:, 1] / n_g
     base.update(highest_group=levels[int(np.argmax(share))], lowest_group=levels[int(np.argmin(share))],
@@ -862,8 +940,7 @@ def crosstab_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float,
             row["notes"] = _notes(note, "some expected counts below 5")
     row.update(effect_size=v, effect_label=label)
     res = stats.adjusted_residuals(table)[:, 1]
-    resid = pd.DataFrame({"level": levels, "n": n_g.astype(int), "top2_share": share, "adj_residual": res})
-    return row, resid
+    return row, {"level": levels, "n": n_g.astype(int), "top2_share": share, "adj_residual": res}
 
 
 def rao_scott_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float, wt: Weighting) -> dict:
@@ -895,19 +972,36 @@ def rao_scott_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float, wt
 
 def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[str, GroupPlan],
                 min_cell: int, cut: float, wt: Weighting | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every test of every outcome against every grouping; residuals of the crosstab tests."""
-    rows, resids = [], []
+    """Every test of every outcome against every grouping; residuals of the crosstab tests.
+
+    Each outcome's values are coded once; each (outcome, grouping) pair is reduced to one
+    groups x values count table, from which its rank test and its top-two crosstab are
+    computed (the weighted test needs the respondents' weights and works row by row)."""
+    rows = []
+    resids: dict[str, list] = {c: [] for c in ("level", "n", "top2_share", "adj_residual", "outcome",
+                                               "outcome_type", "grouping")}
     for outcome in outcome_frame.columns:
         y = outcome_frame[outcome].to_numpy()
+        coded = _value_codes(y)
+        high = coded[0] >= cut
         key = {"outcome": outcome, "outcome_type": kinds[outcome]}
         for g, plan in plans.items():
             selected = _select(y, plan, min_cell)
+            m, gi, levels, _ = selected
+            counts = _group_counts(coded, m, gi, len(levels))
             rows.append({**key, "grouping": g, "weighted": False, "family": GROUP_FAMILY,
-                         **rank_test(y, plan, min_cell, selected)})
-            ct, res = crosstab_test(y, plan, min_cell, cut, selected)
+                         **rank_test(y, plan, min_cell, selected, coded, counts)})
+            top = counts[:, high].sum(1)
+            ct, res = _crosstab(plan, min_cell, selected, np.column_stack([counts.sum(1) - top, top]))
             rows.append({**key, "grouping": g, "weighted": False, "family": GROUP_FAMILY, **ct})
             if res is not None:
-                resids.append(res.assign(outcome=outcome, outcome_type=kinds[outcome], grouping=g))
+                k = len(res["level"])
+                for c in ("n", "top2_share", "adj_residual"):
+                    resids[c].append(res[c])
+                resids["level"] += res["level"]
+                resids["outcome"] += [outcome] * k
+                resids["outcome_type"] += [kinds[outcome]] * k
+                resids["grouping"] += [g] * k
             if wt is not None and wt.used:
                 rows.append({**key, "grouping": g, "weighted": True, "family": WEIGHTED_FAMILY,
                              **rao_scott_test(y, plan, min_cell, cut, wt)})
@@ -919,7 +1013,8 @@ def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[
         if c not in tests:
             tests[c] = ""
     tests.loc[tests["test"] == "none", "family"] = ""
-    residuals = (pd.concat(resids, ignore_index=True) if resids else
+    residuals = (pd.DataFrame({c: (np.concatenate(v) if c in ("n", "top2_share", "adj_residual") else v)
+                               for c, v in resids.items()}) if resids["level"] else
                  pd.DataFrame(columns=["outcome", "outcome_type", "grouping", "level", "n", "top2_share", "adj_residual"]))
     return tests, residuals
 
@@ -977,11 +1072,13 @@ def posthoc_table(tests: pd.DataFrame, outcome_frame: pd.DataFrame, plans: dict[
     """posthoc.csv: Dunn (two-sided, tie-corrected, Holm) after each significant Kruskal–Wallis."""
     sig = tests[(tests["test"] == "kruskal") & (tests["p_adj"] < fdr)]
     frames = []
+    coded: dict[str, tuple] = {}
     for r in sig.itertuples():
         y = outcome_frame[r.outcome].to_numpy()
+        if r.outcome not in coded:
+            coded[r.outcome] = _value_codes(y)
         m, g, levels, _ = _select(y, plans[r.grouping], min_cell)
-        v = y[m]
-        d = stats.dunn({lv: v[g == i] for i, lv in enumerate(levels)}, "holm")
+        d = stats.dunn_counts(_group_counts(coded[r.outcome], m, g, len(levels)), levels, "holm")
         frames.append(d.assign(outcome=r.outcome, outcome_type=r.outcome_type, grouping=r.grouping))
     cols = ["outcome", "outcome_type", "grouping", "group1", "group2", "n1", "n2", "mean_rank1", "mean_rank2",
             "z", "p_unadj", "p_adj"]
@@ -1054,10 +1151,13 @@ def _design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = Non
 
 
 def _plain_plan(name: str, vals: np.ndarray, order: list[str], min_cell: int) -> GroupPlan:
-    counts = pd.Series(vals[pd.notna(vals)]).value_counts()
+    first, uniq = pd.factorize(pd.Series(vals, dtype=object))
+    ucount = np.bincount(first[first >= 0], minlength=len(uniq))
+    counts = dict(zip(uniq, ucount.tolist()))
     levels = tuple(c for c in order if counts.get(c, 0) >= min_cell)
     small = [c for c in order if 0 < counts.get(c, 0) < min_cell]
-    codes = pd.Series(vals, dtype=object).map({c: i for i, c in enumerate(levels)}).fillna(-1).to_numpy(np.int64)
+    index = {c: i for i, c in enumerate(levels)}
+    codes = np.array([index.get(x, -1) for x in uniq] + [-1], dtype=np.int64)[first]
     return GroupPlan(name, name, levels, codes, f"left out (n<{min_cell}): " + "+".join(small) if small else "")
 
 
@@ -1101,11 +1201,31 @@ def model_design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None 
     ok = ~X.isna().any(axis=1).to_numpy()
     pattern = np.full(len(X), -1, dtype=np.int64)
     if ok.any() and X.shape[1]:
-        patterns, inverse = np.unique(X.to_numpy()[ok], axis=0, return_inverse=True)
-        pattern[ok] = inverse.ravel()
+        patterns, inverse = _unique_rows(X.to_numpy()[ok])
+        pattern[ok] = inverse
     else:
         patterns = np.zeros((0, X.shape[1]))
     return ModelDesign(X, terms, pattern, patterns)
+
+
+def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(a, axis=0, return_inverse=True) for a float matrix without NaN: the same
+    rows in the same (lexicographic) order, through one integer key per row (each column's
+    rank among its distinct values, first column most significant) instead of a sort of
+    n row records; falls back to np.unique when the key would not fit in 63 bits."""
+    ranks, radix = [], []
+    for j in range(a.shape[1]):
+        u, r = np.unique(a[:, j], return_inverse=True)
+        ranks.append(r.ravel().astype(np.int64))
+        radix.append(u.size)
+    if float(np.prod(np.array(radix, dtype=float))) >= 2.0 ** 62:
+        patterns, inverse = np.unique(a, axis=0, return_inverse=True)
+        return patterns, inverse.ravel()
+    key = np.zeros(a.shape[0], dtype=np.int64)
+    for r, k in zip(ranks, radix):
+        key = key * k + r
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return a[first], inverse.ravel().astype(np.int64)
 
 
 def _odds_table(res: dict, level: float, n: int, levels: int) -> tuple[pd.DataFrame, dict]:
@@ -1187,18 +1307,31 @@ def bootstrap_rank_biserial(x: np.ndarray, y: np.ndarray, B: int = 1000, seed: i
     as multinomial counts over those values - the same distribution, in O(B x values).
     """
     x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    r = stats.rank_biserial(x, y)
-    if x.size == 0 or y.size == 0 or B <= 0:
-        return r, np.nan, np.nan
     vals = np.unique(np.concatenate([x, y]))
-    px = np.bincount(np.searchsorted(vals, x), minlength=vals.size) / x.size
-    py = np.bincount(np.searchsorted(vals, y), minlength=vals.size) / y.size
+    return bootstrap_rank_biserial_counts(np.bincount(np.searchsorted(vals, x), minlength=vals.size),
+                                          np.bincount(np.searchsorted(vals, y), minlength=vals.size),
+                                          B, seed, level)
+
+
+def bootstrap_rank_biserial_counts(kx: np.ndarray, ky: np.ndarray, B: int = 1000, seed: int = 0,
+                                   level: float = 0.95) -> tuple[float, float, float]:
+    """bootstrap_rank_biserial of x and y given as counts over the same distinct values
+    (increasing; values neither sample takes are ignored): the same three numbers."""
+    kx, ky = np.asarray(kx, dtype=np.int64), np.asarray(ky, dtype=np.int64)
+    present = (kx + ky) > 0
+    kx, ky = kx[present], ky[present]
+    nx, ny = int(kx.sum()), int(ky.sum())
+    r = stats.rank_biserial_counts(kx, ky)
+    if nx == 0 or ny == 0 or B <= 0:
+        return r, np.nan, np.nan
+    px = kx / nx
+    py = ky / ny
     rng = np.random.default_rng(seed)
-    cx = rng.multinomial(x.size, px, size=B).astype(float)
-    cy = rng.multinomial(y.size, py, size=B).astype(float)
+    cx = rng.multinomial(nx, px, size=B).astype(float)
+    cy = rng.multinomial(ny, py, size=B).astype(float)
     below = np.cumsum(cy, axis=1) - cy                    # y values strictly below each value
     u = (cx * (below + 0.5 * cy)).sum(1)
-    rb = 2.0 * u / (x.size * y.size) - 1.0
+    rb = 2.0 * u / (nx * ny) - 1.0
     a = (1 - level) / 2
     return r, float(np.quantile(rb, a)), float(np.quantile(rb, 1 - a))
 
@@ -1232,6 +1365,7 @@ def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFra
     sig = tests[(tests["family"] == GROUP_FAMILY) & tests["test"].isin(["kruskal", "mann_whitney"])
                 & (tests["p_adj"] < settings.fdr) & (tests["effect_label"].fillna("negligible") != "negligible")]
     rows, masks = [], []
+    coded: dict[str, tuple] = {}
     for r in sig.itertuples():
         plan = plans[r.grouping]
         y = frame[r.outcome].to_numpy()
@@ -1258,7 +1392,12 @@ def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFra
         in_l[idx[g == levels.index(lo)]] = True
         if in_h.sum() < settings.min_finding_n or in_l.sum() < settings.min_finding_n:
             continue
-        est, elo, ehi = bootstrap_rank_biserial(y[in_h], y[in_l], settings.bootstrap, settings.seed)
+        if r.outcome not in coded:
+            coded[r.outcome] = _value_codes(y)
+        values, codes = coded[r.outcome]
+        est, elo, ehi = bootstrap_rank_biserial_counts(np.bincount(codes[in_h], minlength=values.size),
+                                                       np.bincount(codes[in_l], minlength=values.size),
+                                                       settings.bootstrap, settings.seed)
         rows.append({"outcome": r.outcome, "outcome_type": r.outcome_type, "grouping": r.grouping,
                      "variable": plan.variable, "high_group": hi, "low_group": lo, "n_high": int(in_h.sum()),
                      "n_low": int(in_l.sum()), "test": r.test, "p_adj": r.p_adj, "pair_test": pair_test,
@@ -1286,13 +1425,18 @@ def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFra
         contrast.append(found + 1)
     out["contrast"] = contrast
     out["contrast_rank"] = out.groupby("contrast").cumcount() + 1
-    adj = [_adjusted_pair(df, cb, settings, gv, row) for row in out.itertuples()]
+    cache: dict = {}                   # designs by predictor set and the outcomes, built once for all pairs
+    adj = [_adjusted_pair(df, cb, settings, gv, row, cache) for row in out.itertuples()]
     out = pd.concat([out, pd.DataFrame(adj)], axis=1)
     return _typed(out[cols], ints=["n_high", "n_low", "contrast", "contrast_rank"])
 
 
-def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict, row) -> dict:
-    """The pair's log-odds contrast in the ordinal model with the model predictors + the grouping."""
+def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict, row,
+                   cache: dict | None = None) -> dict:
+    """The pair's log-odds contrast in the ordinal model with the model predictors + the grouping.
+
+    `cache` (a dict shared by the pairs of one findings table) keeps each predictor set's
+    design and the outcome frame, which do not depend on the pair."""
     preds = list(cb.role_vars("model_predictors"))
     if row.grouping not in preds:
         preds.append(row.grouping)
@@ -1300,8 +1444,14 @@ def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
             "adjusted_p": np.nan, "survives_adjustment": pd.NA}
     if not preds:
         return {**none, "adjusted_note": "no model predictors in the codebook"}
-    design = model_design(df, cb, settings.min_cell, gv, preds)
-    frame, kinds = outcomes(df, cb, settings.min_items)
+    cache = {} if cache is None else cache
+    key = ("design", tuple(preds))
+    if key not in cache:
+        cache[key] = model_design(df, cb, settings.min_cell, gv, preds)
+    design = cache[key]
+    if "outcomes" not in cache:
+        cache["outcomes"] = outcomes(df, cb, settings.min_items)
+    frame, kinds = cache["outcomes"]
     ok, levels, yi = design.responses(_model_outcome(frame, kinds, row.outcome))
     terms = {t["term"]: t for t in design.terms}
     th, tl = f"{row.grouping}={row.high_group}", f"{row.grouping}={row.low_group}"

@@ -40,6 +40,10 @@ __all__ = [
     "dunn",
     "mann_whitney",
     "rank_biserial",
+    "kruskal_counts",
+    "mann_whitney_counts",
+    "rank_biserial_counts",
+    "dunn_counts",
     "chi2_independence",
     "cramers_v",
     "adjusted_residuals",
@@ -454,6 +458,123 @@ def rank_biserial(x: Any, y: Any) -> float:
     r = _st.rankdata(allv)
     u = r[: a.size].sum() - a.size * (a.size + 1) / 2.0
     return float(2.0 * u / (a.size * b.size) - 1.0)
+
+
+# ---------------------------------------------------------------------------
+# the rank tests above on a groups x values count table (grouped data)
+# ---------------------------------------------------------------------------
+#
+# On a rating scale a group of 10^5 answers holds a handful of distinct values: the rank
+# tests only need how many answers of each group take each value.  The functions below
+# take that table (one row per group, one column per distinct value in increasing order;
+# zero columns allowed) and return the same numbers as their row-by-row versions, bit for
+# bit: mid-ranks are half-integers, so every rank sum is exact in floating point (below
+# 2**53, i.e. up to ~10^8 answers) whatever the order of summation, and the tie counts
+# enter in the same (sorted) order as np.unique gives them.
+
+
+def _count_table(counts: Any, rows: int | None = None) -> np.ndarray:
+    c = np.asarray(counts)
+    if c.ndim != 2 or (rows is not None and c.shape[0] != rows):
+        raise ValueError(f"expected a groups x values table of counts, got an array of shape {c.shape}")
+    if c.size and (np.any(c < 0) or np.any(c != np.round(c))):
+        raise ValueError("a count table must hold non-negative whole numbers")
+    return c.astype(np.int64)
+
+
+def _rank_sums(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rank sum of each row, tie sizes of the pooled values as floats, n) of an int64
+    groups x values table: ranks as rankdata's "average" (mid-ranks of tied values)."""
+    tot = c.sum(0)
+    present = tot > 0
+    c, tot = c[:, present], tot[present]
+    mid = np.cumsum(tot) - (tot - 1) / 2.0
+    return (c * mid).sum(1), tot.astype(float), int(tot.sum())
+
+
+def kruskal_counts(counts: Any) -> tuple[float, float]:
+    """:func:`kruskal` on a groups x values count table (rows = groups, columns = the
+    distinct values in increasing order): the same (H, p), from the counts."""
+    c = _count_table(counts)
+    sizes = c.sum(1)
+    c = c[sizes > 0]
+    sizes = sizes[sizes > 0]
+    k = c.shape[0]
+    if k < 2:
+        raise ValueError("kruskal() needs at least two non-empty groups")
+    sums, ties_t, n = _rank_sums(c)
+    ties = 1.0 - float(np.sum(ties_t**3 - ties_t)) / (n**3 - n)
+    if ties <= 0:
+        return float("nan"), float("nan")
+    h = 0.0
+    for s, size in zip(sums, sizes.tolist()):
+        h += s**2 / size
+    h = (12.0 / (n * (n + 1)) * h - 3.0 * (n + 1)) / ties
+    p = float(_st.chi2.sf(h, k - 1))
+    return float(h), p
+
+
+def mann_whitney_counts(cx: Any, cy: Any, values: Any = None, correct: bool = True, exact: bool | None = None,
+                        alternative: str = "two.sided") -> tuple[float, float]:
+    """:func:`mann_whitney` of x and y given as counts over the same distinct values
+    (increasing). The exact p (both samples under 50, no ties) needs the values themselves
+    (`values`); the normal approximation is computed from the counts."""
+    alt = _alternative(alternative)
+    c = _count_table(np.vstack([np.asarray(cx).ravel(), np.asarray(cy).ravel()]))
+    nx, ny = int(c[0].sum()), int(c[1].sum())
+    if nx == 0 or ny == 0:
+        raise ValueError("mann_whitney() needs two non-empty samples")
+    sums, ties_t, n = _rank_sums(c)
+    ties = ties_t.size != n
+    if exact is None:
+        exact = nx < 50 and ny < 50
+    if exact and not ties:
+        if values is None:
+            raise ValueError("mann_whitney_counts(): the exact p needs the values of the columns")
+        v = np.asarray(values, dtype=float).ravel()
+        return mann_whitney(np.repeat(v, c[0]), np.repeat(v, c[1]), correct, exact, alternative)
+    w = float(sums[0] - nx * (nx + 1) / 2.0)
+    z = w - nx * ny / 2.0
+    sigma = math.sqrt(nx * ny / 12.0 * ((n + 1) - float(np.sum(ties_t**3 - ties_t)) / (n * (n - 1))))
+    return w, _normal_p(z, sigma, correct, alt)
+
+
+def rank_biserial_counts(cx: Any, cy: Any) -> float:
+    """:func:`rank_biserial` of x and y given as counts over the same distinct values."""
+    c = _count_table(np.vstack([np.asarray(cx).ravel(), np.asarray(cy).ravel()]))
+    nx, ny = int(c[0].sum()), int(c[1].sum())
+    if nx == 0 or ny == 0:
+        return float("nan")
+    sums, _, _ = _rank_sums(c)
+    u = sums[0] - nx * (nx + 1) / 2.0
+    return float(2.0 * u / (nx * ny) - 1.0)
+
+
+def dunn_counts(counts: Any, names: Sequence[str], p_adjust: str = "holm") -> pd.DataFrame:
+    """:func:`dunn` on a groups x values count table, rows named by `names`."""
+    method = p_adjust
+    c = _count_table(counts, len(names))
+    sizes = c.sum(1)
+    keep = sizes > 0
+    if keep.sum() < 2:
+        raise ValueError("dunn() needs at least two non-empty groups")
+    names = [str(nm) for nm, k in zip(names, keep) if k]
+    c, sizes = c[keep], sizes[keep].tolist()
+    sums, ties_t, n = _rank_sums(c)
+    mean_ranks = [s / size for s, size in zip(sums, sizes)]
+    var0 = n * (n + 1) / 12.0 - float(np.sum(ties_t**3 - ties_t)) / (12.0 * (n - 1))
+    rows = []
+    k = len(sizes)
+    for j in range(1, k):
+        for i in range(j):
+            se = math.sqrt(var0 * (1.0 / sizes[i] + 1.0 / sizes[j]))
+            z = (mean_ranks[i] - mean_ranks[j]) / se if se > 0 else float("nan")
+            p = 2.0 * _st.norm.sf(abs(z)) if not math.isnan(z) else float("nan")
+            rows.append({"group1": names[i], "group2": names[j], "z": z, "p_unadj": p,
+                         "mean_rank1": mean_ranks[i], "mean_rank2": mean_ranks[j], "n1": sizes[i], "n2": sizes[j]})
+    df = pd.DataFrame(rows)
+    df.insert(4, "p_adj", _p_adjust_fn(df["p_unadj"].to_numpy(), method))
+    return df
 
 
 # ---------------------------------------------------------------------------

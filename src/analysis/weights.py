@@ -49,6 +49,37 @@ def _level_key(v: Any) -> Any:
     return str(v)
 
 
+# inferred kinds whose distinct values (pandas.factorize: equal and equally hashed) never
+# need two different level keys; [True, 1] ("mixed-integer") would be one value but two keys
+_ONE_KEY_KINDS = {"string", "integer", "floating", "mixed-integer-float", "boolean", "categorical", "empty"}
+
+
+def _level_codes(col: pd.Series) -> tuple[np.ndarray, list]:
+    """`_level_key` of every value as (code per row, distinct keys): keys[codes[i]] is
+    _level_key(col[i]). Computed once per distinct value (a column of 10^6 answers has a
+    handful), never one Python call per respondent; a column of mixed kinds is keyed row
+    by row."""
+    if pd.api.types.infer_dtype(col, skipna=True) in _ONE_KEY_KINDS:
+        codes, uniques = pd.factorize(col)
+        codes = np.asarray(codes, dtype=np.int64)
+        row_keys = [_level_key(u) for u in uniques]
+        na = np.flatnonzero(codes < 0)
+        if na.size:                                  # a missing value keyed as it is (None, nan, <NA>)
+            values = col.to_numpy(dtype=object)
+            extra = {}
+            for i in na:
+                k = _level_key(values[i])
+                codes[i] = extra.setdefault(k, len(row_keys) + len(extra))
+            row_keys += list(extra)
+    else:
+        codes, uniques = pd.factorize(pd.Series([_level_key(v) for v in col.to_numpy(dtype=object)], dtype=object))
+        codes = np.asarray(codes, dtype=np.int64)
+        row_keys = list(uniques)
+    index: dict = {}
+    remap = np.array([index.setdefault(k, len(index)) for k in row_keys] + [-1], dtype=np.int64)
+    return remap[codes], list(index)            # distinct values sharing a key (1, 1.0) share a code
+
+
 def _check_margins(df: pd.DataFrame, w: np.ndarray, margins: Mapping[str, Mapping[Any, float]]):
     """Validate margins against the sample; return [(var, codes, targets, labels)]."""
     if not margins:
@@ -75,18 +106,20 @@ def _check_margins(df: pd.DataFrame, w: np.ndarray, margins: Mapping[str, Mappin
         if col.isna().any():
             rows = list(df.index[col.isna()][:5])
             raise ValueError(f"margin variable {var!r} is missing for {int(col.isna().sum())} respondent(s), e.g. rows {rows}; impute or drop them before raking")
-        keys = col.map(_level_key).to_numpy()
+        key_codes, keys = _level_codes(col)
         sample_levels = set(keys)
         unknown = sorted(sample_levels - set(targets))
         if unknown:
             first = unknown[0]
-            example = col[keys == first].iloc[0]
+            example = col[key_codes == keys.index(first)].iloc[0]
             raise ValueError(
                 f"margin {var!r}: sample level {example!r} has no population total "
                 f"(levels in margins: {[labels[k] for k in targets]})"
             )
-        for k, t in targets.items():
-            if t > 0 and w[keys == k].sum() <= 0:
+        order = list(targets)
+        codes = np.array([order.index(k) for k in keys], dtype=np.int64)[key_codes]
+        for i, (k, t) in enumerate(targets.items()):
+            if t > 0 and w[codes == i].sum() <= 0:
                 raise ValueError(
                     f"margin {var!r}, level {labels[k]!r}: population total {t:g} but no respondents "
                     f"(with positive weight) in the sample; merge it with a neighbouring level"
@@ -99,8 +132,6 @@ def _check_margins(df: pd.DataFrame, w: np.ndarray, margins: Mapping[str, Mappin
                 f"margin {var!r} adds up to {total:g} but the first margin adds up to {grand:g}; "
                 f"all margins must describe the same population"
             )
-        order = list(targets)
-        codes = np.array([order.index(k) for k in keys])
         tvec = np.array([targets[k] for k in order])
         prepared.append((var, codes, tvec, [labels[k] for k in order]))
     return prepared
@@ -165,9 +196,10 @@ def margin_dummies(df: pd.DataFrame, margins: Mapping[str, Mapping[Any, float]])
     """
     cols = []
     for var, levels in margins.items():
-        keys = df[var].map(_level_key).to_numpy()
+        codes, keys = _level_codes(df[var])
         for lev in levels:
-            cols.append((keys == _level_key(lev)).astype(float))
+            k = _level_key(lev)
+            cols.append((codes == keys.index(k)).astype(float) if k in keys else np.zeros(len(codes)))
     return np.column_stack(cols)
 
 
