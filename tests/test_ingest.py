@@ -610,3 +610,116 @@ def test_arrow_csv_read_gives_pandas_cells(sep):
 def test_arrow_csv_read_leaves_ragged_rows_to_pandas():
     assert ingest._arrow_csv_cells("a,b,c\r\n1,2\r\n", ",") is None
     assert ingest._arrow_csv_cells("a,b\r\n1,2,3\r\n", ",") is None
+
+
+# --- the streaming .xlsx reader ----------------------------------------------------------
+
+_SHEET_PARTS = {
+    "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',  # noqa: E501
+    "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',  # noqa: E501
+    "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>',  # noqa: E501
+    "xl/styles.xml": '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="2"><numFmt numFmtId="164" formatCode="m/d/yy h:mm:ss"/><numFmt numFmtId="165" formatCode="0.00&quot;d&quot;"/></numFmts><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="14"/><xf numFmtId="165"/></cellXfs></styleSheet>',  # noqa: E501
+}
+
+
+def _hand_made_xlsx(path, rows_xml: str, shared: list[str], date1904: bool = False) -> Path:
+    """A workbook written part by part (the XML shapes Excel, Forms and other writers use)."""
+    import zipfile
+
+    pr = '<workbookPr date1904="1"/>' if date1904 else ""
+    workbook = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                f'relationships">{pr}<sheets>'
+                '<sheet name="Atbildes &amp; co" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             f'spreadsheetml/2006/main"><dimension ref="A1:G4"/><sheetData>{rows_xml}</sheetData></worksheet>')
+    sst = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+           '2006/main">' + "".join(f"<si>{s}</si>" for s in shared) + "</sst>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in {**_SHEET_PARTS, "xl/workbook.xml": workbook, "xl/worksheets/sheet1.xml": sheet,
+                           "xl/sharedStrings.xml": sst}.items():
+            z.writestr(name, text)
+    return Path(path)
+
+
+def _streamed_rows(path) -> list[list]:
+    """Every row of the first sheet from xlsx_stream, empty cells as "" (calamine's layout)."""
+    from analysis import xlsx_stream
+
+    header, batches, _ = xlsx_stream.read_sheet(path)
+    rows = [[header[1].get(j, "") for j in range(max(header[1]) + 1)]]
+    for base, arrays in batches:
+        rows += [[] for _ in range(base - 1 - len(rows))]          # rows without cells
+        n = max(len(a) for a in arrays)
+        rows += [["" if a[i].as_py() is None else a[i].as_py() for a in arrays] for i in range(n)]
+    width = max(len(r) for r in rows)
+    return [r + [""] * (width - len(r)) for r in rows]
+
+
+EDGE_SHARED = ["<t>plain</t>", '<r><rPr><b/></rPr><t>bo</t></r><r><t xml:space="preserve">ld &amp; more </t></r>',
+               "<t>a_x000D_b</t>", "<t>line1\r\nline2\rx</t>", '<t>ruby</t><rPh sb="0" eb="1"><t>RB</t></rPh>',
+               "<t> a&#160; </t>", "<t>&#x41;&#66;&lt;&gt;&quot;&apos;&#13;</t>"]
+EDGE_ROWS = (
+    '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(7)) + "</row>"
+    # inline strings (entities, an escape, white space trimmed or preserved), a boolean, a date-time,
+    # a date before 1 March 1900, a number in a non-date format with a quoted d, a formula's string, 1E-3
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>x_x000A_y &amp;amp; </t></is></c><c r="B2" t="b"><v>1</v></c>'
+    '<c r="C2" s="1"><v>44571.00010416667</v></c><c r="D2" s="2"><v>59.5</v></c><c r="E2" s="3"><v>1.5</v></c>'
+    '<c r="F2" t="str"><f>A1</f><v>f &amp; v</v></c><c r="G2"><v>1E-3</v></c></row>'
+    # row 3 has no cells; row 4's cells have no r (they take the next column), with rich text
+    '<row r="4"><c t="inlineStr"><is><r><t>ri</t></r><r><t>ch</t></r></is></c><c t="b"><v>0</v></c>'
+    '<c s="1"/><c s="2"><v>61</v></c></row>'
+    '<row r="5"><c r="A5" t="inlineStr"><is><t xml:space="preserve"> kept </t></is></c>'
+    '<c r="C5" s="1"><v>45000.5</v></c><c r="F5" t="s"><v>5</v></c><c r="G5"><v>-2.5</v></c></row>')
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_streamed_xlsx_gives_calamines_cells_on_hand_made_edge_cases(tmp_path, date1904):
+    from python_calamine import CalamineWorkbook
+
+    path = _hand_made_xlsx(tmp_path / "edge.xlsx", EDGE_ROWS, EDGE_SHARED, date1904=date1904)
+    want = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    # a whole day is a date there, a date-time in fastexcel's Arrow column (and here)
+    want = [[dt.datetime.combine(x, dt.time()) if type(x) is dt.date else x for x in r] for r in want]
+    got = _streamed_rows(path)
+    assert got == want
+    assert [type(x) for x in got[1]] == [str, bool, dt.datetime, dt.datetime, float, str, float]
+    assert got[0][1] == "bold & more " and got[0][2] == "a\rb" and got[0][3] == "line1\nline2\nx"
+    assert got[0][4] == "ruby" and got[0][5] == "a\xa0" and got[1][0] == "x\ny &amp;"
+    assert got[4][0] == " kept " and got[4][5] == "a\xa0" and got[2] == [""] * 7 and got[3][:2] == ["rich", False]
+
+
+def test_streamed_xlsx_leaves_what_it_cannot_reproduce_to_the_other_readers(tmp_path):
+    from analysis import xlsx_stream
+
+    error = _hand_made_xlsx(tmp_path / "error.xlsx", '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+                            '<row r="2"><c r="A2" t="e"><v>#N/A</v></c></row>', ["<t>ID</t>"])
+    with pytest.raises(xlsx_stream.Unsupported):
+        list(xlsx_stream.read_sheet(error)[1])
+    mixed = _hand_made_xlsx(tmp_path / "mixed.xlsx", '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+                            '<row r="2"><c r="A2"><v>1</v></c></row><row r="3"><c r="A3" t="s"><v>0</v></c></row>',
+                            ["<t>ID</t>"])
+    with pytest.raises(xlsx_stream.Unsupported):
+        list(xlsx_stream.read_sheet(mixed)[1])
+    assert xlsx_stream.read_sheet(tmp_path / "missing.xlsx") is None
+
+
+def test_streamed_xlsx_matches_fastexcel_on_the_sample_exports(codebook):
+    """The sample's exports (Forms' layout: inline strings, date-time styles, skipped cells) give
+    the very cells of the fastexcel read, each column in several batches."""
+    from python_calamine import CalamineWorkbook
+
+    from analysis import xlsx_stream
+
+    root = Path(__file__).resolve().parents[1] / "data" / "sample"
+    for name in ("forms_lv.xlsx", "forms_ru.xlsx"):
+        path = root / name
+        old = xlsx_stream.CHUNK_BYTES
+        xlsx_stream.CHUNK_BYTES = 1 << 16                 # many small batches
+        try:
+            streamed = ingest._streamed_cells(path, 0, codebook)
+        finally:
+            xlsx_stream.CHUNK_BYTES = old
+        fast = ingest._fastexcel_cells(path, CalamineWorkbook.from_path(str(path)), 0, codebook)
+        assert streamed is not None and fast is not None
+        assert _same_cells(streamed, fast) == []

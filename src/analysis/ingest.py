@@ -307,6 +307,87 @@ _NOT_PLAIN_TEXT = re.compile(r"^\s*([-+]?\d[\d.,eE+-]*|true|false|\d{4}-\d\d-\d\
 
 
 def _arrow_cells(path: Path, workbook: Any, index: int, cb: Codebook) -> pd.DataFrame | None:
+    """The cells of one sheet read Arrow-native, streamed (`xlsx_stream`: batches of a few
+    thousand rows straight from the sheet XML, so memory follows the batch and the cells kept,
+    never the whole parsed sheet), else with fastexcel (`_fastexcel_cells`: it holds the whole
+    sheet, about 5 GB for a million responses), else None (the cell-by-cell read). Both give
+    the values fastexcel gives, in the same layout; see `_fastexcel_cells`."""
+    cells = _streamed_cells(path, index, cb)
+    if cells is not None:
+        return cells
+    return _fastexcel_cells(path, workbook, index, cb)
+
+
+def _streamed_cells(path: Path, index: int, cb: Codebook) -> pd.DataFrame | None:
+    """`_fastexcel_cells` from `xlsx_stream` batches: the header (row 1) must be plain text in
+    every column and unique, each column one type (or empty) over the whole sheet, and no value
+    right of the header; else None. Each batch column is dictionary-encoded and its distinct
+    values become Python objects once (a pointer a cell in the frame)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import xlsx_stream
+
+    try:
+        got = xlsx_stream.read_sheet(path, index)
+    except Exception:          # a damaged workbook: the readers below say what is wrong
+        return None
+    if got is None:
+        return None
+    header, batches, dim = got
+    top = header.get(1, {})
+    width = max(top) + 1 if top else 0
+    names = [top.get(j) for j in range(width)]
+    if not width or any(type(h) is not str or not h.strip() for h in names) or set(header) != {1}:
+        return None
+    seen: set[str] = set()
+    for h in names:
+        base = re.sub(r"_\d+$", "", h)
+        if h in seen or (base != h and base in seen) or _NOT_PLAIN_TEXT.match(h):
+            return None
+        seen.add(h)
+    cap = max(dim[0] - 1, 0) if dim else 1024          # the sheet's <dimension>: rows below the header
+    cells = np.full((1 + cap, width), "", dtype=object, order="F")
+    types: list[Any] = [None] * width
+    plain = (pa.types.is_string, pa.types.is_large_string, pa.types.is_float64, pa.types.is_int64,
+             pa.types.is_boolean, pa.types.is_timestamp)
+    total = 0
+    try:
+        for base, arrays in batches:
+            n = max(len(a) for a in arrays)
+            start = base - 1                      # frame row of the batch's first row (header = 0)
+            if start + n > cells.shape[0]:
+                grown = np.full((max(2 * cells.shape[0], start + n), width), "", dtype=object, order="F")
+                grown[:cells.shape[0]] = cells
+                cells = grown
+            for j, col in enumerate(arrays):
+                if pa.types.is_null(col.type) or col.null_count == len(col):
+                    continue
+                if j >= width or not any(is_type(col.type) for is_type in plain) or (
+                        types[j] is not None and types[j] != col.type):
+                    return None
+                types[j] = col.type
+                enc = pc.dictionary_encode(col)
+                uniques = np.empty(len(enc.dictionary) + 1, dtype=object)
+                uniques[:-1] = enc.dictionary.to_pylist()
+                uniques[-1] = ""                                   # an empty cell, as calamine gives it
+                codes = enc.indices.fill_null(len(enc.dictionary)).to_numpy(zero_copy_only=False)
+                cells[start:start + len(col), j] = uniques[codes]
+            total = start + n
+    except xlsx_stream.Unsupported:
+        return None
+    except Exception:          # a damaged part of the workbook: the readers below say what is wrong
+        return None
+    cells[0] = np.array(names, dtype=object)
+    if total == 0:
+        total = 1
+    frame = pd.DataFrame(cells[:total] if total < cells.shape[0] else cells, dtype=object, copy=False)
+    if cb.match_headers(names)["score"] < 0.99 and _header_row(frame, cb)[0] != 0:
+        return None             # a title row above the header: the cell-by-cell read
+    return frame
+
+
+def _fastexcel_cells(path: Path, workbook: Any, index: int, cb: Codebook) -> pd.DataFrame | None:
     """The cells of one sheet read Arrow-native (fastexcel, the same calamine engine), the
     same values python-calamine's to_python gives (empty -> "", numbers float, date-times
     datetime), or None when the sheet needs the cell-by-cell read: mixed types in a column, an
