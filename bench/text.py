@@ -3,6 +3,16 @@
     .venv/bin/python bench/text.py                 # the whole stage on 100,000 proposals
     .venv/bin/python bench/text.py --n 20000       # smaller
     .venv/bin/python bench/text.py --micro         # only the text-layer throughput (the old stub)
+    .venv/bin/python bench/text.py --baseline REV [--sizes 10000,100000]
+                                                   # HEAD vs git revision REV side by side
+
+``--baseline REV`` (issue 15): the same generated proposals (written once to a parquet file) go
+through ``analysis.proposals.run_stage`` in a fresh child process for REV (its src/analysis and
+params exported with ``git archive``, as bench/scale.py --baseline does) and for this checkout,
+at each size; then the start-up on the sample: a fresh process importing the package, loading
+the dictionary and running the stage on the sample's proposals, for REV, for this checkout with
+an empty lemma cache (a first run) and again (a rerun, the cache filled). Prints the times side
+by side and whether the written tables are byte-identical. Nice it on a shared machine.
 
 The proposals are the embedded sample's (data/sample, cleaned in memory by stage 01) replicated
 with new ids and perturbed so that the corpus is not the same few hundred texts again: sentences
@@ -18,16 +28,19 @@ time of each step. Goals (issue 5): under 90 s, at least 100,000 tokens/s.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import re
 import resource
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("BENCH_SRC") or str(ROOT / "src"))
 
 GOAL_SECONDS = 90.0
 GOAL_TOKENS_PER_S = 100_000
@@ -177,12 +190,109 @@ def bench_micro(n: int, seed: int) -> int:
     return 0
 
 
+def _child(data: str, params_root: str, tables: str) -> int:
+    """In a fresh process (BENCH_SRC = the tree to time): stage 03 on the parquet file `data`
+    with the codebook and dictionary of `params_root`; prints one JSON line of times."""
+    t0 = time.perf_counter()
+    import pandas as pd
+
+    from analysis import codebook, proposals, themes
+
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    cb = codebook.load(Path(params_root) / "codebooks" / "liepaja-2022.yaml")
+    dictionary = themes.load_dictionary(Path(params_root) / "themes" / "liepaja-2022.yaml",
+                                        sectors=list(cb.sectors))
+    t_dict = time.perf_counter() - t1
+    frame = pd.read_parquet(data)
+    quarantine = pd.read_parquet(Path(data).with_name("quarantine.parquet"))
+    t2 = time.perf_counter()
+    result = proposals.run_stage(frame, dictionary, cb, min_cell=10, fdr=0.05, quarantine=quarantine)
+    t_stage = time.perf_counter() - t2
+    proposals.write_tables(result.tables, tables)
+    print(json.dumps({"import": t_import, "dictionary": t_dict, "stage": t_stage,
+                      "total": time.perf_counter() - t0, "peak_mb": peak_rss_mb()}))
+    return 0
+
+
+def _run_child(src: Path, params_root: Path, data: Path, tables: Path, env: dict | None = None) -> dict:
+    import subprocess
+
+    e = dict(os.environ, BENCH_SRC=str(src), **(env or {}))
+    out = subprocess.run([sys.executable, __file__, "--child", str(data), str(params_root), str(tables)],
+                         env=e, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        raise SystemExit(f"child failed ({src}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _same_tables(a: Path, b: Path) -> str:
+    names = sorted(p.name for p in a.glob("*.csv"))
+    if names != sorted(p.name for p in b.glob("*.csv")):
+        return "different table sets"
+    diff = [n for n in names if (a / n).read_bytes() != (b / n).read_bytes()]
+    return f"{len(names)} tables byte-identical" if not diff else "DIFFERENT: " + ", ".join(diff)
+
+
+def bench_baseline(rev: str, sizes: list[int], seed: int) -> int:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ingest import baseline_tree
+
+    work = Path(tempfile.mkdtemp(prefix="bench-text-"))
+    base_src = baseline_tree(rev, work)
+    head_src = ROOT / "src"
+    base, quarantine = sample_proposals()
+    rows = []
+    status = 0
+    for n in sizes:
+        folder = work / f"n{n}"
+        folder.mkdir()
+        frame = generate(base, n, seed) if n else base
+        frame.to_parquet(folder / "proposals.parquet")
+        quarantine.to_parquet(folder / "quarantine.parquet")
+        label = f"{n:,} proposals" if n else f"sample ({len(base):,})"
+        b = _run_child(base_src, base_src.parent / "params", folder / "proposals.parquet", folder / "t-base")
+        h = _run_child(head_src, ROOT / "params", folder / "proposals.parquet", folder / "t-head")
+        same = _same_tables(folder / "t-base", folder / "t-head")
+        status |= not same.endswith("identical")
+        rows.append((label, "run_stage", b["stage"], h["stage"], same))
+        print(f"{label:>20}: run_stage {b['stage']:7.1f} s ({rev}) -> {h['stage']:7.1f} s (HEAD), "
+              f"x{b['stage'] / h['stage']:.1f}; peak {b['peak_mb']:,.0f} -> {h['peak_mb']:,.0f} MB; {same}",
+              flush=True)
+    # start-up on the sample: a fresh process, as a notebook kernel starts
+    folder = work / "sample"
+    folder.mkdir()
+    base.to_parquet(folder / "proposals.parquet")
+    quarantine.to_parquet(folder / "quarantine.parquet")
+    b = _run_child(base_src, base_src.parent / "params", folder / "proposals.parquet", folder / "t-base")
+    cold = _run_child(head_src, ROOT / "params", folder / "proposals.parquet", folder / "t-cold",
+                      {"ANALYSIS_CACHE_DIR": str(work / "cache")})
+    warm = _run_child(head_src, ROOT / "params", folder / "proposals.parquet", folder / "t-warm",
+                      {"ANALYSIS_CACHE_DIR": str(work / "cache")})
+    same = _same_tables(folder / "t-base", folder / "t-warm")
+    status |= not same.endswith("identical")
+    print(f"\nstart-up on the sample ({len(base):,} proposals), fresh process: import + dictionary + stage")
+    print(f"  {'':12}{'import':>9}{'dictionary':>12}{'stage':>9}{'total':>9}")
+    for name, r in ((rev, b), ("HEAD, cold", cold), ("HEAD, rerun", warm)):
+        print(f"  {name:12}{r['import']:9.2f}{r['dictionary']:12.2f}{r['stage']:9.2f}{r['total']:9.2f}")
+    print(f"  tables {rev} vs HEAD rerun: {same}; cold vs rerun: {_same_tables(folder / 't-cold', folder / 't-warm')}")
+    shutil.rmtree(work, ignore_errors=True)
+    return status
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="number of proposals (default 100,000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--micro", action="store_true", help="only the text-layer throughput")
+    ap.add_argument("--baseline", metavar="REV", help="HEAD vs this git revision, side by side (see above)")
+    ap.add_argument("--sizes", default="10000,100000", help="proposals per size for --baseline")
+    ap.add_argument("--child", nargs=3, metavar=("DATA", "PARAMS", "TABLES"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return _child(*args.child)
+    if args.baseline:
+        return bench_baseline(args.baseline, [int(float(x)) for x in args.sizes.split(",") if x], args.seed)
     if args.micro:
         return bench_micro(min(args.n, 5000), args.seed)
     return bench_stage(args.n, args.seed)

@@ -465,3 +465,52 @@ def test_a_survey_without_open_text_skips_the_stage_with_one_sentence(tmp_path):
     assert len(said) == 1 and said[0].startswith("<p>")
     assert not [x for x in shown if x.lstrip().startswith("#")]            # no section heading at all
     assert pd.read_csv(tmp_path / "tables" / "themes.csv")["n"].sum() == 0
+
+
+# --------------------------------------------------------------------------- speed without changing results
+
+def test_repeated_texts_are_analysed_once_and_counted_every_time():
+    """build_corpus works per distinct (text, form language); the corpus is the one a text-by-text
+    analysis gives: the same tokens, languages, counts and surface forms."""
+    texts = ["Trūkst dzīvokļu.", "nav", "Trūkst dzīvokļu.", "нет", "nav", "Trūkst dzīvokļu."]
+    langs = ["lv", "lv", "lv", "ru", "ru", "lv"]
+    corpus = pr.build_corpus(texts, list("abcdef"), langs)
+    assert corpus.n_rows == 4                                    # "nav" in a Russian form is another row
+    one_by_one = [pr.build_corpus([t], ["x"], [lang]) for t, lang in zip(texts, langs)]
+    assert corpus.language == [c.language[0] for c in one_by_one]
+    assert [[t[:3] for t in toks] for toks in corpus.tokens] == [[t[:3] for t in c.tokens[0]] for c in one_by_one]
+    tok, docs = corpus.counts(range(6))
+    assert tok["dzīvoklis"] == 3 and docs["dzīvoklis"] == 3 and tok["trūkt"] == 3
+    assert corpus.counts([0, 2], docs=False)[0] == {"trūkt": 2, "dzīvoklis": 2}
+    assert corpus.n_word_tokens == sum(c.n_word_tokens for c in one_by_one)
+    assert list(corpus.content_ids(2)) == list(corpus.content_ids(0))
+
+
+def test_work_split_over_processes_comes_back_in_order():
+    """in_chunks: two forked workers give the same list, in the same order, as one process."""
+    items = [f"t{i}" for i in range(103)]
+
+    def fn(lo, hi):
+        return [(i, items[i].upper()) for i in range(lo, hi)]
+
+    assert pr.in_chunks(fn, len(items), 2) == pr.in_chunks(fn, len(items), 1) == fn(0, len(items))
+
+
+def test_quotes_checked_lazily_give_the_selection_of_checking_all(monkeypatch):
+    """_Publishable.fixpoint reruns a greedy selection excluding the refused texts it picked: the
+    result equals excluding every refused text first."""
+    from analysis import privacy
+
+    texts = [f"Priekšlikums numur {i} par ielu remontu un apgaismojumu pilsētā." for i in range(40)]
+    refused = {3, 4, 5, 11, 17}
+    monkeypatch.setattr(privacy, "quote_is_publishable", lambda t: int(t.split()[2]) not in refused)
+    props = pd.DataFrame({"proposal_id": [f"p{i}" for i in range(40)], "text": texts})
+    order = [4, 3, 9, 5, 11, 2, 17, 8, 1, 0]
+
+    def select(bad):
+        picked = [i for i in order if f"p{i}" not in bad][:4]
+        return pd.DataFrame({"proposal_id": [f"p{i}" for i in picked]})
+
+    lazy = pr._Publishable(props, (10, 320)).fixpoint(select)
+    assert list(lazy["proposal_id"]) == list(select({f"p{i}" for i in refused})["proposal_id"]) == \
+        ["p9", "p2", "p8", "p1"]

@@ -515,3 +515,59 @@ def test_without_the_form_language_an_estonian_text_gets_a_wrong_label_and_a_lan
     assert T.surface_languages(["lv", "en", "et", "und", "ru"]) == ["en", "et"]
     # no lemmatiser: the lower-cased word; no stopword list
     assert T.lemmatize("Bussid", "et") == "bussid" and T.stopwords("et") == frozenset()
+
+
+def test_association_measures_are_nltks():
+    """The collocation scores are NLTK's (its bigram/trigram likelihood ratio and PMI, copied so
+    that NLTK is not imported at run time): the same floats on random contingency tables."""
+    import random
+
+    from nltk.metrics.association import BigramAssocMeasures as B, TrigramAssocMeasures as Tr
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        m = B._marginals(rng.randint(1, 50), rng.randint(0, 3000), rng.randint(0, 3000), rng.randint(10**4, 10**6))
+        assert T._bigram_llr(*m) == B.likelihood_ratio(*m) and T._bigram_pmi(*m) == B.pmi(*m)
+        m = Tr._marginals(rng.randint(1, 50), *[rng.randint(0, 3000) for _ in range(6)], rng.randint(10**4, 10**6))
+        assert T._trigram_llr(*m) == Tr.likelihood_ratio(*m) and T._trigram_pmi(*m) == Tr.pmi(*m)
+
+
+def test_tokens_are_nltks_regexp_tokenizer():
+    from nltk.tokenize import RegexpTokenizer
+
+    text = ("Sveiki! Velo-celiņus [E-PASTS] www.liepaja.lv/x?y=1, a@b.lv 2022. 3,5 km — "
+            "«Ļoti» labi... Нужно больше парковок!!! it's")
+    assert T.tokenize(text) == RegexpTokenizer(T._TOKEN_PATTERN).tokenize(text)
+
+
+def test_latvian_lemmas_are_kept_between_runs(tmp_path):
+    """A second process reads the lemmas a first one analysed from the user cache (named by a
+    hash of the code and the bundled resources) and gives the same lemmas; off when asked."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from analysis import text as T; "
+            "print([T.lemmatize(w, 'lv') for w in ['majoklu', 'pieejamiba', 'trūkst', 'dzīvokļu']]); "
+            "print(T.save_lemma_cache() or T._DISK_STATE['path']); "
+            "print(T._hunspell_plain.cache_info().currsize)")
+    env = dict(os.environ, ANALYSIS_CACHE_DIR=str(tmp_path))
+    src = str(T.RESOURCES.parents[1])
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    lem1, path, plain1 = first.stdout.split("\n")[:3]
+    lem2, _, plain2 = second.stdout.split("\n")[:3]
+    assert lem1 == lem2 == str(["mājoklis", "pieejamība", "trūkt", "dzīvoklis"])
+    assert path.startswith(str(tmp_path)) and os.path.exists(path)
+    assert (plain1, plain2) == ("1", "0")            # the rerun never built the restoration dictionary
+    env["ANALYSIS_CACHE_DIR"] = "off"
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert off.stdout.split("\n")[:3] == [lem1, "None", "1"]
+
+
+def test_keyness_p_values_are_the_chi_square_of_each_g2():
+    from scipy.stats import chi2
+
+    k = T.keyness({"a": 30, "b": 5, "c": 12}, {"a": 10, "b": 40, "c": 11}, min_freq=3)
+    assert [float(chi2.sf(g, 1)) for g in k["g2"]] == list(k["p"])

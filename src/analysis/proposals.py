@@ -52,8 +52,10 @@ class Corpus:
     n_word_tokens: int = 0
     n_forms: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    row: np.ndarray | None = None      # text i -> its distinct (text, form language) row; equal rows, equal tokens
+    n_rows: int = 0
     _surface: dict[str, str] | None = None
-    _ids: list[np.ndarray] | None = None
+    _csr: tuple | None = None
 
     def content(self, i: int) -> list[tuple[str, str]]:
         return [(t[0], t[1]) for t in self.tokens[i] if t[2]]
@@ -61,34 +63,70 @@ class Corpus:
     def content_lemmas(self, i: int) -> list[str]:
         return [t[0] for t in self.tokens[i] if t[2]]
 
+    def _rows(self) -> np.ndarray:
+        """text -> distinct row (each text its own row when the corpus was built without one)."""
+        if self.row is None:
+            self.row = np.arange(len(self.tokens), dtype=np.int64)
+            self.n_rows = len(self.tokens)
+        return self.row
+
+    def _row_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Content lemma ids of each distinct row as one flat array: (indptr, ids, and the same
+        for the row's distinct ids)."""
+        if self._csr is None:
+            row = self._rows()
+            first = np.full(self.n_rows, -1, dtype=np.int64)
+            first[row[::-1]] = np.arange(len(row) - 1, -1, -1)
+            per_row = [np.fromiter((t[3] for t in self.tokens[i] if t[2]), dtype=np.int64) for i in first]
+            lens = np.fromiter((len(a) for a in per_row), dtype=np.int64, count=len(per_row))
+            uniq = [np.unique(a) for a in per_row]
+            ulens = np.fromiter((len(a) for a in uniq), dtype=np.int64, count=len(uniq))
+            cat = (lambda arrs: np.concatenate(arrs) if arrs else np.zeros(0, dtype=np.int64))
+            self._csr = (np.concatenate([[0], np.cumsum(lens)]), cat(per_row),
+                         np.concatenate([[0], np.cumsum(ulens)]), cat(uniq))
+        return self._csr
+
     def content_ids(self, i: int) -> np.ndarray:
-        if self._ids is None:
-            self._ids = [np.fromiter((t[3] for t in toks if t[2]), dtype=np.int32) for toks in self.tokens]
-        return self._ids[i]
+        indptr, ids, _, _ = self._row_csr()
+        r = self._rows()[i]
+        return ids[indptr[r]:indptr[r + 1]].astype(np.int32)
 
     def counts(self, rows: Iterable[int], docs: bool = True) -> tuple[dict[str, int], dict[str, int]]:
         """Token counts and (if ``docs``) document counts of content lemmas over the given texts."""
-        rows = list(rows)
+        rows = np.fromiter(rows, dtype=np.int64) if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
         v = len(self.vocab)
-        if not rows or not v:
+        if not len(rows) or not v:
             return {}, {}
-        arrays = [self.content_ids(i) for i in rows]
-        tok = np.bincount(np.concatenate(arrays), minlength=v)
+        indptr, ids, uptr, uids = self._row_csr()
+        mult = np.bincount(self._rows()[rows], minlength=self.n_rows).astype(np.float64)
+        tok = np.rint(np.bincount(ids, weights=np.repeat(mult, np.diff(indptr)), minlength=v)).astype(np.int64)
         nz = np.flatnonzero(tok)
+        vocab = self.vocab
         if not docs:
-            return {self.vocab[j]: int(tok[j]) for j in nz}, {}
-        doc = np.bincount(np.concatenate([np.unique(a) for a in arrays]), minlength=v)
-        return ({self.vocab[j]: int(tok[j]) for j in nz}, {self.vocab[j]: int(doc[j]) for j in nz})
+            return {vocab[j]: int(tok[j]) for j in nz}, {}
+        doc = np.rint(np.bincount(uids, weights=np.repeat(mult, np.diff(uptr)), minlength=v)).astype(np.int64)
+        return ({vocab[j]: int(tok[j]) for j in nz}, {vocab[j]: int(doc[j]) for j in nz})
+
+    def multiplicity(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first text of each distinct row, number of texts of each row)."""
+        row = self._rows()
+        first = np.full(self.n_rows, -1, dtype=np.int64)
+        first[row[::-1]] = np.arange(len(row) - 1, -1, -1)
+        return first, np.bincount(row, minlength=self.n_rows)
 
     @property
     def surface(self) -> dict[str, str]:
         """lemma -> its most common surface form in the whole corpus (ties: alphabetical)."""
         if self._surface is None:
             counts: dict[str, Counter] = {}
-            for toks in self.tokens:
-                for t in toks:
+            first, mult = self.multiplicity()
+            for i, m in zip(first.tolist(), mult.tolist()):
+                for t in self.tokens[i]:
                     if t[2]:
-                        counts.setdefault(t[0], Counter())[t[1]] += 1
+                        c = counts.get(t[0])
+                        if c is None:
+                            c = counts[t[0]] = Counter()
+                        c[t[1]] += m
             self._surface = {lem: th._most_common(c) for lem, c in counts.items()}
         return self._surface
 
@@ -128,36 +166,59 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     allowed = tx.candidate_languages(form_languages)
     default = str(form_languages[0]).lower() if form_languages else "lv"
 
+    # every step runs once per distinct (text, form language): generated and real consultations
+    # repeat answers ("nav", "paldies", copied campaign texts), and a repeated text gets the
+    # same row of tokens (shared, never modified), so the output is as if each were analysed
     t0 = time.perf_counter()
-    token_lists = [tx.tokenize(t) for t in texts]
-    t1 = time.perf_counter()
-    langs = []
-    for i, t in enumerate(texts):
+    n = len(texts)
+    fbs: list[str | None] = []
+    for i in range(n):
         fb = fallback_language[i] if fallback_language is not None else None
-        fb = fb.lower() if isinstance(fb, str) and fb.lower() in allowed else None
-        n_words = sum(1 for tok in token_lists[i] if tok[:1].isalpha())
-        if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
-            langs.append(fb)
-            continue
-        lang = tx.detect_language(t, allowed)
-        if lang == "und":
-            lang = fb or default
-        langs.append(lang)
+        fbs.append(fb.lower() if isinstance(fb, str) and fb.lower() in allowed else None)
+    first: dict[tuple[str, str | None], int] = {}
+    uniq = np.empty(n, dtype=np.int64)
+    distinct: list[tuple[str, str | None]] = []
+    for i, t in enumerate(texts):
+        key = (t, fbs[i])
+        j = first.get(key)
+        if j is None:
+            j = first[key] = len(distinct)
+            distinct.append(key)
+        uniq[i] = j
+    token_lists = [tx.tokenize(t) for t, _ in distinct]
+    t1 = time.perf_counter()
+
+    def detect(lo: int, hi: int) -> list[str]:
+        got = []
+        for (t, fb), toks in zip(distinct[lo:hi], token_lists[lo:hi]):
+            n_words = sum(1 for tok in toks if tok[:1].isalpha())
+            if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
+                got.append(fb)
+                continue
+            lang = tx.detect_language(t, allowed, toks)
+            if lang == "und":
+                lang = fb or default
+            got.append(lang)
+        return got
+
+    d_langs = in_chunks(detect, len(distinct))
+    langs = [d_langs[j] for j in uniq]
     t2 = time.perf_counter()
     # per language and per restoration mode: diacritics are restored only in a Latvian text
     # typed without any (analysis.text._should_restore; "prieks" stays prieks, "velo" velo)
-    present = list(dict.fromkeys(list(TEXT_LANGS) + langs))
+    present = list(dict.fromkeys(list(TEXT_LANGS) + d_langs))
     caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in present for r in (True, False)}
     extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in present}
     sw = {lang: tx.stopwords(lang) | extra[lang] for lang in present}
     lemma_ids: dict[str, int] = {}
-    out = []
-    n_words = 0
+    rows = []
+    row_words = []
     t_new = 0.0
-    for lang, toks in zip(langs, token_lists):
+    for lang, toks in zip(d_langs, token_lists):
         restore = lang != "lv" or tx._should_restore(toks)
         cache = caches[lang, restore]
         row = []
+        k = 0
         for tok in toks:
             e = cache.get(tok)
             if e is None:
@@ -166,9 +227,13 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
                 cache[tok] = e
                 t_new += time.perf_counter() - tn
             if e[3] >= 0:
-                n_words += 1
+                k += 1
             row.append(e)
-        out.append(row)
+        rows.append(row)
+        row_words.append(k)
+    out = [rows[j] for j in uniq]
+    tx.save_lemma_cache()
+    n_words = int(np.asarray(row_words, dtype=np.int64)[uniq].sum()) if n else 0
     t3 = time.perf_counter()
     vocab = [""] * len(lemma_ids)
     for lem, j in lemma_ids.items():
@@ -176,7 +241,7 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     return Corpus(ids=[str(i) for i in ids], language=langs, tokens=out, vocab=vocab, n_word_tokens=n_words,
                   n_forms=sum(1 for c in caches.values() for e in c.values() if e[3] >= 0),
                   seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2,
-                           "lemmatise_new_forms": t_new})
+                           "lemmatise_new_forms": t_new}, row=uniq, n_rows=len(rows))
 
 
 def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int], restore: bool = True) -> tuple:
@@ -188,6 +253,50 @@ def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, i
     lem = tx.lemmatize(tok, lang, restore).lower() if lang in tx.LEMMATISED else low
     content = low not in sw and lem not in sw and len(lem) >= 2
     return (lem, low, content, lemma_ids.setdefault(lem, len(lemma_ids)))
+
+
+# ============================================================================ worker processes
+
+PARALLEL_MIN = 10_000        # fewer items than this: one process (the sample never forks)
+_TASK: dict[str, Any] = {}
+
+
+def workers(n_items: int) -> int:
+    """Worker processes for ``n_items`` independent items: ANALYSIS_WORKERS when set (1 = none),
+    else up to 2 (the machine's cores) from PARALLEL_MIN items on, where a fork pays."""
+    import os
+
+    env = os.environ.get("ANALYSIS_WORKERS", "").strip()
+    if env:
+        return max(1, int(env))
+    if n_items < PARALLEL_MIN or not hasattr(os, "fork"):
+        return 1
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _run_task(lo: int, hi: int) -> list:
+    return _TASK["fn"](lo, hi)
+
+
+def in_chunks(fn, n_items: int, n_workers: int | None = None) -> list:
+    """``fn(lo, hi)`` (a list for items lo..hi-1) over all items, the lists joined in item order.
+    With several workers, forked processes (which inherit the loaded resources and the data)
+    each take contiguous chunks; the result is the same list in the same order as one process
+    makes, since every item is computed by the same function of the same inputs."""
+    k = workers(n_items) if n_workers is None else n_workers
+    if k <= 1 or n_items < 2:
+        return fn(0, n_items)
+    import multiprocessing as mp
+
+    n_chunks = min(n_items, 4 * k)
+    bounds = [(n_items * c // n_chunks, n_items * (c + 1) // n_chunks) for c in range(n_chunks)]
+    _TASK["fn"] = fn
+    try:
+        with mp.get_context("fork").Pool(k) as pool:
+            parts = pool.starmap(_run_task, bounds, chunksize=1)
+    finally:
+        _TASK.pop("fn", None)
+    return [x for part in parts for x in part]
 
 
 # ============================================================================ helpers
@@ -740,10 +849,21 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
                                                int(s["collocation_top_n"]))
     t = _lap(times, "collocations", t)
     matcher = th._Matcher(dictionary)
-    hits_mat = np.zeros((len(proposals), len(dictionary.codes)), dtype=np.int32)
-    for i, toks in enumerate(corpus.tokens):
-        if toks:
-            hits_mat[i] = matcher.hits(toks)
+    # one text's hits depend on its tokens only: coded once per distinct row
+    first, _ = corpus.multiplicity()
+    first_l = first.tolist()
+
+    def code_rows(lo: int, hi: int) -> list[np.ndarray]:
+        out = np.zeros((hi - lo, len(dictionary.codes)), dtype=np.int32)
+        for r in range(lo, hi):
+            toks = corpus.tokens[first_l[r]]
+            if toks:
+                out[r - lo] = matcher.hits(toks)
+        return [out]
+
+    parts = in_chunks(code_rows, len(first_l))
+    row_hits = (np.concatenate(parts) if parts else np.zeros((0, len(dictionary.codes)), dtype=np.int32))
+    hits_mat = row_hits[corpus._rows()] if len(proposals) else np.zeros((0, len(dictionary.codes)), dtype=np.int32)
     hits = pd.DataFrame(hits_mat, columns=dictionary.codes, index=pd.Index(corpus.ids, name="proposal_id"))
     coded = hits > 0
     t = _lap(times, "coding", t)
@@ -770,24 +890,27 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     t = _lap(times, "theme_tables", t)
     excluded = excluded_ids(quarantine, proposals)
     lo, hi = s["quote_chars"]
-    from . import privacy as _privacy  # quotes pass privacy.quote_is_publishable or are skipped
-    unpublishable = {pid for pid, text in zip(proposals["proposal_id"].astype(str), proposals["text"].astype(str))
-                     if int(lo) <= len(text) <= int(hi) and not _privacy.quote_is_publishable(text)}
-    tables["theme_quotes"] = th.select_quotes(proposals, hits.reset_index(drop=True), int(s["quotes_per_theme"]),
-                                              (int(lo), int(hi)), set(excluded) | unpublishable)
+    quotable = _Publishable(proposals, (int(lo), int(hi)))
+    tables["theme_quotes"] = quotable.fixpoint(lambda bad: th.select_quotes(
+        proposals, hits.reset_index(drop=True), int(s["quotes_per_theme"]), (int(lo), int(hi)), set(excluded) | bad))
     tables["uncoded_quotes"] = uncoded_quotes(proposals, corpus, coded.reset_index(drop=True),
                                               int(s["quotes_per_theme"]), (int(lo), int(hi)), excluded)
     t = _lap(times, "quotes", t)
     topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
                                          corpus.surface, coded=coded.reset_index(drop=True))
     tables["topics"] = topics
-    allowed = np.array([pid not in excluded and rid not in excluded and pid not in unpublishable for pid, rid in
-                        zip(proposals["proposal_id"].astype(str), proposals["respondent_id"].astype(str))])
-    w = weights.copy()
-    if w.size:
-        w[~allowed] = 0.0
-    tq = th.topic_quotes(w, corpus.ids, proposals["text"].astype(str).tolist(), int(s["quotes_per_theme"]),
-                         (int(lo), int(hi)))
+    pid_arr = proposals["proposal_id"].astype(str).to_numpy()
+    rid_arr = proposals["respondent_id"].astype(str).to_numpy()
+    kept = np.array([pid not in excluded and rid not in excluded for pid, rid in zip(pid_arr, rid_arr)], dtype=bool)
+
+    def _topic_quotes(bad: set[str]) -> pd.DataFrame:
+        w = weights.copy()
+        if w.size:
+            w[~(kept & ~np.isin(pid_arr, list(bad)))] = 0.0
+        return th.topic_quotes(w, corpus.ids, proposals["text"].astype(str).tolist(), int(s["quotes_per_theme"]),
+                               (int(lo), int(hi)))
+
+    tq = quotable.fixpoint(_topic_quotes)
     if len(tq):
         from . import privacy
 
@@ -826,6 +949,45 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
                                                seed=int(s["coding_sample_seed"]))
     _lap(times, "coding_sample", t)
     return StageResult(tables, corpus, hits, coded, weights, times, info)
+
+
+class _Publishable:
+    """Which quotes privacy.quote_is_publishable refuses, decided only for the texts a quote
+    selection actually picks (the check is costly, and a selection reads a handful of texts
+    out of all of them). :meth:`fixpoint` reruns a deterministic greedy selection with the
+    refused ids excluded until it picks none: the same result as excluding every refused text
+    of readable length beforehand, since a text the selection never picks changes nothing."""
+
+    def __init__(self, proposals: pd.DataFrame, chars: tuple[int, int]):
+        self.where: dict[str, list[int]] = {}
+        for i, pid in enumerate(proposals["proposal_id"].astype(str).tolist()):
+            self.where.setdefault(pid, []).append(i)
+        self.texts = proposals["text"].astype(str).tolist()
+        self.chars = chars
+        self._by_text: dict[str, bool] = {}
+
+    def refused(self, pid: str) -> bool:
+        from . import privacy
+
+        lo, hi = self.chars
+        for i in self.where.get(pid, ()):
+            text = self.texts[i]
+            if lo <= len(text) <= hi:
+                ok = self._by_text.get(text)
+                if ok is None:
+                    ok = self._by_text[text] = bool(privacy.quote_is_publishable(text))
+                if not ok:
+                    return True
+        return False
+
+    def fixpoint(self, select) -> pd.DataFrame:
+        bad: set[str] = set()
+        while True:
+            out = select(bad)
+            new = {p for p in out["proposal_id"].astype(str) if p not in bad and self.refused(p)} if len(out) else set()
+            if not new:
+                return out
+            bad |= new
 
 
 def _lap(times: dict[str, float], name: str, t0: float) -> float:

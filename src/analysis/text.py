@@ -8,7 +8,7 @@ Everything here runs offline. The language resources and their licences are list
   and English (:func:`candidate_languages`); a text in a language without a lemmatiser
   (anything but Latvian and Russian) is counted on its lower-cased surface forms, with
   stopwords removed only where a list exists (:func:`surface_languages`);
-- tokens: NLTK's regular-expression tokeniser (needs no downloaded data);
+- tokens: NLTK's regular-expression tokeniser's pattern and engine (``regex``), without NLTK;
 - Latvian lemmas: simplemma's Latvian dictionary and the Latvian hunspell dictionary
   (vendored in ``resources/hunspell/``) through chunspell, combined by the rules in
   :func:`_lv_lemma_uncached`; diacritic restoration uses the same hunspell dictionary
@@ -104,7 +104,8 @@ def _langid(languages: tuple[str, ...] = LANGS):
     return ident
 
 
-def detect_language(text: str | None, languages: Iterable[str] | None = None) -> str:
+def detect_language(text: str | None, languages: Iterable[str] | None = None,
+                    _tokens: Sequence[str] | None = None) -> str:
     """Return the language of a piece of text (an ISO 639-1 code) or ``"und"``.
 
     py3langid restricted to ``languages`` (default ``"lv"``, ``"ru"``, ``"en"``; a survey
@@ -115,11 +116,16 @@ def detect_language(text: str | None, languages: Iterable[str] | None = None) ->
     (:func:`_short_text_language`: "nav" is Latvian, "no idea" English). Works on one- or
     two-word answers and on Latvian typed without diacritics (a place name such as Jūrmala in
     an English answer does not make it Latvian).
+
+    ``_tokens``: :func:`tokenize` of ``text`` when the caller has it already (used only when
+    the text has no URL or e-mail address to remove, so the result is the same).
     """
     if not isinstance(text, str):
         return "und"
     allowed = LANGS if languages is None else tuple(dict.fromkeys(str(x).lower() for x in languages))
-    text = _URLISH.sub(" ", text)
+    if _URLISH.search(text):
+        text = _URLISH.sub(" ", text)
+        _tokens = None
     n_cyr = len(_CYRILLIC.findall(text))
     n_lat = len(_LATIN_LETTER.findall(text))
     if n_cyr == 0 and n_lat == 0:
@@ -130,7 +136,7 @@ def detect_language(text: str | None, languages: Iterable[str] | None = None) ->
             return cyrillic[0] if cyrillic else "und"
         allowed = tuple(cyrillic)
     else:
-        lang = _short_text_language(text)
+        lang = _short_text_language(text, _tokens)
         if lang and lang in allowed:
             return lang
     lang, _ = _langid(allowed).classify(text)
@@ -147,13 +153,13 @@ def _en_forms() -> Mapping[str, str]:
     return DEFAULT_DICTIONARY_FACTORY.get_dictionary("en")
 
 
-def _short_text_language(text: str) -> str | None:
+def _short_text_language(text: str, tokens: Sequence[str] | None = None) -> str | None:
     """A lexicon decision for texts of one or two words, where py3langid guesses
     (it reads the Latvian "nav" as English, "no idea" as Latvian): ``"lv"`` when every
     word is a known Latvian word (stopword list, hunspell or simplemma's forms) and none
     is an English stopword; ``"en"`` when every word is an English stopword or common
     word (simplemma's English forms) and not every word is Latvian; else None."""
-    words = [t for t in tokenize(text) if is_word(t)]
+    words = [t for t in (tokenize(text) if tokens is None else tokens) if is_word(t)]
     if not 1 <= len(words) <= 2:
         return None
     lower = [w.lower() for w in words]
@@ -190,13 +196,17 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 @functools.lru_cache(maxsize=1)
 def _tokenizer():
-    from nltk.tokenize import RegexpTokenizer
+    """The ``findall`` of the token pattern compiled as NLTK's ``RegexpTokenizer(_TOKEN_PATTERN)``
+    compiles it (the ``regex`` engine, flags UNICODE | MULTILINE | DOTALL; the same tokens),
+    without importing NLTK, whose import costs seconds at start-up. The pattern is fixed and
+    has no nested repetition, so NLTK's match time limit is not needed."""
+    import regex
 
-    return RegexpTokenizer(_TOKEN_PATTERN)
+    return regex.compile(_TOKEN_PATTERN, re.UNICODE | re.MULTILINE | re.DOTALL).findall
 
 
 def tokenize(text: str | None, lower: bool = False, words_only: bool = False) -> list[str]:
-    """Split text into tokens with NLTK's ``RegexpTokenizer`` (no downloaded data).
+    """Split text into tokens as NLTK's ``RegexpTokenizer`` does (no downloaded data).
 
     URLs and e-mail addresses stay whole (recognise them with :func:`is_url_or_email`),
     hyphenated words stay whole (``velo-celiņus``), redaction placeholders such as
@@ -208,7 +218,7 @@ def tokenize(text: str | None, lower: bool = False, words_only: bool = False) ->
     if not isinstance(text, str) or not text:
         return []
     text = unicodedata.normalize("NFC", text)
-    tokens = _tokenizer().tokenize(text)
+    tokens = _tokenizer()(text)
     if words_only:
         tokens = [t for t in tokens if is_word(t)]
     if lower:
@@ -643,11 +653,112 @@ def _noun_stem(lemma: str) -> str:
 
 @functools.lru_cache(maxsize=100_000)
 def _lv_lemma_cached(word: str, restore: bool = True) -> str:
+    disk = _disk_lemmas()
+    got = disk.get((word, restore))
+    if got is not None:
+        return got
+    lemma = _lv_lemma_computed(word, restore)
+    if len(disk) < _DISK_MAX:
+        disk[(word, restore)] = lemma
+        _DISK_STATE["dirty"] = True
+    return lemma
+
+
+def _lv_lemma_computed(word: str, restore: bool = True) -> str:
     if restore and word.isascii() and word.isalpha() and not (word.isupper() and len(word) <= 5):
         restored = _restore_word(word)
         if restored != word:
             return _lv_lemma_uncached(restored)
     return _lv_lemma_uncached(word)
+
+
+# ---------------------------------------------------------------------------
+# Lemmas kept between runs
+# ---------------------------------------------------------------------------
+#
+# A Latvian lemma is a pure function of the word form, this module's code and the bundled
+# resources (and the versions of simplemma and chunspell). The forms a run analyses are kept
+# in the user's cache folder (``$ANALYSIS_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
+# ``~/.cache``, then ``consultation-analysis/``) in a file named by a hash of all of those, so
+# the next run reads them instead of loading the restoration resources and analysing them
+# again; a change to any input names another file. Nothing is downloaded: the file is made
+# here from the bundled files. ``ANALYSIS_CACHE_DIR=off`` turns it off.
+
+_DISK_MAX = 2_000_000
+_DISK_STATE: dict[str, object] = {"lemmas": None, "dirty": False, "path": None}
+
+
+def _cache_path() -> Path | None:
+    import os
+
+    env = os.environ.get("ANALYSIS_CACHE_DIR", "")
+    if env.strip().lower() in ("off", "0", "none", "false"):
+        return None
+    if env:
+        base = Path(env)
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "consultation-analysis"
+    return base / f"lv-lemmas-{_resource_hash()}.pickle"
+
+
+@functools.lru_cache(maxsize=1)
+def _resource_hash() -> str:
+    import hashlib
+    from importlib import metadata
+
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for p in sorted(RESOURCES.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(RESOURCES)).encode())
+            h.update(p.read_bytes())
+    for dist in ("simplemma", "chunspell"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            h.update(dist.encode())
+    return h.hexdigest()[:20]
+
+
+def _disk_lemmas() -> dict:
+    disk = _DISK_STATE["lemmas"]
+    if disk is None:
+        import pickle
+
+        disk = {}
+        path = None
+        try:
+            path = _cache_path()
+            if path is not None and path.exists():
+                with open(path, "rb") as f:
+                    got = pickle.load(f)
+                if isinstance(got, dict):
+                    disk = got
+        except Exception:  # an unreadable cache is rebuilt, never an error
+            disk = {}
+        _DISK_STATE.update(lemmas=disk, path=path, dirty=False)
+        atexit.register(save_lemma_cache)
+    return disk  # type: ignore[return-value]
+
+
+def save_lemma_cache() -> Path | None:
+    """Write the Latvian lemmas analysed so far to the user's cache (see above), if any are
+    new; atomically, so a run reading it at the same time sees the old or the new file."""
+    import os
+    import pickle
+
+    disk, path = _DISK_STATE["lemmas"], _DISK_STATE["path"]
+    if not disk or not _DISK_STATE["dirty"] or path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(disk, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        _DISK_STATE["dirty"] = False
+        return path
+    except OSError:  # a read-only home: the run goes on without it
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -1168,6 +1279,7 @@ def keyness(
     target, "-" underused), p (chi-square with 1 df), p_bh (Benjamini-Hochberg, analysis.stats.p_adjust)),
     sorted by G2 descending then lemma.
     """
+    import numpy as np
     import pandas as pd
     from scipy.stats import chi2
 
@@ -1191,9 +1303,10 @@ def keyness(
         g2 = log_likelihood_g2(a, b, c, d)
         lr = log_ratio(a, b, c, d)
         direction = "+" if a / c >= b / d else "-"
-        rows.append([lem, a, b, 1000 * a / c, 1000 * b / d, g2, lr, direction,
-                     float(chi2.sf(g2, 1))])
-    df = pd.DataFrame(rows, columns=columns[:-1])
+        rows.append([lem, a, b, 1000 * a / c, 1000 * b / d, g2, lr, direction])
+    df = pd.DataFrame(rows, columns=columns[:-2])
+    # one vectorised call (the same ufunc, element by element, as a call per lemma)
+    df["p"] = chi2.sf(df["g2"].to_numpy(dtype=float), 1) if len(df) else np.zeros(0)
     df["p_bh"] = p_adjust(df["p"].to_numpy(dtype=float), "BH")
     df = df.sort_values(["g2", "lemma"], ascending=[False, True], kind="mergesort")
     return df.reset_index(drop=True)
@@ -1264,12 +1377,65 @@ def _content_runs(
     return segments
 
 
+# NLTK's bigram and trigram association measures (nltk.metrics.association, Apache License 2.0,
+# (C) NLTK Project), the same arithmetic in the same order, so the scores are the same floats
+# without importing NLTK at run time (tests/test_text.py compares them with NLTK's).
+_SMALL = 1e-20
+
+
+def _product(values) -> float:
+    return functools.reduce(lambda x, y: x * y, values)
+
+
+def _llr(cont: Sequence[int], expected: Iterable[float]) -> float:
+    return 2 * sum(obs * math.log(obs / (exp + _SMALL) + _SMALL) for obs, exp in zip(cont, expected))
+
+
+def _bigram_llr(n_ii: int, n_ix_xi: tuple[int, int], n_xx: int) -> float:
+    """BigramAssocMeasures.likelihood_ratio (Manning and Schütze 5.3.4)."""
+    n_ix, n_xi = n_ix_xi
+    n_oi = n_xi - n_ii
+    n_io = n_ix - n_ii
+    cont = (n_ii, n_oi, n_io, n_xx - n_ii - n_oi - n_io)
+    total = sum(cont)
+    return _llr(cont, ((cont[i] + cont[i ^ 1]) * (cont[i] + cont[i ^ 2]) / total for i in range(4)))
+
+
+def _bigram_pmi(n_ii: int, n_ix_xi: tuple[int, int], n_xx: int) -> float:
+    """BigramAssocMeasures.pmi (Manning and Schütze 5.4)."""
+    return math.log2(n_ii * n_xx ** 1) - math.log2(_product(n_ix_xi))
+
+
+def _trigram_llr(n_iii: int, n_iix_tuple: tuple[int, int, int], n_ixx_tuple: tuple[int, int, int],
+                 n_xxx: int) -> float:
+    """TrigramAssocMeasures.likelihood_ratio."""
+    n_iix, n_ixi, n_xii = n_iix_tuple
+    n_ixx, n_xix, n_xxi = n_ixx_tuple
+    n_oii = n_xii - n_iii
+    n_ioi = n_ixi - n_iii
+    n_iio = n_iix - n_iii
+    n_ooi = n_xxi - n_iii - n_oii - n_ioi
+    n_oio = n_xix - n_iii - n_oii - n_iio
+    n_ioo = n_ixx - n_iii - n_ioi - n_iio
+    n_ooo = n_xxx - n_iii - n_oii - n_ioi - n_iio - n_ooi - n_oio - n_ioo
+    cont = (n_iii, n_oii, n_ioi, n_ooi, n_iio, n_oio, n_ioo, n_ooo)
+    n_all = sum(cont)
+    bits = [1, 2, 4]
+    expected = (_product(sum(cont[x] for x in range(8) if (x & j) == (i & j)) for j in bits) / (n_all ** 2)
+                for i in range(8))
+    return _llr(cont, expected)
+
+
+def _trigram_pmi(n_iii: int, n_iix_tuple, n_ixx_tuple: tuple[int, int, int], n_xxx: int) -> float:
+    """TrigramAssocMeasures.pmi."""
+    return math.log2(n_iii * n_xxx ** 2) - math.log2(_product(n_ixx_tuple))
+
+
 def _ngram_associations(
     segments: Sequence[Sequence[tuple[str, str]]], n: int, min_count: int, measure: str, top_n: int
 ) -> "pd.DataFrame":
     """Association scores of the n-grams (n = 2 or 3) of non-empty runs of (lemma, surface)."""
     import pandas as pd
-    from nltk.collocations import BigramAssocMeasures, TrigramAssocMeasures
 
     sep = "\x00"
     seq: list[str] = []
@@ -1283,14 +1449,12 @@ def _ngram_associations(
     word_fd = Counter(seq)
     pairs = Counter(zip(seq, seq[1:]))
     if n == 2:
-        m = BigramAssocMeasures()
-        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        fn = _bigram_llr if measure == "llr" else _bigram_pmi
         scored = [(ng, fn(c, (word_fd[ng[0]], word_fd[ng[1]]), total)) for ng, c in pairs.items()
                   if c >= min_count and sep not in ng]
         freq = pairs
     else:
-        m = TrigramAssocMeasures()
-        fn = m.likelihood_ratio if measure == "llr" else m.pmi
+        fn = _trigram_llr if measure == "llr" else _trigram_pmi
         triples = Counter(zip(seq, seq[1:], seq[2:]))
         wild = Counter(zip(seq, seq[2:]))
         scored = [(ng, fn(c, (pairs[ng[:2]], wild[(ng[0], ng[2])], pairs[ng[1:]]),
