@@ -39,6 +39,7 @@ Decisions (each also written into the tables, so the summary can cite them)
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,27 +250,61 @@ class GroupPlan:
     notes: str = ""
 
 
+_FACTORS: dict[int, tuple] = {}     # id(values array) -> (weak reference, codes, distinct values)
+
+
+def _remember_factors(values: np.ndarray, codes: np.ndarray, uniques: list) -> np.ndarray:
+    """Keep an array's factorisation (codes into `uniques`, -1 = missing; a distinct value may
+    have no row) for _factorize, and make the array read-only so that it cannot go stale."""
+    values.flags.writeable = False
+    key = id(values)
+    _FACTORS[key] = (weakref.ref(values, lambda _ref, key=key: _FACTORS.pop(key, None)),
+                     np.asarray(codes, dtype=np.int64), list(uniques))
+    return values
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """(code per row, distinct values) of an object array, None/NaN = -1: the factorisation
+    grouping_values kept for its arrays, else pandas.factorize (hashing, not sorting)."""
+    hit = _FACTORS.get(id(values))
+    if hit is not None and hit[0]() is values:
+        return hit[1], hit[2]
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return np.asarray(codes, dtype=np.int64), list(uniques)
+
+
 def grouping_values(df: pd.DataFrame, cb: Codebook) -> dict[str, tuple[str, np.ndarray, list[str]]]:
     """grouping -> (variable, codes as an object array with None for missing, level order).
 
     Multi-choice groupings become one two-group variable per option ("yes"/"no"); a
     respondent who skipped the question (all indicators NA, or none chosen) is missing.
+    The arrays are read-only and carry their factorisation (from the categorical column's
+    codes), so that planning a grouping never hashes one Python object per respondent.
     """
     out = {}
     for v in cb.variables.values():
         if not v.grouping:
             continue
         if v.type == "single":
-            vals = df[v.name].astype(object).to_numpy()
-            vals = np.where(pd.isna(vals), None, vals.astype(str) if len(vals) else vals).astype(object)
+            col = df[v.name]
+            if (isinstance(col.dtype, pd.CategoricalDtype)
+                    and pd.api.types.infer_dtype(col.cat.categories, skipna=True) == "string"):
+                codes = col.cat.codes.to_numpy().astype(np.int64)
+                lut = np.empty(len(col.cat.categories) + 1, dtype=object)
+                lut[:-1] = [str(c) for c in col.cat.categories]
+                vals = _remember_factors(lut[codes], codes, list(lut[:-1]))     # code -1 -> None
+            else:
+                vals = col.astype(object).to_numpy()
+                vals = np.where(pd.isna(vals), None, vals.astype(str) if len(vals) else vals).astype(object)
             out[v.name] = (v.name, vals, list(v.codes))
         elif v.type == "multi":
             ind = np.column_stack([df[f"{v.name}__{c}"].astype("boolean").fillna(False).to_numpy(dtype=bool)
                                    for c in v.codes])
             answered = ind.any(1)
+            lut = np.array(["yes", "no", None], dtype=object)
             for j, c in enumerate(v.codes):
-                vals = np.where(answered, np.where(ind[:, j], "yes", "no"), None).astype(object)
-                out[f"{v.name}__{c}"] = (v.name, vals, ["yes", "no"])
+                codes = np.where(answered, np.where(ind[:, j], 0, 1), -1).astype(np.int64)
+                out[f"{v.name}__{c}"] = (v.name, _remember_factors(lut[codes], codes, ["yes", "no"]), ["yes", "no"])
     return out
 
 
@@ -281,8 +316,7 @@ def plan_grouping(grouping: str, variable: str, values: np.ndarray, order: list[
     object per respondent."""
     v = cb.variables[variable]
     notes = []
-    first, uniq = pd.factorize(pd.Series(values, dtype=object))
-    vals = list(uniq)                                   # each distinct answer, recoded below
+    first, vals = _factorize(values)                    # each distinct answer, recoded below
     ucount = np.bincount(first[first >= 0], minlength=len(vals))
 
     def counted() -> dict:
@@ -294,7 +328,7 @@ def plan_grouping(grouping: str, variable: str, values: np.ndarray, order: list[
 
     if for_tests and v.type == "single":
         excluded = [o.code for o in v.options if o.exclude_from_tests]
-        hit = [c for c in excluded if any(x == c for x in vals)]
+        hit = [c for c in excluded if any(x == c and k > 0 for x, k in zip(vals, ucount))]
         if hit:
             vals = [None if x in hit else x for x in vals]
             notes.append("not tested: " + "+".join(hit))
@@ -724,10 +758,18 @@ def profile_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weight
     gv = dict(gv if gv is not None else grouping_values(df, cb))
     gv["form_language"] = ("form_language", df["form_language"].astype(object).to_numpy(), list(cb.languages))
     rows = []
+    if wt.used:
+        w = wt.weights
     for g, (var, vals, order) in gv.items():
-        present = pd.notna(vals)
+        fc, uniq = _factorize(vals)                     # distinct answers, not one object per row
+        present = fc >= 0
         n_ans = int(present.sum())
-        counts = pd.Series(vals[present]).value_counts()
+        counts: dict = {}
+        for u, k in zip(uniq, np.bincount(fc[present], minlength=len(uniq)).tolist()):
+            counts[u] = counts.get(u, 0) + k
+        if wt.used:
+            m = present & wt.mask
+            wsum = np.nansum(np.where(m, w, 0.0))
         pop = margins.get(g, {})
         pop_total = sum(pop.values()) if pop else np.nan
         levels = list(order) + [c for c in pop if c not in order]
@@ -739,10 +781,8 @@ def profile_table(df: pd.DataFrame, cb: Codebook, settings: Settings, wt: Weight
                    "share": n / n_ans if n_ans else np.nan,
                    "population_share": pop[lv] / pop_total if lv in pop else np.nan}
             if wt.used:
-                m = present & wt.mask
-                w = wt.weights
-                wsum = np.nansum(np.where(m, w, 0.0))
-                row["weighted_share"] = (np.nansum(np.where(m & np.isin(vals, codes), w, 0.0)) / wsum
+                hit = np.isin(fc, [i for i, u in enumerate(uniq) if u in codes])
+                row["weighted_share"] = (np.nansum(np.where(m & hit, w, 0.0)) / wsum
                                          if wsum > 0 else np.nan)
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -847,17 +887,21 @@ def _group_counts(coded: tuple[np.ndarray, np.ndarray], m: np.ndarray, g: np.nda
     return np.bincount(g * nv + codes[m], minlength=k * nv).reshape(k, nv)
 
 
-def _select(y: np.ndarray, plan: GroupPlan, min_cell: int, extra: np.ndarray | None = None):
-    """The respondents of one test: scored, in a kept level, in a level with >= min_cell here."""
-    m = ~np.isnan(y) & (plan.codes >= 0)
+def _select(y: np.ndarray, plan: GroupPlan, min_cell: int, extra: np.ndarray | None = None,
+            base: np.ndarray | None = None):
+    """The respondents of one test: scored, in a kept level, in a level with >= min_cell here.
+
+    `base`, when given, is ~isnan(y) & (plan.codes >= 0) computed beforehand (not changed)."""
+    m = base.copy() if base is not None else ~np.isnan(y) & (plan.codes >= 0)
     if extra is not None:
         m &= extra
     k = len(plan.levels)
     counts = np.bincount(plan.codes[m], minlength=k)
     keep = counts >= min_cell
     dropped = [plan.levels[i] for i in range(k) if 0 < counts[i] < min_cell]
-    if k:
-        m &= keep[np.maximum(plan.codes, 0)] & (plan.codes >= 0)
+    if keep.all():                     # every level kept: m already holds only kept codes
+        return m, plan.codes[m], list(plan.levels), dropped
+    m &= keep[np.maximum(plan.codes, 0)] & (plan.codes >= 0)
     kept = np.flatnonzero(keep)
     remap = np.full(k, -1)
     remap[kept] = np.arange(kept.size)
@@ -946,28 +990,44 @@ def _crosstab(plan: GroupPlan, min_cell: int, selected: tuple, counts: np.ndarra
 def rao_scott_test(y: np.ndarray, plan: GroupPlan, min_cell: int, cut: float, wt: Weighting) -> dict:
     """Weighted top-two share by group: first-order Rao–Scott chi-square on calibration residuals."""
     wm = wt.mask
-    m, g, levels, dropped = _select(y, plan, min_cell, extra=wm)
+    yw = y[wm]
+    return _rao_scott(yw, _subplan(plan, wm), min_cell, (np.nan_to_num(yw) >= cut).astype(np.int64),
+                      wt.weights[wm], _calibration(wt))
+
+
+def _subplan(plan: GroupPlan, rows: np.ndarray) -> GroupPlan:
+    """The plan restricted to some respondents (e.g. the weighted rows), in their order."""
+    return GroupPlan(plan.grouping, plan.variable, plan.levels, plan.codes[rows], plan.notes)
+
+
+def _rao_scott(yw: np.ndarray, plan: GroupPlan, min_cell: int, top_all: np.ndarray, w: np.ndarray,
+               calibration: stats.Calibration, base_mask: np.ndarray | None = None) -> dict:
+    """rao_scott_test on the weighted rows only (the design's rows, in order): `yw` the
+    outcome, `plan` the grouping (_subplan), `top_all` the top-two indicator of yw, `w` the
+    weights. Selecting among the weighted rows is selecting among all rows and keeping the
+    weighted ones: the same table, the same order of summation."""
+    m, g, levels, dropped = _select(yw, plan, min_cell, base=base_mask)
     note = _notes(plan.notes, f"left out here (n<{min_cell}): " + "+".join(dropped) if dropped else "",
                   "weighted rows only")
     base = {"n": int(m.sum()), "n_groups": len(levels), "levels": "+".join(levels), "notes": note,
             "effect_measure": "cramers_v", "test": "rao_scott"}
     if len(levels) < 2:
         return {**base, "test": "none", "notes": _notes(note, "fewer than two groups to compare")}
-    x = np.full(len(y), -1)
+    x = np.full(len(yw), -1)
     x[m] = g
-    top = np.where(m, (np.nan_to_num(y) >= cut).astype(np.int64), -1)
-    x, top, w = x[wm], top[wm], wt.weights[wm]
-    sw = np.bincount(x[x >= 0] * 2 + top[x >= 0], weights=w[x >= 0], minlength=2 * len(levels)).reshape(-1, 2)
+    top = np.where(m, top_all, -1)
+    xs, ws = x[m], w[m]                                   # m is exactly x >= 0
+    sw = np.bincount(xs * 2 + top[m], weights=ws, minlength=2 * len(levels)).reshape(-1, 2)
     if (sw.sum(0) == 0).any():
         return {**base, "notes": _notes(note, "no variation in top-two share")}
     share = sw[:, 1] / sw.sum(1)
-    stat, p, dof, deff = stats.rao_scott_chi2_codes(x, top, len(levels), 2, w, calibration=_calibration(wt))
+    stat, p, dof, deff = stats.rao_scott_chi2_codes(x, top, len(levels), 2, w, calibration=calibration)
     # effect size: bias-corrected Cramér's V of the weighted table scaled to the test's n
     v = stats.cramers_v(sw / sw.sum() * base["n"], bias_correct=True)
     return {**base, "statistic": stat, "df": dof, "p": p, "highest_group": levels[int(np.argmax(share))],
             "lowest_group": levels[int(np.argmin(share))], "design_effect": deff, "effect_size": v,
             "effect_measure": "cramers_v", "effect_label": stats.effect_label(v, "cramers_v", df=1)
-            if not math.isnan(v) else "undefined", "min_group_n": int(np.bincount(x[x >= 0]).min())}
+            if not math.isnan(v) else "undefined", "min_group_n": int(np.bincount(xs).min())}
 
 
 def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[str, GroupPlan],
@@ -980,13 +1040,25 @@ def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[
     rows = []
     resids: dict[str, list] = {c: [] for c in ("level", "n", "top2_share", "adj_residual", "outcome",
                                                "outcome_type", "grouping")}
+    known = {g: plan.codes >= 0 for g, plan in plans.items()}
+    weighted = wt is not None and wt.used
+    if weighted:
+        wm = wt.mask
+        w, cal = wt.weights[wm], _calibration(wt)
+        wplans = {g: _subplan(plan, wm) for g, plan in plans.items()}
+        wknown = {g: known[g][wm] for g in plans}
     for outcome in outcome_frame.columns:
         y = outcome_frame[outcome].to_numpy()
+        scored = ~np.isnan(y)
         coded = _value_codes(y)
         high = coded[0] >= cut
+        if weighted:
+            yw = y[wm]
+            scored_w = scored[wm]
+            top_w = (np.nan_to_num(yw) >= cut).astype(np.int64)
         key = {"outcome": outcome, "outcome_type": kinds[outcome]}
         for g, plan in plans.items():
-            selected = _select(y, plan, min_cell)
+            selected = _select(y, plan, min_cell, base=scored & known[g])
             m, gi, levels, _ = selected
             counts = _group_counts(coded, m, gi, len(levels))
             rows.append({**key, "grouping": g, "weighted": False, "family": GROUP_FAMILY,
@@ -1002,9 +1074,9 @@ def group_tests(outcome_frame: pd.DataFrame, kinds: dict[str, str], plans: dict[
                 resids["outcome"] += [outcome] * k
                 resids["outcome_type"] += [kinds[outcome]] * k
                 resids["grouping"] += [g] * k
-            if wt is not None and wt.used:
+            if weighted:
                 rows.append({**key, "grouping": g, "weighted": True, "family": WEIGHTED_FAMILY,
-                             **rao_scott_test(y, plan, min_cell, cut, wt)})
+                             **_rao_scott(yw, wplans[g], min_cell, top_w, w, cal, scored_w & wknown[g])})
     tests = pd.DataFrame(rows)
     for c in ("statistic", "df", "p", "effect_size", "epsilon_squared", "design_effect"):
         if c not in tests:
@@ -1151,7 +1223,7 @@ def _design(df: pd.DataFrame, cb: Codebook, min_cell: int, gv: dict | None = Non
 
 
 def _plain_plan(name: str, vals: np.ndarray, order: list[str], min_cell: int) -> GroupPlan:
-    first, uniq = pd.factorize(pd.Series(vals, dtype=object))
+    first, uniq = _factorize(vals)
     ucount = np.bincount(first[first >= 0], minlength=len(uniq))
     counts = dict(zip(uniq, ucount.tolist()))
     levels = tuple(c for c in order if counts.get(c, 0) >= min_cell)
@@ -1213,6 +1285,11 @@ def _unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows in the same (lexicographic) order, through one integer key per row (each column's
     rank among its distinct values, first column most significant) instead of a sort of
     n row records; falls back to np.unique when the key would not fit in 63 bits."""
+    if a.shape[1] <= 62 and bool(((a == 0.0) | (a == 1.0)).all()):
+        # dummies: each column's rank is its value (0 < 1), radix 2 - no sort per column
+        key = a.astype(np.int64) @ (np.int64(1) << np.arange(a.shape[1] - 1, -1, -1, dtype=np.int64))
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return a[first], inverse.ravel().astype(np.int64)
     ranks, radix = [], []
     for j in range(a.shape[1]):
         u, r = np.unique(a[:, j], return_inverse=True)
@@ -1254,11 +1331,35 @@ def fit_ordinal(y: np.ndarray, X: pd.DataFrame | ModelDesign, level: float = 0.9
     return _odds_table(res, level, int(len(yv)), levels.size)
 
 
-def model_table(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None) -> pd.DataFrame:
-    """models.csv: proportional-odds model of each item and rounded sector index on demographics."""
-    design = model_design(df, cb, settings.min_cell, gv)
+def _shared_design(shared: dict | None, df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None,
+                   predictors: list[str] | None = None) -> ModelDesign:
+    """model_design, kept in `shared` (a dict one run's tables pass around) by predictor set."""
+    preds = list(predictors if predictors is not None else cb.role_vars("model_predictors"))
+    key = ("design", tuple(preds))
+    if shared is None:
+        return model_design(df, cb, settings.min_cell, gv, preds)
+    if key not in shared:
+        shared[key] = model_design(df, cb, settings.min_cell, gv, preds)
+    return shared[key]
+
+
+def _shared_outcomes(shared: dict | None, df: pd.DataFrame, cb: Codebook, settings: Settings):
+    """outcomes(df, cb, settings.min_items), kept in `shared`."""
+    if shared is None:
+        return outcomes(df, cb, settings.min_items)
+    if "outcomes" not in shared:
+        shared["outcomes"] = outcomes(df, cb, settings.min_items)
+    return shared["outcomes"]
+
+
+def model_table(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None,
+                shared: dict | None = None) -> pd.DataFrame:
+    """models.csv: proportional-odds model of each item and rounded sector index on demographics.
+
+    `shared` (optional dict): the design and outcomes already built for this df (filled here)."""
+    design = _shared_design(shared, df, cb, settings, gv)
     term_info = pd.DataFrame(design.terms)
-    frame, kinds = outcomes(df, cb, settings.min_items)
+    frame, kinds = _shared_outcomes(shared, df, cb, settings)
     frames = []
     for outcome in frame.columns:
         table, info = fit_ordinal(_model_outcome(frame, kinds, outcome), design, settings.level)
@@ -1342,7 +1443,8 @@ def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFrame, plans: dict[str, GroupPlan],
-                   df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict) -> pd.DataFrame:
+                   df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
+                   shared: dict | None = None) -> pd.DataFrame:
     """findings.csv: the group differences a summary may state, one named pair each.
 
     From the significant, not negligible rank tests of the headline family: a two-group test
@@ -1425,7 +1527,7 @@ def findings_table(tests: pd.DataFrame, posthoc: pd.DataFrame, frame: pd.DataFra
         contrast.append(found + 1)
     out["contrast"] = contrast
     out["contrast_rank"] = out.groupby("contrast").cumcount() + 1
-    cache: dict = {}                   # designs by predictor set and the outcomes, built once for all pairs
+    cache: dict = shared if shared is not None else {}   # designs by predictor set, outcomes: built once
     adj = [_adjusted_pair(df, cb, settings, gv, row, cache) for row in out.itertuples()]
     out = pd.concat([out, pd.DataFrame(adj)], axis=1)
     return _typed(out[cols], ints=["n_high", "n_low", "contrast", "contrast_rank"])
@@ -1445,13 +1547,8 @@ def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
     if not preds:
         return {**none, "adjusted_note": "no model predictors in the codebook"}
     cache = {} if cache is None else cache
-    key = ("design", tuple(preds))
-    if key not in cache:
-        cache[key] = model_design(df, cb, settings.min_cell, gv, preds)
-    design = cache[key]
-    if "outcomes" not in cache:
-        cache["outcomes"] = outcomes(df, cb, settings.min_items)
-    frame, kinds = cache["outcomes"]
+    design = _shared_design(cache, df, cb, settings, gv, preds)
+    frame, kinds = _shared_outcomes(cache, df, cb, settings)
     ok, levels, yi = design.responses(_model_outcome(frame, kinds, row.outcome))
     terms = {t["term"]: t for t in design.terms}
     th, tl = f"{row.grouping}={row.high_group}", f"{row.grouping}={row.low_group}"
@@ -1478,8 +1575,8 @@ def _adjusted_pair(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict,
 
 # --- proportional-odds check ----------------------------------------------------------------
 
-def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None = None,
+             shared: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """po_check.csv and po_partial.csv: is the proportional-odds assumption of models.csv met?
 
     For each outcome's model (same predictors, same complete cases) the Brant (1990) test
@@ -1489,8 +1586,8 @@ def po_check(df: pd.DataFrame, cb: Codebook, settings: Settings, gv: dict | None
     the binary logits for its terms whose own Brant test is significant (po_partial.csv),
     so a reader sees where the single odds ratio of models.csv does not hold.
     """
-    design = model_design(df, cb, settings.min_cell, gv)
-    frame, kinds = outcomes(df, cb, settings.min_items)
+    design = _shared_design(shared, df, cb, settings, gv)
+    frame, kinds = _shared_outcomes(shared, df, cb, settings)
     rows, partial = [], []
     for outcome in frame.columns:
         ok, levels, yi = design.responses(_model_outcome(frame, kinds, outcome))
@@ -1648,15 +1745,18 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
 
     check_responses(df, cb)
     df = df.reset_index(drop=True)
+    # the ratings as float columns once (every table reads them through item_scores)
+    df = df.assign(**{i: _float(df[i]) for i in cb.likert_items})
+    shared: dict = {}                 # model designs by predictor set and the outcome frame, built once
     gv = timed("groupings", grouping_values, df, cb)
     test_plans = timed("groupings", plan_groupings, df, cb, settings.min_cell, True, gv)
     desc_plans = timed("groupings", plan_groupings, df, cb, settings.min_cell, False, gv)
     wt = timed("weights", compute_weights, df, cb, settings)
-    frame, kinds = outcomes(df, cb, settings.min_items)
+    frame, kinds = _shared_outcomes(shared, df, cb, settings)
     cut = top2_threshold(cb)
     tests, residuals = timed("group_tests", group_tests, frame, kinds, test_plans, settings.min_cell, cut, wt)
     tests = adjust_families(tests, settings.fdr)
-    models = timed("models", model_table, df, cb, settings, gv)
+    models = timed("models", model_table, df, cb, settings, gv, shared)
     sector_t, sector_p = timed("sector_tests", sector_tests, df, cb, settings)
     posthoc = timed("posthoc", posthoc_table, tests, frame, test_plans, settings.min_cell, settings.fdr)
     out = {
@@ -1669,8 +1769,9 @@ def _build_tables(df: pd.DataFrame, cb: Codebook, settings: Settings, timings: d
         "tests": _typed(tests.reindex(columns=TEST_COLUMNS), ints=["df", "n", "n_groups", "min_group_n"]),
         "test_family": family_table(tests, models, settings.fdr, wt.role == "headline"),
         "posthoc": posthoc,
-        "findings": timed("findings", findings_table, tests, posthoc, frame, test_plans, df, cb, settings, gv),
-        **dict(zip(("po_check", "po_partial"), timed("po_check", po_check, df, cb, settings, gv))),
+        "findings": timed("findings", findings_table, tests, posthoc, frame, test_plans, df, cb, settings, gv,
+                          shared),
+        **dict(zip(("po_check", "po_partial"), timed("po_check", po_check, df, cb, settings, gv, shared))),
         "residuals": _typed(residuals[["outcome", "outcome_type", "grouping", "level", "n", "top2_share",
                                        "adj_residual"]], ints=["n"]),
         "models": models,

@@ -157,6 +157,11 @@ def rake(
     totals; raises :class:`RakingError` when it has not converged after ``max_iter``
     sweeps.  Returns the raked weights as an ndarray in the order of ``df``'s rows.
     """
+    w = _base_weights(df, base_weights)
+    return _rake(w, _check_margins(df, w, margins), max_iter, tol)
+
+
+def _base_weights(df: pd.DataFrame, base_weights: Any) -> np.ndarray:
     if isinstance(base_weights, str):
         w = df[base_weights].to_numpy(dtype=float)
     elif base_weights is None:
@@ -167,7 +172,24 @@ def rake(
         raise ValueError(f"base_weights has {w.size} values for {len(df)} rows")
     if np.any(~np.isfinite(w)) or np.any(w < 0):
         raise ValueError("base weights must be finite and non-negative")
-    prepared = _check_margins(df, w, margins)
+    return w
+
+
+def _check_weights(prepared: list, w: np.ndarray) -> None:
+    """_check_margins' test that every level with a positive total has positive weight, on
+    margins already checked (the same error, for new base weights of the same rows)."""
+    for var, codes, tvec, labels in prepared:
+        has = np.bincount(codes, weights=w, minlength=tvec.size) > 0    # non-negative weights
+        for t, ok, lab in zip(tvec, has, labels):
+            if t > 0 and not ok:
+                raise ValueError(
+                    f"margin {var!r}, level {lab!r}: population total {t:g} but no respondents "
+                    f"(with positive weight) in the sample; merge it with a neighbouring level"
+                )
+
+
+def _rake(w: np.ndarray, prepared: list, max_iter: int, tol: float) -> np.ndarray:
+    """rake's iterations from checked base weights and margins (_check_margins)."""
     w = w.astype(float).copy()
     for _ in range(max_iter):
         for _, codes, tvec, _ in prepared:
@@ -245,12 +267,16 @@ def trim_and_rerake(
     """
     if cap <= 1:
         raise ValueError("cap is a multiple of the mean weight and must exceed 1")
-    w = rake(df, weights, margins, tol=tol)
+    w = _base_weights(df, weights)
+    prepared = _check_margins(df, w, margins)          # the rows and margins are checked once
+    w = _rake(w, prepared, 100, tol)
     for _ in range(max_rounds):
         limit = cap * w.mean()
         if w.max() <= limit * (1 + cap_tol):
             return w
-        w = rake(df, np.minimum(w, limit), margins, tol=tol)
+        capped = np.minimum(w, limit)
+        _check_weights(prepared, capped)
+        w = _rake(capped, prepared, 100, tol)
     if w.max() > cap * w.mean() * (1 + cap_tol):
         warnings.warn(
             f"trim_and_rerake: after {max_rounds} rounds the largest weight is "
