@@ -17,6 +17,10 @@
    (ru_maxrss), and for clean the peak of its whole process tree (with the redaction children,
    sampled by psutil). Goals: ratio <= 2, peak < 2 GB.
    `--pandas` adds pandas.read_excel(engine="calamine") (the former, object-frame reference).
+   `--stream` adds the streamed Arrow read alone (analysis.xlsx_stream: every batch of the
+   sheet, what stage 01 reads through; its peak shows the reader holds one batch, not the sheet).
+   `--export PATH` measures that .xlsx instead of the generated one (e.g. a 10^6-response export
+   of `python -m analysis synth`; `--only raw,stream` skips the slower kinds).
    `--baseline REV` adds stage 01 as it was at git revision REV (its src/analysis and params
    exported with `git archive` into the work folder, first on PYTHONPATH), measured in the same
    alternation, so before and after and the raw read come from one run on the same machine load.
@@ -121,6 +125,12 @@ if kind == "raw":
     import fastexcel
     table = fastexcel.read_excel(path).load_sheet(0).to_arrow()
     rows = table.num_rows
+elif kind == "stream":
+    from analysis import xlsx_stream
+    header, batches, _ = xlsx_stream.read_sheet(path)
+    rows = 0
+    for base, arrays in batches:
+        rows = base - 2 + max(len(a) for a in arrays)   # sheet row numbers; row 1 is the header
 elif kind == "pandas":
     import pandas as pd
     frame = pd.read_excel(path, engine="calamine")
@@ -207,22 +217,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pandas", action="store_true",
                     help="also measure pandas.read_excel(engine='calamine'), the object-frame read")
     ap.add_argument("--baseline", metavar="REV", help="also measure stage 01 as at this git revision (before)")
+    ap.add_argument("--stream", action="store_true", help="also measure the streamed Arrow read alone")
+    ap.add_argument("--export", metavar="PATH", help="measure this .xlsx instead of the generated export")
+    ap.add_argument("--only", metavar="KINDS", help="comma-separated kinds to measure (raw, stream, clean, ...)")
     args = ap.parse_args(argv)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    export = workdir / f"forms_lv_{args.n}.xlsx"
-    if not export.exists():
+    export = Path(args.export) if args.export else workdir / f"forms_lv_{args.n}.xlsx"
+    if args.export:
+        print(f"measuring {export} ({export.stat().st_size / 1e6:.1f} MB)")
+    elif not export.exists():
         t = time.perf_counter()
         build_export(export, args.n)
         print(f"wrote {export} ({export.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f} s")
     else:
         print(f"reusing {export} ({export.stat().st_size / 1e6:.1f} MB)")
-    kinds = ["raw", "clean"] + (["pandas"] if args.pandas else [])
+    kinds = ["raw", "clean"] + (["stream"] if args.stream else []) + (["pandas"] if args.pandas else [])
     base = None
     if args.baseline:
         base = baseline_tree(args.baseline, workdir)
         before = f"clean@{base.parent.name.removeprefix('rev-')}"
         kinds.insert(1, before)
+    if args.only:
+        wanted = set(args.only.split(","))
+        kinds = [k for k in kinds if k in wanted or k.split("@")[0] in wanted
+                 or (k.startswith("clean@") and "baseline" in wanted)]
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for _ in range(args.repeat):
         for kind in kinds:          # alternating, so drifts hit all alike
@@ -230,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             runs[kind].append(r)
             print(f"  {kind:14s} {r['seconds']:7.2f} s (cpu {r['cpu_s']:6.1f} s)  peak {r['maxrss_mb']:7.0f} MB "
                   f"(tree {r['tree_mb']:6.0f} MB)  rows {r['rows']}")
-    raw = statistics.median(r["seconds"] for r in runs["raw"])
+    raw = statistics.median(r["seconds"] for r in runs["raw"]) if "raw" in runs else float("nan")
     labels = {"raw": "raw read (fastexcel, Arrow, calamine)",
+              "stream": "streamed read (xlsx_stream, Arrow batches)",
               "pandas": "pandas.read_excel(engine=calamine), objects",
               "clean": "stage 01 now (analysis.clean.run_clean)"}
     print(f"\n{args.n:,} responses, median of {args.repeat} (load average {os.getloadavg()[0]:.1f}):")
@@ -243,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         tree = max(r["tree_mb"] for r in runs[kind])
         label = labels.get(kind) or f"stage 01 at {kind.split('@')[1]} (before)"
         print(f"  {label:46s} {s:8.2f} {s / raw:6.2f} {cpu:7.1f} {peak:8.0f} {tree:8.0f}")
+    if "clean" not in runs or "raw" not in runs:
+        return 0
     ours = statistics.median(r["seconds"] for r in runs["clean"])
     tree = max(r["tree_mb"] for r in runs["clean"])
     ratio = ours / raw

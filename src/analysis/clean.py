@@ -1138,7 +1138,10 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
         }))
     if not frames:
         return schemas.empty_frame(schema)
-    df = pd.concat(frames, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    # one copy alive at a time: the pieces go once concatenated, the unsorted frame once sorted
+    df = pd.concat(frames, ignore_index=True)
+    del frames, r
+    df = df.take(np.argsort(df["_order"].to_numpy(), kind="stable")).drop(columns="_order")
     df = df.reset_index(drop=True)
     out = pd.DataFrame({
         "proposal_id": pd.array(df["proposal_id"], dtype="string"),
