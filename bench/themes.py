@@ -17,6 +17,10 @@ Printed:
   the share of sentences where the coder fires a sector the hand coding does not have (goal <= 3 %);
   the same on 300 FRESH hand-coded sentences (data/devset/treebank_fresh.csv), never tuned on: the
   honest figure (its errors are not listed);
+- when they exist, two further held-out sets written by others, as aggregates only (their texts and
+  per-text errors are never printed): sector macro-F1 with per-sector P/R/F1 and the uncoded share
+  on data/devset/proposals_b.csv (id, text, language, sectors, topics, note; every row held out),
+  and the false-sector rate on data/devset/treebank_fresh2.csv (sent_id, text, sectors, note);
 - theme macro-F1 on the embedded sample's planted themes (agreement with the generator, not the
   goal: it may fall a little while agreement with people rises);
 - Latvian lemma accuracy on the UD-LVTB extract (bench/lemmas.py, (c) and (c'); goal >= 0.94);
@@ -92,12 +96,21 @@ def prf(auto, hand) -> dict:
     return {"sectors": rows, "macro_f1": sum(f1s) / len(f1s) if f1s else float("nan")}
 
 
-def devset_scores(dictionary, half: str = "report") -> dict:
-    """Sector agreement with the hand coding on one half of the development set."""
+def devset_scores(dictionary, half: str | None = "report", path: Path | None = None) -> dict:
+    """Sector agreement with the hand coding on one half of the development set (half=None: every
+    row of `path`, e.g. data/devset/proposals_b.csv, which is held out as a whole)."""
     import pandas as pd
 
-    dev = pd.read_csv(DEVSET / "proposals.csv", dtype=str, keep_default_na=False)
-    dev = dev[dev["half"] == half].reset_index(drop=True)
+    path = DEVSET / "proposals.csv" if path is None else Path(path)
+    dev = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("text", "language", "sectors") if c not in dev.columns]
+    if missing:
+        raise SystemExit(f"{path}: missing column(s) {', '.join(missing)} (expected text, language, sectors)")
+    if half is not None:
+        dev = dev[dev["half"] == half].reset_index(drop=True)
+    bad = sorted({x.strip() for v in dev["sectors"] for x in str(v).split(";") if x.strip()} - set(SECTORS))
+    if bad:
+        raise SystemExit(f"{path}: column sectors: unknown sector(s) {', '.join(bad)} (expected {', '.join(SECTORS)})")
     langs = [lang if lang in ("lv", "ru") else None for lang in dev["language"]]
     auto, _ = code_sectors(dev["text"].tolist(), langs, dictionary)
     hand = hand_sectors(dev["sectors"])
@@ -108,12 +121,17 @@ def devset_scores(dictionary, half: str = "report") -> dict:
     return out
 
 
-def treebank_false_rate(dictionary, name: str = "treebank_sectors.csv") -> dict:
+def treebank_false_rate(dictionary, name: str | Path = "treebank_sectors.csv") -> dict:
     """Share of the hand-coded treebank sentences where a sector fires that the hand coding
-    does not have (treebank_sectors.csv: the old set, tuned on; treebank_fresh.csv: held out)."""
+    does not have (treebank_sectors.csv: the old set, tuned on; treebank_fresh.csv and
+    treebank_fresh2.csv: held out). `name`: a file of data/devset/ or a path."""
     import pandas as pd
 
-    tb = pd.read_csv(DEVSET / name, dtype=str, keep_default_na=False)
+    path = DEVSET / name if isinstance(name, str) else Path(name)
+    tb = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("sent_id", "text", "sectors") if c not in tb.columns]
+    if missing:
+        raise SystemExit(f"{path}: missing column(s) {', '.join(missing)} (expected sent_id, text, sectors)")
     auto, coded = code_sectors(tb["text"].tolist(), ["lv"] * len(tb), dictionary)
     hand = hand_sectors(tb["sectors"])
     false = (auto & ~hand).any(axis=1)
@@ -172,6 +190,25 @@ def lemma_accuracy() -> tuple[float, float]:
     return bl.score(pairs, words)[0], bl.score(pairs, per_sentence)[0]
 
 
+def print_devset(title: str, r: dict, goal: str) -> None:
+    """Aggregate figures of devset_scores: macro-F1, per-sector P/R/F1, uncoded share (no texts)."""
+    print(f"\n{title} ({r['n']} texts): sector macro-F1 {r['macro_f1']:.3f}{goal}")
+    print(f"  {'sector':14s} {'hand':>5s} {'auto':>5s} {'P':>6s} {'R':>6s} {'F1':>6s}")
+    for s, v in r["sectors"].items():
+        print(f"  {s:14s} {v['n_hand']:5d} {v['n_auto']:5d} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f}")
+    print(f"  uncoded share (no sector): coder {r['uncoded_share']:.1%}, hand coding {r['hand_none_share']:.1%}")
+
+
+def print_treebank(name: str, what: str, tb: dict, list_errors: bool = False) -> None:
+    """The false-sector rate of treebank_false_rate; its errors only when list_errors (tuning set)."""
+    print(f"\ntreebank sentences ({name}, {what}): a sector the hand coding does not have fires in "
+          f"{tb['n_false']} of {tb['n']} ({tb['rate']:.1%}; goal <= 3 %); of the {tb['n_hand']} about a "
+          f"sector, {tb['n_missed']} miss one")
+    if list_errors:
+        for sid, fired, themes in tb["examples"]:
+            print(f"  {sid}: {', '.join(fired)} <- {', '.join(themes)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--src", default=str(ROOT), help="checkout whose src/ and params/ are measured")
@@ -187,21 +224,16 @@ def main() -> None:
     for half in ("report", "build"):
         r = devset_scores(dictionary, half)
         goal = "  (goal >= 0.85)" if half == "report" else "  (tuning half)"
-        print(f"\ndevelopment set, {half} half ({r['n']} texts): sector macro-F1 {r['macro_f1']:.3f}{goal}")
-        print(f"  {'sector':14s} {'hand':>5s} {'auto':>5s} {'P':>6s} {'R':>6s} {'F1':>6s}")
-        for s, v in r["sectors"].items():
-            print(f"  {s:14s} {v['n_hand']:5d} {v['n_auto']:5d} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f}")
-        print(f"  uncoded share (no sector): coder {r['uncoded_share']:.1%}, hand coding {r['hand_none_share']:.1%}")
-    for name, what in (("treebank_sectors.csv", "old set, tuned on"), ("treebank_fresh.csv", "FRESH set, held out")):
+        print_devset(f"development set, {half} half", r, goal)
+    if (DEVSET / "proposals_b.csv").exists():   # held out as a whole: aggregates only, never its texts
+        print_devset("second development set (proposals_b.csv, held out)",
+                     devset_scores(dictionary, None, DEVSET / "proposals_b.csv"), "  (goal >= 0.85)")
+    for name, what in (("treebank_sectors.csv", "old set, tuned on"), ("treebank_fresh.csv", "FRESH set, held out"),
+                       ("treebank_fresh2.csv", "second FRESH set, held out")):
         if not (DEVSET / name).exists():
             continue
-        tb = treebank_false_rate(dictionary, name)
-        print(f"\ntreebank sentences ({name}, {what}): a sector the hand coding does not have fires in "
-              f"{tb['n_false']} of {tb['n']} ({tb['rate']:.1%}; goal <= 3 %); of the {tb['n_hand']} about a "
-              f"sector, {tb['n_missed']} miss one")
-        if name == "treebank_sectors.csv":   # never list the held-out set's errors
-            for sid, fired, themes in tb["examples"]:
-                print(f"  {sid}: {', '.join(fired)} <- {', '.join(themes)}")
+        print_treebank(name, what, treebank_false_rate(dictionary, name),
+                       list_errors=name == "treebank_sectors.csv")   # never list a held-out set's errors
     try:
         print(f"\nplanted themes of the sample: theme macro-F1 {planted_macro_f1(dictionary, src):.3f}")
     except Exception as exc:  # another helper's work in progress may break stage 01
