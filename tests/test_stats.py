@@ -952,3 +952,16 @@ def test_rank_tests_on_counts_refuse_a_table_that_is_not_counts():
         S.kruskal_counts([1, 2, 3])
     with pytest.raises(ValueError, match="at least two non-empty groups"):
         S.kruskal_counts([[1, 2], [0, 0]])
+
+
+def test_one_value_distribution_tails_are_scipys_floats():
+    # the p-values of the tests use special.chdtrc / ndtr directly (scipy's chi2._sf and
+    # norm._sf are these): the same floats as scipy.stats, edges included
+    from scipy import stats as st
+
+    for x in [0.0, 5e-324, 1e-10, 0.5, 3.84, 29.267, 1e3, 1e300, math.inf, math.nan]:
+        for df in [1, 2, 4, 7, 50]:
+            a, b = S._chi2_sf(x, df), st.chi2.sf(x, df)
+            assert a == b or (math.isnan(a) and math.isnan(b)), (x, df)
+    for z in [0.0, -0.0, 1e-300, 1.959964, -1.959964, 8.2, -8.2, 40.0, -40.0, math.inf, -math.inf]:
+        assert S._norm_sf(z) == st.norm.sf(z) and S._norm_cdf(z) == st.norm.cdf(z), z
