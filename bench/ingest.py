@@ -254,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
               "stream": "streamed read (xlsx_stream, Arrow batches)",
               "pandas": "pandas.read_excel(engine=calamine), objects",
               "clean": "stage 01 now (analysis.clean.run_clean)"}
-    print(f"\n{args.n:,} responses, median of {args.repeat} (load average {os.getloadavg()[0]:.1f}):")
+    n_rows = max(r["rows"] for rs in runs.values() for r in rs)
+    print(f"\n{n_rows:,} responses, median of {args.repeat} (load average {os.getloadavg()[0]:.1f}):")
     print(f"  {'':46s} {'seconds':>8s} {'/ raw':>6s} {'cpu s':>7s} {'peak MB':>8s} {'tree MB':>8s}")
     for kind in kinds:
         s = statistics.median(r["seconds"] for r in runs[kind])
