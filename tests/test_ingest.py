@@ -723,3 +723,11 @@ def test_streamed_xlsx_matches_fastexcel_on_the_sample_exports(codebook):
         fast = ingest._fastexcel_cells(path, CalamineWorkbook.from_path(str(path)), 0, codebook)
         assert streamed is not None and fast is not None
         assert _same_cells(streamed, fast) == []
+    # bounded: each batch is one piece of XML (here 64 KB: about 20 rows of 60 columns)
+    old = xlsx_stream.CHUNK_BYTES
+    xlsx_stream.CHUNK_BYTES = 1 << 16
+    try:
+        sizes = [max(len(a) for a in arrays) for _, arrays in xlsx_stream.read_sheet(root / "forms_lv.xlsx")[1]]
+    finally:
+        xlsx_stream.CHUNK_BYTES = old
+    assert len(sizes) >= 20 and max(sizes) <= 64 and sum(sizes) == 996
