@@ -304,3 +304,24 @@ def test_a_theme_without_a_column_is_not_coded_and_stays_with_the_dictionary(tmp
     model = res.tables["learn_model"].set_index("theme")
     assert model.at["public_transport", "note"] == "not coded by people: dictionary only"
     assert res.coded["public_transport"].equals(dict_hit["public_transport"].set_axis(res.coded.index))
+
+
+def test_fit_on_the_used_features_is_the_fit_on_all_features():
+    """learn._fit leaves out the features no training text has (their weight is 0 at the optimum):
+    the same model as liblinear over every feature, to rounding, in a fraction of the time."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from analysis import learn as L
+
+    rng = np.random.default_rng(0)
+    X = sp.random(200, 20000, density=15 / 20000, format="csr", random_state=3)
+    y = (rng.random(200) < 0.25).astype(int)
+    mine = L._fit(X, y)
+    full = LogisticRegression(C=L.C, class_weight="balanced", solver="liblinear", random_state=L.RANDOM_STATE,
+                              max_iter=1000).fit(X, y)
+    unused = np.bincount(X.indices, minlength=X.shape[1]) == 0
+    assert unused.sum() > 10000 and not mine.coef_[0][unused].any()
+    assert np.allclose(mine.coef_, full.coef_, rtol=0, atol=1e-12)
+    assert abs(mine.intercept_[0] - full.intercept_[0]) < 1e-12
+    assert np.allclose(L._proba(mine, X), full.predict_proba(X)[:, 1], rtol=0, atol=1e-12)

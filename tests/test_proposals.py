@@ -514,3 +514,30 @@ def test_quotes_checked_lazily_give_the_selection_of_checking_all(monkeypatch):
     lazy = pr._Publishable(props, (10, 320)).fixpoint(select)
     assert list(lazy["proposal_id"]) == list(select({f"p{i}" for i in refused})["proposal_id"]) == \
         ["p9", "p2", "p8", "p1"]
+
+
+def test_lemma_stream_and_group_scores_match_the_pairs_they_replace():
+    texts = ["Trūkst dzīvokļu un darba.", "Vajag veloceliņus!", "Trūkst dzīvokļu un darba.", "", "Parki, parki."]
+    corpus = pr.build_corpus(texts, list("abcde"), ["lv"] * 5)
+    idx = [4, 0, 2, 3]
+    assert corpus.lemma_stream(idx) == [lem for i in idx for lem in corpus.content_lemmas(i)]
+    assert corpus.lemma_stream([]) == []
+    groups = {"x": [0, 1], "y": [2, 3, 4]}
+    ref = tx.tfidf_keywords({g: [corpus.content(i) for i in ix] for g, ix in groups.items()}, top_n=None,
+                            lemmatised=True)
+    got = tx.tfidf_group_scores({g: corpus.lemma_stream(ix) for g, ix in groups.items()})
+    assert {(g, lem): s for g, lem, s in zip(ref["group"], ref["lemma"], ref["tfidf"])} == \
+        {(g, lem): s for g, d in got.items() for lem, s in d.items()}
+
+
+def test_the_corpus_built_by_two_worker_processes_is_the_one_process_corpus(monkeypatch):
+    texts = ["Trūkst īres dzīvokļu jaunām ģimenēm.", "vajag vairak velocelinu", "Нужно больше парковок.",
+             "nav", "Parki ir labi, bet trūkst soliņu!", "Please fix the roads.", "Trūkst īres dzīvokļu."] * 3
+    langs = ["lv", "lv", "ru", "lv", "lv", None, "lv"] * 3
+    ids = [str(i) for i in range(len(texts))]
+    monkeypatch.setenv("ANALYSIS_WORKERS", "1")
+    one = pr.build_corpus(texts, ids, langs)
+    monkeypatch.setenv("ANALYSIS_WORKERS", "2")
+    two = pr.build_corpus(texts, ids, langs)
+    assert (one.language, one.tokens, one.vocab, one.n_forms) == (two.language, two.tokens, two.vocab, two.n_forms)
+    assert one.language[:6] == ["lv", "lv", "ru", "lv", "lv", "en"]

@@ -571,3 +571,23 @@ def test_keyness_p_values_are_the_chi_square_of_each_g2():
 
     k = T.keyness({"a": 30, "b": 5, "c": 12}, {"a": 10, "b": 40, "c": 11}, min_freq=3)
     assert [float(chi2.sf(g, 1)) for g in k["g2"]] == list(k["p"])
+
+
+def test_languages_detected_together_are_those_detected_one_by_one():
+    """detect_languages walks py3langid's automaton over many texts at once; every label is the one
+    detect_language (py3langid's classify) gives, for long, short, upper-case, Cyrillic, mixed,
+    URL-bearing and empty texts."""
+    import random
+
+    base = ["Vajag vairāk veloceliņu gar jūru un apgaismojumu parkos.", "nav", "no idea", "NAV IDEJU",
+            "Нужно больше парковок в центре города.", "Sveiki! Нужно ремонт дорог, paldies.",
+            "www.liepaja.lv ir labs", "", "...", "Please fix the roads near the port.",
+            "vajag vairak velocelinu", "Eesti keeles vastus siin.", "ok", "12345", "Labdien, es gribu teikt ka viss ir labi"]
+    rng = random.Random(3)
+    words = " ".join(base).split()
+    texts = base + [" ".join(rng.choices(words, k=rng.randint(1, 30))) for _ in range(400)]
+    for langs in (None, T.candidate_languages(["lv", "ru", "et"])):
+        one = [T.detect_language(t, langs) for t in texts]
+        assert T.detect_languages(texts, langs) == one
+        assert T.detect_languages(texts, langs, [T.tokenize(t) for t in texts]) == one
+    assert T._langid_many(T._langid(T.LANGS), texts[:50], batch=7) == [T._langid(T.LANGS).classify(t)[0] for t in texts[:50]]

@@ -56,6 +56,7 @@ class Corpus:
     n_rows: int = 0
     _surface: dict[str, str] | None = None
     _csr: tuple | None = None
+    _vocab_arr: np.ndarray | None = None
 
     def content(self, i: int) -> list[tuple[str, str]]:
         return [(t[0], t[1]) for t in self.tokens[i] if t[2]]
@@ -106,6 +107,30 @@ class Corpus:
             return {vocab[j]: int(tok[j]) for j in nz}, {}
         doc = np.rint(np.bincount(uids, weights=np.repeat(mult, np.diff(uptr)), minlength=v)).astype(np.int64)
         return ({vocab[j]: int(tok[j]) for j in nz}, {vocab[j]: int(doc[j]) for j in nz})
+
+    def lemma_stream(self, texts: Sequence[int] | np.ndarray) -> list[str]:
+        """The content lemmas of the given texts, text after text, each in its order."""
+        indptr, ids, _, _ = self._row_csr()
+        rows = self._rows()[np.asarray(texts, dtype=np.int64)]
+        if not len(rows):
+            return []
+        starts, lens = indptr[rows], np.diff(indptr)[rows]
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+        flat = ids[np.arange(int(lens.sum()), dtype=np.int64) + offsets]
+        if self._vocab_arr is None:
+            self._vocab_arr = np.asarray(self.vocab, dtype=object)
+        return self._vocab_arr[flat].tolist()
+
+    def n_content(self) -> np.ndarray:
+        """Number of content words of each text."""
+        indptr = self._row_csr()[0]
+        return np.diff(indptr)[self._rows()]
+
+    def lemma_lists(self) -> list[list[str]]:
+        """content_lemmas(i) of every text; texts of one row share one list (read it, never change it)."""
+        first, _ = self.multiplicity()
+        per_row = [self.content_lemmas(i) for i in first.tolist()]
+        return [per_row[r] for r in self._rows().tolist()]
 
     def multiplicity(self) -> tuple[np.ndarray, np.ndarray]:
         """(first text of each distinct row, number of texts of each row)."""
@@ -189,17 +214,21 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     t1 = time.perf_counter()
 
     def detect(lo: int, hi: int) -> list[str]:
-        got = []
-        for (t, fb), toks in zip(distinct[lo:hi], token_lists[lo:hi]):
+        got: list[str | None] = []
+        ask = []
+        for k, ((t, fb), toks) in enumerate(zip(distinct[lo:hi], token_lists[lo:hi])):
             n_words = sum(1 for tok in toks if tok[:1].isalpha())
             if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
                 got.append(fb)
-                continue
-            lang = tx.detect_language(t, allowed, toks)
-            if lang == "und":
-                lang = fb or default
-            got.append(lang)
-        return got
+            else:
+                got.append(None)
+                ask.append(k)
+        found = tx.detect_languages([distinct[lo + k][0] for k in ask], allowed,
+                                    [token_lists[lo + k] for k in ask])
+        for k, lang in zip(ask, found):
+            fb = distinct[lo + k][1]
+            got[k] = (fb or default) if lang == "und" else lang
+        return got  # type: ignore[return-value]
 
     d_langs = in_chunks(detect, len(distinct))
     langs = [d_langs[j] for j in uniq]
@@ -210,27 +239,51 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in present for r in (True, False)}
     extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in present}
     sw = {lang: tx.stopwords(lang) | extra[lang] for lang in present}
+    restores = [lang != "lv" or tx._should_restore(toks) for lang, toks in zip(d_langs, token_lists)]
+    # every distinct form of every (language, restoration mode) in order of first occurrence
+    seen: dict[tuple[str, bool], dict[str, None]] = {key: {} for key in caches}
+    forms: list[tuple[str, bool, str]] = []
+    for lang, restore, toks in zip(d_langs, restores, token_lists):
+        got = seen[lang, restore]
+        for tok in toks:
+            if tok not in got:
+                got[tok] = None
+                forms.append((lang, restore, tok))
+    del seen
+    is_word = [tx.is_word(tok) for _, _, tok in forms]
+    need = [k for k, (lang, _, _) in enumerate(forms) if is_word[k] and lang in tx.LEMMATISED]
+    tn = time.perf_counter()
+
+    def lemmatise(lo: int, hi: int) -> list:
+        mark = tx.lemmas_learned()
+        got = [tx.lemmatize(forms[k][2], forms[k][0], forms[k][1]).lower() for k in need[lo:hi]]
+        return [(got, tx.lemmas_learned(mark))]
+
+    lemmas: dict[int, str] = {}
+    pos = 0
+    for got, learned in in_chunks(lemmatise, len(need)):
+        lemmas.update(zip(need[pos:pos + len(got)], got))
+        pos += len(got)
+        tx.remember_lemmas(learned)          # what worker processes analysed, for the cache on disk
+    t_new = time.perf_counter() - tn
+    # the entries, lemma ids numbered in order of first occurrence (as form after form gives them)
     lemma_ids: dict[str, int] = {}
+    for k, (lang, restore, tok) in enumerate(forms):
+        if not is_word[k]:
+            e = SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
+        else:
+            low = tok.lower()
+            lem = lemmas[k] if k in lemmas else low
+            e = (lem, low, low not in sw[lang] and lem not in sw[lang] and len(lem) >= 2,
+                 lemma_ids.setdefault(lem, len(lemma_ids)))
+        caches[lang, restore][tok] = e
     rows = []
     row_words = []
-    t_new = 0.0
-    for lang, toks in zip(d_langs, token_lists):
-        restore = lang != "lv" or tx._should_restore(toks)
+    for lang, restore, toks in zip(d_langs, restores, token_lists):
         cache = caches[lang, restore]
-        row = []
-        k = 0
-        for tok in toks:
-            e = cache.get(tok)
-            if e is None:
-                tn = time.perf_counter()
-                e = _analyse_form(tok, lang, sw[lang], tx, lemma_ids, restore)
-                cache[tok] = e
-                t_new += time.perf_counter() - tn
-            if e[3] >= 0:
-                k += 1
-            row.append(e)
+        row = [cache[tok] for tok in toks]
         rows.append(row)
-        row_words.append(k)
+        row_words.append(sum(1 for e in row if e[3] >= 0))
     out = [rows[j] for j in uniq]
     tx.save_lemma_cache()
     n_words = int(np.asarray(row_words, dtype=np.int64)[uniq].sum()) if n else 0
@@ -242,17 +295,6 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
                   n_forms=sum(1 for c in caches.values() for e in c.values() if e[3] >= 0),
                   seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2,
                            "lemmatise_new_forms": t_new}, row=uniq, n_rows=len(rows))
-
-
-def _analyse_form(tok: str, lang: str, sw: frozenset, tx, lemma_ids: dict[str, int], restore: bool = True) -> tuple:
-    """(lemma, surface, is_content, lemma_id) of one word form, as
-    analysis.text.content_lemmas decides; a marker for punctuation and other non-words."""
-    if not tx.is_word(tok):
-        return SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
-    low = tok.lower()
-    lem = tx.lemmatize(tok, lang, restore).lower() if lang in tx.LEMMATISED else low
-    content = low not in sw and lem not in sw and len(lem) >= 2
-    return (lem, low, content, lemma_ids.setdefault(lem, len(lemma_ids)))
 
 
 # ============================================================================ worker processes
@@ -411,10 +453,8 @@ def keywords(proposals: pd.DataFrame, corpus: Corpus, top_n: int = 15) -> pd.Dat
         counted = {g: corpus.counts(idx) for g, idx in groups.items()}
         tfidf: dict[str, dict[str, float]] = {}
         if scope_name != "all":
-            scored = tx.tfidf_keywords({g: [corpus.content(i) for i in idx] for g, idx in groups.items()},
-                                       top_n=None, lemmatised=True)
-            for g, lem, score in zip(scored["group"], scored["lemma"], scored["tfidf"]):
-                tfidf.setdefault(g, {})[lem] = float(score)
+            # each group's content lemmas in text order (as analysis.text.tfidf_keywords joins them)
+            tfidf = tx.tfidf_group_scores({g: corpus.lemma_stream(idx) for g, idx in groups.items()})
         for g, (count, docs) in counted.items():
             by_count = sorted(count, key=lambda k: (-count[k], k))[:top_n]
             tf = tfidf.get(g, {})
@@ -689,6 +729,8 @@ def theme_tests(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dic
         counts = pd.Series(values).value_counts()
         levels = sorted(str(k) for k, v in counts.items() if v >= min_cell and str(k) not in skip)
         sel = np.isin(values.astype(str), levels) & pd.notna(values).to_numpy()
+        v = values[sel].astype(str)
+        level_masks = [v == lv for lv in levels]          # once per grouping, not per theme
         for code in dictionary.codes:
             row = {"grouping": g, "theme": code, "chi2": np.nan, "df": pd.NA, "p": np.nan, "cramers_v": np.nan,
                    "n": int(sel.sum()), "n_groups": len(levels), "min_expected": np.nan, "note": ""}
@@ -697,8 +739,7 @@ def theme_tests(coded: pd.DataFrame, proposals: pd.DataFrame, dictionary: th.Dic
                 rows.append(row)
                 continue
             x = resp[code].to_numpy()[sel]
-            v = values[sel].astype(str)
-            table = np.array([[int((x & (v == lv)).sum()), int((~x & (v == lv)).sum())] for lv in levels])
+            table = np.array([[int((x & m).sum()), int((~x & m).sum())] for m in level_masks])
             if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
                 row["note"] = "no variation (nobody or everybody raised the theme)"
                 rows.append(row)
@@ -735,7 +776,7 @@ def uncoded_quotes(proposals: pd.DataFrame, corpus: Corpus, coded: pd.DataFrame,
     ids = proposals["proposal_id"].astype(str).to_numpy()
     resp = proposals["respondent_id"].astype(str).to_numpy()
     texts = proposals["text"].astype(str).to_numpy()
-    n_content = np.array([len(corpus.content_lemmas(i)) for i in range(len(proposals))])
+    n_content = corpus.n_content()
     rows = []
     for sc in sorted(set(scope[uncoded])):
         idx = [i for i in np.flatnonzero(uncoded & (scope == sc))
@@ -872,7 +913,7 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
         from . import learn
 
         matched, match_counts = learn.match_coding(human, proposals, dictionary.codes)
-        learned = learn.learn([corpus.content_lemmas(i) for i in range(len(proposals))], corpus.ids, coded,
+        learned = learn.learn(corpus.lemma_lists(), corpus.ids, coded,
                               matched, dictionary.codes, proposals["text"].astype(str).tolist(),
                               int(s["bootstrap_n"]), int(s["bootstrap_seed"]), extra=pd.DataFrame(
                                   {"sector": _scope(proposals).to_numpy(),
@@ -881,7 +922,8 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
         t = _lap(times, "learn", t)
     scope = _scope(proposals)
     tables["coverage"] = _finish(th.coverage(coded.reset_index(drop=True), scope), ["scope"])
-    tables["uncoded_terms"] = th.uncoded_terms([corpus.content(i) for i in range(len(proposals))],
+    unc = ~coded.to_numpy(dtype=bool).any(axis=1) if len(proposals) else np.zeros(0, bool)
+    tables["uncoded_terms"] = th.uncoded_terms([corpus.content(i) if unc[i] else () for i in range(len(proposals))],
                                                coded.reset_index(drop=True), int(s["uncoded_top_n"]))
     tables["themes"] = theme_overview(coded.reset_index(drop=True), proposals, dictionary, min_cell)
     tables["theme_by_sector"] = theme_by_sector(coded.reset_index(drop=True), proposals, dictionary, min_cell)
@@ -896,7 +938,7 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     tables["uncoded_quotes"] = uncoded_quotes(proposals, corpus, coded.reset_index(drop=True),
                                               int(s["quotes_per_theme"]), (int(lo), int(hi)), excluded)
     t = _lap(times, "quotes", t)
-    topics, weights = th.discover_topics([corpus.content_lemmas(i) for i in range(len(proposals))], dictionary,
+    topics, weights = th.discover_topics(corpus.lemma_lists(), dictionary,
                                          corpus.surface, coded=coded.reset_index(drop=True))
     tables["topics"] = topics
     pid_arr = proposals["proposal_id"].astype(str).to_numpy()

@@ -143,6 +143,115 @@ def detect_language(text: str | None, languages: Iterable[str] | None = None,
     return lang if lang in allowed else "und"
 
 
+def detect_languages(texts: Sequence[str | None], languages: Iterable[str] | None = None,
+                     tokens: Sequence[Sequence[str] | None] | None = None) -> list[str]:
+    """:func:`detect_language` of each text (``tokens[i]``: :func:`tokenize` of text i, when known),
+    the same codes; py3langid's byte automaton runs over all the texts that reach it at once
+    (:func:`_langid_many`) instead of one Python loop per text."""
+    out: list[str | None] = []
+    allowed_all = LANGS if languages is None else tuple(dict.fromkeys(str(x).lower() for x in languages))
+    by_allowed: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for i, text in enumerate(texts):
+        got = _detect_before_langid(text, allowed_all, tokens[i] if tokens is not None else None)
+        if isinstance(got, tuple):
+            allowed, cleaned = got
+            by_allowed.setdefault(allowed, []).append((i, cleaned))
+            out.append(None)
+        else:
+            out.append(got)
+    for allowed, items in by_allowed.items():
+        labels = _langid_many(_langid(allowed), [t for _, t in items])
+        for (i, _), lang in zip(items, labels):
+            out[i] = lang if lang in allowed else "und"
+    return out  # type: ignore[return-value]
+
+
+def _detect_before_langid(text, allowed: tuple[str, ...], tokens) -> str | tuple[tuple[str, ...], str]:
+    """:func:`detect_language` up to py3langid: a code, or (languages, cleaned text) for py3langid."""
+    if not isinstance(text, str):
+        return "und"
+    if _URLISH.search(text):
+        text = _URLISH.sub(" ", text)
+        tokens = None
+    n_cyr = len(_CYRILLIC.findall(text))
+    n_lat = len(_LATIN_LETTER.findall(text))
+    if n_cyr == 0 and n_lat == 0:
+        return "und"
+    if n_cyr > n_lat:
+        cyrillic = [x for x in allowed if x in _CYRILLIC_SCRIPT]
+        if len(cyrillic) <= 1:
+            return cyrillic[0] if cyrillic else "und"
+        allowed = tuple(cyrillic)
+    else:
+        lang = _short_text_language(text, tokens)
+        if lang and lang in allowed:
+            return lang
+    return allowed, text
+
+
+def _langid_many(ident, texts: Sequence[str], batch: int = 2048) -> list[str]:
+    """``ident.classify(t)[0]`` for each text. The walk of py3langid's byte automaton (its
+    ``visit_counts``) runs in numpy over a batch of texts at a time, position by position; each
+    text's features are then counted in the same order (a Counter of the same list) and scored
+    and decided by py3langid's own code path (``_sparse_score`` and the steps of ``_decide``),
+    so every label is the one ``classify`` gives (tests/test_text.py compares them). A
+    py3langid without those internals is called text by text."""
+    import numpy as np
+
+    needed = ("tk_nextmove", "tk_output", "_rowbase", "_sparse_score", "nb_ptc", "_norm_probs", "_alias_pairs",
+              "min_confidence", "nb_classes", "_encode")
+    if not all(hasattr(ident, a) for a in needed) or not ident._norm_probs:
+        return [ident.classify(t)[0] for t in texts]
+    nm = np.frombuffer(ident.tk_nextmove, dtype=np.dtype(ident.tk_nextmove.typecode)).astype(np.int64) \
+        if hasattr(ident.tk_nextmove, "typecode") else np.asarray(ident.tk_nextmove, dtype=np.int64)
+    rowbase = np.asarray(ident._rowbase, dtype=np.int64)
+    output = np.asarray(ident.tk_output, dtype=np.int64)
+    encoded = [ident._encode(t) for t in texts]
+    lens = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+    order = np.argsort(-lens, kind="stable")           # longest first: the active texts are a prefix
+    labels: list[str] = [""] * len(texts)
+    for start in range(0, len(order), batch):
+        idx = order[start:start + batch]
+        blens = lens[idx]
+        width = int(blens[0]) if len(idx) else 0
+        mat = np.zeros((len(idx), max(width, 1)), dtype=np.int64)
+        for r, k in enumerate(idx.tolist()):
+            mat[r, :blens[r]] = np.frombuffer(encoded[k], dtype=np.uint8)
+        feats = np.full((len(idx), max(width, 1)), -1, dtype=np.int64)
+        state = np.zeros(len(idx), dtype=np.int64)
+        for pos in range(width):
+            a = int(len(idx) - np.searchsorted(blens[::-1], pos, side="right"))
+            st = nm[rowbase[state[:a]] + mat[:a, pos]]
+            state[:a] = st
+            feats[:a, pos] = output[st]
+        for r, k in enumerate(idx.tolist()):
+            f = feats[r, :blens[r]]
+            f = f[f >= 0]
+            labels[k] = _langid_decide(ident, Counter(f.tolist()) if len(f) else None, int(blens[r]))
+    return labels
+
+
+def _langid_decide(ident, visits, n_bytes: int) -> str:
+    """py3langid's ``_raw_score`` + ``_decide`` + ``classify`` from the feature counts."""
+    import numpy as np
+
+    if visits:
+        scores = ident._sparse_score(visits, ident.nb_ptc)
+    else:
+        scores = np.full(len(ident.nb_classes), 0.0, dtype=np.float32)
+    scores *= 1.0 / math.sqrt(n_bytes or 1)
+    np.exp(scores - scores.max(), out=scores)
+    scores /= scores.sum()
+    for i, j in ident._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    i = int(scores.argmax())
+    conf = float(scores[i])
+    if ident.min_confidence is not None and conf < ident.min_confidence:
+        return "und"
+    return ident.nb_classes[i]
+
+
 @functools.lru_cache(maxsize=1)
 def _en_forms() -> Mapping[str, str]:
     """simplemma's English form -> lemma dictionary: the common English words."""
@@ -661,7 +770,28 @@ def _lv_lemma_cached(word: str, restore: bool = True) -> str:
     if len(disk) < _DISK_MAX:
         disk[(word, restore)] = lemma
         _DISK_STATE["dirty"] = True
+        _DISK_NEW.append((word, restore, lemma))
     return lemma
+
+
+_DISK_NEW: list[tuple[str, bool, str]] = []
+
+
+def lemmas_learned(since: int | None = None):
+    """Without argument: a mark; with a mark: the Latvian lemmas analysed since (word, restore,
+    lemma), for a worker process to hand to its parent (:func:`remember_lemmas`)."""
+    if since is None:
+        return len(_DISK_NEW)
+    return list(_DISK_NEW[since:])
+
+
+def remember_lemmas(entries: Iterable[tuple[str, bool, str]]) -> None:
+    """Add lemmas analysed elsewhere (a worker process) to the cache kept on disk."""
+    disk = _disk_lemmas()
+    for word, restore, lemma in entries:
+        if (word, restore) not in disk and len(disk) < _DISK_MAX:
+            disk[(word, restore)] = lemma
+            _DISK_STATE["dirty"] = True
 
 
 def _lv_lemma_computed(word: str, restore: bool = True) -> str:
@@ -1235,6 +1365,28 @@ def tfidf_keywords(
         for score, lem in scored:
             rows.append((g, lem, surface.get(lem, lem), score, counts[lem]))
     return pd.DataFrame(rows, columns=columns)
+
+
+def tfidf_group_scores(group_lemmas: Mapping[str, Sequence[str]], min_df: int = 1,
+                       sublinear_tf: bool = True) -> dict[str, dict[str, float]]:
+    """group -> lemma -> TF-IDF, each group's lemma sequence one pseudo-document: the scores of
+    :func:`tfidf_keywords` (``lemmatised=True``, ``top_n=None``) for the same sequences, without
+    building (lemma, surface) pairs or a surface map."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    groups = list(group_lemmas)
+    docs = [list(group_lemmas[g]) for g in groups]
+    if not any(docs):
+        return {}
+    vec = TfidfVectorizer(analyzer=lambda x: x, lowercase=False, min_df=min_df, sublinear_tf=sublinear_tf)
+    matrix = vec.fit_transform(docs)
+    vocab = vec.get_feature_names_out()
+    out: dict[str, dict[str, float]] = {}
+    for gi, g in enumerate(groups):
+        row = matrix.getrow(gi).tocoo()
+        for j, v in zip(row.col, row.data):
+            out.setdefault(g, {})[vocab[j]] = float(v)
+    return out
 
 
 def log_likelihood_g2(a: float, b: float, c: float, d: float) -> float:
