@@ -619,7 +619,10 @@ def read_sheet(path, sheet: str | int = 0, first: int = 2):
             base += n
         wb.zf.close()
 
-    return header, batches(), dimension(wb, member)
+    dim = dimension(wb, member)
+    if dim is not None:     # a claim no bigger than the XML could hold (a row with a value takes 32 bytes or more)
+        dim = (min(dim[0], wb.zf.getinfo(member).file_size // 32 + 1), dim[1])
+    return header, batches(), dim
 
 
 def _chain(first, rest):
