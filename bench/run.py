@@ -10,7 +10,9 @@ Beside each run (alternating, in this same process tree) it measures the floor: 
 that only import the libraries each stage notebook imports, render one matplotlib figure and
 are converted to HTML (papermill with the run's kernel arguments, nbconvert's HTMLExporter).
 Goal (issue 15): median run time / median floor <= 2, so a researcher rerunning a stage waits
-on analysis, not on loading.
+on analysis, not on loading. On a shared machine the load changes between a floor and its run:
+each pair's own ratio (median printed) and the CPU seconds of each (this process and the kernels
+it started, which are less sensitive to other people's load) are printed beside it.
 
     .venv/bin/python bench/run.py [--repeat 3] [--no-floor]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -34,16 +37,23 @@ def cell_seconds(notebook: Path) -> float:
                for c in nb["cells"] if c.get("cell_type") == "code")
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the kernels)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def one_run(out: Path) -> dict:
     from analysis.run import run
 
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     run_dir = run(ROOT / "params" / "liepaja-2022.yaml", out=out)
     wall = time.perf_counter() - t0
+    cpu = cpu_seconds() - c0
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     cells = {p.stem: cell_seconds(p) for p in sorted((run_dir / "notebooks").glob("*.ipynb"))}
     ours = sum(cells.values())
-    return {"wall": wall, "ours": ours, "overhead": wall - ours, "cells": cells,
+    return {"wall": wall, "cpu": cpu, "ours": ours, "overhead": wall - ours, "cells": cells,
             "stages": {k: v["seconds"] for k, v in manifest["stages"].items()},
             "render": manifest.get("render_seconds", 0.0)}
 
@@ -63,9 +73,9 @@ FLOOR_FIGURE = ("fig, ax = plt.subplots(figsize=(6, 3))\nax.barh(['a', 'b', 'c']
                 "ax.set_xlabel('n')\nplt.show()")
 
 
-def floor_run(folder: Path) -> float:
-    """Seconds for the four floor notebooks: execute (papermill, as the run does) and convert
-    to HTML, one after another."""
+def floor_run(folder: Path) -> tuple[float, float]:
+    """Seconds (wall, CPU) for the four floor notebooks: execute (papermill, as the run does)
+    and convert to HTML, one after another."""
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
@@ -73,7 +83,7 @@ def floor_run(folder: Path) -> float:
     from analysis.run import KERNEL_ARGUMENTS
 
     folder.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     for i, imports in enumerate(FLOOR_IMPORTS, 1):
         src = folder / f"floor{i}.ipynb"
         book = nbformat.v4.new_notebook()
@@ -85,7 +95,7 @@ def floor_run(folder: Path) -> float:
                                    progress_bar=False, log_output=False, extra_arguments=KERNEL_ARGUMENTS)
         body, _ = HTMLExporter().from_filename(str(out))
         (folder / f"floor{i}.html").write_text(body, encoding="utf-8")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_seconds() - c0
 
 
 def main(argv=None) -> int:
@@ -96,15 +106,17 @@ def main(argv=None) -> int:
     import logging
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    runs, floors = [], []
+    runs, floors, floor_cpu = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         for i in range(args.repeat):
             if not args.no_floor:
-                floors.append(floor_run(Path(tmp) / f"floor-{i}"))
-                print(f"floor {i + 1}: {floors[-1]:.1f} s", file=sys.stderr)
+                wall, cpu = floor_run(Path(tmp) / f"floor-{i}")
+                floors.append(wall)
+                floor_cpu.append(cpu)
+                print(f"floor {i + 1}: {wall:.1f} s (CPU {cpu:.1f} s)", file=sys.stderr)
             r = one_run(Path(tmp) / "out")
             runs.append(r)
-            print(f"run {i + 1}: wall {r['wall']:.1f} s, cells {r['ours']:.1f} s, overhead {r['overhead']:.1f} s "
+            print(f"run {i + 1}: wall {r['wall']:.1f} s (CPU {r['cpu']:.1f} s), cells {r['ours']:.1f} s, overhead {r['overhead']:.1f} s "
                   f"(stages {', '.join(f'{k} {v:.1f}' for k, v in r['stages'].items())}; render {r['render']:.1f})",
                   file=sys.stderr)
     wall = statistics.median(r["wall"] for r in runs)
@@ -117,6 +129,11 @@ def main(argv=None) -> int:
         ratio = wall / floor
         print(f"floor (4 notebooks: imports, one figure, HTML): {floor:.1f} s; run / floor {ratio:.2f} "
               f"(goal <= 2)  -> {'OK' if ratio <= 2 else 'MISSED'}")
+        pairs = [r["wall"] / f for r, f in zip(runs, floors)]
+        cpu = statistics.median(r["cpu"] for r in runs) / statistics.median(floor_cpu)
+        print(f"run / floor of each pair: {', '.join(f'{x:.2f}' for x in pairs)} (median "
+              f"{statistics.median(pairs):.2f}); CPU seconds run / floor {cpu:.2f} "
+              f"({statistics.median(r['cpu'] for r in runs):.1f} / {statistics.median(floor_cpu):.1f})")
     per_stage = {k: statistics.median(r["cells"][k] for r in runs) for k in runs[0]["cells"]}
     print("median cell time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in per_stage.items()))
     return 0

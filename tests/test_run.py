@@ -550,3 +550,40 @@ def test_on_a_full_disk_a_failed_run_still_records_failed_in_place(tmp_path, mon
     runmod._write_json(path, {"status": "failed"}, last_resort=True)
     assert json.loads(path.read_text())["status"] == "failed"
     assert not (tmp_path / "manifest.tmp").exists()
+
+
+# --- kernels started ahead, reports prepared during the last stage (issue 15) ----------------
+
+def test_notebook_imports_lists_every_import_statement_in_cell_order(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nfrom pathlib import Path as P\nx = 1"),
+                nbformat.v4.new_markdown_cell("import not_code"),
+                nbformat.v4.new_code_cell("%matplotlib inline\nimport magic_cell_skipped"),
+                nbformat.v4.new_code_cell("if x:\n    from xml.dom import minidom\nfrom . import rel\nimport os")]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    assert runmod.notebook_imports(tmp_path / "n.ipynb") == ["os", "pathlib", "pathlib.Path", "xml.dom",
+                                                              "xml.dom.minidom"]
+
+
+def test_a_stage_kernel_loads_its_imports_ahead_and_their_warnings_reach_the_log(toy):
+    (toy["nbdir"] / "warnmod.py").write_text("import warnings\nwarnings.warn('planted import warning')\n")
+    _notebook(toy["nbdir"] / "03_late.ipynb",
+              "import sys\nfrom pathlib import Path\n"
+              "Path(run_dir, 'tables', 'late.csv').write_text(f'loaded\\n{\"xml.dom.minidom\" in sys.modules}\\n')\n"
+              "import xml.dom.minidom\nimport warnmod",
+              'run_dir = ""')
+    run_dir = _run(toy)
+    # the module the notebook imports in its last line was loaded before its first line ran
+    assert (run_dir / "tables" / "late.csv").read_text() == "loaded\nTrue\n"
+    log = (run_dir / "run.log").read_text()
+    assert "[03_late]" in log and "planted import warning" in log
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["stages"]["03_late"]["wrote"] == ["tables/late.csv"]
+    assert manifest["stages"]["02_use"]["wrote"] == []
+    # the workbook prepared while the last stage ran was made again: that stage wrote a table
+    from openpyxl import load_workbook
+
+    assert len(load_workbook(run_dir / "tables" / "tables.xlsx").sheetnames) == 3   # about, a, late
+    assert not (run_dir / ".report-ahead").exists()
+    assert "<!--REPORT-NAV-->" not in (run_dir / "report" / "01_make.html").read_text()
+    assert 'href="03_late.html"' in (run_dir / "report" / "01_make.html").read_text()

@@ -311,3 +311,20 @@ def test_without_a_district_role_the_district_ranking_is_skipped_in_one_sentence
     assert other.role_var("district") == other.role_var("grouping")
     page = brief.group_filter_html(summary.Summary({}, other, lang="en"))
     assert "The breakdown by district is the one by Neighbourhood above." in page
+
+
+def test_theme_names_read_without_compiling_the_dictionary_match_the_dictionarys_own(tmp_path):
+    """Stage 04 reads only the names (compiling the patterns took most of its time); they are the
+    names themes.load_dictionary gives, in dictionary order, and a malformed file is still
+    reported by load_dictionary, naming the fault."""
+    from analysis import paths, themes
+
+    path = paths.ROOT / "params" / "themes" / "liepaja-2022.yaml"
+    full = themes.load_dictionary(path)
+    for lang in ("lv", "en", "ru"):          # ru: no Russian names, the Latvian ones stand in
+        names = summary._theme_names(str(path), lang)
+        assert list(names.items()) == [(code, full.name(code, lang)) for code in full.codes]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("themes:\n  housing:\n    rental_shortage:\n      name: {en: Rents}\n", encoding="utf-8")
+    with pytest.raises(themes.DictionaryError, match="rental_shortage"):
+        summary._theme_names(str(bad), "lv")

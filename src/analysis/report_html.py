@@ -10,8 +10,10 @@ Every word comes from the text tables (`analysis.report.t`).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -238,22 +240,41 @@ def add_toc(body: str, lang: str = "lv") -> str:
 
 # --- pages -----------------------------------------------------------------------------------
 
-def render_notebook(executed: Path, out_html: Path, *, synthetic: bool, lang: str,
-                    footer: str, title: str | None = None, pages: list[tuple[str, str]] | None = None,
-                    pdf: bool = False) -> Path:
+# Where a prepared page takes its navigation bar (which names every page, so is known last).
+NAV_MARK = "<!--REPORT-NAV-->"
+
+
+def prepare_page(executed: Path, *, synthetic: bool, lang: str, footer: str, title: str | None = None,
+                 html_exporter=None) -> str:
+    """An executed notebook's page, finished but for its navigation bar (NAV_MARK; see
+    `with_nav`). `html_exporter`: one from `exporter(lang)`, reused across pages (its template
+    is loaded once)."""
     nb = nbformat.read(executed, as_version=4)
     _drop_interactive_banners(nb)
     if title:
         nb.metadata["title"] = title
-    body, _ = exporter(lang).from_notebook_node(nb)
-    pages = pages or [(out_html.stem, title or out_html.stem)]
-    body = finish_page(body, lang, banner=banner_html(synthetic, lang),
-                       nav=nav_html(pages, out_html.name, lang, pdf=pdf),
+    body, _ = (html_exporter or exporter(lang)).from_notebook_node(nb)
+    return finish_page(body, lang, banner=banner_html(synthetic, lang), nav=NAV_MARK,
                        note=synthetic_note_html(synthetic, lang), footer=footer)
+
+
+def with_nav(page: str, nav: str) -> str:
+    return page.replace(NAV_MARK, nav, 1)
+
+
+def _write_page(body: str, out_html: Path) -> Path:
     tmp = out_html.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(out_html)
     return out_html
+
+
+def render_notebook(executed: Path, out_html: Path, *, synthetic: bool, lang: str,
+                    footer: str, title: str | None = None, pages: list[tuple[str, str]] | None = None,
+                    pdf: bool = False) -> Path:
+    body = prepare_page(executed, synthetic=synthetic, lang=lang, footer=footer, title=title)
+    pages = pages or [(out_html.stem, title or out_html.stem)]
+    return _write_page(with_nav(body, nav_html(pages, out_html.name, lang, pdf=pdf)), out_html)
 
 
 def notebook_title(executed: Path) -> str:
@@ -282,24 +303,67 @@ def _codebook(params: dict[str, Any]):
         return None
 
 
-def render_run(run_dir: Path, params: dict[str, Any], stage_names: list[str]) -> list[Path]:
+class RunPages:
+    """A run's pages, prepared one by one (`prepare`: nbconvert and the page's structure, the
+    costly part, which the run does for finished stages while the last one runs) and written
+    together (`render_run`), when every page's title is known for the navigation bar.
+
+    Not for two threads at once: pages and the workbook read the process's wording
+    (analysis.report), which the workbook sets while it writes."""
+
+    def __init__(self, run_dir: Path, params: dict[str, Any]):
+        self.run_dir = run_dir
+        self.params = params
+        self.lang = check_language(str(params.get("report_lang", "lv")))
+        self.synthetic = bool(params.get("synthetic"))
+        self.cb = _codebook(params)
+        self.footer = footer_text(self.lang, self.cb.window if self.cb else {}, run_date(run_dir),
+                                  params.get("min_cell", 10))
+        self.prepared: dict[str, tuple[str, str]] = {}      # name -> (title, page without nav)
+        self.workbook: Path | None = None                   # written ahead (`write_workbook_to`)
+        self._exporter = None
+
+    def prepare(self, name: str) -> tuple[str, str]:
+        if name not in self.prepared:
+            executed = self.run_dir / "notebooks" / f"{name}.ipynb"
+            if self._exporter is None:
+                self._exporter = exporter(self.lang)
+            title = notebook_title(executed)
+            self.prepared[name] = (title, prepare_page(executed, synthetic=self.synthetic, lang=self.lang,
+                                                       footer=self.footer, title=title,
+                                                       html_exporter=self._exporter))
+        return self.prepared[name]
+
+    def write_workbook_to(self, path: Path) -> None:
+        """The workbook of the run's tables as they are now, written to `path` (moved into
+        tables/ by render_run unless `forget_workbook` was called: a later stage wrote tables)."""
+        self.workbook = write_workbook(self.run_dir / "tables", str(path), cb=self.cb, lang=self.lang,
+                                      themes=self.params.get("themes"))
+
+    def forget_workbook(self) -> None:
+        if self.workbook is not None:
+            with contextlib.suppress(OSError):
+                self.workbook.unlink()
+        self.workbook = None
+
+
+def render_run(run_dir: Path, params: dict[str, Any], stage_names: list[str],
+               prepared: RunPages | None = None) -> list[Path]:
     """Render every executed notebook of a run, write index.html, the summary's PDF and the
-    XLSX workbook."""
-    lang = check_language(str(params.get("report_lang", "lv")))
-    synthetic = bool(params.get("synthetic"))
-    cb = _codebook(params)
-    footer = footer_text(lang, cb.window if cb else {}, run_date(run_dir), params.get("min_cell", 10))
+    XLSX workbook. `prepared`: the pages (and workbook) made ahead by the run, if any."""
+    run = prepared or RunPages(run_dir, params)
+    lang, synthetic, cb, footer = run.lang, run.synthetic, run.cb, run.footer
     report_dir = run_dir / "report"
     report_dir.mkdir(exist_ok=True)
     names = sorted(p.stem for p in (run_dir / "notebooks").glob("*.ipynb"))
-    titled = [(name, notebook_title(run_dir / "notebooks" / f"{name}.ipynb")) for name in names]
+    bodies = {name: run.prepare(name) for name in names}
+    titled = [(name, bodies[name][0]) for name in names]
     chromium = find_chromium()
     summary = next((n for n, _ in titled if n.startswith("04")), None)
     pages = []
     for name, title in titled:
-        out = render_notebook(run_dir / "notebooks" / f"{name}.ipynb", report_dir / f"{name}.html",
-                              synthetic=synthetic, lang=lang, footer=footer, title=title, pages=titled,
-                              pdf=bool(chromium and summary))
+        nav = nav_html(titled, f"{name}.html", lang, pdf=bool(chromium and summary))
+        out = _write_page(with_nav(bodies[name][1], nav), report_dir / f"{name}.html")
         pages.append((name, title, out))
     pdf = None
     if summary:
@@ -311,7 +375,11 @@ def render_run(run_dir: Path, params: dict[str, Any], stage_names: list[str]) ->
     survey_title = titles.get(lang) or titles.get("en") or next(iter(titles.values()), "")
     write_index(report_dir, pages, run_dir.name, synthetic, lang, footer=footer, pdf=pdf is not None,
                 survey_title=str(survey_title))
-    write_workbook(run_dir / "tables", cb=cb, lang=lang, themes=params.get("themes"))
+    if run.workbook is not None and run.workbook.exists():
+        os.replace(run.workbook, run_dir / "tables" / "tables.xlsx")
+        run.workbook = None
+    else:
+        write_workbook(run_dir / "tables", cb=cb, lang=lang, themes=params.get("themes"))
     return [p for _, _, p in pages]
 
 

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -452,13 +453,16 @@ def mark_interrupted(survey_dir: Path, say: RunLog) -> list[str]:
 
 
 def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
-                  timeout: float | None = None) -> None:
+                  timeout: float | None = None, kernel: Kernel | None = None) -> None:
+    """Execute one stage notebook with papermill; `kernel`: its kernel, started ahead."""
     import papermill
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
     running: dict[str, Any] = {"cell": None, "n": 0}
     kwargs: dict[str, Any] = {"extra_arguments": KERNEL_ARGUMENTS}
+    if kernel is not None:     # ready once its imports are loaded: wait for that, not the default 60 s
+        kwargs.update(kernel_manager_class=kernel.manager_class(), start_timeout=math.ceil(WARM_UP_TIMEOUT))
     if timeout:
         deadline = time.monotonic() + timeout
 
@@ -468,10 +472,14 @@ def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
 
         kwargs.update(execution_timeout=max(1, math.ceil(timeout)), timeout_func=remaining)
     try:
-        papermill.execute_notebook(
-            str(stage.notebook), str(out_nb), parameters=parameters, kernel_name="python3",
-            cwd=str(stage.notebook.parent), progress_bar=_progress_bar(stage.name),
-            request_save_on_cell_execute=False, log_output=False, **kwargs)
+        try:
+            papermill.execute_notebook(
+                str(stage.notebook), str(out_nb), parameters=parameters, kernel_name="python3",
+                cwd=str(stage.notebook.parent), progress_bar=_progress_bar(stage.name),
+                request_save_on_cell_execute=False, log_output=False, **kwargs)
+        finally:
+            if kernel is not None:    # nbclient stopped it, unless papermill failed before using it
+                kernel.shutdown()
     except PapermillExecutionError as exc:
         reason = _input_error_reason(exc)
         raise RunError(
@@ -486,6 +494,209 @@ def execute_stage(stage: Stage, parameters: dict[str, Any], out_nb: Path,
             f"stage {stage.name} timed out in cell {number} ({first[:80]!r}): the stage was still "
             f"running after {timeout:g} s; the kernel was stopped (raise the limit with --timeout SECONDS)",
             EXIT_FAILURE) from None
+
+
+# --- kernels started ahead of their stage ------------------------------------------------------
+# A stage's kernel is started while the stage before it runs (the first one while the inputs are
+# checked), and loads the modules its notebook imports: a stage's first cells no longer wait on
+# Python loading pandas, scipy, matplotlib and our package, the other core does it meanwhile.
+# Only import statements run ahead (never a cell), so every stage still sees the outputs of the
+# stages before it, runs its cells in order, and writes what it wrote before.
+WARM_UP_TIMEOUT = 600.0     # seconds a kernel may take to start and load its notebook's imports
+
+
+def notebook_imports(notebook: Path) -> list[str]:
+    """The modules a notebook's code cells import (every import statement, in cell order);
+    `from a import b` names both `a` and `a.b` (b may be a module)."""
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return []
+    found: list[tuple[int, int, str]] = []
+    for number, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else str(source))
+        except SyntaxError:                   # IPython magics: that cell's imports load in the cell
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.extend((number, node.lineno, a.name) for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append((number, node.lineno, node.module))
+                found.extend((number, node.lineno, f"{node.module}.{a.name}")
+                             for a in node.names if a.name != "*")
+    return list(dict.fromkeys(name for _, _, name in sorted(found)))
+
+
+def warm_up(modules: list[str]) -> list[str]:
+    """Run inside a stage's kernel before its notebook: import `modules` (one that fails is left
+    for the notebook's own import to report, in its cell), then call `preload()` of every module
+    of this package that defines one (resources that take long to load). Returns the warnings
+    raised meanwhile, formatted as Python prints them, for the run's log."""
+    import importlib
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the notebook's import raises it again, in its cell
+                pass
+        package = __package__ or "analysis"
+        for name in sorted(m for m in list(sys.modules) if m.startswith(package + ".")):
+            preload = getattr(sys.modules.get(name), "preload", None)
+            if callable(preload):
+                try:
+                    preload()
+                except Exception:  # noqa: BLE001 - the stage loads it again and reports any error
+                    pass
+    return [warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught]
+
+
+class Kernel:
+    """A stage's kernel, started ahead and loading its notebook's imports in the background.
+
+    papermill is given it through `kernel_manager_class` (`manager_class()`), so that nbclient
+    treats it as its own: it connects, waits until the kernel is ready (the imports are done),
+    runs the cells and shuts the kernel down, exactly as with a kernel it starts itself."""
+
+    def __init__(self, stage: Stage):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.stage = stage
+        self.warnings: list[str] = []
+        self._stop = threading.Event()
+        self.km = AsyncKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS + ["--HistoryManager.hist_file=:memory:"],
+                                       cwd=str(stage.notebook.parent))
+        self._thread = threading.Thread(target=self._warm, args=(notebook_imports(stage.notebook),),
+                                        name=f"warm-{stage.name}", daemon=True)
+        self._thread.start()
+
+    def _warm(self, modules: list[str]) -> None:
+        from jupyter_client.blocking import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        try:
+            kc.load_connection_info(self.km.get_connection_info())
+            kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            expression = f"__import__({__name__!r}, fromlist=['warm_up']).warm_up({modules!r})"
+            msg_id = kc.execute("pass", silent=True, store_history=False, allow_stdin=False,
+                                user_expressions={"warnings": expression})
+            deadline = time.monotonic() + WARM_UP_TIMEOUT
+            while time.monotonic() < deadline:
+                try:
+                    reply = kc.get_shell_msg(timeout=0.5)
+                except Exception:  # noqa: BLE001 - queue.Empty: no reply yet (read before giving up)
+                    if self._stop.is_set():
+                        return
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    result = reply["content"].get("user_expressions", {}).get("warnings", {})
+                    if result.get("status") == "ok":
+                        self.warnings = list(ast.literal_eval(result["data"]["text/plain"]))
+                    return
+        except Exception:  # noqa: BLE001 - a warm-up is an optimisation; the stage runs regardless
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
+
+    def loaded_warnings(self) -> list[str]:
+        """The warnings its imports raised (known once the stage ran: the kernel loads first)."""
+        self._thread.join(timeout=1)
+        return list(self.warnings)
+
+    def manager_class(self) -> type:
+        """A kernel manager "class" for nbclient whose construction hands over this kernel."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        km = self.km
+
+        class Started(AsyncKernelManager):
+            def __new__(cls, *args, **kwargs):
+                return km
+
+        return Started
+
+    def shutdown(self) -> None:
+        """Stop the kernel if nbclient did not (a run that failed before this stage)."""
+        from jupyter_core.utils import run_sync
+
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+
+
+class Kernels:
+    """The kernels started ahead: `ahead(stage)` starts one, `take(stage)` hands it to the stage,
+    `close()` stops those never used (a run that stopped early)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self._started: dict[str, Kernel] = {}
+
+    def ahead(self, stage: Stage | None) -> None:
+        if not self.enabled or stage is None or stage.name in self._started:
+            return
+        try:
+            self._started[stage.name] = Kernel(stage)
+        except Exception:  # noqa: BLE001 - no kernel ahead: papermill starts one as before
+            pass
+
+    def take(self, stage: Stage) -> Kernel | None:
+        return self._started.pop(stage.name, None)
+
+    def close(self) -> None:
+        for kernel in self._started.values():
+            kernel.shutdown()
+        self._started.clear()
+
+
+class ReportsAhead:
+    """While the last stage runs, the pages of the stages before it (nbconvert, the costly part
+    of rendering) and the workbook of the tables so far are made in a thread, in memory and in a
+    hidden folder of the run (run_dir/.report-ahead, outside data/, tables/, figures/: nothing a
+    stage's `wrote` could list). render_run finishes them after the last stage: the pages get
+    their navigation bar, the workbook moves into tables/ unless the last stage wrote tables (then
+    it is written again). Any error here is left for render_run to raise, as before."""
+
+    def __init__(self, run_dir: Path, params: dict[str, Any], skip: str):
+        self.run_dir = run_dir
+        self.folder = run_dir / ".report-ahead"
+        self.pages = None
+        self._thread = threading.Thread(target=self._work, args=(params, skip), name="reports-ahead", daemon=True)
+        self._thread.start()
+
+    def _work(self, params: dict[str, Any], skip: str) -> None:
+        try:
+            from . import report_html
+
+            pages = report_html.RunPages(self.run_dir, params)
+            for nb in sorted((self.run_dir / "notebooks").glob("*.ipynb")):
+                if nb.stem != skip:
+                    pages.prepare(nb.stem)
+            self.pages = pages
+            self.folder.mkdir(exist_ok=True)
+            pages.write_workbook_to(self.folder / "tables.xlsx")
+        except Exception:  # noqa: BLE001 - render_run makes what is missing and raises any error
+            pass
+
+    def result(self, stale: bool):
+        """The prepared pages (None if none); `stale`: the last stage wrote tables (redo the workbook)."""
+        self._thread.join()
+        if self.pages is not None and stale:
+            self.pages.forget_workbook()
+        return self.pages
+
+    def cleanup(self) -> None:
+        self._thread.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _progress_bar(name: str):
@@ -607,23 +818,27 @@ def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir,
                                              if later else ""))
 
     snapshot = InputSnapshot(params_path, params_bytes, params, notebook_defaults(all_stages))
+    kernels = Kernels()
     try:
         with snapshot.active():
+            kernels.ahead(stages[0])      # the first stage's kernel loads while the inputs are checked
             if not skip_checks and first_stage:
                 _check_inputs_or_stop(snapshot, say)
             writing = _Writing(survey_dir / ".lock")
             try:
                 with survey_lock(survey_dir, wait):
                     return _run_locked(params_path, params, snapshot, stages, survey_dir, render,
-                                       first_stage, timeout, say, writing)
+                                       first_stage, timeout, say, writing, kernels)
             except OSError as exc:
                 raise RunError(snapshot.translate(disk_error(exc, writing.path)), EXIT_FAILURE) from None
     finally:
+        kernels.close()
         snapshot.cleanup()
 
 
 def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first_stage, timeout,
-                say: RunLog, writing: _Writing) -> Path:
+                say: RunLog, writing: _Writing, kernels: Kernels | None = None) -> Path:
+    kernels = kernels or Kernels(enabled=False)
     mark_interrupted(survey_dir, say)
     run_id = new_run_id(survey_dir)
     run_dir = paths.inside(survey_dir / run_id, survey_dir, "run folder")
@@ -633,29 +848,39 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
     say(f"run {run_id} of {params.get('survey') or params_path.stem} "
         f"(params {params_path}; output {run_dir})", console=False)
     manifest = _manifest_start(params_path, params, run_id, stages, snapshot)
+    ahead: ReportsAhead | None = None
     writing.path = run_dir / "manifest.json"
     _write_json(run_dir / "manifest.json", _public(manifest))
     try:
         if not first_stage:                  # later stages read what earlier ones wrote
             writing.path = run_dir
             manifest["seeded_from"] = _seed_from_latest(survey_dir, run_dir, stages, manifest, say)
-        for stage in stages:
+        ahead = None
+        for i, stage in enumerate(stages):
             t0 = time.perf_counter()
             say(f"[{stage.name}] running {stage.notebook.name}")
             before = _file_state(run_dir)
             writing.path = dirs["notebooks"] / stage.notebook.name
+            kernel = kernels.take(stage)
+            kernels.ahead(stages[i + 1] if i + 1 < len(stages) else None)   # the next one loads meanwhile
+            if render and i == len(stages) - 1:
+                ahead = ReportsAhead(run_dir, params, skip=stage.name)
             execute_stage(stage, stage_parameters(snapshot.params, stage, run_dir),
-                          dirs["notebooks"] / stage.notebook.name, timeout)
+                          dirs["notebooks"] / stage.notebook.name, timeout, kernel)
             seconds = round(time.perf_counter() - t0, 2)
             wrote = _changed(before, _file_state(run_dir))
             manifest["stages"][stage.name] = {"seconds": seconds, "status": "ok", "wrote": wrote}
             say(f"[{stage.name}] done in {seconds:.1f} s", console=False)
-            _log_stage_warnings(dirs["notebooks"] / stage.notebook.name, stage.name, say)
+            _log_stage_warnings(dirs["notebooks"] / stage.notebook.name, stage.name, say,
+                                before=kernel.loaded_warnings() if kernel else ())
         if render:
             t0 = time.perf_counter()
             writing.path = dirs["report"]
             from . import report_html
-            report_html.render_run(run_dir, params, [s.name for s in stages])
+            prepared = ahead.result(stale=any(f.startswith("tables/") for f in wrote)) if ahead else None
+            report_html.render_run(run_dir, params, [s.name for s in stages], prepared=prepared)
+            if ahead:
+                ahead.cleanup()
             manifest["render_seconds"] = round(time.perf_counter() - t0, 2)
             say(f"reports rendered in {manifest['render_seconds']:.1f} s", console=False)
         writing.path = dirs["tables"] / "datapackage.json"
@@ -672,6 +897,8 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
         say(f"success: {run_id} is now latest ({manifest['duration_seconds']:.1f} s, "
             f"{say.warnings} warning(s))", console=False)
     except BaseException as exc:
+        if ahead is not None:
+            ahead.cleanup()
         interrupted = isinstance(exc, (KeyboardInterrupt, Terminated))
         manifest["status"] = "interrupted" if interrupted else "failed"
         message = (disk_error(exc, writing.path) if isinstance(exc, OSError) and not
@@ -712,13 +939,15 @@ def _changed(before: dict, after: dict) -> list[str]:
     return sorted(k for k, v in after.items() if before.get(k) != v)
 
 
-def _log_stage_warnings(notebook: Path, stage: str, say: RunLog, limit: int = 20) -> None:
-    """Warnings the stage's code printed (stderr of its cells) go to run.log, not the console."""
+def _log_stage_warnings(notebook: Path, stage: str, say: RunLog, limit: int = 20,
+                        before: Any = ()) -> None:
+    """Warnings the stage's code printed (stderr of its cells) go to run.log, not the console;
+    `before`: those its imports raised while its kernel loaded them ahead (Kernel.warnings)."""
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):
-        return
-    found = []
+        cells = []
+    found = [_one_line(ln) for text in before for ln in text.splitlines() if "warn" in ln.lower()]
     for cell in cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":

@@ -726,14 +726,48 @@ def _wrap(text: str, width: int = 55) -> str:
 
 
 def _theme_names(path: str | None, lang: str, sectors: list[str] | None = None) -> dict[str, str]:
-    """Theme code -> name in the report language, from the theme dictionary (validated
-    against the survey's own sectors)."""
+    """Theme code -> name in the report language, as the theme dictionary names them
+    (themes.Theme.name: the language's name, else the Latvian one).
+
+    Only the names are read: stage 03 validated the whole dictionary (patterns, lemmas, phrases)
+    and compiling it again here took most of this stage's time (its phrases are tokenised and
+    lemmatised). A file whose themes or names are not shaped as expected is read by
+    themes.load_dictionary (validated against the survey's own sectors), which names the fault."""
     if not path or not paths.resolve(path).exists():
         return {}
+    names = _theme_names_only(paths.resolve(path), lang)
+    if names is not None:
+        return names
     from .themes import load_dictionary
 
     dictionary = load_dictionary(paths.resolve(path), sectors=sectors or None)
     return {code: dictionary.name(code, lang) for code in dictionary.codes}
+
+
+def _theme_names_only(path, lang: str) -> dict[str, str] | None:
+    """{code: name} from a theme dictionary's `themes: sector -> code -> {name: {lv, en}}`; None
+    when the file is not shaped so (no themes, a theme without a Latvian name, a code twice)."""
+    import yaml
+
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    blocks = raw.get("themes") if isinstance(raw, dict) else None
+    if not isinstance(blocks, dict) or not blocks:
+        return None
+    out: dict[str, str] = {}
+    for block in blocks.values():
+        if not isinstance(block, dict) or not block:
+            return None
+        for code, spec in block.items():
+            names = spec.get("name") if isinstance(spec, dict) else None
+            if (not isinstance(code, str) or code in out or not isinstance(names, dict)
+                    or not isinstance(names.get("lv"), str) or not names["lv"].strip()):
+                return None
+            names = {k: str(v) for k, v in names.items()}
+            out[code] = names.get(lang) or names["lv"]
+    return out
 
 
 def _barh(labels, values, title, xlabel, annotations):
