@@ -896,11 +896,12 @@ def _select(y: np.ndarray, plan: GroupPlan, min_cell: int, extra: np.ndarray | N
     if extra is not None:
         m &= extra
     k = len(plan.levels)
-    counts = np.bincount(plan.codes[m], minlength=k)
+    g = plan.codes[m]
+    counts = np.bincount(g, minlength=k)
     keep = counts >= min_cell
     dropped = [plan.levels[i] for i in range(k) if 0 < counts[i] < min_cell]
     if keep.all():                     # every level kept: m already holds only kept codes
-        return m, plan.codes[m], list(plan.levels), dropped
+        return m, g, list(plan.levels), dropped
     m &= keep[np.maximum(plan.codes, 0)] & (plan.codes >= 0)
     kept = np.flatnonzero(keep)
     remap = np.full(k, -1)
