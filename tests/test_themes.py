@@ -601,6 +601,38 @@ def test_weak_words_count_only_with_support(tmp_path):
          """)
 
 
+def test_a_place_in_the_locative_counts_only_with_support(tmp_path):
+    """settings.place_themes: a word of a place theme in the Latvian locative (parkā, skolā) names
+    where something happens, not the place as a topic: it counts only with support, like a weak
+    word; other cases of the word, and texts typed without diacritics, are unaffected."""
+    d = mini(tmp_path, """
+     settings:
+       weak_support: {lv: [vajag]}
+       place_themes: [parks]
+     themes:
+       urban:
+         parks:
+           name: {lv: Parki}
+           lemmas: {lv: [parks]}
+       culture:
+         events:
+           name: {lv: Pasākumi}
+           lemmas: {lv: [koncerts]}
+     """)
+    assert th.is_locative("parkā", "parks") and th.is_locative("parkos", "parks")
+    assert not th.is_locative("parks", "parks") and not th.is_locative("parku", "parks")
+    assert "parks" not in mini_themes("Sestdien parkā notiks koncerts.", d)     # a place only
+    assert "events" in mini_themes("Sestdien parkā notiks koncerts.", d)
+    assert "parks" in mini_themes("Parkā vajag vairāk soliņu.", d)              # support near
+    assert "parks" in mini_themes("Parks ir nekopts.", d)                       # nominative: the topic
+    assert "parks" in mini_themes("Jaunais parks ir skaists, bet parkā trūkst ēnas.", d)
+    with pytest.raises(th.DictionaryError, match=r"place_themes.*nav"):
+        mini(tmp_path, """
+         settings: {place_themes: [nav]}
+         themes: {urban: {x: {name: {lv: X}, lemmas: {lv: [parks]}}}}
+         """)
+
+
 @pytest.mark.parametrize("text, sector", [
     ("Bille jau grasījās paraustīt viņu aiz rokas, bet attapās - brauks ar tramvaju!", None),
     ("Pretī pa ielu nāk viņa latviešu valodas skolotāja.", None),
@@ -623,6 +655,9 @@ def test_weak_words_count_only_with_support(tmp_path):
     ("Vajag labiekārtot pagalmus un skvērus.", "urban"),
     ("Universitātei vajag vairāk studiju programmu.", "education"),
     ("Pilsētai vajag uzklausīt iedzīvotājus.", "participation"),
+    ("Vakar muzejā satiku vecu draugu.", None),                         # a venue as the place of a meeting
+    ("Strādāju veikalā maiņās.", None),                                 # a workplace, no shops topic
+    ("Sporta hallē vajag jaunu grīdu.", "culture"),
 ])
 def test_weak_words_of_the_shipped_dictionary(dictionary, text, sector):
     coded = code([text], dictionary)

@@ -247,8 +247,18 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "bootstrap_n": 1000, "bootstrap_seed": 2022, "random_state": 2022,
     "coding_sample_n": 200, "coding_sample_seed": 1, "together_window": 10,
     "guard_window": 5, "ru_phrase_window": 4,
-    "extra_stopwords": {}, "non_content": {}, "weak_support": {}, "weak_window": 8,
+    "extra_stopwords": {}, "non_content": {}, "weak_support": {}, "weak_window": 8, "place_themes": [],
 }
+
+# Latvian locative endings (parkā, skolā, hallē, pieturās, parkos): a place named as where something
+# happens. Only read in texts typed with diacritics (plain "parka" is also a genitive).
+_LV_LOCATIVE = ("ā", "ē", "ī", "ū", "os", "ās", "ēs", "īs")
+
+
+def is_locative(surface: str, lemma: str) -> bool:
+    """A Latvian surface form in the locative case (by its ending; not the lemma itself)."""
+    w = surface.lower()
+    return w != lemma.lower() and w.endswith(_LV_LOCATIVE)
 
 
 def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint: bool = False) -> Dictionary:
@@ -298,6 +308,8 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
                                               stop_ok=True))
     if not isinstance(settings["weak_window"], int) or settings["weak_window"] < 0:
         raise DictionaryError(path, "settings.weak_window", "expected a number of words (0: anywhere in the text)")
+    if not isinstance(settings["place_themes"], list) or not all(isinstance(x, str) for x in settings["place_themes"]):
+        raise DictionaryError(path, "settings.place_themes", "expected a list of theme codes")
     themes: dict[str, Theme] = {}
     for sector, block in raw["themes"].items():
         if sector not in allowed:
@@ -310,6 +322,9 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
                                       f"duplicate theme code (also under {themes[code].sector})")
             themes[code] = _theme(path, sector, code, spec, settings, own)
     _check_not_stopped(path, themes, settings["extra_stopwords"])
+    unknown_places = [c for c in settings["place_themes"] if c not in themes]
+    if unknown_places:
+        raise DictionaryError(path, "settings.place_themes", f"unknown theme code(s) {unknown_places}")
     d = Dictionary(path=path, survey=str(raw.get("survey", "")), themes=themes, settings=settings,
                    non_content=tuple(non_content), weak_support=tuple(dict.fromkeys(weak_support)))
     if lint:
@@ -633,6 +648,10 @@ class _Matcher:
             (atom(p, th.guards.get(p)), ti) for ti, th in enumerate(dictionary.themes.values()) for p in th.weak)
         self.support = frozenset(atom(p) for p in dictionary.weak_support)
         self.weak_window = int(dictionary.settings.get("weak_window", DEFAULT_SETTINGS["weak_window"]))
+        # place themes: a word of theirs in the Latvian locative (parkā, skolā, sporta hallē) names where
+        # something happens and counts only with support, like a weak word
+        self.place_themes = frozenset(i for i, c in enumerate(self.codes)
+                                      if c in (dictionary.settings.get("place_themes") or ()))
         self.theme_sectors = [frozenset(th.sectors) for th in dictionary.themes.values()]
         self.patterns = [k if isinstance(k, Pattern) else k[0] for k in atoms]
         self.atom_theme_lemma: dict[int, list[int]] = {}
@@ -808,9 +827,10 @@ class _Matcher:
             for ti in themes:
                 if ti in masked and i in masked[ti]:
                     continue
-                if self.weak_pairs and all((a, ti) in self.weak_pairs for a in atoms
-                                           if ti in self.atom_theme_lemma.get(a, ())
-                                           and (a not in self.guarded or a in ok_guarded)):
+                if (self.weak_pairs and all((a, ti) in self.weak_pairs for a in atoms
+                                            if ti in self.atom_theme_lemma.get(a, ())
+                                            and (a not in self.guarded or a in ok_guarded))) or (
+                        ti in self.place_themes and not plain and is_locative(tok[1], tok[0])):
                     weak_hits.append((ti, i, tok[0]))
                     continue
                 out[ti] += 1
