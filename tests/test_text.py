@@ -582,7 +582,8 @@ def test_languages_detected_together_are_those_detected_one_by_one():
     base = ["Vajag vairāk veloceliņu gar jūru un apgaismojumu parkos.", "nav", "no idea", "NAV IDEJU",
             "Нужно больше парковок в центре города.", "Sveiki! Нужно ремонт дорог, paldies.",
             "www.liepaja.lv ir labs", "", "...", "Please fix the roads near the port.",
-            "vajag vairak velocelinu", "Eesti keeles vastus siin.", "ok", "12345", "Labdien, es gribu teikt ka viss ir labi"]
+            "vajag vairak velocelinu", "Eesti keeles vastus siin.", "ok", "12345",
+            "Labdien, es gribu teikt ka viss ir labi"]
     rng = random.Random(3)
     words = " ".join(base).split()
     texts = base + [" ".join(rng.choices(words, k=rng.randint(1, 30))) for _ in range(400)]
@@ -590,4 +591,5 @@ def test_languages_detected_together_are_those_detected_one_by_one():
         one = [T.detect_language(t, langs) for t in texts]
         assert T.detect_languages(texts, langs) == one
         assert T.detect_languages(texts, langs, [T.tokenize(t) for t in texts]) == one
-    assert T._langid_many(T._langid(T.LANGS), texts[:50], batch=7) == [T._langid(T.LANGS).classify(t)[0] for t in texts[:50]]
+    ident = T._langid(T.LANGS)
+    assert T._langid_many(ident, texts[:50], batch=7) == [ident.classify(t)[0] for t in texts[:50]]
