@@ -541,3 +541,11 @@ def test_the_corpus_built_by_two_worker_processes_is_the_one_process_corpus(monk
     two = pr.build_corpus(texts, ids, langs)
     assert (one.language, one.tokens, one.vocab, one.n_forms) == (two.language, two.tokens, two.vocab, two.n_forms)
     assert one.language[:6] == ["lv", "lv", "ru", "lv", "lv", "en"]
+
+
+def test_a_malformed_worker_count_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("ANALYSIS_WORKERS", "two")
+    with pytest.raises(ValueError, match="ANALYSIS_WORKERS='two': expected a whole number"):
+        pr.workers(50_000)
+    monkeypatch.setenv("ANALYSIS_WORKERS", "3")
+    assert pr.workers(5) == 3

@@ -310,6 +310,8 @@ def workers(n_items: int) -> int:
 
     env = os.environ.get("ANALYSIS_WORKERS", "").strip()
     if env:
+        if not env.isdigit():
+            raise ValueError(f"ANALYSIS_WORKERS={env!r}: expected a whole number of worker processes (1 = none)")
         return max(1, int(env))
     if n_items < PARALLEL_MIN or not hasattr(os, "fork"):
         return 1
