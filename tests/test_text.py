@@ -593,3 +593,25 @@ def test_languages_detected_together_are_those_detected_one_by_one():
         assert T.detect_languages(texts, langs, [T.tokenize(t) for t in texts]) == one
     ident = T._langid(T.LANGS)
     assert T._langid_many(ident, texts[:50], batch=7) == [ident.classify(t)[0] for t in texts[:50]]
+
+
+def test_the_lemma_cache_keeps_this_version_and_the_newest_two_others(tmp_path):
+    """Every code or resource change names a new lemma file; older versions' files beyond the
+    newest two are deleted when a run saves its own, so the user's cache cannot grow without end."""
+    import os
+
+    current = tmp_path / "lv-lemmas-current.pickle"
+    current.write_bytes(b"x")
+    os.utime(current, (1, 1))                        # oldest of all, and still kept
+    olds = []
+    for i in range(5):
+        p = tmp_path / f"lv-lemmas-old{i}.pickle"
+        p.write_bytes(b"x")
+        os.utime(p, (1000 + i, 1000 + i))
+        olds.append(p)
+    other = tmp_path / "notes.txt"
+    other.write_text("kept")
+    gone = T._prune_lemma_caches(current)
+    assert sorted(p.name for p in gone) == ["lv-lemmas-old0.pickle", "lv-lemmas-old1.pickle", "lv-lemmas-old2.pickle"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lv-lemmas-current.pickle", "lv-lemmas-old3.pickle", "lv-lemmas-old4.pickle", "notes.txt"]

@@ -886,9 +886,35 @@ def save_lemma_cache() -> Path | None:
             pickle.dump(disk, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
         _DISK_STATE["dirty"] = False
+        _prune_lemma_caches(path)
         return path
     except OSError:  # a read-only home: the run goes on without it
         return None
+
+
+_CACHE_KEEP = 3   # lemma files kept: this version's and the newest of other versions (checkouts)
+
+
+def _prune_lemma_caches(current: Path, keep: int = _CACHE_KEEP) -> list[Path]:
+    """Delete the lemma files of other code/resource versions beyond the ``keep`` most recently
+    written (the current one always stays), so the cache folder does not grow with every
+    upgrade. Returns what was deleted; a file another process removes first is skipped."""
+    others = []
+    for p in current.parent.glob("lv-lemmas-*.pickle"):
+        if p != current:
+            try:
+                others.append((p.stat().st_mtime, p))
+            except OSError:
+                continue
+    others.sort(reverse=True)
+    gone = []
+    for _, p in others[max(0, keep - 1):]:
+        try:
+            p.unlink()
+            gone.append(p)
+        except OSError:
+            continue
+    return gone
 
 
 # ---------------------------------------------------------------------------
