@@ -381,25 +381,21 @@ def dunn(groups: Mapping[str, Any], p_adjust: str = "holm") -> pd.DataFrame:
         sizes.append(a.size)
         start += a.size
     var0 = n * (n + 1) / 12.0 - _tie_sum(allv) / (12.0 * (n - 1))
+    return _dunn_table(names, sizes, mean_ranks, var0, method)
+
+
+def _dunn_table(names, sizes, mean_ranks, var0: float, method: str) -> pd.DataFrame:
+    """Dunn's pairwise z tests from each group's size and mean rank and the tie-corrected rank
+    variance ``var0`` (shared by :func:`dunn` and :func:`dunn_counts`)."""
     rows = []
-    k = len(arrays)
+    k = len(sizes)
     for j in range(1, k):
         for i in range(j):
             se = math.sqrt(var0 * (1.0 / sizes[i] + 1.0 / sizes[j]))
             z = (mean_ranks[i] - mean_ranks[j]) / se if se > 0 else float("nan")
             p = 2.0 * _norm_sf(abs(z)) if not math.isnan(z) else float("nan")
-            rows.append(
-                {
-                    "group1": names[i],
-                    "group2": names[j],
-                    "z": z,
-                    "p_unadj": p,
-                    "mean_rank1": mean_ranks[i],
-                    "mean_rank2": mean_ranks[j],
-                    "n1": sizes[i],
-                    "n2": sizes[j],
-                }
-            )
+            rows.append({"group1": names[i], "group2": names[j], "z": z, "p_unadj": p,
+                         "mean_rank1": mean_ranks[i], "mean_rank2": mean_ranks[j], "n1": sizes[i], "n2": sizes[j]})
     df = pd.DataFrame(rows)
     df.insert(4, "p_adj", _p_adjust_fn(df["p_unadj"].to_numpy(), method))
     return df
@@ -582,18 +578,7 @@ def dunn_counts(counts: Any, names: Sequence[str], p_adjust: str = "holm") -> pd
     sums, ties_t, n = _rank_sums(c)
     mean_ranks = [s / size for s, size in zip(sums, sizes)]
     var0 = n * (n + 1) / 12.0 - float(np.sum(ties_t**3 - ties_t)) / (12.0 * (n - 1))
-    rows = []
-    k = len(sizes)
-    for j in range(1, k):
-        for i in range(j):
-            se = math.sqrt(var0 * (1.0 / sizes[i] + 1.0 / sizes[j]))
-            z = (mean_ranks[i] - mean_ranks[j]) / se if se > 0 else float("nan")
-            p = 2.0 * _norm_sf(abs(z)) if not math.isnan(z) else float("nan")
-            rows.append({"group1": names[i], "group2": names[j], "z": z, "p_unadj": p,
-                         "mean_rank1": mean_ranks[i], "mean_rank2": mean_ranks[j], "n1": sizes[i], "n2": sizes[j]})
-    df = pd.DataFrame(rows)
-    df.insert(4, "p_adj", _p_adjust_fn(df["p_unadj"].to_numpy(), method))
-    return df
+    return _dunn_table(names, sizes, mean_ranks, var0, method)
 
 
 # ---------------------------------------------------------------------------
