@@ -120,25 +120,11 @@ def detect_language(text: str | None, languages: Iterable[str] | None = None,
     ``_tokens``: :func:`tokenize` of ``text`` when the caller has it already (used only when
     the text has no URL or e-mail address to remove, so the result is the same).
     """
-    if not isinstance(text, str):
-        return "und"
     allowed = LANGS if languages is None else tuple(dict.fromkeys(str(x).lower() for x in languages))
-    if _URLISH.search(text):
-        text = _URLISH.sub(" ", text)
-        _tokens = None
-    n_cyr = len(_CYRILLIC.findall(text))
-    n_lat = len(_LATIN_LETTER.findall(text))
-    if n_cyr == 0 and n_lat == 0:
-        return "und"
-    if n_cyr > n_lat:
-        cyrillic = [x for x in allowed if x in _CYRILLIC_SCRIPT]
-        if len(cyrillic) <= 1:
-            return cyrillic[0] if cyrillic else "und"
-        allowed = tuple(cyrillic)
-    else:
-        lang = _short_text_language(text, _tokens)
-        if lang and lang in allowed:
-            return lang
+    got = _detect_before_langid(text, allowed, _tokens)
+    if not isinstance(got, tuple):
+        return got
+    allowed, text = got
     lang, _ = _langid(allowed).classify(text)
     return lang if lang in allowed else "und"
 
