@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import sys
 from pathlib import Path
 
@@ -29,43 +28,17 @@ JUDGED = DEVSET / "pool_a_judged.csv"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-NO_SPACE_BEFORE = set(",.;:!?)]}%»”")
-NO_SPACE_AFTER = set("([{«„“")
-
-
-def detokenize(forms: list[str]) -> str:
-    out = ""
-    for f in forms:
-        if out and not (f in NO_SPACE_BEFORE or out[-1] in NO_SPACE_AFTER):
-            out += " "
-        out += f
-    return out
-
-
-def read_sentences(path: Path) -> list[tuple[str, str]]:
-    """(sent_id, text) in the file's order."""
-    order: list[str] = []
-    forms: dict[str, list[str]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        next(f)
-        for line in f:
-            sid, form, _lemma, _upos = line.rstrip("\n").split("\t")
-            if sid not in forms:
-                order.append(sid)
-                forms[sid] = []
-            forms[sid].append(form)
-    return [(s, detokenize(forms[s])) for s in order]
+sys.path.insert(0, str(DEVSET))
 
 
 def pool_a(data: Path | None = None) -> list[tuple[str, str]]:
+    """(sent_id, text) of pool A: the even positions of the sentences outside the two hand-coded
+    treebank sets (the list make_treebank_fresh2.py takes pool B from), texts joined as there."""
     import lemmas as bl
+    import make_treebank_fresh2 as fresh2
 
-    taken: set[str] = set()
-    for name in ("treebank_sectors.csv", "treebank_fresh.csv"):
-        with open(DEVSET / name, encoding="utf-8", newline="") as f:
-            taken |= {r["sent_id"] for r in csv.DictReader(f)}
-    rest = [x for x in read_sentences(bl.find_data(data)) if x[0] not in taken]
-    return rest[0::2]
+    sents = fresh2.fresh.sentences(bl.find_data(data))
+    return [(sid, fresh2.fresh.join(sents[sid])) for sid in fresh2.remaining(list(sents))[0::2]]
 
 
 def read_judged() -> dict[tuple[str, str], bool]:

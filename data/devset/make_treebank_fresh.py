@@ -41,9 +41,10 @@ def join(forms):
     return out
 
 
-def sentences():
+def sentences(path=TREEBANK):
+    """sent_id -> its forms, in the file's order."""
     sents = {}
-    with gzip.open(TREEBANK, "rt", encoding="utf-8") as fh:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
         next(fh)
         for line in fh:
             sid, form, _, _ = line.rstrip("\n").split("\t")
@@ -60,9 +61,9 @@ def selection():
     return [(ids[i], join(sents[ids[i]])) for i in picked]
 
 
-def main():
-    sel = selection()
-    path = HERE / "treebank_fresh.csv"
+def write_or_check(path, sel, prog, what):
+    """With --write, write `sel` (sent_id, text) to `path` with empty codes for hand coding;
+    else exit unless `path` holds exactly those sentences and texts (`what` names the selection)."""
     if "--write" in sys.argv:
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
@@ -74,8 +75,12 @@ def main():
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     if [(r["sent_id"], r["text"]) for r in rows] != sel:
-        sys.exit(f"make_treebank_fresh: {path.name} does not hold the selection (seed {SEED})")
-    print(f"{path.name}: {len(rows)} sentences, the selection of seed {SEED}")
+        sys.exit(f"{prog}: {path.name} does not hold the selection ({what})")
+    print(f"{path.name}: {len(rows)} sentences, the selection of {what}")
+
+
+def main():
+    write_or_check(HERE / "treebank_fresh.csv", selection(), "make_treebank_fresh", f"seed {SEED}")
 
 
 if __name__ == "__main__":

@@ -31,13 +31,19 @@ def used_ids():
     return used
 
 
-def pool_b(sents):
+def remaining(sents):
+    """The sent_ids of `sents` (file order) outside treebank_sectors.csv and treebank_fresh.csv:
+    pool A is its even positions (bench/themes_pool.py), pool B its odd positions."""
     used = used_ids()
     rest = [s for s in sents if s not in used]
     if len(sents) - len(rest) != 2 * fresh.N:
         sys.exit(f"make_treebank_fresh2: expected {2 * fresh.N} sentences already used by "
                  f"treebank_sectors.csv and treebank_fresh.csv, found {len(sents) - len(rest)}")
-    return rest[1::2]
+    return rest
+
+
+def pool_b(sents):
+    return remaining(sents)[1::2]
 
 
 def selection():
@@ -48,21 +54,7 @@ def selection():
 
 
 def main():
-    sel = selection()
-    path = HERE / OUT
-    if "--write" in sys.argv:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["sent_id", "text", "sectors", "note"])
-            for sid, text in sel:
-                w.writerow([sid, text, "", ""])
-        print(f"wrote {path} ({len(sel)} sentences, sectors to be coded by hand)")
-        return
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    if [(r["sent_id"], r["text"]) for r in rows] != sel:
-        sys.exit(f"make_treebank_fresh2: {path.name} does not hold the selection (seed {SEED}, pool B)")
-    print(f"{path.name}: {len(rows)} sentences, the selection of seed {SEED} from pool B")
+    fresh.write_or_check(HERE / OUT, selection(), "make_treebank_fresh2", f"seed {SEED} from pool B")
 
 
 if __name__ == "__main__":
