@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/themes_why.py treebank [--false]      # old hand-checked treebank set
     .venv/bin/python bench/themes_why.py build [--errors]        # build half of the dev set
+    .venv/bin/python bench/themes_why.py c [--errors]            # data/devset/proposals_c.csv (build set)
 Never on the report half or on data/devset/treebank_fresh.csv (held out: the dictionary may not be
 tuned on them), so neither is offered.
 """
@@ -43,8 +44,9 @@ def main():
     which = sys.argv[1]
     d = th.load_dictionary(ROOT / "params/themes/liepaja-2022.yaml")
     m = th._Matcher(d)
-    if which == "build":
-        df = pd.read_csv(ROOT / "data/devset/proposals.csv", dtype=str, keep_default_na=False)
+    if which in ("build", "c"):
+        name = "proposals.csv" if which == "build" else "proposals_c.csv"
+        df = pd.read_csv(ROOT / "data/devset" / name, dtype=str, keep_default_na=False)
         df = df[df["half"] == "build"].reset_index(drop=True)
         langs = [x if x in ("lv", "ru") else None for x in df["language"]]
         ids = df["id"]
