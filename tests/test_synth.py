@@ -466,6 +466,60 @@ def test_committed_sample_regenerates_from_its_seed(tmp_path):
     assert_same_content(SAMPLE, tmp_path, as_bytes=False)     # parsed: robust to zlib or header folding
 
 
+# --- the streamed workbook writer (national scale) ------------------------------------------------
+
+def _awkward_table() -> tuple[list[str], list[list]]:
+    headers = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time", "Jautājums", "Teksts"]
+    t0 = dt.datetime(2022, 1, 9, 0, 4, 10)
+    rows = []
+    odd = ["=SUM(A1:A2)", "=", "+37126106602", " leading", "trailing ", "  ", "", "a & b < c > d",
+           "rinda\nnākamā", "#N/A", "Что лучше?", "x" * 40000, '"quoted" \'single\'', "_x0041_"]
+    for i, text in enumerate(odd):
+        t = t0 + dt.timedelta(seconds=997 * i, microseconds=0)
+        rows.append([i + 1, t, t + dt.timedelta(seconds=400), "anonymous", None if i % 2 else "Anna Bērziņa",
+                     t + dt.timedelta(seconds=400), i if i % 3 else None, text])
+    return headers, rows
+
+
+def test_streamed_writer_is_openpyxls_workbook_byte_for_byte(tmp_path):
+    headers, rows = _awkward_table()
+    synth.write_forms_xlsx_openpyxl(tmp_path / "old.xlsx", headers, rows)
+    synth.write_forms_xlsx(tmp_path / "new.xlsx", headers, iter(rows), len(rows))
+    assert (tmp_path / "new.xlsx").read_bytes() == (tmp_path / "old.xlsx").read_bytes()
+
+
+def test_streamed_zip64_workbook_reads_to_the_same_cells(tmp_path, monkeypatch):
+    import openpyxl
+
+    headers, rows = _awkward_table()
+    synth.write_forms_xlsx_openpyxl(tmp_path / "old.xlsx", headers, rows)
+    monkeypatch.setattr(synth, "STREAM_ROWS", 3)                # forced through the large-export path
+    synth.write_forms_xlsx(tmp_path / "big.xlsx", headers, rows)
+    assert (tmp_path / "big.xlsx").read_bytes() != (tmp_path / "old.xlsx").read_bytes()   # ZIP64 member
+
+    def cells(path):
+        wb = openpyxl.load_workbook(path)
+        return [[c.value for c in row] for row in wb["Sheet1"].iter_rows()]
+
+    got = cells(tmp_path / "big.xlsx")
+    assert got == cells(tmp_path / "old.xlsx")
+    assert got[1][1] == rows[0][1] and got[1 + 10][7] == "Что лучше?" and got[1 + 3][7] == " leading"
+    assert len(got[1 + 11][7]) == 32767                         # truncated as openpyxl truncates
+    plain = [r for r in rows if r[7] != "#N/A"]                 # xlsx_stream leaves error cells to calamine
+    synth.write_forms_xlsx_openpyxl(tmp_path / "old2.xlsx", headers, plain)
+    synth.write_forms_xlsx(tmp_path / "big2.xlsx", headers, plain)
+    assert stream_cells(tmp_path / "big2.xlsx") == stream_cells(tmp_path / "old2.xlsx")    # our reader too
+    with pytest.raises(ValueError):                             # a control character: refused, as openpyxl does
+        synth.write_forms_xlsx(tmp_path / "bad.xlsx", headers, [rows[0], rows[1][:7] + ["bell\x07"]])
+
+
+def stream_cells(path: Path) -> tuple[dict, list]:
+    from analysis import xlsx_stream
+
+    header, batches, _ = xlsx_stream.read_sheet(path)
+    return header, [(start, [a.to_pylist() for a in arrays]) for start, arrays in batches]
+
+
 def test_committed_sample_shape():
     truth = json.loads((SAMPLE / synth.TRUTH_FILE).read_text(encoding="utf-8"))
     assert truth["generator"]["seed"] == 2022 and truth["counts"]["rows"] == 1200

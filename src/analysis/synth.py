@@ -663,6 +663,12 @@ def _cells(r: dict, cb: Codebook, lang: str) -> dict[str, Any]:
     return out
 
 
+def _row_cells(r: dict, cb: Codebook, lang: str, cols: list[tuple[str, str]]) -> list[Any]:
+    cells = _cells(r, cb, lang)
+    meta = [r["form_id"], r["start"], r["completion"], r["email"], r["name"], r["completion"]]
+    return meta + [cells[var] for _, var in cols[6:]]
+
+
 def _normalize_zip(data: bytes) -> bytes:
     """Rewrite an xlsx with fixed member dates, so that the same content gives the same bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -676,47 +682,17 @@ def _normalize_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-STREAM_ROWS = 100_000     # larger exports are written by openpyxl's write-only (streaming) workbook
+STREAM_ROWS = 100_000     # larger exports get a ZIP64 sheet member (its XML passes 2 GB near 10^6 rows)
+_DATE_HEADERS = ("Start time", "Completion time", "Last modified time")
 
 
-def _write_forms_xlsx_streamed(path: Path, headers: list[str], rows: list[list[Any]], date_cols: set[int]) -> None:
-    """The same cells as write_forms_xlsx (date-time format, formula-like text kept as text),
-    written row by row; the bytes differ (openpyxl's write-only layout), the content does not."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet1")
-    ws.append(headers)
-    for values in rows:
-        out = []
-        for c, value in enumerate(values, start=1):
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"
-                out.append(cell)
-            elif c in date_cols and value is not None:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = DATE_FORMAT
-                out.append(cell)
-            else:
-                out.append(value)
-        ws.append(out)
-    wb.properties.creator = "Microsoft Forms (synthetic: analysis.synth)"
-    wb.properties.created = FIXED_WORKBOOK_TIME
-    wb.properties.modified = FIXED_WORKBOOK_TIME
-    wb.save(path)
-
-
-def write_forms_xlsx(path: Path, headers: list[str], rows: list[list[Any]]) -> None:
-    """One sheet as Forms exports it: header row, date-time cells, text kept as text."""
+def _openpyxl_workbook(headers: list[str], rows: list[list[Any]]) -> bytes:
+    """One sheet as Forms exports it, built cell by cell with openpyxl: header row, date-time
+    cells, text kept as text (normalised zip). The reference for synth_stream's writer."""
     import openpyxl
     from openpyxl.writer.excel import ExcelWriter
 
-    date_cols = {i + 1 for i, h in enumerate(headers) if h in ("Start time", "Completion time", "Last modified time")}
-    if len(rows) > STREAM_ROWS:     # national-scale exports: streamed, not a cell object per answer in memory
-        _write_forms_xlsx_streamed(path, headers, rows, date_cols)
-        return
+    date_cols = {i + 1 for i, h in enumerate(headers) if h in _DATE_HEADERS}
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
@@ -736,7 +712,29 @@ def write_forms_xlsx(path: Path, headers: list[str], rows: list[list[Any]]) -> N
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         ExcelWriter(wb, z).write_data()
-    Path(path).write_bytes(_normalize_zip(buf.getvalue()))
+    return _normalize_zip(buf.getvalue())
+
+
+def write_forms_xlsx_openpyxl(path: Path, headers: list[str], rows: list[list[Any]]) -> None:
+    """write_forms_xlsx as it was: every cell an openpyxl cell in memory (tests compare)."""
+    Path(path).write_bytes(_openpyxl_workbook(headers, rows))
+
+
+def write_forms_xlsx(path: Path, headers: list[str], rows, n_rows: int | None = None) -> None:
+    """One sheet as Forms exports it: header row, date-time cells, text kept as text. `rows` is
+    any iterable of cell lists (`n_rows` says how many when it has no len); the sheet is
+    streamed (synth_stream), the bytes those of openpyxl's cell-by-cell workbook."""
+    from itertools import chain
+
+    from .synth_stream import write_workbook
+
+    n_rows = len(rows) if n_rows is None else n_rows
+    date_cols = {i + 1 for i, h in enumerate(headers) if h in _DATE_HEADERS}
+    it = iter(rows)
+    first = next(it, None)
+    template = _openpyxl_workbook(headers, [] if first is None else [first])
+    write_workbook(Path(path), template, headers, [] if first is None else chain([first], it), n_rows,
+                   date_cols, ZIP_TIME, zip64=n_rows > STREAM_ROWS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1080,12 +1078,8 @@ def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", 
     files: dict[str, Any] = {}
     for form in ("lv", "ru"):
         cols = form_columns(cb, form, perm if form == SHUFFLED_FORM else None)
-        table = []
-        for r in forms[form]:
-            cells = _cells(r, cb, form)
-            meta = [r["form_id"], r["start"], r["completion"], r["email"], r["name"], r["completion"]]
-            table.append(meta + [cells[var] for _, var in cols[6:]])
-        write_forms_xlsx(out / FORM_FILES[form], [h for h, _ in cols], table)
+        table = (_row_cells(r, cb, form, cols) for r in forms[form])        # one row at a time
+        write_forms_xlsx(out / FORM_FILES[form], [h for h, _ in cols], table, len(forms[form]))
         files[FORM_FILES[form]] = {
             "language": form, "n_rows": len(forms[form]), "likert_shuffled": form == SHUFFLED_FORM,
             "sheet": "Sheet1", "header_row": 1, "first_data_row": 2,
