@@ -26,8 +26,10 @@ Two paths, one module:
 from __future__ import annotations
 
 import argparse
+import bisect
 import copy
 import datetime as dt
+import gc
 import html
 import io
 import json
@@ -146,10 +148,26 @@ def _pick(rng: np.random.Generator, seq):
     return seq[int(rng.integers(len(seq)))]
 
 
+_CDF: dict[tuple, tuple[list, list[float]]] = {}
+
+
 def _wpick(rng: np.random.Generator, weights: dict):
-    keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+    """A key drawn with probability proportional to its weight: exactly what
+    ``rng.choice(len(keys), p=p / p.sum())`` draws (numpy's cumulative sum, normalised by its
+    last value, one ``rng.random()``, searchsorted side="right"), the distribution cached."""
+    sig = tuple(weights.items())
+    got = _CDF.get(sig)
+    if got is None:
+        keys = list(weights)
+        p = np.array([weights[k] for k in keys], dtype=float)
+        p = p / p.sum()
+        cdf = p.cumsum()
+        cdf /= cdf[-1]
+        if len(_CDF) > 4096:
+            _CDF.clear()
+        got = _CDF[sig] = (keys, cdf.tolist())
+    keys, cdf = got
+    return keys[bisect.bisect_right(cdf, rng.random())]
 
 
 def _expand(rng: np.random.Generator, template: str) -> str:
@@ -272,6 +290,99 @@ def _sample_share(var: str) -> dict[str, float]:
     return {k: POPULATION[var][k] * PROPENSITY[var][k] for k in POPULATION[var]}
 
 
+# --------------------------------------------------------------------------------------------
+# Compact row parts: a million respondents must fit in a few gigabytes (issue 15). The row stays
+# a dict; its bulky parts are shared when equal or kept in slots instead of dicts.
+# --------------------------------------------------------------------------------------------
+class _Frozen(dict):
+    """A shared empty mapping (a row's notes or overrides until something is planted): it is
+    replaced, never changed."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a shared empty mapping: assign a new one instead")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+_EMPTY = _Frozen()
+_SHARED: dict[tuple, Any] = {}
+
+
+def _shared(value):
+    """One object for equal answer patterns (`answered` dicts, multi-select lists), which are
+    never changed in place once made."""
+    key = (type(value), tuple(value.items()) if isinstance(value, dict) else tuple(value))
+    got = _SHARED.get(key)
+    if got is None:
+        if len(_SHARED) > 200_000:
+            _SHARED.clear()
+        got = _SHARED[key] = value
+    return got
+
+
+class _Text:
+    """One open answer: what the dict {"variable", "lang", "themes", "text", "diacritics",
+    "typo", "pii", "hostile"} held, in slots (read and set by key as that dict was)."""
+
+    __slots__ = ("variable", "lang", "themes", "text", "diacritics", "typo", "pii", "hostile")
+
+    def __init__(self, variable, lang, themes, text, diacritics, typo, pii=(), hostile=()):
+        self.variable, self.lang, self.themes, self.text = variable, lang, themes, text
+        self.diacritics, self.typo, self.pii, self.hostile = diacritics, typo, pii, hostile
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+
+_LIKERT_CODE = {None: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, "dk": 6}
+_LIKERT_VALUE = (None, 1, 2, 3, 4, 5, "dk")
+
+
+class _Likert:
+    """A respondent's Likert answers {item: 1..5, "dk" or None} as one byte per item (the item
+    order shared by all rows); read like the dict it replaces."""
+
+    __slots__ = ("_index", "_codes")
+
+    def __init__(self, index: dict[str, int], values):
+        self._index = index
+        self._codes = bytes(_LIKERT_CODE[v] for v in values)
+
+    def __getitem__(self, item):
+        return _LIKERT_VALUE[self._codes[self._index[item]]]
+
+    def __setitem__(self, item, value):
+        b = bytearray(self._codes)
+        b[self._index[item]] = _LIKERT_CODE[value]
+        self._codes = bytes(b)
+
+    def values(self) -> list:
+        return [_LIKERT_VALUE[c] for c in self._codes]
+
+    def items(self):
+        return zip(self._index, self.values())
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self):
+        return len(self._codes)
+
+    def __deepcopy__(self, memo):
+        got = _Likert.__new__(_Likert)
+        got._index, got._codes = self._index, self._codes
+        return got
+
+
 def _new_respondent(rng: np.random.Generator, form: str, key: str) -> dict[str, Any]:
     c: dict[str, Any] = {}
     tg = _wpick(rng, TARGET_GROUP)
@@ -307,12 +418,14 @@ def _new_respondent(rng: np.random.Generator, form: str, key: str) -> dict[str, 
          "occupation_text": _pick(rng, OCCUPATION_OTHER[form]) if c["occupation"] == "other" else None,
          "channel_text": _pick(rng, CHANNEL_OTHER[form]) if "other" in channels else None,
          "answered": {}, "texts": {}, "contact": None, "email": "anonymous", "name": None,
-         "problems": [], "override": {}, "notes": {}}
+         "problems": (), "override": _EMPTY, "notes": _EMPTY}
     # what the respondent left empty (the true codes stay for the planted effects)
     for v in SINGLES:
         r["answered"][v] = rng.random() >= MISSING_SINGLE
     for v, p in MISSING_MULTI.items():
         r["answered"][v] = rng.random() >= p
+    r["answered"] = _shared(r["answered"])
+    r["info_language"], r["info_channels"] = _shared(langs), _shared(channels)
     return r
 
 
@@ -356,6 +469,7 @@ def _rate(rng: np.random.Generator, rows: list[dict], cb: Codebook) -> None:
     dk = rng.random((n, len(items))) < 1 / (1 + np.exp(-logit))
     skip = (rng.random((n, len(sectors))) < SKIP_SECTOR)[:, sec_of] | (rng.random((n, len(items))) < SKIP_ITEM)
     latent_fixed = base[None, :] + eff + u[:, None] + v[:, sec_of]
+    index = {it: j for j, it in enumerate(items)}
     for i, r in enumerate(rows):
         for attempt in range(100):
             scores = np.digitize(latent_fixed[i] + e[i], CUTS) + 1
@@ -363,7 +477,7 @@ def _rate(rng: np.random.Generator, rows: list[dict], cb: Codebook) -> None:
             if not _is_straight(vals):
                 break
             e[i] = rng.normal(0, SD_ITEM, len(items))           # an accidental straight-liner: draw again
-        r["likert"] = dict(zip(items, vals))
+        r["likert"] = _Likert(index, vals)
     sd_z = math.sqrt(SD_RESPONDENT ** 2 + SD_RESP_SECTOR ** 2)
     z = (u[:, None] + v) / sd_z
     zs = {s: z[:, k] for k, s in enumerate(sectors)}
@@ -450,11 +564,10 @@ def _themes_for(rng: np.random.Generator, variable: str, r: dict, lang: str, cb:
     return themes
 
 
-def _survey_text(rng: np.random.Generator, variable: str, r: dict, cb: Codebook) -> dict[str, Any]:
+def _survey_text(rng: np.random.Generator, variable: str, r: dict, cb: Codebook) -> _Text:
     lang = _wpick(rng, TEXT_LANGUAGE[r["form"]])
     if rng.random() < 0.06:
-        return {"variable": variable, "lang": lang, "themes": [], "text": _pick(rng, NOTHING[lang]),
-                "diacritics": True, "typo": False, "pii": [], "hostile": []}
+        return _Text(variable, lang, [], _pick(rng, NOTHING[lang]), True, False)
     themes = _themes_for(rng, variable, r, lang, cb)
     text = compose_text(rng, lang, themes)
     diacritics = True
@@ -463,8 +576,7 @@ def _survey_text(rng: np.random.Generator, variable: str, r: dict, cb: Codebook)
     typo = rng.random() < TYPO_RATE
     if typo:
         text = _typo(rng, text)
-    return {"variable": variable, "lang": lang, "themes": themes, "text": text, "diacritics": diacritics,
-            "typo": typo, "pii": [], "hostile": []}
+    return _Text(variable, lang, themes, text, diacritics, typo)
 
 
 def _plant_pii(rng: np.random.Generator, rec: dict, kind: str) -> None:
@@ -476,7 +588,7 @@ def _plant_pii(rng: np.random.Generator, rec: dict, kind: str) -> None:
              "iban": lambda: _iban(rng)}[kind]()
     sentence = _pick(rng, PII_SENTENCES[lang][kind]).format(v=value)
     rec["text"] = f"{rec['text']} {sentence}" if rng.random() < 0.75 or kind == "name" else f"{sentence} {rec['text']}"
-    rec["pii"].append({"type": kind, "value": value})
+    rec["pii"] = [*rec["pii"], {"type": kind, "value": value}]
 
 
 def _plant_hostile(rng: np.random.Generator, rec: dict, h: dict) -> None:
@@ -487,10 +599,10 @@ def _plant_hostile(rng: np.random.Generator, rec: dict, h: dict) -> None:
         rec["text"] = f"{value}{lead} {rec['text']}"
         rec["text"] = re.sub(r"  +", " ", rec["text"])
         if value.startswith("+371"):
-            rec["pii"].append({"type": "phone", "value": value})
+            rec["pii"] = [*rec["pii"], {"type": "phone", "value": value}]
     else:
         rec["text"] = f"{rec['text']} {value}"
-    rec["hostile"].append({"kind": h["kind"], "value": value, "at_start": h["kind"] == "formula"})
+    rec["hostile"] = [*rec["hostile"], {"kind": h["kind"], "value": value, "at_start": h["kind"] == "formula"}]
 
 
 # --------------------------------------------------------------------------------------------
@@ -539,20 +651,20 @@ def _plant_problems(rng: np.random.Generator, rows: list[dict], counts: dict[str
     items = cb.likert_items
     for i in take(counts["speeder"]):
         r = rows[i]
-        r["problems"].append("speeder")
+        r["problems"] = [*r["problems"], "speeder"]
         r["duration"] = int(rng.integers(35, 111))
         for it in items:                                           # clicks through at random
             x = int(rng.integers(0, 7))
             r["likert"][it] = None if x == 6 else "dk" if x == 5 else x + 1
     for i in take(counts["straightliner"]):
         r = rows[i]
-        r["problems"].append("straightliner")
+        r["problems"] = [*r["problems"], "straightliner"]
         score = int(rng.choice([5, 4, 3, 5, 1]))
         r["likert"] = {it: score for it in items}
-        r["notes"]["straight_score"] = score
+        r["notes"] = {**r["notes"], "straight_score": score}
     for j, i in enumerate(take(counts["late"])):
         r = rows[i]
-        r["problems"].append("late")
+        r["problems"] = [*r["problems"], "late"]
         if j == 0:
             r["completion"] = DEADLINE + dt.timedelta(seconds=8 if form == "lv" else 95)
             r["duration"] = max(r["duration"], 400)
@@ -560,14 +672,14 @@ def _plant_problems(rng: np.random.Generator, rows: list[dict], counts: dict[str
             r["completion"] = DEADLINE + dt.timedelta(seconds=int(rng.integers(3600, 4 * 86400)))
     for i in take(counts["empty"]):
         r = rows[i]
-        r["problems"].append("empty")
+        r["problems"] = [*r["problems"], "empty"]
         r["answered"] = {k: False for k in r["answered"]}
         r["likert"] = {it: None for it in items}
         r["life_satisfaction"] = r["recommend"] = None
         r["occupation_text"] = r["channel_text"] = None
     for i in take(counts["unknown_label"]):
         r = rows[i]
-        r["problems"].append("unknown_label")
+        r["problems"] = [*r["problems"], "unknown_label"]
         rated = [it for it in items if isinstance(r["likert"][it], int)]
         singles = [v for v in SINGLES if r["answered"][v] and v != "occupation"]
         var = _pick(rng, rated) if (rng.random() < 0.5 and rated) else _pick(rng, singles)
@@ -579,27 +691,27 @@ def _plant_problems(rng: np.random.Generator, rows: list[dict], counts: dict[str
             label = cb.label_of(var, intended, form)
         bad = _mangle(rng, label, set(cb.label_map(var, form)) | {normalize(cb.scale_of(var).dont_know[form])}
                       if cb.variables[var].type == "likert" else set(cb.label_map(var, form)))
-        r["override"][var] = bad
-        r["notes"]["unknown"] = {"variable": var, "label": bad, "intended": intended}
+        r["override"] = {**r["override"], var: bad}
+        r["notes"] = {**r["notes"], "unknown": {"variable": var, "label": bad, "intended": intended}}
     alias_vars = ["age_group"] + (["years_in_city"] if form == "lv" else [])
     for i in take(counts["alias_label"], lambda r: any(r["answered"][v] and r["codes"][v] in _HYPHENABLE[v]
                                                          for v in alias_vars)):
         r = rows[i]
-        r["problems"].append("alias_label")
+        r["problems"] = [*r["problems"], "alias_label"]
         var = _pick(rng, [v for v in alias_vars if r["answered"][v] and r["codes"][v] in _HYPHENABLE[v]])
         label = cb.label_of(var, r["codes"][var], form).replace("\u2013", "-")
-        r["override"][var] = label
-        r["notes"]["alias"] = {"variable": var, "label": label, "code": r["codes"][var]}
+        r["override"] = {**r["override"], var: label}
+        r["notes"] = {**r["notes"], "alias": {"variable": var, "label": label, "code": r["codes"][var]}}
     for i in take(counts["pii_meta"]):
         r = rows[i]
-        r["problems"].append("pii_meta")
+        r["problems"] = [*r["problems"], "pii_meta"]
         name = _pick(rng, NAMES[form])
         r["name"], r["email"] = name, _email_of(rng, name, form)
     originals = take(counts["duplicate"], lambda r: r["completion"] < DEADLINE - dt.timedelta(days=2))
     if form == "lv":                                                    # a clean answer one second-scale before the deadline
         (i,) = take(1)
         rows[i]["completion"] = DEADLINE - dt.timedelta(seconds=28)
-        rows[i]["notes"]["boundary"] = True
+        rows[i]["notes"] = {**rows[i]["notes"], "boundary": True}
     return originals
 
 
@@ -777,7 +889,10 @@ def _email_html(paragraphs: list[str], signature: list[str], quote: list[str] | 
             f'<body><div dir="ltr">{"".join(esc)}{sig}</div>{q}</body></html>\n')
 
 
-def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[list[EmailMessage], list[dict]]:
+def _make_emails(rng: np.random.Generator, n_email: int, seed: int,
+                 sink=None) -> tuple[list[EmailMessage], list[dict]]:
+    """The e-mailed proposals and their truth; with `sink`, each message goes to sink(message,
+    truth) as soon as it is made instead of into the returned list (which stays empty)."""
     from email.headerregistry import Address
 
     messages, truth = [], []
@@ -909,7 +1024,6 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
         for k, part in enumerate(msg.walk()):
             if part.is_multipart():
                 part.set_boundary(f"{_SURVEY['mime_boundary_prefix']}{seed}_{i:04d}_{k}")
-        messages.append(msg)
         truth.append({
             "index": i, "message_id": msg["Message-ID"], "from_name": name, "from_address": addr,
             "date": msg["Date"], "date_riga": when.isoformat(), "late": when > DEADLINE, "subject": subject,
@@ -921,6 +1035,10 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int) -> tuple[lis
             "themes": themes, "text": core, "paragraphs": paragraphs, "diacritics": diacritics,
             "pii": pii, "hostile": hostile,
         })
+        if sink is None:
+            messages.append(msg)
+        else:
+            sink(msg, truth[-1])
     return messages, truth
 
 
@@ -1039,7 +1157,20 @@ def _observed(rows: list[dict], cb: Codebook) -> dict[str, Any]:
 
 def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", n_email: int = 60,
           codebook: str | Path | None = None) -> dict[str, Any]:
-    """Write the synthetic survey into `out_dir`; return the truth (also written as truth.json)."""
+    """Write the synthetic survey into `out_dir`; return the truth (also written as truth.json).
+
+    Above STREAM_ROWS responses the truth's per-row and per-text lists are made as they are
+    written (and again whenever the returned truth's lists are read); the files are the same."""
+    was_enabled = gc.isenabled()
+    try:
+        return _synth(n, seed, out_dir, n_email, codebook)
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str | Path | None) -> dict[str, Any]:
     if n < 100:
         raise ValueError(f"n must be at least 100 (got {n}): too few rows to plant every kind of problem")
     if n_email < 0:
@@ -1053,8 +1184,10 @@ def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", 
     n_ru = int(round(n * SECOND_FORM_SHARE))
     n_form = {"lv": n - n_ru, "ru": n_ru}
     counts = _problem_counts(n, n_ru)
+    lazy = n > STREAM_ROWS
     forms: dict[str, list[dict]] = {}
     originals: dict[str, list[int]] = {}
+    gc.disable()           # millions of row parts and no reference cycles: no collector passes over them
     for form in ("lv", "ru"):
         rng = rng_form[form]
         n_base = n_form[form] - counts[form]["duplicate"]
@@ -1073,6 +1206,8 @@ def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", 
         for k, r in enumerate(forms[form]):
             r["form_id"], r["row"] = k + 1, k + 2
             r["start"] = r["completion"] - dt.timedelta(seconds=r["duration"])
+    gc.freeze()            # the rows stay to the end: later collections skip them
+    gc.enable()
 
     perm = [int(i) for i in rng_cols.permutation(len(cb.likert_items))]
     files: dict[str, Any] = {}
@@ -1084,27 +1219,123 @@ def synth(n: int = 1200, seed: int = 2022, out_dir: str | Path = "data/sample", 
             "language": form, "n_rows": len(forms[form]), "likert_shuffled": form == SHUFFLED_FORM,
             "sheet": "Sheet1", "header_row": 1, "first_data_row": 2,
             "columns": [[h, v] for h, v in cols],
-            "rows": [{"form_id": r["form_id"], "row": r["row"], "respondent": r["key"], "problems": r["problems"]}
-                     for r in forms[form]],
+            "rows": _listing(lambda rows=forms[form]: ({"form_id": r["form_id"], "row": r["row"], "respondent": r["key"],
+                                                        "problems": list(r["problems"])} for r in rows),
+                             len(forms[form]), lazy),
         }
 
-    messages, mail_truth = _make_emails(rng_mail, n_email, seed)
-    write_mbox(out / MBOX_FILE, messages, mail_truth)
+    with _Mbox(out / MBOX_FILE) as box:                  # each message written as it is made
+        _, mail_truth = _make_emails(rng_mail, n_email, seed, sink=box.add)
 
-    truth = _truth(n, seed, n_email, cb, forms, files, mail_truth)
-    (out / TRUTH_FILE).write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    truth = _truth(n, seed, n_email, cb, forms, files, mail_truth, lazy)
+    write_json(out / TRUTH_FILE, truth)
     return truth
+
+
+class _Listing(list):
+    """A list the JSON encoder walks without it being held: its items are made again on each
+    iteration (the truth's per-row and per-text lists of a national-scale export)."""
+
+    def __init__(self, make, n: int):
+        super().__init__()
+        self._make, self._n = make, n
+
+    def __iter__(self):
+        return iter(self._make())
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(self)[i]
+        if i < 0:
+            i += self._n
+        for k, x in enumerate(self):
+            if k == i:
+                return x
+        raise IndexError(i)
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    __hash__ = None
+
+
+def _listing(make, n: int, lazy: bool) -> list:
+    """The items of make() as a list, or above STREAM_ROWS responses a _Listing of them."""
+    return _Listing(make, n) if lazy else list(make())
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """json.dumps(obj, ensure_ascii=False, indent=1) + newline, written in pieces: the text of a
+    national-scale truth is never one string (the same bytes)."""
+    enc = json.JSONEncoder(ensure_ascii=False, indent=1)
+    with open(path, "w", encoding="utf-8") as fh:
+        buf: list[str] = []
+        for chunk in enc.iterencode(obj):
+            buf.append(chunk)
+            if len(buf) >= 65536:
+                fh.write("".join(buf))
+                buf = []
+        buf.append("\n")
+        fh.write("".join(buf))
+
+
+class _Mbox:
+    """The mbox written one message at a time (write_mbox's bytes: the From line of
+    mboxMessage.set_from, without its deep copy of each message)."""
+
+    def __init__(self, path: Path):
+        path = Path(path)
+        if path.exists():
+            path.unlink()
+        self.box = mailbox.mbox(str(path), create=True)
+
+    def add(self, msg: EmailMessage, t: dict) -> None:
+        stamp = dt.datetime.fromisoformat(t["date_riga"]).replace(tzinfo=RIGA_TZ).astimezone(dt.timezone.utc)
+        msg.set_unixfrom(f"From {t['from_address']} {time.asctime(stamp.timetuple())}")
+        self.box.add(msg)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.box.flush()
+        finally:
+            self.box.close()
 
 
 def _where(r: dict) -> dict[str, Any]:
     return {"file": FORM_FILES[r["form"]], "form_id": r["form_id"], "row": r["row"]}
 
 
-def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
+def _texts_truth(cb, forms, text_vars, mail_truth):
+    """The truth's texts, one at a time: the forms' in file and row order, then the e-mails'."""
+    for form in ("lv", "ru"):
+        source = FORM_FILES[form]
+        columns = {var: cb.variables[var].headers[form] for var in text_vars}
+        for r in forms[form]:
+            for var in text_vars:
+                if var not in r["texts"]:
+                    continue
+                t = r["texts"][var]
+                yield dict(id=f"{source}#{r['form_id']}:{var}", source=source, form_id=r["form_id"], row=r["row"],
+                           variable=var, column=columns[var], lang=t["lang"], themes=t["themes"], text=t["text"],
+                           diacritics=t["diacritics"], typo=t["typo"])
+    for m in mail_truth:
+        yield dict(id=f"{MBOX_FILE}#{m['index']}", source=MBOX_FILE, message=m["index"], message_id=m["message_id"],
+                   lang=m["lang"], themes=m["themes"], text=m["text"], diacritics=m["diacritics"], typo=False)
+
+
+def _truth(n, seed, n_email, cb, forms, files, mail_truth, lazy: bool = False) -> dict[str, Any]:
     by_key = {r["key"]: r for form in forms.values() for r in form}
     quality: dict[str, list] = {k: [] for k in ("duplicate", "speeder", "straightliner", "late", "empty",
                                                 "unknown_label", "alias_label")}
-    pii_meta, texts, pii, hostile, other_texts, boundary = [], [], [], [], [], []
+    pii_meta, pii, hostile, other_texts, boundary = [], [], [], [], []
+    text_vars = [v.name for v in cb.of_type("text")]
+    n_form_texts = 0
     durations = {f: [] for f in ("lv", "ru")}
     for form in ("lv", "ru"):
         for r in forms[form]:
@@ -1141,22 +1372,20 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
                 other_texts.append(dict(w, variable="info_channels", text=r["channel_text"]))
             for p in r.get("contact_pii") or []:
                 pii.append(dict(w, type=p["type"], value=p["value"], variable="contact"))
-            for var in [v.name for v in cb.of_type("text")]:
+            for var in text_vars:
                 if var not in r["texts"]:
                     continue
                 t = r["texts"][var]
+                n_form_texts += 1
+                if not (t["pii"] or t["hostile"]):
+                    continue
                 tid = f"{FORM_FILES[form]}#{r['form_id']}:{var}"
-                texts.append(dict(id=tid, source=FORM_FILES[form], form_id=r["form_id"], row=r["row"], variable=var,
-                                  column=cb.variables[var].headers[form], lang=t["lang"], themes=t["themes"],
-                                  text=t["text"], diacritics=t["diacritics"], typo=t["typo"]))
                 for p in t["pii"]:
                     pii.append(dict(w, type=p["type"], value=p["value"], variable=var, text_id=tid))
                 for h in t["hostile"]:
                     hostile.append(dict(w, kind=h["kind"], value=h["value"], at_start=h["at_start"], variable=var, text_id=tid))
     for m in mail_truth:
         tid = f"{MBOX_FILE}#{m['index']}"
-        texts.append(dict(id=tid, source=MBOX_FILE, message=m["index"], message_id=m["message_id"], lang=m["lang"],
-                          themes=m["themes"], text=m["text"], diacritics=m["diacritics"], typo=False))
         for p in m["pii"]:
             entry = dict(file=MBOX_FILE, message=m["index"], type=p["type"], value=p["value"], where=p["where"])
             if p["where"] == "body":
@@ -1164,6 +1393,7 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
             pii.append(entry)
         for h in m["hostile"]:
             hostile.append(dict(file=MBOX_FILE, message=m["index"], kind=h["kind"], value=h["value"], at_start=h["at_start"], text_id=tid))
+    texts = _listing(lambda: _texts_truth(cb, forms, text_vars, mail_truth), n_form_texts + len(mail_truth), lazy)
     all_rows = [r for form in forms.values() for r in form]
     effect_items = sorted({it for e in EFFECTS for it in e["items"]}, key=cb.likert_items.index)
     return {
@@ -1174,7 +1404,7 @@ def _truth(n, seed, n_email, cb, forms, files, mail_truth) -> dict[str, Any]:
                                 "timezone": TIMEZONE,
                                 "rule": "late = completion time after the end (naive local Riga time in the exports)"},
         "counts": {"rows": len(all_rows), FORM_FILES["lv"]: len(forms["lv"]), FORM_FILES["ru"]: len(forms["ru"]),
-                   "messages": len(mail_truth), "texts_forms": sum(1 for t in texts if t["source"] != MBOX_FILE),
+                   "messages": len(mail_truth), "texts_forms": n_form_texts,
                    "texts_email": len(mail_truth),
                    "problems": {k: len(v) for k, v in quality.items()}},
         "files": files,
