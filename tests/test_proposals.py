@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -549,3 +550,70 @@ def test_a_malformed_worker_count_is_a_clear_error(monkeypatch):
         pr.workers(50_000)
     monkeypatch.setenv("ANALYSIS_WORKERS", "3")
     assert pr.workers(5) == 3
+
+
+def _colloc_corpus():
+    rng = np.random.default_rng(7)
+    words = ["jauns", "dzīvoklis", "īre", "cena", "un", "parks", "soliņš", "ar", "iela", "remonts", "bērnu",
+             "laukums", ",", ".", "pilsēta", "vajag", "nav", "velo", "celiņš", "par", "darbs"]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(0, 14))).tolist()) for _ in range(150)]
+    texts += texts[:40] + ["Построить новые детские площадки, новые детские площадки!",
+                          "Новые детские площадки и городские парки."] * 6
+    langs = ["lv"] * (len(texts) - 12) + ["ru"] * 12
+    return pr.build_corpus(texts, [f"p{i}" for i in range(len(texts))], langs)
+
+
+@pytest.mark.parametrize("measure", ["llr", "pmi"])
+def test_collocations_counted_on_arrays_equal_the_counter_version(measure):
+    """collocation_table counts n-grams on lemma-id arrays (_ngram_table); the table is the one
+    analysis.text.collocations gives on the corpus's runs of content words (_segments)."""
+    corpus = _colloc_corpus()
+    props = pd.DataFrame({"proposal_id": corpus.ids})
+    got = pr.collocation_table(props, corpus, {2: 2, 3: 2}, top_n=12, measure=measure)
+    frames = []
+    for language in pr.text_languages(corpus):
+        segs = pr._segments(corpus, [i for i, x in enumerate(corpus.language) if x == language])
+        for n in (2, 3):
+            c = tx.collocations(segs, n=n, min_count=2, measure=measure, top_n=12, lemmatised=True)
+            if len(c):
+                c.insert(0, "language", language)
+                c.insert(1, "n", n)
+                frames.append(c)
+    ref = pr._finish(pd.concat(frames, ignore_index=True)[list(got.columns)], ["language", "n", "score", "lemmas"],
+                     [True, True, False, True])
+    assert len(got) > 20 and set(got["language"]) == {"lv", "ru"} and set(got["n"]) == {2, 3}
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref.reset_index(drop=True), check_exact=True)
+
+
+def test_tally_without_packed_keys_counts_as_with_them():
+    """_Tally falls back to rows and a dict when base**k does not fit an int64 key: same counts."""
+    rng = np.random.default_rng(3)
+    cols = [rng.integers(0, 5, 400) for _ in range(3)]
+    small = pr._Tally(cols, 5)
+    big = pr._Tally(cols, 2 ** 21)               # (2**21)**3 > 2**62: unpacked
+    assert small.packed and not big.packed
+    assert small.rows.tolist() == big.rows.tolist() and small.counts.tolist() == big.counts.tolist()
+    want = np.array([[0, 0, 0], [4, 4, 4], [1, 2, 3], [9, 9, 9]])
+    assert small.lookup(want).tolist() == big.lookup(want).tolist()
+    assert small.lookup(want)[3] == 0
+    ref = Counter(zip(*[c.tolist() for c in cols]))
+    assert small.lookup(want[:3]).tolist() == [ref[tuple(w)] for w in want[:3].tolist()]
+
+
+def test_corpus_built_in_small_blocks_is_the_corpus_built_at_once(monkeypatch):
+    """build_corpus tokenises CORPUS_BLOCK distinct texts at a time and merges their forms: the
+    block size changes nothing (tokens, languages, vocabulary, counts, surfaces)."""
+    texts = ["Trūkst īres dzīvokļu jaunām ģimenēm.", "vajag vairak velocelinu", "Нужно больше парковок.",
+             "nav", "Parki ir labi, bet trūkst soliņu!", "", "Trūkst īres dzīvokļu.", "vajag parkus"] * 2
+    langs = ["lv", "lv", "ru", "lv", "lv", "lv", "lv", "ru"] * 2
+    ids = [str(i) for i in range(len(texts))]
+    whole = pr.build_corpus(texts, ids, langs)
+    monkeypatch.setattr(pr, "CORPUS_BLOCK", 3)
+    blocks = pr.build_corpus(texts, ids, langs)
+    assert blocks.tokens == whole.tokens == [whole.tokens[i] for i in range(len(texts))]
+    assert (blocks.language, blocks.vocab, blocks.n_forms, blocks.n_word_tokens) == \
+        (whole.language, whole.vocab, whole.n_forms, whole.n_word_tokens)
+    assert blocks.counts(range(len(texts))) == whole.counts(range(len(texts)))
+    assert blocks.surface == whole.surface and blocks.surface["dzīvoklis"] == "dzīvokļu"
+    assert whole.tokens[5] == [] and whole.n_content()[5] == 0
+    assert [list(x) for x in whole._row_csr()[3:]] != [[], []]

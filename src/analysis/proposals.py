@@ -33,6 +33,41 @@ FLOAT_DIGITS = 6
 
 # ============================================================================ corpus
 
+class TokenRows(Sequence):
+    """``corpus.tokens``: text i -> the list of its token entries, made on access from flat
+    arrays (``flat[indptr[r]:indptr[r+1]]`` are the entry ids of distinct row r, ``row[i]`` the
+    row of text i), so a corpus of millions of texts holds a few integers per token rather than
+    a Python list per text. Equal to the list of lists it stands for (``==``, iteration)."""
+
+    __slots__ = ("entries", "indptr", "flat", "row")
+
+    def __init__(self, entries: list[tuple], indptr: np.ndarray, flat: np.ndarray, row: np.ndarray):
+        self.entries, self.indptr, self.flat, self.row = entries, indptr, flat, row
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def row_tokens(self, r: int) -> list[tuple]:
+        e = self.entries
+        return [e[k] for k in self.flat[self.indptr[r]:self.indptr[r + 1]].tolist()]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.row_tokens(int(self.row[i]))
+
+    def __iter__(self):
+        for r in self.row.tolist():
+            yield self.row_tokens(r)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or len(other) != len(self):
+            return False
+        return all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class Corpus:
     """Every proposal tokenised and lemmatised once.
@@ -47,7 +82,7 @@ class Corpus:
 
     ids: list[str]
     language: list[str]
-    tokens: list[list[tuple]]
+    tokens: TokenRows
     vocab: list[str] = field(default_factory=list)
     n_word_tokens: int = 0
     n_forms: int = 0
@@ -65,26 +100,36 @@ class Corpus:
         return [t[0] for t in self.tokens[i] if t[2]]
 
     def _rows(self) -> np.ndarray:
-        """text -> distinct row (each text its own row when the corpus was built without one)."""
+        """text -> distinct row."""
         if self.row is None:
-            self.row = np.arange(len(self.tokens), dtype=np.int64)
-            self.n_rows = len(self.tokens)
+            self.row = self.tokens.row
+            self.n_rows = len(self.tokens.indptr) - 1
         return self.row
+
+    def _entry_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(is content, lemma id) of each token entry."""
+        e = self.tokens.entries
+        return (np.fromiter((bool(x[2]) for x in e), dtype=bool, count=len(e)),
+                np.fromiter((x[3] for x in e), dtype=np.int64, count=len(e)))
 
     def _row_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Content lemma ids of each distinct row as one flat array: (indptr, ids, and the same
-        for the row's distinct ids)."""
+        for the row's distinct ids, ascending)."""
         if self._csr is None:
-            row = self._rows()
-            first = np.full(self.n_rows, -1, dtype=np.int64)
-            first[row[::-1]] = np.arange(len(row) - 1, -1, -1)
-            per_row = [np.fromiter((t[3] for t in self.tokens[i] if t[2]), dtype=np.int64) for i in first]
-            lens = np.fromiter((len(a) for a in per_row), dtype=np.int64, count=len(per_row))
-            uniq = [np.unique(a) for a in per_row]
-            ulens = np.fromiter((len(a) for a in uniq), dtype=np.int64, count=len(uniq))
-            cat = (lambda arrs: np.concatenate(arrs) if arrs else np.zeros(0, dtype=np.int64))
-            self._csr = (np.concatenate([[0], np.cumsum(lens)]), cat(per_row),
-                         np.concatenate([[0], np.cumsum(ulens)]), cat(uniq))
+            self._rows()
+            tr = self.tokens
+            content, lid = self._entry_arrays()
+            mask = content[tr.flat]
+            lens = _row_sums(mask, tr.indptr)
+            ids = lid[tr.flat[mask]]
+            indptr = np.concatenate([[0], np.cumsum(lens)])
+            v = max(len(self.vocab), 1)
+            key = np.repeat(np.arange(self.n_rows, dtype=np.int64), lens) * v + ids
+            key = np.unique(key)
+            uids = key % v
+            ulens = np.bincount(key // v, minlength=self.n_rows)
+            del key
+            self._csr = (indptr, ids, np.concatenate([[0], np.cumsum(ulens)]), uids)
         return self._csr
 
     def content_ids(self, i: int) -> np.ndarray:
@@ -128,8 +173,12 @@ class Corpus:
 
     def lemma_lists(self) -> list[list[str]]:
         """content_lemmas(i) of every text; texts of one row share one list (read it, never change it)."""
-        first, _ = self.multiplicity()
-        per_row = [self.content_lemmas(i) for i in first.tolist()]
+        indptr, ids, _, _ = self._row_csr()
+        if self._vocab_arr is None:
+            self._vocab_arr = np.asarray(self.vocab, dtype=object)
+        flat = self._vocab_arr[ids].tolist()
+        per_row = [flat[a:b] for a, b in zip(indptr[:-1].tolist(), indptr[1:].tolist())]
+        del flat
         return [per_row[r] for r in self._rows().tolist()]
 
     def multiplicity(self) -> tuple[np.ndarray, np.ndarray]:
@@ -143,15 +192,23 @@ class Corpus:
     def surface(self) -> dict[str, str]:
         """lemma -> its most common surface form in the whole corpus (ties: alphabetical)."""
         if self._surface is None:
+            _, mult = self.multiplicity()
+            tr = self.tokens
+            per_entry = np.zeros(len(tr.entries), dtype=np.int64)
+            step = 1 << 20
+            for a in range(0, self.n_rows, step):          # in blocks of rows: bounded memory
+                b = min(self.n_rows, a + step)
+                lo, hi = int(tr.indptr[a]), int(tr.indptr[b])
+                w = np.repeat(mult[a:b], np.diff(tr.indptr[a:b + 1]))
+                per_entry += np.bincount(tr.flat[lo:hi], weights=w, minlength=len(tr.entries)).astype(np.int64)
             counts: dict[str, Counter] = {}
-            first, mult = self.multiplicity()
-            for i, m in zip(first.tolist(), mult.tolist()):
-                for t in self.tokens[i]:
-                    if t[2]:
-                        c = counts.get(t[0])
-                        if c is None:
-                            c = counts[t[0]] = Counter()
-                        c[t[1]] += m
+            for k in np.flatnonzero(per_entry).tolist():
+                e = tr.entries[k]
+                if e[2]:
+                    c = counts.get(e[0])
+                    if c is None:
+                        c = counts[e[0]] = Counter()
+                    c[e[1]] += int(per_entry[k])
             self._surface = {lem: th._most_common(c) for lem, c in counts.items()}
         return self._surface
 
@@ -161,10 +218,20 @@ class Corpus:
         return self.n_word_tokens / s if s > 0 else float("nan")
 
 
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of ``values[indptr[r]:indptr[r+1]]`` for each row r (empty rows give 0)."""
+    cs = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=cs[1:])
+    return cs[indptr[1:]] - cs[indptr[:-1]]
+
+
 SENTENCE_END = ("", "", False, -1)
 PUNCT = ("", "", None, -1)
 _SENTENCE_END_CHARS = frozenset(".!?;…")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+CORPUS_BLOCK = 20_000        # distinct texts tokenised at a time (their token lists are then dropped)
 
 
 def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Sequence[Any] | None = None,
@@ -185,6 +252,10 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
     lemmatiser keeps its own ISO code and is counted on its lower-cased surface forms
     (stopwords removed only where a list exists). A text whose language cannot be told takes
     its form's language, else the first form language.
+
+    Memory: texts are tokenised ``CORPUS_BLOCK`` distinct texts at a time and kept only as
+    integer ids of their (language, restoration mode, word form); the corpus holds one entry per
+    distinct form and an int32 per token (:class:`TokenRows`).
     """
     from . import text as tx
 
@@ -210,46 +281,75 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
             j = first[key] = len(distinct)
             distinct.append(key)
         uniq[i] = j
-    token_lists = [tx.tokenize(t) for t, _ in distinct]
+    del first, fbs
+
+    def analyse(lo: int, hi: int) -> list:
+        """Per block of distinct texts: languages, restoration modes, the block's distinct
+        (language, restore, token) forms in order of first occurrence, and each text's tokens
+        as ids into them."""
+        out = []
+        for b in range(lo, hi, CORPUS_BLOCK):
+            block = distinct[b:min(hi, b + CORPUS_BLOCK)]
+            token_lists = [tx.tokenize(t) for t, _ in block]
+            got: list[str | None] = []
+            ask = []
+            for k, ((t, fb), toks) in enumerate(zip(block, token_lists)):
+                n_words = sum(1 for tok in toks if tok[:1].isalpha())
+                if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
+                    got.append(fb)
+                else:
+                    got.append(None)
+                    ask.append(k)
+            found = tx.detect_languages([block[k][0] for k in ask], allowed, [token_lists[k] for k in ask])
+            for k, lang in zip(ask, found):
+                fb = block[k][1]
+                got[k] = (fb or default) if lang == "und" else lang
+            # diacritics are restored only in a Latvian text typed without any
+            # (analysis.text._should_restore; "prieks" stays prieks, "velo" velo)
+            restores = [lang != "lv" or tx._should_restore(toks) for lang, toks in zip(got, token_lists)]
+            local: dict[tuple[str, bool, str], int] = {}
+            flat: list[int] = []
+            lens = np.empty(len(block), dtype=np.int64)
+            for k, (lang, restore, toks) in enumerate(zip(got, restores, token_lists)):
+                for tok in toks:
+                    key = (lang, restore, tok)
+                    j = local.get(key)
+                    if j is None:
+                        j = local[key] = len(local)
+                    flat.append(j)
+                lens[k] = len(toks)
+            out.append((got, restores, list(local), np.asarray(flat, dtype=np.int32), lens))
+        return out
+
+    blocks = in_chunks(analyse, len(distinct))
     t1 = time.perf_counter()
-
-    def detect(lo: int, hi: int) -> list[str]:
-        got: list[str | None] = []
-        ask = []
-        for k, ((t, fb), toks) in enumerate(zip(distinct[lo:hi], token_lists[lo:hi])):
-            n_words = sum(1 for tok in toks if tok[:1].isalpha())
-            if fb and n_words <= 2 and bool(_CYRILLIC.search(t)) == (fb in tx._CYRILLIC_SCRIPT):
-                got.append(fb)
-            else:
-                got.append(None)
-                ask.append(k)
-        found = tx.detect_languages([distinct[lo + k][0] for k in ask], allowed,
-                                    [token_lists[lo + k] for k in ask])
-        for k, lang in zip(ask, found):
-            fb = distinct[lo + k][1]
-            got[k] = (fb or default) if lang == "und" else lang
-        return got  # type: ignore[return-value]
-
-    d_langs = in_chunks(detect, len(distinct))
-    langs = [d_langs[j] for j in uniq]
+    # every distinct form of every (language, restoration mode) in order of first occurrence
+    form_id: dict[tuple[str, bool, str], int] = {}
+    forms: list[tuple[str, bool, str]] = []
+    d_langs: list[str] = []
+    flat_parts, len_parts = [], []
+    for got, _restores, local_forms, flat_b, lens_b in blocks:
+        remap = np.empty(len(local_forms), dtype=np.int32)
+        for j, key in enumerate(local_forms):
+            g = form_id.get(key)
+            if g is None:
+                g = form_id[key] = len(forms)
+                forms.append(key)
+            remap[j] = g
+        flat_parts.append(remap[flat_b])
+        len_parts.append(lens_b)
+        d_langs.extend(got)
+    del blocks, form_id
+    flat = np.concatenate(flat_parts) if flat_parts else np.zeros(0, dtype=np.int32)
+    row_len = np.concatenate(len_parts) if len_parts else np.zeros(0, dtype=np.int64)
+    del flat_parts, len_parts
+    indptr = np.zeros(len(row_len) + 1, dtype=np.int64)
+    np.cumsum(row_len, out=indptr[1:])
+    langs = [d_langs[j] for j in uniq.tolist()]
     t2 = time.perf_counter()
-    # per language and per restoration mode: diacritics are restored only in a Latvian text
-    # typed without any (analysis.text._should_restore; "prieks" stays prieks, "velo" velo)
     present = list(dict.fromkeys(list(TEXT_LANGS) + d_langs))
-    caches: dict[tuple[str, bool], dict[str, tuple]] = {(lang, r): {} for lang in present for r in (True, False)}
     extra = {lang: frozenset(w.lower() for w in (extra_stopwords or {}).get(lang, ())) for lang in present}
     sw = {lang: tx.stopwords(lang) | extra[lang] for lang in present}
-    restores = [lang != "lv" or tx._should_restore(toks) for lang, toks in zip(d_langs, token_lists)]
-    # every distinct form of every (language, restoration mode) in order of first occurrence
-    seen: dict[tuple[str, bool], dict[str, None]] = {key: {} for key in caches}
-    forms: list[tuple[str, bool, str]] = []
-    for lang, restore, toks in zip(d_langs, restores, token_lists):
-        got = seen[lang, restore]
-        for tok in toks:
-            if tok not in got:
-                got[tok] = None
-                forms.append((lang, restore, tok))
-    del seen
     is_word = [tx.is_word(tok) for _, _, tok in forms]
     need = [k for k, (lang, _, _) in enumerate(forms) if is_word[k] and lang in tx.LEMMATISED]
     tn = time.perf_counter()
@@ -266,8 +366,10 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
         pos += len(got)
         tx.remember_lemmas(learned)          # what worker processes analysed, for the cache on disk
     t_new = time.perf_counter() - tn
-    # the entries, lemma ids numbered in order of first occurrence (as form after form gives them)
+    # the entries, one per form, lemma ids numbered in order of first occurrence (as form after
+    # form gives them)
     lemma_ids: dict[str, int] = {}
+    entries: list[tuple] = []
     for k, (lang, restore, tok) in enumerate(forms):
         if not is_word[k]:
             e = SENTENCE_END if tok in _SENTENCE_END_CHARS else PUNCT
@@ -276,25 +378,21 @@ def build_corpus(texts: Sequence[str], ids: Sequence[str], fallback_language: Se
             lem = lemmas[k] if k in lemmas else low
             e = (lem, low, low not in sw[lang] and lem not in sw[lang] and len(lem) >= 2,
                  lemma_ids.setdefault(lem, len(lemma_ids)))
-        caches[lang, restore][tok] = e
-    rows = []
-    row_words = []
-    for lang, restore, toks in zip(d_langs, restores, token_lists):
-        cache = caches[lang, restore]
-        row = [cache[tok] for tok in toks]
-        rows.append(row)
-        row_words.append(sum(1 for e in row if e[3] >= 0))
-    out = [rows[j] for j in uniq]
+        entries.append(e)
+    del lemmas
+    forms.clear()
     tx.save_lemma_cache()
-    n_words = int(np.asarray(row_words, dtype=np.int64)[uniq].sum()) if n else 0
+    word_entry = np.fromiter((e[3] >= 0 for e in entries), dtype=bool, count=len(entries))
+    row_words = _row_sums(word_entry[flat], indptr)
+    n_words = int(row_words[uniq].sum()) if n else 0
     t3 = time.perf_counter()
     vocab = [""] * len(lemma_ids)
     for lem, j in lemma_ids.items():
         vocab[j] = lem
-    return Corpus(ids=[str(i) for i in ids], language=langs, tokens=out, vocab=vocab, n_word_tokens=n_words,
-                  n_forms=sum(1 for c in caches.values() for e in c.values() if e[3] >= 0),
+    return Corpus(ids=[str(i) for i in ids], language=langs, tokens=TokenRows(entries, indptr, flat, uniq),
+                  vocab=vocab, n_word_tokens=n_words, n_forms=int(word_entry.sum()),
                   seconds={"tokenise": t1 - t0, "language": t2 - t1, "lemmatise": t3 - t2,
-                           "lemmatise_new_forms": t_new}, row=uniq, n_rows=len(rows))
+                           "lemmatise_new_forms": t_new}, row=uniq, n_rows=len(row_len))
 
 
 # ============================================================================ worker processes
@@ -549,21 +647,21 @@ def keyness_tables(proposals: pd.DataFrame, corpus: Corpus, cb=None, min_cell: i
 def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mapping[Any, int] | None = None,
                       top_n: int = 25, measure: str = "llr") -> pd.DataFrame:
     """Two- and three-word collocations per text language: language, n, lemmas, surface,
-    score, count. analysis.text.collocations (NLTK's association measures, Dunning's
-    likelihood ratio by default, on lemmas; n-grams never cross a stopword, punctuation or a
-    text boundary; a minimum count) on the corpus's runs of content words (:func:`_segments`),
-    already lemmatised, instead of tokenising again."""
-    from . import text as tx
-
+    score, count. The scores of analysis.text.collocations (NLTK's association measures,
+    Dunning's likelihood ratio by default, on lemmas; n-grams never cross a stopword,
+    punctuation or a text boundary; a minimum count) on the corpus's runs of content words
+    (:func:`_segments`), counted on integer arrays of lemma ids instead of Python tuples
+    (:func:`_ngram_table`: equal to analysis.text._ngram_associations, tested)."""
     min_count = {int(k): int(v) for k, v in (min_count or {2: 5, 3: 3}).items()}
     frames = []
+    lang = np.asarray(corpus.language, dtype=object)
+    runs = _run_rows(corpus) if len(corpus.language) else None
     for language in text_languages(corpus):
-        segments = _segments(corpus, [i for i, l in enumerate(corpus.language) if l == language])
-        if not segments:
+        seq = _gather_rows(*runs, corpus._rows()[np.flatnonzero(lang == language)])
+        if not len(seq):
             continue
         for n in (2, 3):
-            c = tx.collocations(segments, n=n, min_count=min_count.get(n, 3), measure=measure, top_n=top_n,
-                                lemmatised=True)
+            c = _ngram_table(seq, corpus, n, min_count.get(n, 3), measure, top_n)
             if len(c):
                 c.insert(0, "language", language)
                 c.insert(1, "n", n)
@@ -573,6 +671,134 @@ def collocation_table(proposals: pd.DataFrame, corpus: Corpus, min_count: Mappin
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)[cols]
     return _finish(out, ["language", "n", "score", "lemmas"], [True, True, False, True])
+
+
+def _run_rows(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct row, the entry ids of its runs of content words (:func:`_segments`), each run
+    followed by -1 (a separator): (indptr, ids)."""
+    tr = corpus.tokens
+    content, _ = corpus._entry_arrays()
+    mask = content[tr.flat]
+    n_pos = len(mask)
+    starts_row = np.zeros(n_pos + 1, dtype=bool)
+    starts_row[tr.indptr] = True
+    nxt = np.zeros(n_pos, dtype=bool)
+    nxt[:-1] = mask[1:]
+    nxt &= ~starts_row[1:]
+    ends = mask & ~nxt                          # a content word whose run ends after it
+    where = np.flatnonzero(mask)
+    e = ends[where]
+    ce = np.cumsum(e, dtype=np.int64)
+    seq = np.empty(len(where) + (int(ce[-1]) if len(ce) else 0), dtype=np.int32)
+    pos = np.arange(len(where), dtype=np.int64) + ce - e
+    seq[pos] = tr.flat[where]
+    seq[pos[e] + 1] = -1
+    per_row = _row_sums(mask, tr.indptr) + _row_sums(ends, tr.indptr)
+    return np.concatenate([[0], np.cumsum(per_row)]), seq
+
+
+def _gather_rows(indptr: np.ndarray, flat: np.ndarray, rows: np.ndarray, block: int = 1 << 18) -> np.ndarray:
+    """``flat[indptr[r]:indptr[r+1]]`` of the given rows, one after the other."""
+    lens = np.diff(indptr)[rows]
+    out = np.empty(int(lens.sum()), dtype=flat.dtype)
+    at = 0
+    for a in range(0, len(rows), block):
+        r, ln = rows[a:a + block], lens[a:a + block]
+        m = int(ln.sum())
+        offsets = np.repeat(indptr[r] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
+        out[at:at + m] = flat[np.arange(m, dtype=np.int64) + offsets]
+        at += m
+    return out
+
+
+class _Tally:
+    """Distinct tuples of integer columns (values < base) with their counts, and counts looked up
+    for given tuples: one int64 key per tuple where it fits (sorted, searched), else a dict."""
+
+    def __init__(self, cols: list[np.ndarray], base: int):
+        self.base, self.k = base, len(cols)
+        self.packed = base ** len(cols) < 2 ** 62
+        if self.packed:
+            key = cols[0].astype(np.int64)
+            for c in cols[1:]:
+                key = key * base + c
+            self.keys, self.counts = np.unique(key, return_counts=True)
+            parts = []
+            u = self.keys
+            for _ in cols:
+                parts.append(u % base)
+                u = u // base
+            self.rows = np.stack(parts[::-1], axis=1)
+        else:
+            self.rows, self.counts = np.unique(np.stack(cols, axis=1), axis=0, return_counts=True)
+            self._dict: dict | None = None
+
+    def lookup(self, want: np.ndarray) -> np.ndarray:
+        """Counts of the rows of ``want`` (0 where absent)."""
+        if self.packed:
+            key = want[:, 0].astype(np.int64)
+            for j in range(1, self.k):
+                key = key * self.base + want[:, j]
+            at = np.clip(np.searchsorted(self.keys, key), 0, max(len(self.keys) - 1, 0))
+            hit = self.keys[at] == key if len(self.keys) else np.zeros(len(key), dtype=bool)
+            return np.where(hit, self.counts[at] if len(self.keys) else 0, 0)
+        if self._dict is None:
+            self._dict = dict(zip(map(tuple, self.rows.tolist()), self.counts.tolist()))
+        return np.array([self._dict.get(tuple(r), 0) for r in want.tolist()], dtype=np.int64)
+
+
+def _ngram_table(seq: np.ndarray, corpus: Corpus, n: int, min_count: int, measure: str,
+                 top_n: int) -> pd.DataFrame:
+    """analysis.text._ngram_associations on a sequence of entry ids (-1 = the separator after a
+    run): the same counts, the same measures called with the same integers, so the same table."""
+    import heapq
+
+    from . import text as tx
+
+    entries = corpus.tokens.entries
+    _, lid = corpus._entry_arrays()
+    vocab = corpus.vocab
+    sep = len(vocab)
+    base = sep + 1
+    lem = np.where(seq >= 0, lid[np.maximum(seq, 0)], sep)
+    total = len(lem)
+    word_fd = np.bincount(lem, minlength=base).tolist()
+    pair_tally = _Tally([lem[:-1], lem[1:]], base)
+    pairs, pair_n = pair_tally.rows, pair_tally.counts
+    if n == 2:
+        fn = tx._bigram_llr if measure == "llr" else tx._bigram_pmi
+        ok = (pair_n >= min_count) & (pairs[:, 0] != sep) & (pairs[:, 1] != sep)
+        grams, freq = pairs[ok], pair_n[ok]
+        scored = ((tuple(vocab[x] for x in g), fn(c, (word_fd[g[0]], word_fd[g[1]]), total), g, c)
+                  for g, c in zip(grams.tolist(), freq.tolist()))
+    else:
+        fn = tx._trigram_llr if measure == "llr" else tx._trigram_pmi
+        tri = _Tally([lem[:-2], lem[1:-1], lem[2:]], base)
+        triples, tri_n = tri.rows, tri.counts
+        del tri
+        ok = (tri_n >= min_count) & (triples != sep).all(axis=1)
+        grams, freq = triples[ok], tri_n[ok]
+        n_ab = pair_tally.lookup(grams[:, [0, 1]]).tolist()
+        n_ac = _Tally([lem[:-2], lem[2:]], base).lookup(grams[:, [0, 2]]).tolist()
+        n_bc = pair_tally.lookup(grams[:, [1, 2]]).tolist()
+        scored = ((tuple(vocab[x] for x in g), fn(c, (ab, ac, bc), (word_fd[g[0]], word_fd[g[1]], word_fd[g[2]]),
+                                                   total), g, c)
+                  for g, c, ab, ac, bc in zip(grams.tolist(), freq.tolist(), n_ab, n_ac, n_bc))
+    top = heapq.nsmallest(top_n, scored, key=lambda x: (-x[1], x[0]))
+    columns = ["lemmas", "surface", "score", "count"]
+    if not top:
+        return pd.DataFrame(columns=columns)
+    # the most common surface sequence of each n-gram, over its occurrences
+    windows = [lem[j:total - n + 1 + j] for j in range(n)]
+    rows = []
+    for ng, score, g, c in top:
+        at = np.flatnonzero(np.logical_and.reduce([w == x for w, x in zip(windows, g)]))
+        forms = _Tally([seq[at + j].astype(np.int64) for j in range(n)], len(entries))
+        surf: Counter = Counter()
+        for f, k in zip(forms.rows.tolist(), forms.counts.tolist()):
+            surf[" ".join(entries[x][1] for x in f)] += k
+        rows.append((" ".join(ng), min(surf.items(), key=lambda kv: (-kv[1], kv[0]))[0], float(score), int(c)))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def text_languages(corpus: Corpus) -> list[str]:
