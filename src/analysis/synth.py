@@ -430,16 +430,19 @@ def _new_respondent(rng: np.random.Generator, form: str, key: str) -> dict[str, 
 
 
 def _effect_matrix(rows: list[dict], items: list[str]) -> np.ndarray:
+    """The planted shift of every row and item: each effect's level shift added, effect by
+    effect in EFFECTS order (the same additions, so the same floats, as row by row)."""
     eff = np.zeros((len(rows), len(items)))
     col = {it: j for j, it in enumerate(items)}
-    for i, r in enumerate(rows):
-        for e in EFFECTS:
-            if e.get("multi"):
-                level_shift = sum(s for lev, s in e["shift"].items() if lev in r[e["grouping"]])
-            else:
-                level_shift = e["shift"].get(r["codes"][e["grouping"]], 0.0)
-            for it in e["items"]:
-                eff[i, col[it]] += level_shift
+    for e in EFFECTS:
+        if e.get("multi"):
+            shift = [sum(s for lev, s in e["shift"].items() if lev in r[e["grouping"]]) for r in rows]
+        else:
+            get, g = e["shift"].get, e["grouping"]
+            shift = [get(r["codes"][g], 0.0) for r in rows]
+        x = np.array(shift, dtype=float)
+        for it in e["items"]:
+            eff[:, col[it]] += x
     return eff
 
 
@@ -499,9 +502,19 @@ _HOUR_W = np.array([0.3, 0.15, 0.1, 0.05, 0.05, 0.1, 0.4, 1, 1.5, 2, 2.2, 2.2, 2
                     2.4, 2.6, 2.3, 1.6, 0.8])
 
 
+def _choice_cdf(w: np.ndarray) -> list[float]:
+    """What rng.choice(len(w), p=w / w.sum()) searches: its normalised cumulative sum."""
+    cdf = (w / w.sum()).cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
+_DAY_CDF, _HOUR_CDF = _choice_cdf(_DAY_W), _choice_cdf(_HOUR_W)
+
+
 def _completion(rng: np.random.Generator) -> dt.datetime:
-    day = int(rng.choice(_DAY_COUNT, p=_DAY_W / _DAY_W.sum()))
-    hour = int(rng.choice(24, p=_HOUR_W / _HOUR_W.sum()))
+    day = bisect.bisect_right(_DAY_CDF, rng.random())          # = rng.choice(_DAY_COUNT, p=...)
+    hour = bisect.bisect_right(_HOUR_CDF, rng.random())        # = rng.choice(24, p=...)
     t = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day), dt.time(hour, int(rng.integers(60)), int(rng.integers(60))))
     if t > DEADLINE - dt.timedelta(minutes=1):
         t = DEADLINE - dt.timedelta(seconds=int(rng.integers(120, 3000)))
@@ -751,7 +764,16 @@ def _multi_cell(cb: Codebook, var: str, codes: list[str], lang: str, other_text:
     return "".join(f"{lab};" for lab in labels)
 
 
-def _cells(r: dict, cb: Codebook, lang: str) -> dict[str, Any]:
+def _cells(r: dict, cb: Codebook, lang: str, memo: dict | None = None) -> dict[str, Any]:
+    if memo is None:
+        memo = {}
+
+    def label_of(var, code):
+        got = memo.get((var, code))
+        if got is None:
+            got = memo[(var, code)] = cb.label_of(var, code, lang)
+        return got
+
     out: dict[str, Any] = {}
     for var in SINGLES:
         if not r["answered"][var]:
@@ -759,7 +781,7 @@ def _cells(r: dict, cb: Codebook, lang: str) -> dict[str, Any]:
         elif var == "occupation" and r["codes"][var] == "other":
             out[var] = r["occupation_text"]
         else:
-            out[var] = cb.label_of(var, r["codes"][var], lang)
+            out[var] = label_of(var, r["codes"][var])
     out["info_language"] = (_multi_cell(cb, "info_language", r["info_language"], lang, None)
                             if r["answered"]["info_language"] else None)
     out["info_channels"] = (_multi_cell(cb, "info_channels", r["info_channels"], lang, r["channel_text"])
@@ -767,7 +789,7 @@ def _cells(r: dict, cb: Codebook, lang: str) -> dict[str, Any]:
     out["life_satisfaction"], out["recommend"] = r["life_satisfaction"], r["recommend"]
     for it, val in r["likert"].items():
         out[it] = (None if val is None else cb.scale_of(it).dont_know[lang] if val == "dk"
-                   else cb.label_of(it, val, lang))
+                   else label_of(it, val))
     for var in [v.name for v in cb.of_type("text")]:
         out[var] = r["texts"][var]["text"] if var in r["texts"] else None
     out["contact"] = r["contact"]
@@ -775,8 +797,8 @@ def _cells(r: dict, cb: Codebook, lang: str) -> dict[str, Any]:
     return out
 
 
-def _row_cells(r: dict, cb: Codebook, lang: str, cols: list[tuple[str, str]]) -> list[Any]:
-    cells = _cells(r, cb, lang)
+def _row_cells(r: dict, cb: Codebook, lang: str, cols: list[tuple[str, str]], memo: dict) -> list[Any]:
+    cells = _cells(r, cb, lang, memo)
     meta = [r["form_id"], r["start"], r["completion"], r["email"], r["name"], r["completion"]]
     return meta + [cells[var] for _, var in cols[6:]]
 
@@ -1110,45 +1132,67 @@ def _cronbach(x: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1)))
 
 
+def _likert_codes(rows: list[dict], items: list[str]) -> np.ndarray:
+    """The rows' Likert answers as codes (0 empty, 1-5, 6 don't know), one row per respondent."""
+    ok: dict[int, bool] = {}
+    parts = []
+    for r in rows:
+        lik = r["likert"]
+        if isinstance(lik, _Likert):
+            good = ok.get(id(lik._index))
+            if good is None:
+                good = ok[id(lik._index)] = list(lik._index) == list(items)
+            if good:
+                parts.append(lik._codes)
+                continue
+        parts.append(bytes(_LIKERT_CODE[lik[it]] for it in items))
+    return np.frombuffer(b"".join(parts), np.uint8).reshape(len(rows), len(items))
+
+
 def _observed(rows: list[dict], cb: Codebook) -> dict[str, Any]:
+    """What the clean rows show. Computed on arrays, in the same order and with the same sums
+    as the per-row lists it replaces (integer sums are exact; the means of the planted shift
+    take the same elements in the same order), so the figures are the same to the last bit."""
     clean = [r for r in rows if not EXCLUDING & set(r["problems"])]
     out: dict[str, Any] = {"n_clean": len(clean), "sector_mean_score": {}, "cronbach_alpha": {}, "dont_know_share": {}}
+    items = cb.likert_items
+    col = {it: j for j, it in enumerate(items)}
+    codes = _likert_codes(clean, items)
     for s in cb.sectors.values():
-        vals = [[r["likert"][it] for it in s.items] for r in clean]
-        nums = [x for row in vals for x in row if isinstance(x, int)]
-        out["sector_mean_score"][s.code] = round(float(np.mean(nums)), 3)
-        complete = np.array([row for row in vals if all(isinstance(x, int) for x in row)], dtype=float)
+        sub = codes[:, [col[it] for it in s.items]]
+        num = (sub >= 1) & (sub <= 5)
+        out["sector_mean_score"][s.code] = round(float(int(sub[num].sum(dtype=np.int64)) / int(num.sum())), 3)
+        complete = sub[num.all(axis=1)].astype(float)
         out["cronbach_alpha"][s.code] = round(_cronbach(complete), 3)
-    for it in cb.likert_items:
-        got = [r["likert"][it] for r in clean if r["likert"][it] is not None]
-        out["dont_know_share"][it] = round(sum(1 for x in got if x == "dk") / max(len(got), 1), 3)
+    for it in items:
+        c = codes[:, col[it]]
+        out["dont_know_share"][it] = round(int((c == 6).sum()) / max(int((c != 0).sum()), 1), 3)
     counts: dict[str, dict[str, int]] = {}
+    members: dict[str, dict[str, np.ndarray]] = {}
     for g in GROUPINGS:
-        c: dict[str, int] = {}
-        for r in clean:
+        acc: dict[str, list[int]] = {}
+        for i, r in enumerate(clean):
             if not r["answered"][g]:
                 continue
-            levels = r[g] if g == "info_language" else [r["codes"][g]]
-            for lev in levels:
-                c[lev] = c.get(lev, 0) + 1
-        counts[g] = dict(sorted(c.items()))
+            for lev in (r[g] if g == "info_language" else (r["codes"][g],)):
+                got = acc.get(lev)
+                if got is None:
+                    got = acc[lev] = []
+                got.append(i)
+        counts[g] = {lev: len(ix) for lev, ix in sorted(acc.items())}
+        members[g] = {lev: np.array(ix, dtype=np.intp) for lev, ix in sorted(acc.items())}
+        del acc
     out["group_counts"] = counts
     # the planted shift each group carries on average (effects pass through correlated groupings)
-    items = cb.likert_items
     eff = _effect_matrix(clean, items)
     shifts: dict[str, dict] = {}
     for j, it in enumerate(items):
         if not eff[:, j].any():
             continue
         shifts[it] = {}
+        x = eff[:, j]
         for g in GROUPINGS:
-            acc: dict[str, list[float]] = {}
-            for r, x in zip(clean, eff[:, j]):
-                if not r["answered"][g]:
-                    continue
-                for lev in (r[g] if g == "info_language" else [r["codes"][g]]):
-                    acc.setdefault(lev, []).append(x)
-            means = {lev: round(float(np.mean(xs)), 3) for lev, xs in sorted(acc.items())}
+            means = {lev: round(float(np.mean(x[ix])), 3) for lev, ix in members[g].items()}
             if max(means.values()) - min(means.values()) > 1e-9:
                 shifts[it][g] = means
     out["expected_shift"] = shifts
@@ -1213,7 +1257,8 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
     files: dict[str, Any] = {}
     for form in ("lv", "ru"):
         cols = form_columns(cb, form, perm if form == SHUFFLED_FORM else None)
-        table = (_row_cells(r, cb, form, cols) for r in forms[form])        # one row at a time
+        memo: dict = {}
+        table = (_row_cells(r, cb, form, cols, memo) for r in forms[form])        # one row at a time
         write_forms_xlsx(out / FORM_FILES[form], [h for h, _ in cols], table, len(forms[form]))
         files[FORM_FILES[form]] = {
             "language": form, "n_rows": len(forms[form]), "likert_shuffled": form == SHUFFLED_FORM,
