@@ -522,6 +522,8 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     policy = params.get("unknown_label", "stop")
 
     rows = _combine(prepared, cb, salt, privacy)
+    for rec in prepared.recoded:
+        _release_cells(rec)
     hits, details, rule_info = _apply_rules(rows, cb, rules, policy)
     excluded = np.zeros(len(rows), bool)
     for reason, hit in hits.items():
@@ -542,10 +544,16 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     flow = flow_table(prepared, rows, excluded, mail_rows, mail_excluded)
     rule_table = _rule_table(rules, rule_info, hits, excluded, mail_hits, mail_excluded, policy)
     log = _cleaning_log(rule_table, rows, prepared, excluded, policy, redactor)
-    proposals = _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, redactor)
+    contact_count = int(rows["has_contact"][~excluded].sum())
+    # from here on only the open answers of the kept rows are needed: the other columns of
+    # every row go before the proposals are built (the stage's peak is at its end)
+    texts = rows.loc[~excluded, [c for c in rows.columns if c.startswith("_text_")]].reset_index(drop=True)
+    del rows, hits, details
+    proposals = _proposals(responses, texts, cb, mail_rows, mail_excluded, redactor)
+    del texts
     result = CleanResult(responses, ratings, proposals, quarantine, log, flow, rule_table,
                          [p for p in prepared.problems if p.severity != "error"], {},
-                         contact_count=int(rows["has_contact"][~excluded].sum()))
+                         contact_count=contact_count)
     if write:
         result.files = write_outputs(result, cb, run_dir)
     return result
@@ -608,6 +616,15 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     rows["duration_s"] = (rows["completion_time"] - rows["start_time"]).dt.total_seconds() if len(rows) else []
     rows["respondent_id"] = _respondent_ids(rows, cb, salt, privacy)
     return rows
+
+
+def _release_cells(rec: Recoded) -> None:
+    """Once the rows are combined, an export's cells are not needed any more: its frame keeps
+    only its length (`n_rows`), so the raw cells (a pointer per cell, the labels) are freed
+    rather than held to the end of the stage."""
+    rec.export.frame = rec.export.frame.iloc[:, :0]
+    rec.export.extra = None
+    rec.coded, rec.texts = {}, {}
 
 
 def _row_hashes(extra: pd.DataFrame | None, n: int) -> np.ndarray:
@@ -908,7 +925,10 @@ _REDACT_WORKER = (
     "from analysis.privacy import redact\n"
     "for line in sys.stdin.buffer:\n"       # one chunk a line: a JSON list of texts (newlines escaped)
     "    texts = json.loads(line.decode('utf-8'))\n"
-    "    sys.stdout.buffer.write(json.dumps([redact(t) for t in texts]).encode('utf-8') + b'\\n')\n"
+    # null for a text redaction leaves as it is (most): less to send back and decode
+    "    got = [redact(t) for t in texts]\n"
+    "    got = [None if r == t else r for t, r in zip(texts, got)]\n"
+    "    sys.stdout.buffer.write(json.dumps(got).encode('utf-8') + b'\\n')\n"
     "    sys.stdout.buffer.flush()\n")
 
 
@@ -960,7 +980,8 @@ class _RedactJob:
                 got = json.loads(proc.stdout.readline().decode("utf-8"))
                 if len(got) != len(part):
                     raise ValueError("redaction worker returned a different number of texts")
-                self.out[start] = got
+                # null: the text as it was (the same string object, not a second copy of it)
+                self.out[start] = [t if r is None else r for t, r in zip(part, got)]
                 start = None
         except (OSError, ValueError):
             if start is not None:
@@ -1018,6 +1039,18 @@ def redact_series(values: pd.Series, privacy) -> pd.Series:
         done = {u: privacy.redact(str(u)) for u in uniq}
         out[present] = [done[u] for u in arr[present]]
     return pd.array(out, dtype="string")
+
+
+def _redacted(values: np.ndarray, privacy) -> np.ndarray:
+    """Redacted texts (no missing values among `values`), each distinct text redacted once;
+    the redactor's strings themselves, not copies (an object array)."""
+    out = np.empty(len(values), dtype=object)
+    if len(values):
+        codes, uniques = pd.factorize(values)
+        done = np.empty(len(uniques), dtype=object)
+        done[:] = [privacy.redact(str(u)) for u in uniques]
+        out[:] = done[codes]
+    return out
 
 
 def _ratings(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -1093,36 +1126,51 @@ def _mail_rows(batches: list[MailBatch], rules: dict, cb: Codebook, salt: bytes,
 
 # --- proposals, quarantine, flow, log ---------------------------------------------------
 
-def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy) -> pd.DataFrame:
+def _proposals(responses, texts, cb, mail_rows, mail_excluded, privacy) -> pd.DataFrame:
     """One row per open answer or e-mail; the grouping variables the codebook's roles name
-    (profile, text groupings, main grouping, keyness contrasts) travel with each proposal."""
+    (profile, text groupings, main grouping, keyness contrasts) travel with each proposal.
+
+    `texts`: the `_text_<variable>` columns of the kept rows, aligned with `responses`. The
+    per-respondent columns are made Python values once and shared by every proposal of the
+    respondent (positions taken), and the redacted texts are the redactor's own strings: no
+    Python string is made per proposal but its id."""
     schema = schemas.proposals_schema(cb)
     group_columns = cb.group_columns()
-    # only the open answers travel on (a copy of every column of every row is not needed here)
-    r = rows.loc[~excluded, [c for c in rows.columns if c.startswith("_text_")]].reset_index(drop=True)
+    shared: dict[str, np.ndarray] = {}
+
+    def per_respondent(name: str, make) -> np.ndarray:
+        if name not in shared:
+            shared[name] = make()
+        return shared[name]
+
     frames = []
     for v in cb.of_type("text"):
         if v.pii:
             continue
-        text = r[f"_text_{v.name}"]
-        values = text.to_numpy(dtype=object)
+        values = texts[f"_text_{v.name}"].to_numpy(dtype=object)
         has = pd.notna(values)
         has[has] = [bool(SUBSTANTIVE.search(t)) for t in values[has]]
         if not has.any():
             continue
-        sub = responses.loc[has]
-        redacted = pd.Series(redact_series(text[has], privacy))
+        pos = np.flatnonzero(has)
+        rid = per_respondent("respondent_id", lambda: responses["respondent_id"].to_numpy(dtype=object))[pos]
+        redacted = _redacted(values[pos], privacy)
         frames.append(pd.DataFrame({
-            "proposal_id": (sub["respondent_id"].astype(str) + ":" + v.name).to_numpy(),
-            "respondent_id": sub["respondent_id"].to_numpy(),
-            "source": "survey", "source_file": sub["source_file"].to_numpy(),
+            "proposal_id": np.array([f"{r}:{v.name}" for r in rid] + [None], dtype=object)[:-1],
+            "respondent_id": rid,
+            "source": "survey",
+            "source_file": per_respondent("source_file", lambda: responses["source_file"].to_numpy(dtype=object))[pos],
             "question": v.name, "sector": v.sector,
-            "form_language": sub["form_language"].astype(str).to_numpy(),
-            "text": redacted.to_numpy(), "n_chars": redacted.str.len().to_numpy(),
-            **{g: sub[g].to_numpy() for g in group_columns if g in sub},
+            "form_language": per_respondent(
+                "form_language", lambda: responses["form_language"].astype(str).to_numpy(dtype=object))[pos],
+            "text": redacted, "n_chars": np.fromiter(map(len, redacted), dtype=np.int64, count=len(redacted)),
+            **{g: per_respondent(f"group:{g}", lambda g=g: responses[g].to_numpy())[pos]
+               for g in group_columns if g in responses},
             "received_at": pd.NaT, "attachments": None,
-            "_order": sub.index.to_numpy() * 100 + len(frames),
+            "_order": pos * 100 + len(frames),
         }))
+        del values, has, pos, rid, redacted
+    shared.clear()
     m = mail_rows.loc[~mail_excluded]
     if len(m):
         redacted = pd.Series(redact_series(m["text"], privacy))
@@ -1140,24 +1188,27 @@ def _proposals(responses, rows, excluded, cb, mail_rows, mail_excluded, privacy)
         return schemas.empty_frame(schema)
     # one copy alive at a time: the pieces go once concatenated, the unsorted frame once sorted
     df = pd.concat(frames, ignore_index=True)
-    del frames, r
+    del frames
     df = df.take(np.argsort(df["_order"].to_numpy(), kind="stable")).drop(columns="_order")
     df = df.reset_index(drop=True)
-    out = pd.DataFrame({
-        "proposal_id": pd.array(df["proposal_id"], dtype="string"),
-        "respondent_id": pd.array(df["respondent_id"], dtype="string"),
-        "source": pd.Categorical(df["source"], categories=["survey", "email"]),
-        "source_file": pd.array(df["source_file"], dtype="string"),
-        "question": pd.Categorical(df["question"], categories=list(schema.column("question").values)),
-        "sector": pd.Categorical(df["sector"], categories=list(cb.sectors)),
-        "form_language": pd.Categorical(df["form_language"], categories=list(cb.languages)),
-        "text": pd.array(df["text"], dtype="string"),
-        "n_chars": pd.array(df["n_chars"], dtype="Int64"),
-    })
-    for g in group_columns:
-        out[g] = pd.Categorical(df[g], categories=cb.variables[g].codes)
-    out["received_at"] = pd.to_datetime(df["received_at"], utc=True).dt.tz_convert(cb.timezone)
-    out["attachments"] = pd.array(df["attachments"], dtype="string")
+    # each column converted and dropped from the object frame in turn (one column's copy at a time)
+    made = {
+        "proposal_id": lambda c: pd.array(c, dtype="string"),
+        "respondent_id": lambda c: pd.array(c, dtype="string"),
+        "source": lambda c: pd.Categorical(c, categories=["survey", "email"]),
+        "source_file": lambda c: pd.array(c, dtype="string"),
+        "question": lambda c: pd.Categorical(c, categories=list(schema.column("question").values)),
+        "sector": lambda c: pd.Categorical(c, categories=list(cb.sectors)),
+        "form_language": lambda c: pd.Categorical(c, categories=list(cb.languages)),
+        "text": lambda c: pd.array(c, dtype="string"),
+        "n_chars": lambda c: pd.array(c, dtype="Int64"),
+        **{g: (lambda c, g=g: pd.Categorical(c, categories=cb.variables[g].codes)) for g in group_columns},
+        "received_at": lambda c: pd.to_datetime(c, utc=True).dt.tz_convert(cb.timezone),
+        "attachments": lambda c: pd.array(c, dtype="string"),
+    }
+    out = pd.DataFrame(index=df.index)
+    for name, make in made.items():
+        out[name] = make(df.pop(name))
     return out
 
 
