@@ -1047,8 +1047,8 @@ def _make_emails(rng: np.random.Generator, n_email: int, seed: int,
             if part.is_multipart():
                 part.set_boundary(f"{_SURVEY['mime_boundary_prefix']}{seed}_{i:04d}_{k}")
         truth.append({
-            "index": i, "message_id": msg["Message-ID"], "from_name": name, "from_address": addr,
-            "date": msg["Date"], "date_riga": when.isoformat(), "late": when > DEADLINE, "subject": subject,
+            "index": i, "message_id": str(msg["Message-ID"]), "from_name": name, "from_address": addr,
+            "date": str(msg["Date"]), "date_riga": when.isoformat(), "late": when > DEADLINE, "subject": subject,
             "lang": lang, "structure": ("mixed/" + structure) if attach else structure,
             "content_type": msg.get_content_type(), "parts": parts, "attachments": attachments,
             "greeting": greeting, "intro": intro, "closing": closing,
@@ -1113,13 +1113,23 @@ def _add_texts(rng: np.random.Generator, rows: list[dict], cb: Codebook) -> None
 
 
 def _plant_text_pii_and_hostile(rng: np.random.Generator, forms: dict[str, list[dict]], n: int) -> None:
-    cands = [(form, i, var) for form in ("lv", "ru") for i, r in enumerate(forms[form])
-             if not r["problems"] for var in sorted(r["texts"]) if r["texts"][var]["themes"]]
+    def cands():               # walked twice rather than held: a million rows have two million texts
+        for form in ("lv", "ru"):
+            for i, r in enumerate(forms[form]):
+                if not r["problems"]:
+                    for var in sorted(r["texts"]):
+                        if r["texts"][var]["themes"]:
+                            yield form, i, var
+
+    n_cands = sum(1 for _ in cands())
     n_pii = int(np.clip(round(n / 50), 6, 24))
     need = n_pii + len(HOSTILE)
-    if len(cands) < need:
-        raise ValueError(f"too few texts ({len(cands)}) to plant {need} personal data and hostile strings")
-    chosen = [cands[int(i)] for i in rng.choice(len(cands), size=need, replace=False)]
+    if n_cands < need:
+        raise ValueError(f"too few texts ({n_cands}) to plant {need} personal data and hostile strings")
+    picks = [int(i) for i in rng.choice(n_cands, size=need, replace=False)]
+    wanted = set(picks)
+    at = {k: c for k, c in enumerate(cands()) if k in wanted}
+    chosen = [at[k] for k in picks]
     kinds = ["name", "email", "phone", "personal_code", "iban", "phone", "name", "personal_code"]
     for k, (form, i, var) in enumerate(chosen[:n_pii]):
         _plant_pii(rng, forms[form][i]["texts"][var], kinds[k % len(kinds)])
@@ -1229,6 +1239,16 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
     n_form = {"lv": n - n_ru, "ru": n_ru}
     counts = _problem_counts(n, n_ru)
     lazy = n > STREAM_ROWS
+    t0 = time.perf_counter()
+
+    def progress(what: str) -> None:         # national-scale runs say where they are (stderr)
+        if lazy:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024      # KB on Linux
+            print(f"synth: {what} ({time.perf_counter() - t0:.0f} s, {time.process_time():.0f} s CPU, "
+                  f"peak {peak:.0f} MB)", file=sys.stderr, flush=True)
+
     forms: dict[str, list[dict]] = {}
     originals: dict[str, list[int]] = {}
     gc.disable()           # millions of row parts and no reference cycles: no collector passes over them
@@ -1243,6 +1263,7 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
         originals[form] = _plant_problems(rng_plant, rows, counts[form], cb, form)
         _add_texts(rng_text, rows, cb)
         forms[form] = rows
+        progress(f"{len(rows):,} respondents of the {form} form drawn")
     _plant_text_pii_and_hostile(rng_pii, forms, n)
     for form in ("lv", "ru"):
         forms[form] += [_duplicate(rng_plant, forms[form][i]) for i in originals[form]]
@@ -1252,6 +1273,7 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
             r["start"] = r["completion"] - dt.timedelta(seconds=r["duration"])
     gc.freeze()            # the rows stay to the end: later collections skip them
     gc.enable()
+    progress("problems planted, rows sorted")
 
     perm = [int(i) for i in rng_cols.permutation(len(cb.likert_items))]
     files: dict[str, Any] = {}
@@ -1260,6 +1282,7 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
         memo: dict = {}
         table = (_row_cells(r, cb, form, cols, memo) for r in forms[form])        # one row at a time
         write_forms_xlsx(out / FORM_FILES[form], [h for h, _ in cols], table, len(forms[form]))
+        progress(f"{FORM_FILES[form]} written")
         files[FORM_FILES[form]] = {
             "language": form, "n_rows": len(forms[form]), "likert_shuffled": form == SHUFFLED_FORM,
             "sheet": "Sheet1", "header_row": 1, "first_data_row": 2,
@@ -1271,9 +1294,12 @@ def _synth(n: int, seed: int, out_dir: str | Path, n_email: int, codebook: str |
 
     with _Mbox(out / MBOX_FILE) as box:                  # each message written as it is made
         _, mail_truth = _make_emails(rng_mail, n_email, seed, sink=box.add)
+    progress(f"{MBOX_FILE} written")
 
     truth = _truth(n, seed, n_email, cb, forms, files, mail_truth, lazy)
+    progress("truth made")
     write_json(out / TRUTH_FILE, truth)
+    progress(f"{TRUTH_FILE} written")
     return truth
 
 
@@ -1880,7 +1906,7 @@ def _generic_mbox(rng: np.random.Generator, path: Path, n_email: int, cb: Codebo
         msg["Message-ID"] = f"<{when:%Y%m%d%H%M%S}.{seed}.{i:04d}@{addr.split('@')[1]}>"
         msg.set_content(f"{body}\n\n{name}\n", charset="utf-8", cte="quoted-printable")
         messages.append(msg)
-        meta.append({"index": i, "message_id": msg["Message-ID"], "from_name": name, "from_address": addr,
+        meta.append({"index": i, "message_id": str(msg["Message-ID"]), "from_name": name, "from_address": addr,
                      "date": msg["Date"], "lang": lang, "themes": [t for t in [theme] if t != "_statement"],
                      "text": body, "pii": [{"type": "name", "value": name}, {"type": "email", "value": addr}]})
     box_path = Path(path)
