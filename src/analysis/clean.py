@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -458,9 +459,12 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
         if on_read is not None:
             on_read(export, cb)
         rec = recode(export, cb)
+        _keep_for_combine(rec, cb)
         prepared.problems.extend(unknown_label_problems(rec, cb, policy))
         prepared.problems.extend(note_problems(rec))
         prepared.recoded.append(rec)
+        del export, rec
+        give_back_memory()
     for path in mails:
         prepared.files.append(("email", names[path], path))
         try:
@@ -478,7 +482,10 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
 @dataclass
 class CleanResult:
     responses: pd.DataFrame
-    ratings: pd.DataFrame
+    # the long ratings table, or None: then `ratings` builds it from `responses` each time it is
+    # asked for (it has a row per respondent and item - about 32 rows a respondent - and is
+    # written once, so the stage does not hold it beside everything else)
+    ratings_table: pd.DataFrame | None
     proposals: pd.DataFrame
     quarantine: pd.DataFrame
     cleaning_log: pd.DataFrame
@@ -487,6 +494,20 @@ class CleanResult:
     problems: list[Problem]                # warnings met on the way (errors stop the run)
     files: dict[str, Path]
     contact_count: int = 0
+    cb: Codebook | None = None             # needed to build `ratings` when ratings_table is None
+
+    @property
+    def ratings(self) -> pd.DataFrame:
+        if self.ratings_table is not None:
+            return self.ratings_table
+        return _ratings(self.responses, self.cb)
+
+    @property
+    def n_ratings(self) -> int:
+        """Rows of the ratings table (without building it)."""
+        if self.ratings_table is not None:
+            return len(self.ratings_table)
+        return len(self.responses) * len(self.cb.likert_items)
 
 
 def _privacy():
@@ -524,6 +545,7 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     rows = _combine(prepared, cb, salt, privacy)
     for rec in prepared.recoded:
         _release_cells(rec)
+    give_back_memory()
     hits, details, rule_info = _apply_rules(rows, cb, rules, policy)
     excluded = np.zeros(len(rows), bool)
     for reason, hit in hits.items():
@@ -538,7 +560,6 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     redactor.start(_texts_to_redact(rows, excluded, mail_rows, mail_excluded))
     # what needs no open-answer text first, while the background redaction finishes
     responses = _responses(rows, cb, hits, rules, excluded, redactor)
-    ratings = _ratings(responses, cb)
     quarantine = _quarantine(rows, hits, details, excluded, mail_rows, mail_hits, mail_details,
                              mail_excluded, rules, cb.languages)
     flow = flow_table(prepared, rows, excluded, mail_rows, mail_excluded)
@@ -551,9 +572,11 @@ def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> 
     del rows, hits, details
     proposals = _proposals(responses, texts, cb, mail_rows, mail_excluded, redactor)
     del texts
-    result = CleanResult(responses, ratings, proposals, quarantine, log, flow, rule_table,
+    redactor.done.clear()     # the texts as read and their redactions: not needed any more
+    give_back_memory()
+    result = CleanResult(responses, None, proposals, quarantine, log, flow, rule_table,
                          [p for p in prepared.problems if p.severity != "error"], {},
-                         contact_count=contact_count)
+                         contact_count=contact_count, cb=cb)
     if write:
         result.files = write_outputs(result, cb, run_dir)
     return result
@@ -616,6 +639,34 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     rows["duration_s"] = (rows["completion_time"] - rows["start_time"]).dt.total_seconds() if len(rows) else []
     rows["respondent_id"] = _respondent_ids(rows, cb, salt, privacy)
     return rows
+
+
+def _keep_for_combine(rec: Recoded, cb: Codebook) -> None:
+    """Once recoded, an export keeps only the columns `_combine` reads (identity, times, contact)
+    and its free texts, each its own array: the block of every raw cell (a pointer per cell of
+    every column) is freed before the next file is read."""
+    frame = rec.export.frame
+    names = [cb.role("id").name] + [cb.meta_var(r) for r in ("email", "respondent", "start_time", "completion_time")]
+    names += [v.name for v in cb.of_type("text") if v.pii]
+    keep = [c for c in dict.fromkeys(n for n in names if n) if c in frame]
+    rec.export.frame = pd.DataFrame({c: frame[c].copy() for c in keep}, index=frame.index)
+    rec.texts = {name: values.copy() for name, values in rec.texts.items()}
+
+
+def give_back_memory() -> None:
+    """Return freed memory to the system (Arrow's pool, and glibc's heap on Linux), so that the
+    next step's peak is not stacked on memory the last one freed but the allocators kept."""
+    try:
+        import pyarrow as pa
+        pa.default_memory_pool().release_unused()
+    except Exception:  # noqa: BLE001 - only an optimisation
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _release_cells(rec: Recoded) -> None:
@@ -1636,11 +1687,18 @@ def answers_by_source(result: CleanResult, lang: str = "lv") -> pd.DataFrame:
 
 def dont_know_shares(result: CleanResult, cb: Codebook, lang: str = "lv") -> pd.DataFrame:
     """Share of "don't know" among those who answered each Likert item, with n, in form order."""
-    ratings = result.ratings
-    answered = ratings["score"].notna() | ratings["dont_know"]
-    g = ratings.loc[answered].groupby("item", observed=False)
-    out = pd.DataFrame({"n": g.size(), "dont_know": g["dont_know"].sum()}).reindex(cb.likert_items)
-    out = out.fillna(0).astype(int)
+    # from the responses' columns (what the ratings table is made of), without building it
+    df = result.responses
+    counts = []
+    for i in cb.likert_items:
+        if len(df) and i in df and f"{i}_dk" in df:
+            dk = df[f"{i}_dk"].to_numpy(dtype=bool)
+            answered = df[i].notna().to_numpy() | dk
+            counts.append((int(answered.sum()), int((dk & answered).sum())))
+        else:
+            counts.append((0, 0))
+    out = pd.DataFrame(counts, columns=["n", "dont_know"], index=pd.Index(cb.likert_items, name="item"),
+                       dtype="int64")
     out["share"] = out["dont_know"] / out["n"].where(out["n"] > 0)
     out["sector"] = [cb.variables[i].sector for i in out.index]
     out["label"] = [_short(cb.variables[i].headers.get(lang) or i) for i in out.index]
@@ -1651,12 +1709,12 @@ def outputs_text(result: CleanResult, lang: str = "lv") -> list[str]:
     """What this stage wrote, by what each output is and how many rows it has (no file
     names or paths: the run folder's README and datapackage.json list them for analysts)."""
     t = _report().t
-    frames = {"responses": result.responses, "ratings": result.ratings, "proposals": result.proposals,
-              "quarantine": result.quarantine, "cleaning_log": result.cleaning_log, "flow": result.flow}
+    sizes = {"responses": len(result.responses), "ratings": result.n_ratings, "proposals": len(result.proposals),
+             "quarantine": len(result.quarantine), "cleaning_log": len(result.cleaning_log),
+             "flow": len(result.flow)}
     out = []
-    for name in (result.files or frames):
-        frame = frames.get(name)
-        n = len(frame) if frame is not None else None
+    for name in (result.files or sizes):
+        n = sizes.get(name)
         key = f"clean_output_{name}" if f"clean_output_{name}" in _report().TEXT else "clean_output_other"
         out.append(t(key, lang, n="–" if n is None else n))
     return out
