@@ -589,9 +589,7 @@ def _salt_file(root: Path | None) -> Path:
 def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataFrame:
     """All form rows in one frame: identity, times, codes, raw texts, row issues as columns."""
     parts = []
-    id_var = cb.role("id").name
-    email_var, person_var = cb.meta_var("email"), cb.meta_var("respondent")
-    start_var, end_var = cb.meta_var("start_time"), cb.meta_var("completion_time")
+    id_var, email_var, person_var, start_var, end_var = _combine_meta(cb)
     no_time = pd.Series(pd.NaT, dtype=f"datetime64[us, {cb.timezone}]")
     meta = {v.name for v in cb.of_type("meta")}
     contact_vars = [v.name for v in cb.of_type("text") if v.pii]
@@ -641,13 +639,19 @@ def _combine(prepared: Prepared, cb: Codebook, salt: bytes, privacy) -> pd.DataF
     return rows
 
 
+def _combine_meta(cb: Codebook) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """The export columns `_combine` reads besides the texts: id, e-mail, respondent, start and
+    completion time (None where the codebook has no such column)."""
+    return (cb.role("id").name, cb.meta_var("email"), cb.meta_var("respondent"),
+            cb.meta_var("start_time"), cb.meta_var("completion_time"))
+
+
 def _keep_for_combine(rec: Recoded, cb: Codebook) -> None:
     """Once recoded, an export keeps only the columns `_combine` reads (identity, times, contact)
     and its free texts, each its own array: the block of every raw cell (a pointer per cell of
     every column) is freed before the next file is read."""
     frame = rec.export.frame
-    names = [cb.role("id").name] + [cb.meta_var(r) for r in ("email", "respondent", "start_time", "completion_time")]
-    names += [v.name for v in cb.of_type("text") if v.pii]
+    names = list(_combine_meta(cb)) + [v.name for v in cb.of_type("text") if v.pii]
     keep = [c for c in dict.fromkeys(n for n in names if n) if c in frame]
     rec.export.frame = pd.DataFrame({c: frame[c].copy() for c in keep}, index=frame.index)
     rec.texts = {name: values.copy() for name, values in rec.texts.items()}
