@@ -828,3 +828,34 @@ def test_bench_scores_held_out_files_by_path_without_printing_texts(tmp_path, di
     pd.DataFrame({"id": ["x"], "text": ["a"], "language": ["lv"], "sectors": ["transport"]}).to_csv(bad, index=False)
     with pytest.raises(SystemExit, match=r"bad\.csv.*transport"):
         b.devset_scores(dictionary, None, bad)
+
+
+def test_except_phrases_found_by_their_first_word_equal_a_scan_of_every_phrase(sample_proposals, dictionary):
+    """Issue 15: `_masked` looks up a theme's except phrases by the atoms of their first word
+    instead of trying every phrase at every position; on real-looking texts (the sample's
+    proposals and the hand-written development set) it masks exactly the positions the full
+    scan masks, and at least one text has a masked position (so the comparison says something)."""
+    m = th._Matcher(dictionary)
+
+    def brute(seq):
+        out = {}
+        for i in range(len(seq)):
+            for ti, phrases in m.excepts.items():
+                for words in phrases:
+                    if m._find(seq, words, i):
+                        out.setdefault(ti, set()).update(range(i, i + len(words)))
+        return out
+
+    texts = sample_proposals["text"].astype(str).tolist()
+    texts += pd.read_csv(ROOT / "data" / "devset" / "proposals.csv")["text"].astype(str).tolist()
+    texts += ["Investoriem vajag vienas pieturas aģentūru.", "Vienas pieturas aģentūra un vienas pieturas aģentūra."]
+    corpus = pr.build_corpus(texts, [f"p{i}" for i in range(len(texts))])
+    masked_texts = 0
+    for i in range(len(texts)):
+        toks = [t for t in corpus.tokens[i] if len(t) < 3 or t[2] is not None]
+        plain = th.typed_without_diacritics(t[1] for t in toks)
+        seq = [m.token_atoms(t, plain) for t in toks]
+        got = m._masked(seq)
+        assert got == brute(seq), texts[i]
+        masked_texts += bool(got)
+    assert masked_texts >= 2

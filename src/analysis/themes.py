@@ -9,6 +9,7 @@ pair per word token, see :mod:`analysis.proposals`), so the coding is pure set l
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import sys
@@ -56,6 +57,11 @@ def _norm(text: str) -> str:
 def _plain(text: str) -> str:
     """Latvian diacritics removed (the form a word takes when typed without them)."""
     return text.translate(_LV_STRIP)
+
+
+def _sentence_numbers(tokens: Sequence[Sequence[Any]]) -> list[int]:
+    """The sentence number of each token (a sentence end ``("", "", False)`` starts the next)."""
+    return list(itertools.accumulate(1 if t[0] == "" else 0 for t in tokens))
 
 
 def typed_without_diacritics(surfaces: Iterable[str]) -> bool:
@@ -669,6 +675,12 @@ class _Matcher:
             for a in frozenset(a for part in parts for a in part):
                 self.together_index.setdefault(a, []).append(k)
         self.except_first = frozenset(a for phs in self.excepts.values() for ph in phs for a in ph[0])
+        # except phrases by the atoms of their first word (each (theme, words) once per atom)
+        self.except_index: dict[int, list[tuple[int, tuple[frozenset[int], ...]]]] = {}
+        for ti, phrases in self.excepts.items():
+            for words in phrases:
+                for a in words[0]:
+                    self.except_index.setdefault(a, []).append((ti, words))
         self.non_content_first = frozenset(a for ph in self.non_content for a in ph[0])
         # lookup tables by kind: (lemma keys | surface keys) x (with diacritics | plain)
         self.exact: dict[str, list[int]] = {}
@@ -774,8 +786,12 @@ class _Matcher:
         for i, atoms in enumerate(seq):
             if atoms.isdisjoint(self.except_first):
                 continue
-            for ti, phrases in self.excepts.items():
-                for words in phrases:
+            seen: set[int] = set()
+            for a in atoms:
+                for ti, words in self.except_index.get(a, ()):
+                    if id(words) in seen:
+                        continue
+                    seen.add(id(words))
                     if self._find(seq, words, i):
                         out.setdefault(ti, set()).update(range(i, i + len(words)))
         return out
@@ -799,7 +815,8 @@ class _Matcher:
         if any(len(t) > 2 and t[2] is None for t in tokens):     # punctuation markers: not words
             tokens = [t for t in tokens if len(t) < 3 or t[2] is not None]
         plain = typed_without_diacritics(t[1] for t in tokens)
-        seq = [self.token_atoms(t, plain) for t in tokens]
+        cache = self._tok_cache
+        seq = [cache.get((t[0], t[1], plain)) or self.token_atoms(t, plain) for t in tokens]
         if self.non_content_first and any(not s.isdisjoint(self.non_content_first) for s in seq):
             drop: set[int] = set()
             for i, atoms in enumerate(seq):
@@ -820,7 +837,7 @@ class _Matcher:
             ok_guarded = atoms & self.guarded
             if ok_guarded:
                 if sentence is None:
-                    sentence = list(np.cumsum([1 if t[0] == "" else 0 for t in tokens]))
+                    sentence = _sentence_numbers(tokens)
                 ok_guarded = frozenset(a for a in ok_guarded if self._guard_ok(a, i, seq, sentence))
                 extra = {ti for a in ok_guarded for ti in self.atom_theme_lemma.get(a, ())}
                 themes = tuple(sorted(set(themes) | extra))
@@ -846,7 +863,7 @@ class _Matcher:
                         out[ti] += 1
         present = frozenset().union(*(atoms for _, atoms in found)) & self.together_atoms if self.together else ()
         if present:
-            sentence = np.cumsum([1 if t[0] == "" else 0 for t in tokens])
+            sentence = _sentence_numbers(tokens)
             for k in sorted({k for a in present for k in self.together_index[a]}):
                 ti, parts, window = self.together[k]
                 if any(part.isdisjoint(present) for part in parts):
@@ -877,7 +894,7 @@ class _Matcher:
             ok = bool(secs & strong) or any(len(weak_lemmas.get(s, ())) >= 2 for s in secs)
             if not ok and self.support:
                 if sentence is None:
-                    sentence = np.cumsum([1 if t[0] == "" else 0 for t in tokens])
+                    sentence = _sentence_numbers(tokens)
                 w = self.weak_window
                 if w:
                     ok = any(j != i and sentence[j] == sentence[i] and not seq[j].isdisjoint(self.support)
