@@ -619,3 +619,56 @@ def test_methods_text_says_what_was_applied_and_what_was_switched_off(tmp_path):
         assert table is not None
     kinds = clean.data_dictionary(res, cb, "lv").set_index("mainīgais")["tips"]
     assert kinds["s1"] == "skala 0–10" and kinds["a2"] == "skala 1–7 (apgriezta)"
+
+
+def test_stage01_takes_the_run_checks_reading_of_the_same_inputs(tmp_path, monkeypatch):
+    """Issue 15: inside a run the input check leaves its reading of the exports in the run's
+    private input snapshot, and stage 01 takes it instead of reading every workbook and mailbox
+    again: the same tables as a fresh read, the file used once; other params read afresh."""
+    from analysis import checks, ingest, paths
+
+    root = Path(__file__).resolve().parents[1]
+    params = paths.load_params(root / "params" / "liepaja-2022.yaml")
+    monkeypatch.setenv("ANALYSIS_SALT", "a-fixed-salt-for-this-test-0123")
+    fresh = clean.run_clean(params, run_dir=tmp_path / "fresh", write=False)
+
+    snap = tmp_path / "snapshot"
+    snap.mkdir()
+    monkeypatch.setenv(paths.SNAPSHOT_ENV, str(snap))
+    problems = checks.check_inputs(params, keep=True)
+    assert not [p for p in problems if p.severity == "error"]
+    assert (snap / clean.PREPARED_FILE).is_file()
+
+    reading = {"allowed": False}
+    real = {"read_forms": clean.read_forms, "read_mail": clean.read_mail}
+
+    def guarded(name):
+        def read(*a, **k):
+            if not reading["allowed"]:
+                raise AssertionError("stage 01 read an export the check had read")
+            return real[name](*a, **k)
+        return read
+
+    monkeypatch.setattr(clean, "read_forms", guarded("read_forms"))
+    monkeypatch.setattr(clean, "read_mail", guarded("read_mail"))
+    stage01 = {k: params[k] for k in ("survey", "codebook", "inputs", "unknown_label", "salt_env",
+                                      "quality_rules") if k in params}
+    taken = clean.run_clean(stage01, run_dir=tmp_path / "taken", write=False)
+    assert not (snap / clean.PREPARED_FILE).exists()          # used once
+    pd.testing.assert_frame_equal(taken.responses, fresh.responses)
+    pd.testing.assert_frame_equal(taken.proposals, fresh.proposals)
+    pd.testing.assert_frame_equal(taken.quarantine, fresh.quarantine)
+    pd.testing.assert_frame_equal(taken.cleaning_log, fresh.cleaning_log)
+    pd.testing.assert_frame_equal(taken.flow, fresh.flow)
+    pd.testing.assert_frame_equal(taken.ratings, fresh.ratings)
+    assert [str(p) for p in taken.problems] == [str(p) for p in fresh.problems]
+
+    # another reading of the params (here: what an unknown label does) is never taken
+    reading["allowed"] = True
+    checks.check_inputs(params, keep=True)
+    reading["allowed"] = False
+    assert (snap / clean.PREPARED_FILE).is_file()
+    other = dict(stage01, max_text_chars=int(stage01.get("max_text_chars", 10000)) + 1)
+    with pytest.raises(AssertionError, match="read an export"):
+        clean.run_clean(other, run_dir=tmp_path / "other", write=False)
+    assert ingest.read_forms is real["read_forms"]       # only clean's own name was replaced

@@ -731,3 +731,31 @@ def test_streamed_xlsx_matches_fastexcel_on_the_sample_exports(codebook):
     finally:
         xlsx_stream.CHUNK_BYTES = old
     assert len(sizes) >= 20 and max(sizes) <= 64 and sum(sizes) == 996
+
+
+def test_remembered_mail_headers_read_every_message_as_the_default_policy_does(tmp_path, monkeypatch):
+    """Issue 15: e-mails are parsed with email.policy.default whose parsed headers are
+    remembered by (name, value); every message of the sample's mailbox and of hand-made ones
+    (encoded words, an attachment, HTML only, windows-1257, a broken date, quoted-printable)
+    is read exactly as with the default policy, twice over (the second time from memory)."""
+    import email.policy
+
+    made = write_mbox(tmp_path / "made.mbox", [
+        mail_bytes(sender="=?utf-8?q?J=C4=81nis_B=C4=93rzi=C5=86=C5=A1?= <janis@example.lv>"),
+        mail_bytes(html="<p>Vairāk <b>soliņu</b> parkā</p>", attachment="Jāņa plāns.pdf"),
+        mail_bytes(charset="windows-1257", body="Lūdzu salabot ielu.\n"),
+        mail_bytes(date="not a date", cte="quoted-printable"),
+        mail_bytes(msgid="<abc@example.lv>", sender="anna@example.lv"),
+    ])
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "proposals.mbox"
+    for box in (made, sample):
+        ingest._HeaderCachePolicy._cache.clear()
+        remembered = [ingest.read_mail(box) for _ in range(2)]
+        monkeypatch.setattr(ingest, "_MAIL_POLICY", email.policy.default)
+        default = ingest.read_mail(box)
+        monkeypatch.undo()
+        assert len(default.messages) >= 5
+        for got in remembered:
+            assert got.messages == default.messages
+            assert [str(p) for p in got.problems] == [str(p) for p in default.problems]
+    assert len(ingest._HeaderCachePolicy._cache) > 0

@@ -27,10 +27,11 @@ STAGE01_KEYS = ("inputs", "unknown_label", "quality_rules", "salt_env", "max_tex
 
 
 def check_inputs(params: dict[str, Any], root: Path | None = None,
-                 source: str | Path | None = None) -> list[Problem]:
+                 source: str | Path | None = None, keep: bool = False) -> list[Problem]:
     """Every problem with the inputs of a run, errors first (each names file, key or column,
-    rows and what was expected), then warnings, then notes."""
-    from .clean import prepare
+    rows and what was expected), then warnings, then notes. ``keep``: inside a run, leave the
+    reading of the inputs for its stage 01 (clean.keep_prepared) when nothing stops the run."""
+    from .clean import give_back_memory, keep_prepared, prepare
 
     problems: list[Problem] = []
     _, errors = config.parse_params(params, root, source)
@@ -45,6 +46,10 @@ def check_inputs(params: dict[str, Any], root: Path | None = None,
     problems.extend(prepared.problems)
     if prepared.cb is not None:
         problems.extend(stage_requirements(params, prepared.cb, root, source))
+    if keep and not any(p.severity == "error" for p in problems):
+        keep_prepared(prepared, root)
+    del prepared
+    give_back_memory()
     order = {"error": 0, "warning": 1, "note": 2}
     return sorted(problems, key=lambda p: order.get(p.severity, 1))
 

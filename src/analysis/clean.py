@@ -427,12 +427,80 @@ class Prepared:
         return [p for p in self.problems if p.severity == "error"]
 
 
+# the input check of a run (analysis.checks, in the run's process) reads and recodes every input
+# once; stage 01 of the same run, in its kernel, takes that reading from the run's private input
+# snapshot instead of reading the exports a second time (at 10^6 responses a full read of the
+# workbooks and 50,000 e-mails costs minutes). Both read the same frozen copies of the inputs.
+PREPARED_FILE = "prepared.pickle"
+
+
+def _prepared_key(params: dict[str, Any], root: Path) -> str:
+    """What prepare's reading depends on besides the (frozen) input files: the params it reads."""
+    import hashlib
+    import json
+
+    policy = params.get("unknown_label", "stop")
+    what = {"codebook": params.get("codebook"), "inputs": params.get("inputs"), "root": str(root),
+            "unknown_label": policy if policy in UNKNOWN_LABEL_POLICIES else "stop",
+            "max_text_chars": str(params.get("max_text_chars", MAX_TEXT_CHARS))}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _prepared_path() -> Path | None:
+    snap = os.environ.get(paths.SNAPSHOT_ENV)
+    return Path(snap) / PREPARED_FILE if snap and Path(snap).is_dir() else None
+
+
+def keep_prepared(prepared: Prepared, root: Path | None = None) -> Path | None:
+    """Leave the check's reading of the inputs in the run's input snapshot for stage 01 (only
+    inside a run, which sets $ANALYSIS_SNAPSHOT, and only when nothing stops the run). Written
+    to a temporary name and renamed, so stage 01 never sees half a file."""
+    import pickle
+
+    path = _prepared_path()
+    if path is None or prepared.errors or prepared.cb is None:
+        return None
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as f:
+        pickle.dump((_prepared_key(prepared.params, root or paths.ROOT), prepared), f, protocol=5)
+    os.replace(tmp, path)
+    return path
+
+
+def _taken_prepared(params: dict[str, Any], root: Path) -> Prepared | None:
+    """The check's reading of these very inputs, when the run left it (used once, then deleted)."""
+    import pickle
+
+    path = _prepared_path()
+    if path is None or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as f:
+            key, prepared = pickle.load(f)
+    except Exception:                 # unreadable: read the inputs again (only slower)
+        return None
+    if key != _prepared_key(params, root):
+        return None
+    path.unlink(missing_ok=True)
+    return prepared
+
+
 def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> Prepared:
     """Read, match headers, parse dates and recode every input; collect every problem at once.
 
     `on_read(export)` is called as soon as each Forms export is read (run_clean starts the
-    redaction of its texts there, in the background)."""
+    redaction of its texts there, in the background). Inside a run whose input check left its
+    reading of these inputs (keep_prepared), that reading is taken instead of a second one:
+    the same exports, recodings and problems."""
     root = root or paths.ROOT
+    taken = _taken_prepared(params, root) if on_read is not None else None
+    if taken is not None:
+        prepared = Prepared(params, taken.cb, taken.recoded, taken.mail, validate_params(params), taken.files)
+        n_params = len(validate_params(taken.params))
+        prepared.problems.extend(taken.problems[n_params:])
+        for rec in prepared.recoded:
+            on_read(rec.export, prepared.cb, rec.texts)
+        return prepared
     prepared = Prepared(params, None)
     prepared.problems.extend(validate_params(params))
     try:
@@ -521,11 +589,14 @@ def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = Tr
     privacy = _privacy()
     redactor = Redactor(privacy)
 
-    def start_redaction(export: FormsExport, cb: Codebook) -> None:
+    def start_redaction(export: FormsExport, cb: Codebook, texts: dict[str, pd.Series] | None = None) -> None:
         # every free text of the export, quarantined rows included (a few too many is cheaper
         # than waiting): redacted in the background while the rows are recoded and checked
+        # (`texts`: the recoded free texts, when the export was read and recoded before)
         names = [v.name for v in cb.of_type("text") if not v.pii]
-        redactor.start(t for name in names for t in export.frame[name].to_numpy(dtype=object) if isinstance(t, str))
+        cells = texts if texts is not None else export.frame
+        redactor.start(t for name in names if name in cells
+                       for t in cells[name].to_numpy(dtype=object) if isinstance(t, str))
 
     try:
         return _clean(params, run_dir, write, root, privacy, redactor, start_redaction)

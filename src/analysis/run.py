@@ -965,7 +965,7 @@ def _check_inputs_or_stop(snapshot: InputSnapshot, say: RunLog) -> None:
         from . import checks
     except ImportError:
         return  # the validation stage is not installed in this build
-    problems = checks.check_inputs(snapshot.params)
+    problems = checks.check_inputs(snapshot.params, keep=True)
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
     for p in errors:
         say(f"  {snapshot.translate(str(p))}", "ERROR")
