@@ -672,3 +672,35 @@ def test_stage01_takes_the_run_checks_reading_of_the_same_inputs(tmp_path, monke
     with pytest.raises(AssertionError, match="read an export"):
         clean.run_clean(other, run_dir=tmp_path / "other", write=False)
     assert ingest.read_forms is real["read_forms"]       # only clean's own name was replaced
+
+
+def test_mailboxes_parsed_by_a_child_process_equal_reading_them_here(tmp_path, monkeypatch):
+    """Issue 15: a big mailbox is parsed by a child interpreter while the workbooks are read;
+    the messages, problems and files are those of reading it in this process, and a file that
+    is not a mailbox gives the same error. Forced here on small files (threshold 0)."""
+    from analysis import paths
+
+    root = Path(__file__).resolve().parents[1]
+    params = paths.load_params(root / "params" / "liepaja-2022.yaml")
+    bad = tmp_path / "not_mail.mbox"
+    bad.write_text("this is no mailbox\n", encoding="utf-8")
+    for p in (params, dict(params, inputs=dict(params["inputs"], email=[*params["inputs"]["email"], str(bad)]))):
+        here = clean.prepare(p)
+        monkeypatch.setattr(clean, "MAIL_CHILD_FROM", 0)
+        started = []
+        real_start = clean._start_mail_child
+
+        def start(*a):
+            proc = real_start(*a)
+            started.append(proc is not None)
+            return proc
+
+        monkeypatch.setattr(clean, "_start_mail_child", start)
+        there = clean.prepare(p)
+        monkeypatch.undo()
+        assert started == [True] and there.mail and len(there.mail) == len(here.mail)
+        for a, b in zip(there.mail, here.mail):
+            assert a.messages == b.messages and a.source_file == b.source_file
+        assert [str(x) for x in there.problems] == [str(x) for x in here.problems]
+        assert there.files == here.files
+    assert any("not an mbox" in str(x) for x in here.problems)

@@ -516,6 +516,8 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
     forms = expand_inputs(inputs.get("forms"), FORMS_EXTENSIONS, root)
     mails = expand_inputs(inputs.get("email"), MAIL_EXTENSIONS, root)
     names = source_names(forms + mails)
+    # big mailboxes are parsed by a child process while this one reads the workbooks
+    mail_child = _start_mail_child(mails, names, max_chars)
     for path in forms:
         prepared.files.append(("forms", names[path], path))
         try:
@@ -533,16 +535,89 @@ def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> P
         prepared.recoded.append(rec)
         del export, rec
         give_back_memory()
-    for path in mails:
+    from_child = _mail_child_results(mail_child, len(mails))
+    for k, path in enumerate(mails):
         prepared.files.append(("email", names[path], path))
         try:
-            batch = read_mail(path, max_chars, source_file=names[path])
+            if from_child is None:
+                batch = read_mail(path, max_chars, source_file=names[path])
+            else:
+                kind, batch = from_child[k]
+                if kind == "error":
+                    raise InputError(batch)
         except InputError as exc:
             prepared.problems.extend(exc.problems)
             continue
         prepared.problems.extend(batch.problems)
         prepared.mail.append(batch)
     return prepared
+
+
+MAIL_CHILD_FROM = 4 << 20        # bytes of mailboxes from which a child process parses them
+_MAIL_CHILD = (
+    "import pickle, sys\n"
+    "from analysis.ingest import InputError, read_mail\n"
+    "job = pickle.load(sys.stdin.buffer)\n"
+    "out = []\n"
+    "for path, name in job['mails']:\n"
+    "    try:\n"
+    "        out.append(('ok', read_mail(path, job['max_chars'], source_file=name)))\n"
+    "    except InputError as exc:\n"
+    "        out.append(('error', exc.problems))\n"
+    "sys.stdout.buffer.write(pickle.dumps(out, protocol=5))\n")
+
+
+def _mail_size(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.iterdir() if p.suffix.lower() == ".eml")
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _start_mail_child(mails: list[Path], names: dict[Path, str], max_chars: int):
+    """A child interpreter parsing the mailboxes (analysis.ingest.read_mail, the same code this
+    process would run) while this one reads the workbooks: e-mail parsing is pure Python, about
+    2 ms a message, and a national consultation's 50,000 e-mails would otherwise wait for the
+    workbooks. None (read here, as always) for small mailboxes or when no child can start."""
+    import pickle
+    import subprocess
+
+    if not mails or sum(_mail_size(p) for p in mails) < MAIL_CHILD_FROM:
+        return None
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in [env.get("PYTHONPATH")] if p])
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _MAIL_CHILD], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        proc.stdin.write(pickle.dumps({"mails": [(str(p), names[p]) for p in mails],
+                                       "max_chars": max_chars}, protocol=5))
+        proc.stdin.close()
+    except OSError:
+        return None
+    return proc
+
+
+def _mail_child_results(proc, n: int) -> list | None:
+    """The child's readings, one per mailbox in order; None when it failed (then this process
+    reads them itself: the result never depends on the child)."""
+    import pickle
+
+    if proc is None:
+        return None
+    try:
+        data = proc.stdout.read()
+        proc.wait()
+        got = pickle.loads(data) if proc.returncode == 0 else None
+    except Exception:
+        got = None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return got if isinstance(got, list) and len(got) == n else None
 
 
 # --- the stage --------------------------------------------------------------------------
