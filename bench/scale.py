@@ -112,6 +112,7 @@ def run_pipeline(params: Path, out: Path, pythonpath: Path | None = None) -> dic
     peaks: dict[str, int] = {}
     pss_peaks: dict[str, int] = {}
     lines: list[str] = []
+    starts: dict[str, float] = {}
 
     def read():
         for line in child.stdout:
@@ -119,6 +120,7 @@ def run_pipeline(params: Path, out: Path, pythonpath: Path | None = None) -> dic
             m = STAGE_LINE.match(line.strip())
             if m:
                 state["stage"] = m.group(1)
+                starts.setdefault(m.group(1), time.perf_counter() - t0)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -134,6 +136,8 @@ def run_pipeline(params: Path, out: Path, pythonpath: Path | None = None) -> dic
     manifests = sorted(out.glob("*/manifest.json"))
     manifest = json.loads(manifests[-1].read_text(encoding="utf-8"))
     seconds = {k: v["seconds"] for k, v in manifest["stages"].items()}
+    if starts:      # the input check: from the start until the first stage's "running" line
+        seconds["00_check"] = min(starts.values())
     return {"wall": wall, "seconds": seconds, "peak_mb": {k: v / 2**20 for k, v in peaks.items()},
             "pss_mb": {k: v / 2**20 for k, v in pss_peaks.items()}}
 

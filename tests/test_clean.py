@@ -673,6 +673,33 @@ def test_stage01_takes_the_run_checks_reading_of_the_same_inputs(tmp_path, monke
         clean.run_clean(other, run_dir=tmp_path / "other", write=False)
     assert ingest.read_forms is real["read_forms"]       # only clean's own name was replaced
 
+    # the check also redacts the free texts meanwhile (in the redactor's child processes, here
+    # from the first text on) and stage 01 takes the redactions: equal to redacting there
+    import pickle
+
+    from analysis import privacy
+
+    (snap / clean.PREPARED_FILE).unlink(missing_ok=True)
+    monkeypatch.setattr(clean.Redactor, "PARALLEL_FROM", 1)
+    reading["allowed"] = True
+    checks.check_inputs(params, keep=True)
+    reading["allowed"] = False
+    with open(snap / clean.PREPARED_FILE, "rb") as f:
+        _, kept = pickle.load(f)
+    open_questions = {v.name for v in kept.cb.of_type("text") if not v.pii}
+    form_texts = {t for rec in kept.recoded for name, col in rec.texts.items() if name in open_questions
+                  for t in col if isinstance(t, str)}
+    assert len(form_texts) > 100 and form_texts <= set(kept.redacted)
+    assert all(kept.redacted[t] == privacy.redact(t) for t in sorted(form_texts)[:300])
+    assert sum(kept.redacted[t] != t for t in form_texts) > 0          # some personal data was in them
+    calls = []
+    real_redact = privacy.redact
+    monkeypatch.setattr(privacy, "redact", lambda t: calls.append(t) or real_redact(t))
+    again = clean.run_clean(stage01, run_dir=tmp_path / "again", write=False)
+    assert not form_texts & set(calls)                   # none redacted a second time
+    pd.testing.assert_frame_equal(again.proposals, fresh.proposals)
+    pd.testing.assert_frame_equal(again.responses, fresh.responses)
+
 
 def test_mailboxes_parsed_by_a_child_process_equal_reading_them_here(tmp_path, monkeypatch):
     """Issue 15: a big mailbox is parsed by a child interpreter while the workbooks are read;

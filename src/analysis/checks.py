@@ -31,6 +31,7 @@ def check_inputs(params: dict[str, Any], root: Path | None = None,
     """Every problem with the inputs of a run, errors first (each names file, key or column,
     rows and what was expected), then warnings, then notes. ``keep``: inside a run, leave the
     reading of the inputs for its stage 01 (clean.keep_prepared) when nothing stops the run."""
+    from . import clean
     from .clean import give_back_memory, keep_prepared, prepare
 
     problems: list[Problem] = []
@@ -39,10 +40,20 @@ def check_inputs(params: dict[str, Any], root: Path | None = None,
         if e.key.split(".")[0].split("[")[0] not in STAGE01_KEYS:
             problems.append(Problem("error", "bad_parameter", e.path, e.message,
                                     column=e.key, expected=e.expected))
+    # inside a run, the free texts are redacted while the inputs are read and checked, and
+    # handed to stage 01 with the reading (both are pure functions of the frozen inputs)
+    redactor = clean.Redactor(clean._privacy()) if keep and clean._prepared_path() is not None else None
     try:
-        prepared = prepare(params, root)
+        prepared = prepare(params, root, on_read=clean.redaction_starter(redactor) if redactor else None,
+                           take=False)
+        if redactor is not None and not prepared.errors:
+            redactor.finish()
+            prepared.redacted = redactor.done
     except InputError as exc:       # defensive: prepare collects, but never hide a problem
         return problems + exc.problems
+    finally:
+        if redactor is not None:
+            redactor.close()
     problems.extend(prepared.problems)
     if prepared.cb is not None:
         problems.extend(stage_requirements(params, prepared.cb, root, source))

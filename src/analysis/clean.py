@@ -421,6 +421,8 @@ class Prepared:
     mail: list[MailBatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[tuple[str, str, Path]] = field(default_factory=list)   # (kind, source_file, path)
+    # text -> privacy.redact(text), made while the inputs were read (a run's input check)
+    redacted: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -485,21 +487,26 @@ def _taken_prepared(params: dict[str, Any], root: Path) -> Prepared | None:
     return prepared
 
 
-def prepare(params: dict[str, Any], root: Path | None = None, on_read=None) -> Prepared:
+def prepare(params: dict[str, Any], root: Path | None = None, on_read=None, take: bool = True) -> Prepared:
     """Read, match headers, parse dates and recode every input; collect every problem at once.
 
     `on_read(export)` is called as soon as each Forms export is read (run_clean starts the
     redaction of its texts there, in the background). Inside a run whose input check left its
     reading of these inputs (keep_prepared), that reading is taken instead of a second one:
-    the same exports, recodings and problems."""
+    the same exports, recodings and problems, and the redactions the check made meanwhile are
+    given to `on_read` (``take=False``: never take one; the check itself)."""
     root = root or paths.ROOT
-    taken = _taken_prepared(params, root) if on_read is not None else None
+    taken = _taken_prepared(params, root) if on_read is not None and take else None
     if taken is not None:
         prepared = Prepared(params, taken.cb, taken.recoded, taken.mail, validate_params(params), taken.files)
         n_params = len(validate_params(taken.params))
         prepared.problems.extend(taken.problems[n_params:])
+        redacted = taken.redacted
         for rec in prepared.recoded:
-            on_read(rec.export, prepared.cb, rec.texts)
+            on_read(rec.export, prepared.cb, rec.texts, redacted)
+            redacted = None
+        if redacted:                   # no Forms export: nothing was given the redactions
+            on_read(None, prepared.cb, {}, redacted)
         return prepared
     prepared = Prepared(params, None)
     prepared.problems.extend(validate_params(params))
@@ -663,20 +670,27 @@ def run_clean(params: dict[str, Any], run_dir: str | Path = "", write: bool = Tr
     """Stage 01 end to end. Raises InputError (exit 2) before writing anything on bad input."""
     privacy = _privacy()
     redactor = Redactor(privacy)
+    try:
+        return _clean(params, run_dir, write, root, privacy, redactor, redaction_starter(redactor))
+    finally:
+        redactor.close()       # never leave child processes behind
 
-    def start_redaction(export: FormsExport, cb: Codebook, texts: dict[str, pd.Series] | None = None) -> None:
-        # every free text of the export, quarantined rows included (a few too many is cheaper
-        # than waiting): redacted in the background while the rows are recoded and checked
-        # (`texts`: the recoded free texts, when the export was read and recoded before)
+
+def redaction_starter(redactor: "Redactor"):
+    """prepare's `on_read` for stage 01 (and a run's input check): every free text of an export
+    just read, quarantined rows included (a few too many is cheaper than waiting), handed to the
+    redactor's background processes while the rows are recoded and checked. `texts`: the
+    recoded free texts, when the export was read and recoded before; `redacted`: redactions
+    already made (by the run's input check)."""
+    def start_redaction(export: FormsExport | None, cb: Codebook, texts: dict[str, pd.Series] | None = None,
+                        redacted: dict[str, str] | None = None) -> None:
+        if redacted:
+            redactor.done.update(redacted)
         names = [v.name for v in cb.of_type("text") if not v.pii]
         cells = texts if texts is not None else export.frame
         redactor.start(t for name in names if name in cells
                        for t in cells[name].to_numpy(dtype=object) if isinstance(t, str))
-
-    try:
-        return _clean(params, run_dir, write, root, privacy, redactor, start_redaction)
-    finally:
-        redactor.close()       # never leave child processes behind
+    return start_redaction
 
 
 def _clean(params, run_dir, write, root, privacy, redactor, start_redaction) -> CleanResult:
