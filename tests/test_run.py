@@ -587,3 +587,28 @@ def test_a_stage_kernel_loads_its_imports_ahead_and_their_warnings_reach_the_log
     assert not (run_dir / ".report-ahead").exists()
     assert "<!--REPORT-NAV-->" not in (run_dir / "report" / "01_make.html").read_text()
     assert 'href="03_late.html"' in (run_dir / "report" / "01_make.html").read_text()
+
+
+def test_the_input_check_of_big_inputs_runs_in_a_child_and_leaves_its_reading(tmp_path, monkeypatch):
+    """Issue 15: from CHECK_CHILD_FROM bytes of inputs the check runs in a child interpreter (its
+    memory goes back to the system when it ends, not kept by the run's process through every
+    stage); it finds the same problems as the check here and leaves its reading for stage 01.
+    Small inputs are checked here (None)."""
+    from analysis import checks, clean, paths
+
+    root = Path(__file__).resolve().parents[1]
+    params = paths.load_params(root / "params" / "liepaja-2022.yaml")
+    monkeypatch.setenv(paths.SNAPSHOT_ENV, str(tmp_path))
+    assert runmod._input_bytes(params) > 10_000
+    assert runmod._check_in_child(params) is None                  # the sample: below the threshold
+    assert not (tmp_path / clean.PREPARED_FILE).exists()
+    here = checks.check_inputs(params)
+    monkeypatch.setattr(runmod, "CHECK_CHILD_FROM", 0)
+    there = runmod._check_in_child(params)
+    assert there is not None and [str(p) for p in there] == [str(p) for p in here]
+    assert (tmp_path / clean.PREPARED_FILE).is_file()
+    bad = dict(params, codebook="params/codebooks/no-such-codebook.yaml")
+    (tmp_path / clean.PREPARED_FILE).unlink()
+    errors = [p for p in runmod._check_in_child(bad) if p.severity == "error"]
+    assert errors and "no-such-codebook" in str(errors[0])
+    assert not (tmp_path / clean.PREPARED_FILE).exists()          # nothing kept when the run stops

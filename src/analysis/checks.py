@@ -58,7 +58,10 @@ def check_inputs(params: dict[str, Any], root: Path | None = None,
     if prepared.cb is not None:
         problems.extend(stage_requirements(params, prepared.cb, root, source))
     if keep and not any(p.severity == "error" for p in problems):
-        keep_prepared(prepared, root)
+        try:
+            keep_prepared(prepared, root)
+        except OSError:             # no room for it: stage 01 reads the inputs itself
+            pass
     del prepared
     give_back_memory()
     order = {"error": 0, "warning": 1, "note": 2}

@@ -322,7 +322,7 @@ def features(docs: Sequence[Sequence[str]]):
     vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1, dtype=np.float64)
     if not any(len(d) for d in docs):
         return None
-    return vec.fit_transform([list(d) for d in docs]).tocsr()
+    return vec.fit_transform(docs if isinstance(docs, list) else list(docs)).tocsr()
 
 
 @dataclass

@@ -1137,11 +1137,13 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     coded = hits > 0
     t = _lap(times, "coding", t)
     learned = None
+    lemma_lists = None        # every text's content lemmas, made once for learning and topics
     if human is not None and len(human):
         from . import learn
 
         matched, match_counts = learn.match_coding(human, proposals, dictionary.codes)
-        learned = learn.learn(corpus.lemma_lists(), corpus.ids, coded,
+        lemma_lists = corpus.lemma_lists()
+        learned = learn.learn(lemma_lists, corpus.ids, coded,
                               matched, dictionary.codes, proposals["text"].astype(str).tolist(),
                               int(s["bootstrap_n"]), int(s["bootstrap_seed"]), extra=pd.DataFrame(
                                   {"sector": _scope(proposals).to_numpy(),
@@ -1166,8 +1168,9 @@ def run_stage(proposals: pd.DataFrame, dictionary: th.Dictionary, cb=None, min_c
     tables["uncoded_quotes"] = uncoded_quotes(proposals, corpus, coded.reset_index(drop=True),
                                               int(s["quotes_per_theme"]), (int(lo), int(hi)), excluded)
     t = _lap(times, "quotes", t)
-    topics, weights = th.discover_topics(corpus.lemma_lists(), dictionary,
-                                         corpus.surface, coded=coded.reset_index(drop=True))
+    topics, weights = th.discover_topics(lemma_lists if lemma_lists is not None else corpus.lemma_lists(),
+                                         dictionary, corpus.surface, coded=coded.reset_index(drop=True))
+    lemma_lists = None
     tables["topics"] = topics
     pid_arr = proposals["proposal_id"].astype(str).to_numpy()
     rid_arr = proposals["respondent_id"].astype(str).to_numpy()
