@@ -325,3 +325,43 @@ def test_fit_on_the_used_features_is_the_fit_on_all_features():
     assert np.allclose(mine.coef_, full.coef_, rtol=0, atol=1e-12)
     assert abs(mine.intercept_[0] - full.intercept_[0]) < 1e-12
     assert np.allclose(L._proba(mine, X), full.predict_proba(X)[:, 1], rtol=0, atol=1e-12)
+
+
+def test_next_to_code_in_row_blocks_equals_all_rows_at_once():
+    """Issue 15: the uncertainty margins are computed in blocks of 65,536 rows (not one float64
+    texts x themes matrix per step); on 150,000 texts the table equals the all-at-once reference."""
+    rng = np.random.default_rng(7)
+    n, k = 150_000, 5
+    codes = [f"t{i}" for i in range(k)]
+    P = rng.random((n, k))
+    P[:, 3] = np.nan                                           # a theme without a model
+    P[rng.random((n, k)) < 0.01] = 0.0
+    D = rng.random((n, k)) < 0.2
+    thresholds = np.array([0.4, 0.55, 0.3, np.nan, 0.6])
+    ids = np.array([f"p{i:06d}" for i in range(n)], dtype=object)
+    texts = [f"text {i % 90_000}" for i in range(n)]            # repeated wordings
+    got = learn.next_to_code(ids, texts, codes, D, P, thresholds, {"p000001"}, {"text 5"}, 40)
+
+    use = np.isfinite(thresholds)
+    t = np.where(use, thresholds, 0.5)
+    dist = np.abs(learn._logit(np.nan_to_num(P, nan=0.0)) - learn._logit(t)[None, :])
+    dist[:, ~use] = np.inf
+    dist[D] = np.inf
+    j = np.argmin(dist, axis=1)
+    margin = dist[np.arange(n), j]
+    assert len(got) == 40
+    picked = [int(p[1:]) for p in got["proposal_id"]]
+    np.testing.assert_array_equal(got["margin"].to_numpy(), margin[picked])
+    assert list(got["closest_theme"]) == [codes[x] for x in j[picked]]
+    cand = np.flatnonzero(np.isfinite(margin))
+    cand = cand[np.lexsort((ids[cand], np.round(margin[cand], 9)))]
+    seen, want = set(), []
+    for i in cand:
+        w = texts[i]
+        if ids[i] == "p000001" or w == "text 5" or w in seen:
+            continue
+        seen.add(w)
+        want.append(int(i))
+        if len(want) == 40:
+            break
+    assert picked == want

@@ -303,11 +303,18 @@ class Learned:
     order of themes), each code's source, the model probabilities and the tables."""
 
     coded: pd.DataFrame
-    source: pd.DataFrame
+    kind: np.ndarray                  # texts x themes, int8: 0 none, 1 dictionary, 2 model, 3 both
     probability: pd.DataFrame
     tables: dict[str, pd.DataFrame]
     info: dict[str, Any] = field(default_factory=dict)
     cv_combined: pd.DataFrame | None = None
+
+    @property
+    def source(self) -> pd.DataFrame:
+        """Each code's source ("", dictionary, model, both), made when asked (an object per
+        text and theme: about 0.6 GB at 10^6 texts, so it is not kept)."""
+        src = np.array(["", *SOURCES], dtype=object)[self.kind]
+        return pd.DataFrame(src, columns=self.coded.columns, index=self.coded.index)
 
 
 def _identity(x):
@@ -501,8 +508,6 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
         model_rows.append(rec)
     coded = pd.DataFrame(D | M, columns=codes, index=pd.Index(ids, name="proposal_id"))
     kind = D.astype(np.int8) + 2 * M.astype(np.int8)          # 0 none, 1 dictionary, 2 model, 3 both
-    src = np.array(["", "dictionary", "model", "both"], dtype=object)[kind]
-    source = pd.DataFrame(src, columns=codes, index=coded.index)
     probability = pd.DataFrame(P, columns=codes, index=coded.index)
     # cross-validated agreement of each method with the coders
     ref = pd.DataFrame(Y.astype(int), columns=codes, index=pd.Index(ids[rows], name="proposal_id"))[coded_themes]
@@ -525,7 +530,7 @@ def learn(docs: Sequence[Sequence[str]], ids: Sequence[str], dict_coded: pd.Data
             "models_used": int(model_tab["threshold"].notna().sum()),
             **{f"cv_macro_f1_{m}": float(macro.get(m, np.nan)) for m in METHODS}}
     cv_comb = pd.DataFrame(cv["combined"], columns=codes, index=ref.index)
-    return Learned(coded, source, probability,
+    return Learned(coded, kind, probability,
                    {"learn_cv": learn_cv, "learn_model": model_tab, "text_codes": text_codes, "next_to_code": nxt},
                    info, cv_comb)
 
@@ -564,11 +569,20 @@ def next_to_code(ids: np.ndarray, texts: Sequence[str], codes: list[str], D: np.
     if not use.any() or not len(ids):
         return pd.DataFrame(columns=cols)
     t = np.where(use, thresholds, 0.5)
-    dist = np.abs(_logit(np.nan_to_num(P, nan=0.0)) - _logit(t)[None, :])
-    dist[:, ~use] = np.inf
-    dist[D] = np.inf
-    j = np.argmin(dist, axis=1)
-    margin = dist[np.arange(len(ids)), j]
+    lt = _logit(t)[None, :]
+    # in blocks of rows: the distances of all texts at once would be several float64 copies of
+    # the texts x themes matrix (GBs at 10^6 texts); each element is computed as before
+    j = np.empty(len(ids), dtype=np.int64)
+    margin = np.empty(len(ids), dtype=np.float64)
+    block = 1 << 16
+    for a in range(0, len(ids), block):
+        b = min(len(ids), a + block)
+        dist = np.abs(_logit(np.nan_to_num(P[a:b], nan=0.0)) - lt)
+        dist[:, ~use] = np.inf
+        dist[D[a:b]] = np.inf
+        jb = np.argmin(dist, axis=1)
+        j[a:b] = jb
+        margin[a:b] = dist[np.arange(b - a), jb]
     cand = np.flatnonzero(np.isfinite(margin))
     cand = cand[np.lexsort((ids[cand], np.round(margin[cand], 9)))]
     seen: set[str] = set()
