@@ -859,3 +859,75 @@ def test_except_phrases_found_by_their_first_word_equal_a_scan_of_every_phrase(s
         assert got == brute(seq), texts[i]
         masked_texts += bool(got)
     assert masked_texts >= 2
+
+
+def _topic_quotes_reference(weights, ids, texts, per_topic=3, chars=(40, 320)):
+    """topic_quotes as it was: every candidate sorted by its Python key."""
+    rows = []
+    lengths = np.array([len(t) for t in texts])
+    ok_len = (lengths >= chars[0]) & (lengths <= chars[1])
+    ids_arr = np.asarray(ids, dtype=object)
+    for t in range(weights.shape[1]):
+        w = weights[:, t]
+        cand = np.flatnonzero(w > 0)
+        order = sorted(cand.tolist(), key=lambda i: (not ok_len[i], -round(float(w[i]), 10), str(ids_arr[i])))
+        seen, rank = set(), 0
+        for i in order:
+            key = " ".join(str(texts[i]).lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            rank += 1
+            rows.append({"topic": t + 1, "rank": rank, "proposal_id": str(ids_arr[i]), "text": texts[i]})
+            if rank >= per_topic:
+                break
+    return pd.DataFrame(rows, columns=["topic", "rank", "proposal_id", "text"])
+
+
+def test_topic_and_theme_quotes_at_scale_equal_sorting_every_candidate():
+    """Issue 15: topic quotes sort only the heaviest readable texts (falling back to all when
+    that cannot decide), theme quotes sort with np.lexsort; both equal the Python sort of every
+    candidate, here on 30,000 texts with tied and nearly tied weights (equal to 10 decimals),
+    repeated wordings, texts too short or long, and one topic whose heaviest texts are all one
+    wording (the fallback)."""
+    rng = np.random.default_rng(11)
+    n = 30_000
+    words = ["iela", "parks", "skola", "autobuss", "darbs", "māja", "sports", "kultūra"]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(2, 60)))) for _ in range(n)]
+    for i in rng.choice(n, 3000, replace=False):
+        texts[i] = texts[int(rng.integers(0, 50))]              # repeated wordings
+    ids = [f"p{int(x):07d}" for x in rng.permutation(n)]
+    weights = np.round(rng.random((n, 6)) ** 3, 4)              # many ties
+    weights[rng.random((n, 6)) < 0.3] = 0.0
+    weights[:500, 2] += 1e-12                                   # differ only beyond 10 decimals
+    weights[:, 5] = 0.0
+    weights[:400, 5] = 0.9                                       # topic 6: its heaviest texts share one wording
+    for i in range(400):
+        texts[i] = "Vienāds teksts par ielu un parku, kas atkārtojas daudzās atbildēs."
+    got = th.topic_quotes(weights, ids, texts, 3)
+    want = _topic_quotes_reference(weights, ids, texts, 3)
+    pd.testing.assert_frame_equal(got, want)
+
+    hits = pd.DataFrame(rng.integers(0, 3, size=(n, 5)) * (rng.random((n, 5)) < 0.3), columns=list("abcde"))
+    props = pd.DataFrame({"proposal_id": ids, "respondent_id": [f"r{i // 3}" for i in range(n)], "text": texts})
+    excluded = {ids[5], "r7"}
+    got = th.select_quotes(props, hits, 3, (40, 320), excluded, redact=False)
+    pid, rid = np.asarray(ids, dtype=object), props["respondent_id"].to_numpy()
+    lengths = np.array([len(t) for t in texts])
+    h, n_themes, rows = hits.to_numpy(), (hits.to_numpy() > 0).sum(axis=1), []
+    for ti, theme in enumerate(hits.columns):
+        cand = [i for i in np.flatnonzero(h[:, ti] > 0) if pid[i] not in excluded and rid[i] not in excluded]
+        order = sorted(cand, key=lambda i: (not (40 <= lengths[i] <= 320), -int(h[i, ti]), int(n_themes[i]),
+                                            abs(lengths[i] - 180.0), pid[i]))
+        seen_r, seen_t, rank = set(), set(), 0
+        for i in order:
+            key = " ".join(texts[i].lower().split())
+            if rid[i] in seen_r or key in seen_t:
+                continue
+            seen_r.add(rid[i])
+            seen_t.add(key)
+            rank += 1
+            rows.append({"theme": theme, "rank": rank, "proposal_id": pid[i], "text": texts[i]})
+            if rank >= 3:
+                break
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), pd.DataFrame(rows, columns=got.columns))

@@ -1266,18 +1266,42 @@ def topic_quotes(weights: np.ndarray, ids: Sequence[str], texts: Sequence[str], 
         cand = np.flatnonzero(w > 0)
         if not len(cand):
             continue
-        order = sorted(cand.tolist(), key=lambda i: (not ok_len[i], -round(float(w[i]), 10), str(ids_arr[i])))
-        seen_text: set[str] = set()
-        rank = 0
-        for i in order:
-            key = " ".join(str(texts[i]).lower().split())
-            if key in seen_text:
-                continue
-            seen_text.add(key)
-            rank += 1
+
+        def key(i, w=w):
+            return (not ok_len[i], -round(float(w[i]), 10), str(ids_arr[i]))
+
+        def pick(order):
+            seen_text: set[str] = set()
+            got: list[tuple[int, int]] = []          # (position in order, text)
+            for pos, i in enumerate(order):
+                k = " ".join(str(texts[i]).lower().split())
+                if k in seen_text:
+                    continue
+                seen_text.add(k)
+                got.append((pos, i))
+                if len(got) >= per_topic:
+                    break
+            return got
+
+        got = None
+        # at scale only the heaviest texts of readable length can be among the first few: sort
+        # those exactly (the same key) and use them when the quotes are found before the last
+        # text at or above the cut; every other text sorts after all of those (its weight is
+        # more than the rounding apart), so the result is that of sorting every candidate
+        good = cand[ok_len[cand]]
+        m = max(64, 50 * per_topic)
+        if len(good) > 4 * m:
+            cut = np.partition(w[good], len(good) - m)[len(good) - m]
+            sub = good[w[good] >= cut - 1e-9]
+            order = sorted(sub.tolist(), key=key)
+            last_above = max(pos for pos, i in enumerate(order) if w[i] >= cut)
+            got = pick(order)
+            if len(got) < per_topic or got[-1][0] > last_above:
+                got = None
+        if got is None:
+            got = pick(sorted(cand.tolist(), key=key))
+        for rank, (_, i) in enumerate(got, start=1):
             rows.append({"topic": t + 1, "rank": rank, "proposal_id": str(ids_arr[i]), "text": texts[i]})
-            if rank >= per_topic:
-                break
     return pd.DataFrame(rows, columns=["topic", "rank", "proposal_id", "text"])
 
 
@@ -1307,12 +1331,18 @@ def select_quotes(proposals: pd.DataFrame, hits: pd.DataFrame, per_theme: int = 
     allowed = np.array([p not in excluded and r not in excluded for p, r in zip(pid, rid)], dtype=bool)
     h = hits.to_numpy()
     n_themes = (h > 0).sum(axis=1)
+    bad_len = ~((lengths >= chars[0]) & (lengths <= chars[1]))
+    off_mid = np.abs(lengths - mid)
+    # the proposal id's place in code-point order (Python's str order; ids are unique), so
+    # np.lexsort gives exactly the order of sorting by (bad length, -hits, themes, |length - middle|, id)
+    pid_rank = np.empty(len(pid), dtype=np.int64)
+    if len(pid):
+        pid_rank[np.argsort(pid.astype(str), kind="stable")] = np.arange(len(pid))
     rows = []
     for ti, theme in enumerate(hits.columns):
         cand = np.flatnonzero((h[:, ti] > 0) & allowed)
-        order = sorted(cand.tolist(), key=lambda i: (
-            not (chars[0] <= lengths[i] <= chars[1]), -int(h[i, ti]), int(n_themes[i]),
-            abs(lengths[i] - mid), pid[i]))
+        order = cand[np.lexsort((pid_rank[cand], off_mid[cand], n_themes[cand], -h[cand, ti].astype(np.int64),
+                                 bad_len[cand]))].tolist()
         seen_r, seen_t, rank = set(), set(), 0
         for i in order:
             key = " ".join(texts[i].lower().split())
