@@ -617,3 +617,26 @@ def test_corpus_built_in_small_blocks_is_the_corpus_built_at_once(monkeypatch):
     assert blocks.surface == whole.surface and blocks.surface["dzīvoklis"] == "dzīvokļu"
     assert whole.tokens[5] == [] and whole.n_content()[5] == 0
     assert [list(x) for x in whole._row_csr()[3:]] != [[], []]
+
+
+def test_group_tfidf_from_lemma_ids_equals_the_vectoriser_on_lemma_lists(stage):
+    """Issue 15: keywords' group TF-IDF is computed from lemma ids (no Python list of every
+    token of a scope); it equals analysis.text.tfidf_group_scores of the groups' lemma streams
+    bit for bit (==, not approximately), for the stage's own groups, random groups that overlap,
+    repeat texts and leave one group empty."""
+    from analysis import text as tx
+
+    corpus = stage.corpus
+    n = len(corpus.ids)
+    rng = np.random.default_rng(3)
+    groupings = [
+        {"a": np.arange(0, n, 2), "b": np.arange(1, n, 2)},
+        {"x": rng.choice(n, n // 3), "y": np.sort(rng.choice(n, n // 2, replace=False)),
+         "z": np.array([], dtype=np.int64), "w": rng.permutation(n)[: n // 5]},
+        {"all": np.arange(n)},
+    ]
+    for groups in groupings:
+        want = tx.tfidf_group_scores({g: corpus.lemma_stream(idx) for g, idx in groups.items()})
+        got = corpus.tfidf_group_scores(groups)
+        assert got == want
+        assert sum(len(v) for v in got.values()) > 20
