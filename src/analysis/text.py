@@ -254,8 +254,13 @@ def _short_text_language(text: str, tokens: Sequence[str] | None = None) -> str 
     word is a known Latvian word (stopword list, hunspell or simplemma's forms) and none
     is an English stopword; ``"en"`` when every word is an English stopword or common
     word (simplemma's English forms) and not every word is Latvian; else None."""
-    words = [t for t in (tokenize(text) if tokens is None else tokens) if is_word(t)]
-    if not 1 <= len(words) <= 2:
+    words = []
+    for t in (tokenize(text) if tokens is None else tokens):
+        if is_word(t):
+            words.append(t)
+            if len(words) > 2:         # a longer text: py3langid decides (no need to look further)
+                return None
+    if not words:
         return None
     lower = [w.lower() for w in words]
     lv_sw, en_sw = stopwords("lv"), stopwords("en")
