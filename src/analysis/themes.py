@@ -708,6 +708,7 @@ class _Matcher:
         self._key_cache: dict[tuple[str, bool, bool], frozenset[int]] = {}
         self._tok_cache: dict[tuple[str, str, bool], frozenset[int]] = {}
         self._themes_cache: dict[frozenset[int], tuple[int, ...]] = {}
+        self._phrase_cache: dict[frozenset[int], tuple[int, ...]] = {}     # atoms -> phrases starting there
 
     def key_atoms(self, key: str, plain: bool | None = None, surface: bool = True) -> frozenset[int]:
         """Atoms matching one key. ``plain``: the text is typed without diacritics (None: decide
@@ -776,8 +777,12 @@ class _Matcher:
 
     @staticmethod
     def _find(seq: list[frozenset[int]], words: tuple[frozenset[int], ...], start: int) -> bool:
-        return start + len(words) <= len(seq) and all(
-            not seq[start + j].isdisjoint(words[j]) for j in range(len(words)))
+        if start + len(words) > len(seq):
+            return False
+        for j, word in enumerate(words):
+            if seq[start + j].isdisjoint(word):
+                return False
+        return True
 
     def _masked(self, seq: list[frozenset[int]]) -> dict[int, set[int]]:
         """Positions covered by a theme's `except` phrases (idioms such as 'vienas pieturas
@@ -857,7 +862,10 @@ class _Matcher:
             for i, atoms in enumerate(seq):
                 if not atoms:
                     continue
-                for k in sorted({k for a in atoms for k in self.first_word.get(a, ())}):
+                ks = self._phrase_cache.get(atoms)
+                if ks is None:
+                    ks = self._phrase_cache[atoms] = tuple(sorted({k for a in atoms for k in self.first_word.get(a, ())}))
+                for k in ks:
                     ti, words = self.phrases[k]
                     if (ti not in masked or i not in masked[ti]) and self._find(seq, words, i):
                         out[ti] += 1
