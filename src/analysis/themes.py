@@ -1374,14 +1374,15 @@ def select_quotes(proposals: pd.DataFrame, hits: pd.DataFrame, per_theme: int = 
 def assert_not_excluded(quotes: pd.DataFrame, proposals: pd.DataFrame, excluded: Iterable[str]) -> None:
     """Every quote comes from an analysed proposal and from no quarantined row or respondent."""
     excluded = set(map(str, excluded))
-    analysed = set(proposals["proposal_id"].astype(str))
     ids = set(quotes["proposal_id"].astype(str)) if len(quotes) else set()
-    stray = sorted(ids - analysed)
+    # only the quoted rows are looked at (one hash look-up per proposal, no index of them all)
+    quoted = proposals["proposal_id"].astype(str).isin(ids).to_numpy() if ids else np.zeros(len(proposals), bool)
+    stray = sorted(ids - set(proposals["proposal_id"].astype(str).to_numpy()[quoted]))
     if stray:
         raise AssertionError(f"quotes from proposals that were not analysed: {stray[:5]}")
     if len(quotes):
-        by_id = proposals.set_index(proposals["proposal_id"].astype(str))
-        resp = set(by_id.loc[sorted(ids), "respondent_id"].astype(str)) if "respondent_id" in by_id else set()
+        resp = (set(proposals["respondent_id"].astype(str).to_numpy()[quoted])
+                if "respondent_id" in proposals else set())
         bad = sorted((ids | resp) & excluded)
         if bad:
             raise AssertionError(f"quotes from quarantined rows: {bad[:5]}")
