@@ -612,3 +612,29 @@ def test_the_input_check_of_big_inputs_runs_in_a_child_and_leaves_its_reading(tm
     errors = [p for p in runmod._check_in_child(bad) if p.severity == "error"]
     assert errors and "no-such-codebook" in str(errors[0])
     assert not (tmp_path / clean.PREPARED_FILE).exists()          # nothing kept when the run stops
+
+
+def test_a_file_given_by_an_absolute_path_is_named_as_given_not_by_its_snapshot_copy(tmp_path):
+    """A run reads an absolutely named file (here the population margins) from its temporary
+    snapshot; the weighting table names the file as the params gave it, so the table does not
+    change with the temporary folder's name (found at 10^5: weighting.csv differed between two
+    identical runs)."""
+    from analysis import paths, ratings
+
+    root = Path(__file__).resolve().parents[1]
+    params_file = root / "params" / "liepaja-2022.yaml"
+    params = paths.load_params(params_file)
+    original = str((root / params["population"]).resolve())
+    params["population"] = original
+    snapshot = runmod.InputSnapshot(params_file, params_file.read_bytes(), params,
+                                    runmod.notebook_defaults(runmod.available_stages()))
+    try:
+        copy = snapshot.params["population"]
+        assert copy != original and copy.startswith(str(snapshot.dir))
+        with snapshot.active():
+            assert paths.as_given(copy) == original
+            assert ratings.load_population(copy)["path"] == original
+            assert paths.as_given("params/codebooks/x.yaml") == "params/codebooks/x.yaml"
+        assert paths.as_given(copy) == copy              # outside a run: unchanged
+    finally:
+        snapshot.cleanup()

@@ -81,6 +81,26 @@ def resolve(path: str | Path, root: Path | None = None) -> Path:
     return (root or ROOT) / p
 
 
+SNAPSHOT_ORIGINALS = ".originals.json"    # in a run's snapshot: copy -> the original it was taken from
+
+
+def as_given(path: str | Path) -> str:
+    """A path as the params file gave it: while a run executes, a file given by an absolute path
+    is read from the run's snapshot (a temporary folder); tables name the original instead,
+    so they do not change with the temporary folder's name."""
+    import json
+
+    text = str(path)
+    snapshot = os.environ.get(SNAPSHOT_ENV)
+    if not snapshot or not text.startswith(snapshot.rstrip(os.sep) + os.sep):
+        return text
+    try:
+        back = json.loads((Path(snapshot) / SNAPSHOT_ORIGINALS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return text
+    return str(back.get(text, text)) if isinstance(back, dict) else text
+
+
 def params_path(path: str | Path = DEFAULT_PARAMS) -> Path:
     """The params file named on the command line: relative to the current directory.
 

@@ -101,7 +101,7 @@ def load_population(path: str | Path | None) -> dict | None:
     official = raw.get("official", False)
     source = str(raw.get("source", "") or "").strip()
     _check_official(p, official, source)
-    return {"path": str(Path(path)), "margins": {str(k): {str(lv): float(t) for lv, t in v.items()}
+    return {"path": paths.as_given(Path(path)), "margins": {str(k): {str(lv): float(t) for lv, t in v.items()}
                                                 for k, v in margins.items()},
             "source": source, "official": bool(official),
             "not_in_population": {str(k): [str(c) for c in (v or [])]

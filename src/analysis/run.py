@@ -221,6 +221,9 @@ class InputSnapshot:
         self._back: list[tuple[str, str]] = []
         try:
             self._take(defaults)
+            # copy -> original, so that tables name a file as the params gave it (paths.as_given)
+            (self.dir / paths.SNAPSHOT_ORIGINALS).write_text(
+                json.dumps(dict(self._back), ensure_ascii=False), encoding="utf-8")
         except BaseException:
             self.cleanup()
             raise
