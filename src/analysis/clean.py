@@ -593,12 +593,9 @@ def _start_mail_child(mails: list[Path], names: dict[Path, str], max_chars: int)
 
     if not mails or sum(_mail_size(p) for p in mails) < MAIL_CHILD_FROM:
         return None
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in [env.get("PYTHONPATH")] if p])
     try:
         proc = subprocess.Popen([sys.executable, "-c", _MAIL_CHILD], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=paths.child_env())
         proc.stdin.write(pickle.dumps({"mails": [(str(p), names[p]) for p in mails],
                                        "max_chars": max_chars}, protocol=5))
         proc.stdin.close()

@@ -81,6 +81,16 @@ def resolve(path: str | Path, root: Path | None = None) -> Path:
     return (root or ROOT) / p
 
 
+def child_env() -> dict[str, str]:
+    """This process's environment for a child interpreter (`python -c ...`) that must import
+    this very package: its source folder first on PYTHONPATH (a checkout used through
+    PYTHONPATH, e.g. a benchmark's older revision, is not what an installed copy would give)."""
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
+
+
 SNAPSHOT_ORIGINALS = ".originals.json"    # in a run's snapshot: copy -> the original it was taken from
 
 

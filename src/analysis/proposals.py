@@ -155,13 +155,9 @@ class Corpus:
 
     def lemma_stream(self, texts: Sequence[int] | np.ndarray) -> list[str]:
         """The content lemmas of the given texts, text after text, each in its order."""
-        indptr, ids, _, _ = self._row_csr()
-        rows = self._rows()[np.asarray(texts, dtype=np.int64)]
-        if not len(rows):
+        flat = self._stream_ids(texts)
+        if not len(flat):
             return []
-        starts, lens = indptr[rows], np.diff(indptr)[rows]
-        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-        flat = ids[np.arange(int(lens.sum()), dtype=np.int64) + offsets]
         if self._vocab_arr is None:
             self._vocab_arr = np.asarray(self.vocab, dtype=object)
         return self._vocab_arr[flat].tolist()
@@ -202,7 +198,9 @@ class Corpus:
             first[u] = np.minimum(first[u], pos + offset)
             offset += len(x)
         present = np.flatnonzero(first < np.iinfo(np.int64).max)
-        vocab_arr = np.asarray(self.vocab, dtype=object)
+        if self._vocab_arr is None:
+            self._vocab_arr = np.asarray(self.vocab, dtype=object)
+        vocab_arr = self._vocab_arr
         sorted_lemmas = sorted(vocab_arr[present].tolist())
         column = {lem: j for j, lem in enumerate(sorted_lemmas)}
         col_of = np.full(v, -1, dtype=np.int64)

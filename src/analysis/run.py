@@ -1001,12 +1001,10 @@ def _check_in_child(params: dict[str, Any]) -> list | None:
 
     if _input_bytes(params) < CHECK_CHILD_FROM:
         return None
-    env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([package_parent] + [p for p in [env.get("PYTHONPATH")] if p])
     try:
         done = subprocess.run([sys.executable, "-c", _CHECK_CHILD], input=pickle.dumps(params, protocol=5),
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, check=False)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=paths.child_env(),
+                              check=False)
         problems = pickle.loads(done.stdout) if done.returncode == 0 else None
     except Exception:
         return None
