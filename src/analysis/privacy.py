@@ -277,6 +277,7 @@ _PHONE_RE = re.compile(
     r"|[2689]\d{2}(?P<s5>[ .\-])\d{3}(?P=s5)\d{2}"
     r"|[2689]\d {6}"
     r"|[2689]\d{2} \d{5}"
+    r"|[2689](?P<s6>[ .\-])\d(?:(?P=s6)\d){6}"      # one digit at a time: "2 9 1 2 3 4 5 6"
     r")"
     r")"
     r"(?!\d)(?![.,]\d)"
@@ -357,7 +358,8 @@ _ADDRESS_FLAT_RE = re.compile(
 _ADDRESS_CUE_RE = re.compile(
     r"(?i:\badres(?:e|i|ē)\b|\bdzīvesviet\w*|\bdzīvoju\b|\bdzīvojam\b|\bdzīvo\b|\bmājas\s+adrese"
     r"|\bадрес\w*|\bживу\b|\bпроживаю\b|\baddress\b)\s*[:\-–]?\s*"
-    r"(?P<addr>(?:[" + _UP + r"А-ЯЁ][\w\-]*\.?[ ]){1,3}(?:" + _STREET_WORD + r"[ ])?" + _HOUSE + r")(?![\w\-]|[.,]\d)")
+    # a dot only after an abbreviation ("K. Valdemāra"), not at a sentence end ("Ezerkrastā. Tel. 29")
+    r"(?P<addr>(?:[" + _UP + r"А-ЯЁ][\w\-]*[ ]|[" + _UP + r"А-ЯЁ][\w\-]{0,3}\.[ ]?){1,3}(?:" + _STREET_WORD + r"[ ])?" + _HOUSE + r")(?![\w\-]|[.,]\d)")
 _RU_STREET = r"(?:ул|улица|пр|просп|проспект|пер|переулок|б-р|бул|бульвар|наб|набережная|ш|шоссе|пл|площадь|алл|аллея|туп|тупик)"
 _ADDRESS_RU_RE = re.compile(
     r"(?<![\w\-])" + _RU_STREET + r"\.?[ ]+(?:[" + _UP + r"А-ЯЁ][\w\-]*\.?[ ]?){1,3},?[ ]*(?:д\.?[ ]*|дом[ ]*)?"
@@ -528,13 +530,28 @@ def _find_structured(text: str) -> list[Finding]:
 
 
 def _resolve_overlaps(found: list[Finding], protected: list[tuple[int, int]]) -> list[Finding]:
-    taken = list(protected)
+    """Non-overlapping findings: where two overlap, the one of higher priority keeps its type and
+    is widened to cover both, so no part of either value stays in the text (an address read too
+    far, "Ezerkrastā. Tel. 29", must not leave the rest of the phone number "123 456")."""
     kept: list[Finding] = []
     for f in sorted(found, key=lambda f: (-_PRIORITY[f.type], f.start, -(f.end - f.start))):
-        if all(f.end <= s or f.start >= e for s, e in taken):
+        if any(f.start < e and f.end > s for s, e in protected):
+            continue
+        hit = [k for k, g in enumerate(kept) if f.start < g.end and f.end > g.start]
+        if not hit:
             kept.append(f)
-            taken.append((f.start, f.end))
-    return sorted(kept, key=lambda f: f.start)
+            continue
+        g = kept[hit[0]]
+        kept[hit[0]] = Finding(g.type, min(g.start, f.start), max(g.end, f.end), "")
+    kept.sort(key=lambda f: f.start)
+    merged: list[Finding] = []
+    for f in kept:                           # a widened finding may now reach the next one
+        if merged and f.start < merged[-1].end:
+            g = merged[-1]
+            merged[-1] = Finding(g.type, g.start, max(g.end, f.end), "")
+        else:
+            merged.append(f)
+    return merged
 
 
 # =========================================================================== names
@@ -655,6 +672,9 @@ _PRECEDER_WORDS = frozenset("""
 улица улице улицы улицу ул проспект проспекте просп пр бульвар бульваре бул площадь площади пл
 переулок пер имени им
 """.split())
+# diminutive endings that make ordinary words into the commonest surnames ("Bērziņš", "Kalniņa",
+# "Zālīte"): such a word before an initial is a surname although hunspell knows it
+_DIMINUTIVE_SURNAME_ENDINGS = ("iņš", "iņa", "iņam", "iņai", "ītis", "īte", "ulis", "ule", "ītim", "ītei")
 _SURNAME_ENDINGS = tuple("sšaeuāiīmēūo") + tuple("вйнаяоук")  # Latvian and Russian
 # Russian surnames written in Latin script (Ivanov, Petrova, Sokolovsky, Shevchenko, Babich...)
 _LATIN_RU_SURNAME_RE = re.compile(
@@ -876,6 +896,7 @@ _GREETING_RE = re.compile(
     r"^[ \t]*(?:labdien|labrīt|labvakar|sveik[iasą]|čau|cienījam\w*|godājam\w*|mīļ\w*|dārg\w*"
     r"|здравствуйте|добрый\s+(?:день|вечер)|уважаем\w*|привет|dear|hello|hi)[ \t]*,?[ \t]*",
     re.IGNORECASE | re.MULTILINE)
+_LOWER_INTRO_RE = re.compile(r"sauc|esmu|зовут|имя|vārds|name|(?<!\w)я\s", re.IGNORECASE)
 _WEAK_CUE_RE = re.compile(r"\b(?:es\s+esmu|esmu|я\s+[-–—]?)[ \t]*", re.IGNORECASE)
 # cheap gates: a context rule's regex runs only when one of its key strings is in the text
 _CLOSING_KEYS = ("cieņ", "sveicien", "vēlējum", "visu labu", "paldies", "jauku", "уважени",
@@ -1121,14 +1142,36 @@ class _NameFinder:
                 seq = self.sequence(i)
                 if seq:
                     self.add(seq[0], seq[-1])
+                else:
+                    self.lower_case_name(i, (_NAME, _AMBIG))
 
     def weak_cue_rule(self) -> None:
         """ "Esmu Laima" (a first name must follow)."""
         for c in _WEAK_CUE_RE.finditer(self.m):
             i = self.first_token_after(c.end(), max_newlines=0)
-            if i is not None and _is_capitalised(self.toks[i].text) \
-                    and _classify(_as_title(self.toks[i].text)) in (_NAME, _AMBIG):
+            if i is None:
+                continue
+            if _is_capitalised(self.toks[i].text) and _classify(_as_title(self.toks[i].text)) in (_NAME, _AMBIG):
                 self.add(i, self.extend(i, i))
+            else:
+                self.lower_case_name(i, (_NAME,))
+
+    def lower_case_name(self, i: int, classes: tuple[int, ...]) -> None:
+        """A name typed in lower case right after an introduction ("mani sauc janis ozols",
+        "es esmu ilze"): a known first name (as a capitalised word), and the next word on the
+        line when it has a surname's shape."""
+        t = self.toks[i].text
+        if self.covered[i] or not t.islower() or len(t) < 2 \
+                or _classify(t[0].upper() + t[1:]) not in classes:
+            return
+        j = i
+        if i + 1 < len(self.toks) and self.adjacent(i, i + 1) and not self.covered[i + 1]:
+            nxt = self.toks[i + 1].text
+            if nxt.islower() and self.surname_shaped(nxt[0].upper() + nxt[1:]) \
+                    and _classify(nxt[0].upper() + nxt[1:]) not in (_PLACE, _STOP) \
+                    and nxt not in _FOLLOWER_WORDS:
+                j = i + 1
+        self.add(i, j)
 
     def honorific_rule(self) -> None:
         """ "Bērziņa kungs", "г-н Иванов"."""
@@ -1289,15 +1332,25 @@ class _NameFinder:
         while j + 1 < len(self.toks) and self.is_initial(j + 1) and self.adjacent(j, j + 1):
             j += 1
         k = j + 1
-        if k >= len(self.toks) or not self.adjacent(j, k) or self.covered[k]:
+        if k >= len(self.toks) or not self.adjacent(j, k) or self.covered[k] \
+                or not self.surname_shaped(self.toks[k].text) or _classify(self.toks[k].text) in (_PLACE, _STOP):
+            self.surname_before_initial(i, j)
             return
         word = self.toks[k].text
-        cls = _classify(word)
-        if not self.surname_shaped(word) or cls in (_PLACE, _STOP):
-            return
         if self.toks[i].text in "IVX" and _lv_common(word):
             return                                       # "I. Ievads", "V. Nodaļa"
         self.add(i, self.extend(i, k, limit=5))
+
+    def surname_before_initial(self, i: int, j: int) -> None:
+        """ "Bērziņš J.", "Иванов И.И." (a surname, then the initials): not a common word or a
+        place before them ("Rīgā A. ...")."""
+        h = i - 1
+        if h < 0 or not self.adjacent(h, i) or self.covered[h]:
+            return
+        word = self.toks[h].text
+        if self.surname_shaped(word) and _classify(_as_title(word)) not in (_PLACE, _STOP) \
+                and (not _lv_common(word) or word.lower().endswith(_DIMINUTIVE_SURNAME_ENDINGS)):
+            self.add(h, j)
 
     def merged(self) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
@@ -1379,9 +1432,12 @@ def _find_once(text: str) -> list[Finding]:
     base = _masked(text, [(s, e) for s, e, is_name in held if not is_name],
                    [(s, e) for s, e, is_name in held if is_name])
     base = base.translate(_SPACE_FOLD)
-    structured = _resolve_overlaps(_find_structured(base), [])
+    structured = [Finding(f.type, f.start, f.end, text[f.start:f.end])
+                  for f in _resolve_overlaps(_find_structured(base), [])]
     masked = _masked(base, [(f.start, f.end) for f in structured])
-    names = _NameFinder(masked).run() if masked.lower() != masked else []
+    # a text without capitals has names only after an introduction ("mani sauc janis ozols")
+    names = _NameFinder(masked).run() if masked.lower() != masked or (
+        _LOWER_INTRO_RE.search(masked) and (_CUE_RE.search(masked) or _WEAK_CUE_RE.search(masked))) else []
     found = structured + [Finding("name", s, e, text[s:e]) for s, e in names]
     return sorted(found, key=lambda f: f.start)
 
