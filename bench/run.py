@@ -14,7 +14,7 @@ on analysis, not on loading. On a shared machine the load changes between a floo
 each pair's own ratio (median printed) and the CPU seconds of each (this process and the kernels
 it started, which are less sensitive to other people's load) are printed beside it.
 
-    .venv/bin/python bench/run.py [--repeat 3] [--no-floor]
+    .venv/bin/python bench/run.py [--repeat 3] [--no-floor] [--one-after-another | --compare]
 """
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def one_run(out: Path) -> dict:
     cpu = cpu_seconds() - c0
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     cells = {p.stem: cell_seconds(p) for p in sorted((run_dir / "notebooks").glob("*.ipynb"))}
-    ours = sum(cells.values())
+    # stages run side by side (manifest "beside") count once: the longer of the two
+    beside = [(k, v["beside"]) for k, v in manifest["stages"].items() if v.get("beside")]
+    ours = sum(cells.values()) - sum(min(cells.get(a, 0.0), cells.get(b, 0.0)) for a, b in beside)
     return {"wall": wall, "cpu": cpu, "ours": ours, "overhead": wall - ours, "cells": cells,
             "stages": {k: v["seconds"] for k, v in manifest["stages"].items()},
             "render": manifest.get("render_seconds", 0.0)}
@@ -102,11 +104,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-floor", action="store_true", help="skip the floor notebooks")
+    ap.add_argument("--compare", action="store_true",
+                    help="also run each time with no stages side by side and print both")
+    ap.add_argument("--one-after-another", action="store_true",
+                    help="no two stages side by side (ANALYSIS_SIDE_BY_SIDE=0): the run before that change")
     args = ap.parse_args(argv)
+    if args.one_after_another:
+        os.environ["ANALYSIS_SIDE_BY_SIDE"] = "0"
     import logging
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    runs, floors, floor_cpu = [], [], []
+    runs, floors, floor_cpu, serial = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         for i in range(args.repeat):
             if not args.no_floor:
@@ -114,6 +122,13 @@ def main(argv=None) -> int:
                 floors.append(wall)
                 floor_cpu.append(cpu)
                 print(f"floor {i + 1}: {wall:.1f} s (CPU {cpu:.1f} s)", file=sys.stderr)
+            if args.compare:                  # the same run with no stages side by side, alternated
+                os.environ["ANALYSIS_SIDE_BY_SIDE"] = "0"
+                try:
+                    serial.append(one_run(Path(tmp) / "out")["wall"])
+                finally:
+                    os.environ.pop("ANALYSIS_SIDE_BY_SIDE", None)
+                print(f"run {i + 1} one stage after another: wall {serial[-1]:.1f} s", file=sys.stderr)
             r = one_run(Path(tmp) / "out")
             runs.append(r)
             print(f"run {i + 1}: wall {r['wall']:.1f} s (CPU {r['cpu']:.1f} s), cells {r['ours']:.1f} s, overhead {r['overhead']:.1f} s "
@@ -134,6 +149,9 @@ def main(argv=None) -> int:
         print(f"run / floor of each pair: {', '.join(f'{x:.2f}' for x in pairs)} (median "
               f"{statistics.median(pairs):.2f}); CPU seconds run / floor {cpu:.2f} "
               f"({statistics.median(r['cpu'] for r in runs):.1f} / {statistics.median(floor_cpu):.1f})")
+    if serial:
+        print(f"one stage after another: median {statistics.median(serial):.1f} s; side by side "
+              f"{wall:.1f} s; ratio {statistics.median(serial) / wall:.2f}")
     per_stage = {k: statistics.median(r["cells"][k] for r in runs) for k in runs[0]["cells"]}
     print("median cell time per stage (s): " + ", ".join(f"{k} {v:.1f}" for k, v in per_stage.items()))
     return 0

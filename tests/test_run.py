@@ -638,3 +638,130 @@ def test_a_file_given_by_an_absolute_path_is_named_as_given_not_by_its_snapshot_
         assert paths.as_given(copy) == copy              # outside a run: unchanged
     finally:
         snapshot.cleanup()
+
+
+# --- two stages side by side ---------------------------------------------------------------------
+
+def _side_toy(tmp_path, needs_of_third=("01",)):
+    """01 writes a.csv; 02 and 03 read only it (declared), and 02 waits until 03 has started
+    (a marker outside the run folder), so they can only both finish side by side; 04 reads both."""
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    marker = tmp_path / "third-started"
+    _notebook(nbdir / "01_make.ipynb",
+              "from pathlib import Path\nPath(run_dir, 'tables').mkdir(parents=True, exist_ok=True)\n"
+              "Path(run_dir, 'tables', 'a.csv').write_text('x\\n1\\n')",
+              'survey = "side"\nsynthetic = True\nrun_dir = ""')
+    _notebook(nbdir / "02_left.ipynb",
+              "import time\nfrom pathlib import Path\nt = time.monotonic()\n"
+              f"while not Path({str(marker)!r}).exists() and time.monotonic() - t < wait:\n    time.sleep(0.05)\n"
+              f"together = Path({str(marker)!r}).exists()\n"
+              "assert not fail_left, 'planted failure'\n"
+              "a = Path(run_dir, 'tables', 'a.csv').read_text()\n"
+              "Path(run_dir, 'tables', 'b.csv').write_text(a + ('together' if together else 'alone') + '\\n')",
+              'wait = 60.0\nfail_left = False\nrun_dir = ""')
+    _notebook(nbdir / "03_right.ipynb",
+              f"from pathlib import Path\nPath({str(marker)!r}).touch()\n"
+              "assert not fail_right, 'planted failure'\n"
+              "a = Path(run_dir, 'tables', 'a.csv').read_text()\n"
+              "Path(run_dir, 'tables', 'c.csv').write_text(a + 'c\\n')\nprint(run_dir)",
+              'fail_right = False\nrun_dir = ""')
+    _notebook(nbdir / "04_join.ipynb",
+              "from pathlib import Path\nb = Path(run_dir, 'tables', 'b.csv').read_text()\n"
+              "c = Path(run_dir, 'tables', 'c.csv').read_text()\n"
+              "Path(run_dir, 'tables', 'd.csv').write_text(b + c)",
+              'run_dir = ""')
+    for name, needs in (("02_left", ["01"]), ("03_right", list(needs_of_third))):
+        path = nbdir / f"{name}.ipynb"
+        nb = json.loads(path.read_text())
+        nb["metadata"]["analysis"] = {"needs": needs}
+        path.write_text(json.dumps(nb))
+    params = tmp_path / "side.yaml"
+    params.write_text(yaml.safe_dump({"survey": "side", "synthetic": True, "wait": 60.0}), encoding="utf-8")
+    return {"nbdir": nbdir, "params": params, "out": tmp_path / "out", "marker": marker}
+
+
+def test_declared_needs_plan_two_stages_side_by_side_and_nothing_else(tmp_path):
+    toy = _side_toy(tmp_path)
+    stages = runmod.available_stages(notebook_dir=toy["nbdir"])
+    names = [s.name for s in stages]
+    assert [s.needs for s in stages] == [None, ("01_make",), ("01_make",), None]
+
+    def plan(ss, on=True):
+        return [[s.name for s in w] for w in runmod.plan_waves(ss, names, on)]
+
+    assert plan(stages) == [["01_make"], ["02_left", "03_right"], ["04_join"]]
+    assert plan(stages, on=False) == [[n] for n in names]
+    assert plan(stages[1:]) == [["02_left", "03_right"], ["04_join"]]          # --only 02
+    assert plan(stages[2:]) == [["03_right"], ["04_join"]]                     # --only 03
+    # a stage that reads the one before it, or names no earlier stage, waits for it
+    dependent = [stages[0], stages[1], runmod.Stage("03_right", stages[2].notebook, {}, ("01_make", "02_left")),
+                 stages[3]]
+    assert plan(dependent) == [[n] for n in names]
+    assert runmod._declared_needs(stages[2].notebook, ["01_make", "02_left"]) == ("01_make",)
+    assert runmod._declared_needs(stages[2].notebook, ["01_make"]) == ("01_make",)
+    bad = tmp_path / "05_x.ipynb"
+    for needs in (["07"], ["05_x"], "01"):                                     # unknown, itself, not a list
+        bad.write_text(json.dumps({"metadata": {"analysis": {"needs": needs}}, "cells": []}))
+        assert runmod._declared_needs(bad, names + ["05_x"]) is None
+
+
+def test_independent_stages_run_side_by_side_each_writing_its_own_outputs(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
+    toy = _side_toy(tmp_path)
+    run_dir = runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    assert (run_dir / "tables" / "b.csv").read_text() == "x\n1\ntogether\n"   # 02 saw 03 running
+    assert (run_dir / "tables" / "d.csv").read_text() == "x\n1\ntogether\nx\n1\nc\n"
+    stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
+    assert stages["02_left"]["wrote"] == ["tables/b.csv"] and "beside" not in stages["02_left"]
+    assert stages["03_right"]["wrote"] == ["tables/c.csv"] and stages["03_right"]["beside"] == "02_left"
+    assert not list(run_dir.glob(".beside-*"))                                 # the private copy is gone
+    executed = (run_dir / "notebooks" / "03_right.ipynb").read_text()
+    assert ".beside-" not in executed and str(run_dir) in executed             # names the run folder
+    assert "03_right.html" in (run_dir / "report" / "index.html").read_text()
+    # --only 03 reruns 03 alone, then 04; 02's table is seeded from the last run
+    again = runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True, only="03")
+    assert json.loads((again / "manifest.json").read_text())["stages"]["02_left"]["status"] == "reused"
+    assert (again / "tables" / "d.csv").read_text() == (run_dir / "tables" / "d.csv").read_text()
+
+
+def test_side_by_side_can_be_turned_off_and_gives_the_same_tables(tmp_path, monkeypatch):
+    toy = _side_toy(tmp_path)
+    data = yaml.safe_load(toy["params"].read_text())
+    data["wait"] = 0.0                                   # 02 does not wait for a stage that is not running
+    toy["params"].write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setenv("ANALYSIS_SIDE_BY_SIDE", "0")
+    run_dir = runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    assert (run_dir / "tables" / "b.csv").read_text() == "x\n1\nalone\n"      # one after the other
+    stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
+    assert "beside" not in stages["03_right"] and stages["03_right"]["wrote"] == ["tables/c.csv"]
+
+
+def test_a_failure_beside_is_named_and_leaves_latest_and_no_private_copy(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
+    toy = _side_toy(tmp_path)
+    good = runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    data = yaml.safe_load(toy["params"].read_text())
+    data["fail_right"] = True
+    toy["params"].write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(RunError, match=r"stage 03_right failed in cell \d+ \(AssertionError: planted failure") as err:
+        runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    assert err.value.exit_code == 1
+    assert os.readlink(toy["out"] / "latest") == good.name
+    failed = sorted(p for p in toy["out"].iterdir() if p.is_dir() and not p.is_symlink() and p.name != good.name)[-1]
+    assert json.loads((failed / "manifest.json").read_text())["status"] == "failed"
+    assert not list(failed.glob(".beside-*"))
+    assert not (failed / "tables" / "d.csv").exists()                         # 04 never ran
+
+
+def test_a_failure_of_the_first_stops_the_stage_beside_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
+    toy = _side_toy(tmp_path)
+    data = yaml.safe_load(toy["params"].read_text())
+    data["fail_left"] = True
+    toy["params"].write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(RunError, match=r"stage 02_left failed in cell \d+ \(AssertionError: planted failure"):
+        runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    failed = next(p for p in toy["out"].iterdir() if p.is_dir() and not p.is_symlink())
+    assert not list(failed.glob(".beside-*"))
+    assert not (failed / "tables" / "c.csv").exists()                         # nothing of 03 moved in

@@ -71,6 +71,8 @@ class Stage:
     name: str
     notebook: Path
     parameters: dict[str, Any]        # declared in the notebook's `parameters` cell
+    # the earlier stages whose outputs it reads (notebook metadata analysis.needs); None: all of them
+    needs: tuple[str, ...] | None = None
 
 
 # --- the log: console and run.log ---------------------------------------------------------
@@ -144,12 +146,30 @@ def available_stages(only: str | None = None, start: str | None = None,
     first = only or start
     if first:
         names = names[names.index(_match_stage(first, names)):]
+    every = stage_names(notebook_dir)
     stages = []
     for name in names:
         nb = notebook_dir / f"{name}.ipynb"
         declared = papermill.inspect_notebook(str(nb))
-        stages.append(Stage(name, nb, declared))
+        stages.append(Stage(name, nb, declared, _declared_needs(nb, every)))
     return stages
+
+
+def _declared_needs(notebook: Path, names: list[str]) -> tuple[str, ...] | None:
+    """The stages a notebook says it reads (metadata ``analysis.needs``: names or numbers of
+    earlier stages); None when it says nothing or names a stage that is not an earlier one
+    (then it waits for every earlier stage, the safe reading)."""
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+        wanted = meta.get("analysis", {}).get("needs")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(wanted, list):
+        return None
+    found = [_match_stage(str(w), names) for w in wanted]
+    if any(f is None or f >= notebook.stem for f in found):
+        return None
+    return tuple(sorted(set(found)))
 
 
 def _match_stage(wanted: str, names: list[str]) -> str | None:
@@ -626,6 +646,20 @@ class Kernel:
 
         return Started
 
+    @classmethod
+    def try_start(cls, stage: Stage) -> Kernel | None:
+        """A kernel for `stage` started now, or None (papermill then starts its own)."""
+        try:
+            return cls(stage)
+        except Exception:  # noqa: BLE001 - an optimisation only
+            return None
+
+    def kill(self) -> None:
+        """Kill the kernel's process at once (its stage is being abandoned; safe from any thread)."""
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            self.km.provisioner.process.kill()
+
     def shutdown(self) -> None:
         """Stop the kernel if nbclient did not (a run that failed before this stage)."""
         from jupyter_core.utils import run_sync
@@ -659,6 +693,106 @@ class Kernels:
         for kernel in self._started.values():
             kernel.shutdown()
         self._started.clear()
+
+
+# --- two stages side by side ------------------------------------------------------------------
+# A stage whose notebook declares the earlier stages it reads (metadata analysis.needs) runs beside
+# the stage before it when it does not read that stage's outputs: 02_ratings and 03_proposals both
+# read only what 01_clean wrote, and their two kernels use the two cores. The stage beside runs in
+# a private copy of the run folder's data/, tables/ and figures/, and what it wrote moves into the
+# run folder once both are done, so every stage's `wrote` in the manifest is its own and neither
+# sees a half-written file of the other. Two stages at once hold both their peaks of memory: from
+# SIDE_BY_SIDE_UP_TO bytes of inputs (exports and mailboxes) they run one after the other, and
+# ANALYSIS_SIDE_BY_SIDE=0 turns it off. The tables are the same either way (tested).
+SIDE_BY_SIDE_UP_TO = 32 << 20
+
+
+def _side_by_side(params: dict[str, Any]) -> bool:
+    if os.environ.get("ANALYSIS_SIDE_BY_SIDE", "1").strip() in ("0", "false", "no", "off"):
+        return False
+    return (os.cpu_count() or 1) >= 2 and _input_bytes(params) < SIDE_BY_SIDE_UP_TO
+
+
+def plan_waves(stages: list[Stage], names: list[str], side_by_side: bool) -> list[list[Stage]]:
+    """The stages in the order they run, in waves of one or two: a stage joins the one before
+    it when it declares what it reads and that stage is not among it."""
+    waves: list[list[Stage]] = []
+    i = 0
+    while i < len(stages):
+        first = stages[i]
+        if side_by_side and i + 1 < len(stages):
+            second = stages[i + 1]
+            done = set(names[:names.index(first.name)]) if first.name in names else set()
+            if second.needs is not None and first.name not in second.needs and set(second.needs) <= done:
+                waves.append([first, second])
+                i += 2
+                continue
+        waves.append([first])
+        i += 1
+    return waves
+
+
+class Beside:
+    """One stage executed in a thread, in a private copy of the run folder's outputs
+    (run_dir/.beside-<stage>: a hidden folder no stage lists among what it wrote)."""
+
+    def __init__(self, stage: Stage, run_dir: Path, params: dict[str, Any], out_nb: Path,
+                 timeout: float | None, kernel: Kernel | None):
+        self.stage, self.run_dir, self.out_nb, self.kernel = stage, run_dir, out_nb, kernel
+        self.folder = run_dir / f".beside-{stage.name}"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for sub in ("data", "tables", "figures"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+            for f in (run_dir / sub).rglob("*"):
+                if f.is_file():
+                    target = self.folder / f.relative_to(run_dir)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, target)   # a copy, not a link: a file rewritten in place stays private
+        self.before = _file_state(self.folder)
+        self.error: BaseException | None = None
+        self.seconds: float | None = None
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(
+            target=self._work, args=(stage_parameters(params, stage, self.folder), timeout),
+            name=f"beside-{stage.name}", daemon=True)
+        self._thread.start()
+
+    def _work(self, parameters: dict[str, Any], timeout: float | None) -> None:
+        try:
+            execute_stage(self.stage, parameters, self.out_nb, timeout, self.kernel)
+        except BaseException as exc:  # noqa: BLE001 - raised in the run's thread by finish()
+            self.error = exc
+        finally:
+            self.seconds = round(time.perf_counter() - self._t0, 2)
+
+    def stop(self) -> None:
+        """Abandon the stage (the one beside it failed or the run was interrupted)."""
+        if self.kernel is not None:
+            self.kernel.kill()
+        self._thread.join(timeout=30)
+
+    def finish(self) -> list[str]:
+        """Wait for the stage; move what it wrote into the run folder; return those files."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        wrote = _changed(self.before, _file_state(self.folder))
+        for rel in wrote:
+            target = self.run_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.folder / rel, target)
+        # the executed notebook names the run folder, not the private copy it ran in
+        if self.out_nb.is_file():
+            text = self.out_nb.read_text(encoding="utf-8")
+            private, public = (json.dumps(str(p))[1:-1] for p in (self.folder, self.run_dir))
+            if private in text:
+                tmp = self.out_nb.with_name(self.out_nb.name + ".tmp")
+                tmp.write_text(text.replace(private, public), encoding="utf-8")
+                os.replace(tmp, self.out_nb)
+        return wrote
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ReportsAhead:
@@ -859,23 +993,52 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             writing.path = run_dir
             manifest["seeded_from"] = _seed_from_latest(survey_dir, run_dir, stages, manifest, say)
         ahead = None
-        for i, stage in enumerate(stages):
+        waves = plan_waves(stages, stage_names(stages[0].notebook.parent), _side_by_side(snapshot.params))
+        for w, wave in enumerate(waves):
+            stage = wave[0]
             t0 = time.perf_counter()
             say(f"[{stage.name}] running {stage.notebook.name}")
             before = _file_state(run_dir)
             writing.path = dirs["notebooks"] / stage.notebook.name
             kernel = kernels.take(stage)
-            kernels.ahead(stages[i + 1] if i + 1 < len(stages) else None)   # the next one loads meanwhile
-            if render and i == len(stages) - 1:
+            beside = None
+            if len(wave) > 1:                 # the second stage runs meanwhile, in its own copy
+                other = wave[1]
+                say(f"[{other.name}] running {other.notebook.name} (beside {stage.name})")
+                beside = Beside(other, run_dir, snapshot.params, dirs["notebooks"] / other.notebook.name,
+                                timeout, kernels.take(other) or Kernel.try_start(other))
+            for later in (waves[w + 1] if w + 1 < len(waves) else []):
+                kernels.ahead(later)          # the next stages load meanwhile
+            if render and w == len(waves) - 1 and beside is None:
                 ahead = ReportsAhead(run_dir, params, skip=stage.name)
-            execute_stage(stage, stage_parameters(snapshot.params, stage, run_dir),
-                          dirs["notebooks"] / stage.notebook.name, timeout, kernel)
+            try:
+                execute_stage(stage, stage_parameters(snapshot.params, stage, run_dir),
+                              dirs["notebooks"] / stage.notebook.name, timeout, kernel)
+            except BaseException:
+                if beside is not None:        # stop the stage beside it; its error is not the first
+                    beside.stop()
+                    beside.cleanup()
+                raise
             seconds = round(time.perf_counter() - t0, 2)
             wrote = _changed(before, _file_state(run_dir))
             manifest["stages"][stage.name] = {"seconds": seconds, "status": "ok", "wrote": wrote}
             say(f"[{stage.name}] done in {seconds:.1f} s", console=False)
             _log_stage_warnings(dirs["notebooks"] / stage.notebook.name, stage.name, say,
                                 before=kernel.loaded_warnings() if kernel else ())
+            if beside is not None:
+                writing.path = dirs["notebooks"] / beside.stage.name
+                try:
+                    wrote = beside.finish()
+                except BaseException:
+                    beside.stop()             # interrupted while waiting: its kernel goes too
+                    raise
+                finally:
+                    beside.cleanup()
+                manifest["stages"][beside.stage.name] = {"seconds": beside.seconds, "status": "ok",
+                                                         "wrote": wrote, "beside": stage.name}
+                say(f"[{beside.stage.name}] done in {beside.seconds:.1f} s", console=False)
+                _log_stage_warnings(beside.out_nb, beside.stage.name, say,
+                                    before=beside.kernel.loaded_warnings() if beside.kernel else ())
         if render:
             t0 = time.perf_counter()
             writing.path = dirs["report"]
