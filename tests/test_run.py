@@ -765,3 +765,20 @@ def test_a_failure_of_the_first_stops_the_stage_beside_it(tmp_path, monkeypatch)
     failed = next(p for p in toy["out"].iterdir() if p.is_dir() and not p.is_symlink())
     assert not list(failed.glob(".beside-*"))
     assert not (failed / "tables" / "c.csv").exists()                         # nothing of 03 moved in
+
+
+def test_the_proposals_stage_kernel_preloads_its_resources_ahead():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom analysis.run import warm_up\nwarm_up(['analysis.proposals'])\n"
+            "from analysis import privacy, text, themes\n"
+            "print([f.cache_info().currsize for f in (text._langid_model, text._sm_dict, text._morph_ru,"
+            " themes._attested_sets, privacy._lv_first_names, privacy._morph)],"
+            " 'sklearn.linear_model' in sys.modules)")
+    from analysis import paths
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=paths.child_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[1, 1, 1, 1, 1, 1] True"

@@ -615,3 +615,17 @@ def test_the_lemma_cache_keeps_this_version_and_the_newest_two_others(tmp_path):
     assert sorted(p.name for p in gone) == ["lv-lemmas-old0.pickle", "lv-lemmas-old1.pickle", "lv-lemmas-old2.pickle"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "lv-lemmas-current.pickle", "lv-lemmas-old3.pickle", "lv-lemmas-old4.pickle", "notes.txt"]
+
+
+def test_language_sets_share_one_model_and_classify_as_a_fresh_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    texts = ["Vajag vairāk soliņu parkā", "Нужно больше скамеек", "More benches please", "labi"]
+    for langs in (("lv", "ru"), ("lv", "ru", "en"), ("lv", "en", "lt", "et")):
+        fresh = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        fresh.set_languages(list(langs))
+        shared = T._langid(langs)
+        assert shared.nb_classes == fresh.nb_classes
+        for s in texts:
+            assert shared.classify(s) == fresh.classify(s)
+    assert T._langid(("lv", "ru"))._full_model is T._langid(("lv", "en"))._full_model

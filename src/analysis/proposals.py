@@ -275,6 +275,23 @@ class Corpus:
         return self.n_word_tokens / s if s > 0 else float("nan")
 
 
+def preload() -> None:
+    """Load what this stage would otherwise wait for at its first texts: the language model, the
+    lemmatisers' dictionaries, the name lists quotes are checked against, scikit-learn. Called by
+    analysis.run.warm_up in the stage's kernel while the stage before it runs; loads nothing that
+    depends on a run's inputs and changes no result (the same cached loaders the stage calls)."""
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+
+    from . import privacy, text
+
+    for load in (text._langid_model, text._sm_dict, text._lv_aff, text._lv_dic_flags, text._morph_ru,
+                 text._tokenizer, text._resource_hash, th._attested_sets, privacy._hunspell_lv,
+                 privacy._lv_first_names, privacy._lv_place_forms, privacy._lv_local_place_forms,
+                 privacy._morph):
+        load()
+
+
 def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """Sum of ``values[indptr[r]:indptr[r+1]]`` for each row r (empty rows give 0)."""
     cs = np.zeros(len(values) + 1, dtype=np.int64)

@@ -95,11 +95,19 @@ def surface_languages(languages: Iterable[str]) -> list[str]:
     return [x for x in dict.fromkeys(languages) if x not in LEMMATISED and x != "und"]
 
 
-@functools.lru_cache(maxsize=8)
-def _langid(languages: tuple[str, ...] = LANGS):
+@functools.lru_cache(maxsize=1)
+def _langid_model():
+    """py3langid's model, read once (the slow part); every language set is a view of it."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _langid(languages: tuple[str, ...] = LANGS):
+    import copy
+
+    ident = copy.copy(_langid_model())    # set_languages replaces (never changes) the arrays it slices
     ident.set_languages([x for x in languages if x in ident.nb_classes])
     return ident
 
