@@ -771,14 +771,30 @@ def test_the_proposals_stage_kernel_preloads_its_resources_ahead():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom analysis.run import warm_up\nwarm_up(['analysis.proposals'])\n"
+    code = ("import sys\nfrom analysis.run import warm_up\nwarm_up(['analysis.proposals'], PRELOAD)\n"
             "from analysis import privacy, text, themes\n"
             "print([f.cache_info().currsize for f in (text._langid_model, text._sm_dict, text._morph_ru,"
             " themes._attested_sets, privacy._lv_first_names, privacy._morph)],"
             " 'sklearn.linear_model' in sys.modules)")
     from analysis import paths
 
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env=paths.child_env())
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[1, 1, 1, 1, 1, 1] True"
+    for preload, expected in ((True, "[1, 1, 1, 1, 1, 1] True"), (False, "[0, 0, 0, 0, 0, 0] False")):
+        done = subprocess.run([sys.executable, "-c", code.replace("PRELOAD", str(preload))], capture_output=True,
+                              text=True, timeout=300, env=paths.child_env())
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected            # big inputs: imports only, nothing preloaded
+
+
+def test_big_inputs_or_the_switch_run_stages_one_after_another(monkeypatch):
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
+    monkeypatch.setattr(runmod.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(runmod, "_input_bytes", lambda params: runmod.SMALL_INPUTS - 1)
+    assert runmod._side_by_side({}) and runmod._small({})
+    monkeypatch.setenv("ANALYSIS_SIDE_BY_SIDE", "0")
+    assert not runmod._side_by_side({})
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE")
+    monkeypatch.setattr(runmod, "_input_bytes", lambda params: runmod.SMALL_INPUTS)   # ~70,000 responses
+    assert not runmod._side_by_side({}) and not runmod._small({})
+    monkeypatch.setattr(runmod, "_input_bytes", lambda params: 0)
+    monkeypatch.setattr(runmod.os, "cpu_count", lambda: 1)                          # one core: nothing to gain
+    assert not runmod._side_by_side({})

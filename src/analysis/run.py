@@ -554,11 +554,13 @@ def notebook_imports(notebook: Path) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in sorted(found)))
 
 
-def warm_up(modules: list[str]) -> list[str]:
+def warm_up(modules: list[str], preload: bool = True) -> list[str]:
     """Run inside a stage's kernel before its notebook: import `modules` (one that fails is left
-    for the notebook's own import to report, in its cell), then call `preload()` of every module
-    of this package that defines one (resources that take long to load). Returns the warnings
-    raised meanwhile, formatted as Python prints them, for the run's log."""
+    for the notebook's own import to report, in its cell), then, with `preload`, call `preload()`
+    of every module of this package that defines one (resources that take long to load: on small
+    inputs the stage would wait on them; on big ones they would only sit in memory early while
+    the stage before runs). Returns the warnings raised meanwhile, formatted as Python prints
+    them, for the run's log."""
     import importlib
     import warnings
 
@@ -569,7 +571,7 @@ def warm_up(modules: list[str]) -> list[str]:
             except Exception:  # noqa: BLE001 - the notebook's import raises it again, in its cell
                 pass
         package = __package__ or "analysis"
-        for name in sorted(m for m in list(sys.modules) if m.startswith(package + ".")):
+        for name in sorted(m for m in list(sys.modules) if preload and m.startswith(package + ".")):
             preload = getattr(sys.modules.get(name), "preload", None)
             if callable(preload):
                 try:
@@ -586,7 +588,7 @@ class Kernel:
     treats it as its own: it connects, waits until the kernel is ready (the imports are done),
     runs the cells and shuts the kernel down, exactly as with a kernel it starts itself."""
 
-    def __init__(self, stage: Stage):
+    def __init__(self, stage: Stage, preload: bool = True):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -596,18 +598,18 @@ class Kernel:
         self.km = AsyncKernelManager(kernel_name="python3")
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS + ["--HistoryManager.hist_file=:memory:"],
                                        cwd=str(stage.notebook.parent))
-        self._thread = threading.Thread(target=self._warm, args=(notebook_imports(stage.notebook),),
+        self._thread = threading.Thread(target=self._warm, args=(notebook_imports(stage.notebook), preload),
                                         name=f"warm-{stage.name}", daemon=True)
         self._thread.start()
 
-    def _warm(self, modules: list[str]) -> None:
+    def _warm(self, modules: list[str], preload: bool) -> None:
         from jupyter_client.blocking import BlockingKernelClient
 
         kc = BlockingKernelClient()
         try:
             kc.load_connection_info(self.km.get_connection_info())
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-            expression = f"__import__({__name__!r}, fromlist=['warm_up']).warm_up({modules!r})"
+            expression = f"__import__({__name__!r}, fromlist=['warm_up']).warm_up({modules!r}, {preload!r})"
             msg_id = kc.execute("pass", silent=True, store_history=False, allow_stdin=False,
                                 user_expressions={"warnings": expression})
             deadline = time.monotonic() + WARM_UP_TIMEOUT
@@ -647,10 +649,10 @@ class Kernel:
         return Started
 
     @classmethod
-    def try_start(cls, stage: Stage) -> Kernel | None:
+    def try_start(cls, stage: Stage, preload: bool = True) -> Kernel | None:
         """A kernel for `stage` started now, or None (papermill then starts its own)."""
         try:
-            return cls(stage)
+            return cls(stage, preload)
         except Exception:  # noqa: BLE001 - an optimisation only
             return None
 
@@ -676,13 +678,14 @@ class Kernels:
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
+        self.preload = True          # set per run: small inputs only (see SMALL_INPUTS)
         self._started: dict[str, Kernel] = {}
 
     def ahead(self, stage: Stage | None) -> None:
         if not self.enabled or stage is None or stage.name in self._started:
             return
         try:
-            self._started[stage.name] = Kernel(stage)
+            self._started[stage.name] = Kernel(stage, self.preload)
         except Exception:  # noqa: BLE001 - no kernel ahead: papermill starts one as before
             pass
 
@@ -702,15 +705,22 @@ class Kernels:
 # a private copy of the run folder's data/, tables/ and figures/, and what it wrote moves into the
 # run folder once both are done, so every stage's `wrote` in the manifest is its own and neither
 # sees a half-written file of the other. Two stages at once hold both their peaks of memory: from
-# SIDE_BY_SIDE_UP_TO bytes of inputs (exports and mailboxes) they run one after the other, and
-# ANALYSIS_SIDE_BY_SIDE=0 turns it off. The tables are the same either way (tested).
-SIDE_BY_SIDE_UP_TO = 32 << 20
+# SMALL_INPUTS bytes of inputs (exports and mailboxes, about 70,000 responses) they run one
+# after the other, and ANALYSIS_SIDE_BY_SIDE=0 turns it off. The tables are the same either way
+# (tested). The same size decides whether kernels started ahead also preload their stage's
+# resources (warm_up): at 10^5 responses that moved ~130 MB into the previous stage's peak and
+# saved nothing measurable of a 70 s stage.
+SMALL_INPUTS = 32 << 20
+
+
+def _small(params: dict[str, Any]) -> bool:
+    return _input_bytes(params) < SMALL_INPUTS
 
 
 def _side_by_side(params: dict[str, Any]) -> bool:
     if os.environ.get("ANALYSIS_SIDE_BY_SIDE", "1").strip() in ("0", "false", "no", "off"):
         return False
-    return (os.cpu_count() or 1) >= 2 and _input_bytes(params) < SIDE_BY_SIDE_UP_TO
+    return (os.cpu_count() or 1) >= 2 and _small(params)
 
 
 def plan_waves(stages: list[Stage], names: list[str], side_by_side: bool) -> list[list[Stage]]:
@@ -958,6 +968,7 @@ def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir,
     kernels = Kernels()
     try:
         with snapshot.active():
+            kernels.preload = _small(snapshot.params)
             kernels.ahead(stages[0])      # the first stage's kernel loads while the inputs are checked
             if not skip_checks and first_stage:
                 _check_inputs_or_stop(snapshot, say)
@@ -1006,7 +1017,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
                 other = wave[1]
                 say(f"[{other.name}] running {other.notebook.name} (beside {stage.name})")
                 beside = Beside(other, run_dir, snapshot.params, dirs["notebooks"] / other.notebook.name,
-                                timeout, kernels.take(other) or Kernel.try_start(other))
+                                timeout, kernels.take(other) or Kernel.try_start(other, kernels.preload))
             for later in (waves[w + 1] if w + 1 < len(waves) else []):
                 kernels.ahead(later)          # the next stages load meanwhile
             if render and w == len(waves) - 1 and beside is None:
