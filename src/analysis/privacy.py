@@ -290,8 +290,16 @@ _UNIT_BEFORE_RE = re.compile(r"(?:€|\$|eur|eiro|euro|usd)\s?$", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 # a label just before a number makes it a phone whatever its digits look like
 _PHONE_CUE_RE = re.compile(
-    r"(?:tālr|tālrun|tel|mob|zvan|numur|nr|phone|call|тел|моб|звон|номер)\w*\.?\s*[:\-–—]?\s*$",
+    r"(?:tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|numur\w*|nr|phone|call\w*|тел(?:ефон\w*)?"
+    r"|моб(?:ил\w*)?|звон\w*|номер\w*)(?!\w)\.?\s*[:\-–—]?\s*$",
     re.IGNORECASE)
+
+
+# after a phone label, eight digits in any grouping are a phone ("Tel: 63 4 22 333")
+_PHONE_CUED_RE = re.compile(
+    r"(?i:\b(?:tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|phone|тел(?:ефон\w*)?|моб(?:ил\w*)?|звон\w*)"
+    r"(?!\w)\.?[ \t]*[:\-–—]?[ \t]*)"
+    r"(?P<num>(?:(?:\+|00)?371[ .\-]?)?[2-9](?:[ .\-]?\d){7})(?!\d)(?![.,]\d)")
 
 
 def _plausible_local_phone(text: str, mt: re.Match) -> bool:
@@ -526,6 +534,8 @@ def _find_structured(text: str) -> list[Finding]:
         for m in _PHONE_RE.finditer(text):
             if m.group("body2") is None or _plausible_local_phone(text, m):
                 found.append(Finding("phone", m.start(), m.end(), m.group()))
+        for m in _PHONE_CUED_RE.finditer(text):
+            found.append(Finding("phone", m.start("num"), m.end("num"), m.group("num")))
     return found
 
 
@@ -964,6 +974,8 @@ class _NameFinder:
             if k >= len(self.toks) or not self.adjacent(k - 1, k):
                 return False
             word = self.toks[k].text
+            if word.lower() in _FOLLOWER_WORDS and not self.genitive_before(k - 1):
+                return False                 # "dēlu Robertu skolā": a person, not Roberts' school
             if word.lower() in _FOLLOWER_WORDS and not (
                     word.lower() in _SURNAME_FOLLOWERS and _is_capitalised(word)
                     and _agree(word, self.toks[k - 1].text)):
@@ -971,6 +983,20 @@ class _NameFinder:
             if not _is_title(word):
                 return False
         return False
+
+    def genitive_before(self, k: int) -> bool:
+        """Can token k, before a street/school word, be in the genitive that names a place after a
+        person ("Raiņa", "Barona", "Brāļu Kaudzīšu")? Not a first name in the accusative or dative
+        ("Robertu", "Annai"), nor any word whose Latvian ending marks another case."""
+        word = self.toks[k].text
+        if _is_cyrillic(word):
+            return True
+        cases = _lv_cases(word)
+        if cases is None:
+            return True
+        if word.lower().endswith("u") and _classify(_as_title(word)) == _NAME:
+            return False                     # a first name in -u: accusative (no street is "Robertu iela")
+        return "G" in cases
 
     def surname_shaped(self, word: str) -> bool:
         word = _as_title(word)
