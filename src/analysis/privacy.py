@@ -906,6 +906,23 @@ _GREETING_RE = re.compile(
     r"^[ \t]*(?:labdien|labrīt|labvakar|sveik[iasą]|čau|cienījam\w*|godājam\w*|mīļ\w*|dārg\w*"
     r"|здравствуйте|добрый\s+(?:день|вечер)|уважаем\w*|привет|dear|hello|hi)[ \t]*,?[ \t]*",
     re.IGNORECASE | re.MULTILINE)
+# relatives, neighbours, colleagues: a capitalised first name right after one is a person
+_KIN_WORDS = frozenset(f for w in """
+dēls meita sieva vīrs brālis māsa māte mamma tēvs tētis vecmāmiņa vecmamma vectēvs vectētiņš
+omīte opītis mazdēls mazmeita kaimiņš kaimiņiene draugs draudzene kolēģis kolēģe audzinātāja
+audzinātājs skolotāja skolotājs krustmāte krusttēvs tante onkulis znots vedekla
+""".split() for f in lv_case_forms(w)) | frozenset("""
+сын сына сыну сыном дочь дочери дочерью жена жены жене жену женой муж мужа мужу мужем брат брата
+брату братом сестра сестры сестре сестру сестрой мама мамы маме маму мамой папа папы папе папу
+бабушка бабушки бабушке бабушку дедушка дедушки дедушке дедушку внук внука внучка внучки сосед
+соседа соседу соседка соседки соседке соседку подруга подруги подруге подругу друг друга другу
+коллега коллеги коллеге учительница учитель
+""".split())
+_KIN_KEYS = ("dēl", "meit", "siev", "vīr", "brāl", "māsa", "mās", "māt", "mamm", "tēv", "tēt", "vecm",
+             "vect", "omīt", "opīt", "mazd", "mazm", "kaimiņ", "draug", "draudz", "kolēģ", "audzinātāj",
+             "skolotāj", "krust", "tant", "onkul", "znot", "vedekl", "сын", "доч", "жен", "муж", "брат",
+             "сестр", "мам", "пап", "бабушк", "дедушк", "внук", "внучк", "сосед", "подруг", "друг",
+             "коллег", "учител")
 _LOWER_INTRO_RE = re.compile(r"sauc|esmu|зовут|имя|vārds|name|(?<!\w)я\s", re.IGNORECASE)
 _WEAK_CUE_RE = re.compile(r"\b(?:es\s+esmu|esmu|я\s+[-–—]?)[ \t]*", re.IGNORECASE)
 # cheap gates: a context rule's regex runs only when one of its key strings is in the text
@@ -1138,7 +1155,20 @@ class _NameFinder:
             self.weak_cue_rule()
         if any(k in low for k in _HONORIFIC_KEYS):
             self.honorific_rule()
+        if any(k in low for k in _KIN_KEYS):
+            self.kin_rule()
         self.signature_last_line()
+
+    def kin_rule(self) -> None:
+        """A relative, neighbour or colleague named right after the word ("vecmāmiņa Ruta",
+        "meita Maija", "соседка Вера"): an ambiguous first name counts as a name there."""
+        for i in range(1, len(self.toks)):
+            t = self.toks[i]
+            if self.covered[i] or not _is_capitalised(t.text) or not self.adjacent(i - 1, i) \
+                    or self.toks[i - 1].text.lower() not in _KIN_WORDS:
+                continue
+            if _classify(_as_title(t.text)) in (_NAME, _AMBIG):
+                self.add(i, self.extend(i, i))
 
     def closing_rule(self) -> None:
         """Closing formulas: "Ar cieņu,\nJānis Bērziņš", "С уважением, Ольга"."""
