@@ -374,6 +374,15 @@ _ADDRESS_RU_RE = re.compile(
     r"\d{1,4}[а-яa-z]?(?:/\d{1,4})?(?:[ ]?[\-–][ ]?\d{1,4})?(?:,?[ ]*(?:к|корп|стр)\.?[ ]*\d+(?:/\d+)?)*"
     r"(?:,?[ ]*(?:кв|квартира)\.?[ ]*\d+)?(?!\d)",
     re.IGNORECASE)
+# the Latvian street name first, the Russian street word after it: "на Курземес проспекте 12"
+_ADDRESS_RU_AFTER_RE = re.compile(
+    r"(?<![\w\-])(?:[" + _UP + r"А-ЯЁ][\w\-]*[ ]){1,3}"
+    r"(?:улиц[аеуыи]|улицой|проспект[еау]?|проспектом|бульвар[еау]?|переулк[еау]|переулок|площад[ьи]"
+    r"|набережн(?:ая|ой|ую)|шоссе|алле[яеи])[ ]*,?[ ]*(?:д\.?[ ]*|дом[ ]*)?"
+    r"\d{1,4}[а-яa-z]?(?:/\d{1,4})?(?:[ ]?[\-–][ ]?\d{1,4})?(?:,?[ ]*(?:кв|квартира)\.?[ ]*\d+)?(?!\d)")
+_NOT_ADDRESS_AFTER_RU_RE = re.compile(
+    r"\.?\s?(?:лет|год|раз|минут|мин\b|час|человек|чел\b|машин|авто|метр|км|м\b|дн|недел|месяц|%|евро|€)",
+    re.IGNORECASE)
 _NOT_ADDRESS_AFTER_RE = re.compile(
     r"\.?\s?(?:gad|reiz|stāv|minūt|min\b|st\b|h\b|cilv|auto|maš|gab|dien|mēn|nedēļ|km|m\b|%|eur|€"
     r"|лет|год|раз|мин|час|чел|дн)", re.IGNORECASE)
@@ -395,6 +404,9 @@ def _find_addresses(text: str) -> Iterable[Finding]:
         spans += [(m.start("addr"), m.end("addr")) for m in _ADDRESS_CUE_RE.finditer(text)]
     if re.search(r"ул|пр|пер|б-р|бул|наб|ш|пл|алл|туп", low):
         spans += [(m.start(), m.end()) for m in _ADDRESS_RU_RE.finditer(text)]
+    if re.search(r"улиц|проспект|бульвар|переул|площад|набережн|шоссе|алле", low):
+        spans += [(m.start(), m.end()) for m in _ADDRESS_RU_AFTER_RE.finditer(text)
+                  if not _NOT_ADDRESS_AFTER_RU_RE.match(text, m.end())]
     for s, e in spans:
         if _NOT_ADDRESS_AFTER_RE.match(text, e) or not _DIGIT_RE.search(text, s, e):
             continue                         # "ielā 2 gadus", "Karostā 5 reizes"
