@@ -694,6 +694,9 @@ _PRECEDER_WORDS = frozenset("""
 улица улице улицы улицу ул проспект проспекте просп пр бульвар бульваре бул площадь площади пл
 переулок пер имени им
 """.split())
+# endings that mark a Latvian surname (diminutives, -nieks, Slavic -ovs/-evs, -skis)
+_LV_SURNAME_SUFFIXES = ("iņš", "iņa", "ītis", "īte", "ulis", "ule", "nieks", "niece", "ovs", "ova", "evs",
+                        "eva", "skis", "ska", "ckis", "cka", "ēns", "āns", "ons")
 # diminutive endings that make ordinary words into the commonest surnames ("Bērziņš", "Kalniņa",
 # "Zālīte"): such a word before an initial is a surname although hunspell knows it
 _DIMINUTIVE_SURNAME_ENDINGS = ("iņš", "iņa", "iņam", "iņai", "ītis", "īte", "ulis", "ule", "ītim", "ītei")
@@ -1363,6 +1366,18 @@ class _NameFinder:
                 if nxt < len(toks) and self.adjacent(i, nxt) and _latin_ru_first(t.text) \
                         and _LATIN_RU_SURNAME_RE.fullmatch(_as_title(toks[nxt].text)):
                     self.add(i, nxt)             # "Sergey Ivanov", "Olga Petrova"
+                    continue
+            if cls == _NONE and _is_title(t.text) and not _is_cyrillic(t.text):
+                nxt = i + 1
+                # a first name missing from the lists before a surname of a typical Latvian
+                # surname form ("Andrešs Kalniņš", "Andrešs Podnieks")
+                if nxt < len(toks) and (self.adjacent(i, nxt) or self.m[t.end:toks[nxt].start].strip(" \t\r") == "\n"
+                                        and self.ends_item(nxt)) and not self.covered[nxt] \
+                        and len(t.text) >= 4 and t.text.lower().endswith(("s", "š", "a", "e")) \
+                        and not _lv_common(t.text) and _is_title(toks[nxt].text) \
+                        and toks[nxt].text.lower().endswith(_LV_SURNAME_SUFFIXES) \
+                        and _classify(toks[nxt].text) not in (_PLACE, _STOP) and _agree(t.text, toks[nxt].text):
+                    self.add(i, self.extend(i, nxt))
                 continue
             if cls == _SURN and i > 0 and self.adjacent(i - 1, i) and _is_cyrillic(t.text) \
                     and not self.covered[i - 1] and _ru_has(toks[i - 1].text, "Name") \
