@@ -1298,7 +1298,8 @@ class _NameFinder:
                 if _is_title(word) and word.lower() not in _FAMILY_NOT and len(word) >= 4 \
                         and word.endswith(("u", "ых", "их")) and cls != _STOP \
                         and (cls != _PLACE or alone and word not in _lv_local_place_forms()) \
-                        and (not self.sentence_initial(i - 1) or not _lv_common(word) or alone):
+                        and (not self.sentence_initial(i - 1) or not _lv_common(word) or alone
+                             or word.lower().endswith(("iņu", "īšu"))):   # "Eglīšu ģimene no ..."
                     self.add(i - 1, i - 1)
             if i + 1 < len(toks) and self.adjacent(i, i + 1) and not self.covered[i + 1]:
                 word = toks[i + 1].text
