@@ -798,3 +798,14 @@ def test_big_inputs_or_the_switch_run_stages_one_after_another(monkeypatch):
     monkeypatch.setattr(runmod, "_input_bytes", lambda params: 0)
     monkeypatch.setattr(runmod.os, "cpu_count", lambda: 1)                          # one core: nothing to gain
     assert not runmod._side_by_side({})
+
+
+def test_stages_side_by_side_that_write_the_same_file_fail_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
+    toy = _side_toy(tmp_path)
+    path = toy["nbdir"] / "03_right.ipynb"
+    path.write_text(path.read_text().replace("'c.csv'", "'b.csv'"))           # 03 now also writes b.csv
+    with pytest.raises(RunError, match=r"both wrote tables/b\.csv: 03_right cannot run beside") as err:
+        runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
+    assert err.value.exit_code == 1
+    assert not (toy["out"] / "latest").exists()

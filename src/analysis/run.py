@@ -781,12 +781,19 @@ class Beside:
             self.kernel.kill()
         self._thread.join(timeout=30)
 
-    def finish(self) -> list[str]:
-        """Wait for the stage; move what it wrote into the run folder; return those files."""
+    def finish(self, beside_wrote: list[str] = ()) -> list[str]:
+        """Wait for the stage; move what it wrote into the run folder; return those files.
+        `beside_wrote`: what the stage beside it wrote; a file both wrote is an error (their
+        notebooks' analysis.needs say they are independent, and they are not)."""
         self._thread.join()
         if self.error is not None:
             raise self.error
         wrote = _changed(self.before, _file_state(self.folder))
+        both = sorted(set(wrote) & set(beside_wrote))
+        if both:
+            raise RunError(f"stages run side by side both wrote {', '.join(both)}: {self.stage.name} "
+                           f"cannot run beside the stage before it; remove analysis.needs from the "
+                           f"metadata of {self.stage.notebook} (or set ANALYSIS_SIDE_BY_SIDE=0)")
         for rel in wrote:
             target = self.run_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -1039,7 +1046,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             if beside is not None:
                 writing.path = dirs["notebooks"] / beside.stage.name
                 try:
-                    wrote = beside.finish()
+                    wrote = beside.finish(wrote)
                 except BaseException:
                     beside.stop()             # interrupted while waiting: its kernel goes too
                     raise
