@@ -771,14 +771,15 @@ def test_the_proposals_stage_kernel_preloads_its_resources_ahead():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom analysis.run import warm_up\nwarm_up(['analysis.proposals'], PRELOAD)\n"
+    code = ("import sys\nfrom analysis.run import warm_up\nwarm_up(['analysis.proposals'], PRELOAD, "
+            "{'codebook': 'params/codebooks/liepaja-2022.yaml', 'themes': 'params/themes/liepaja-2022.yaml'})\n"
             "from analysis import privacy, text, themes\n"
             "print([f.cache_info().currsize for f in (text._langid_model, text._sm_dict, text._morph_ru,"
             " themes._attested_sets, privacy._lv_first_names, privacy._morph)],"
-            " 'sklearn.linear_model' in sys.modules)")
+            " 'sklearn.linear_model' in sys.modules, len(themes._LOADED))")
     from analysis import paths
 
-    for preload, expected in ((True, "[1, 1, 1, 1, 1, 1] True"), (False, "[0, 0, 0, 0, 0, 0] False")):
+    for preload, expected in ((True, "[1, 1, 1, 1, 1, 1] True 1"), (False, "[0, 0, 0, 0, 0, 0] False 0")):
         done = subprocess.run([sys.executable, "-c", code.replace("PRELOAD", str(preload))], capture_output=True,
                               text=True, timeout=300, env=paths.child_env())
         assert done.returncode == 0, done.stderr

@@ -931,3 +931,19 @@ def test_topic_and_theme_quotes_at_scale_equal_sorting_every_candidate():
             if rank >= 3:
                 break
     pd.testing.assert_frame_equal(got.reset_index(drop=True), pd.DataFrame(rows, columns=got.columns))
+
+
+def test_a_dictionary_loaded_ahead_is_reused_until_its_file_changes(tmp_path):
+    from analysis import themes as th_mod
+
+    src = Path(th_mod.__file__).resolve().parents[2] / "params" / "themes" / "liepaja-2022.yaml"
+    copy = tmp_path / "themes.yaml"
+    copy.write_bytes(src.read_bytes())
+    first = th_mod.load_dictionary(copy)
+    assert th_mod.load_dictionary(copy) is first                       # loaded once per process
+    assert th_mod.load_dictionary(copy, sectors=list(th_mod.SECTORS)) is not first   # other sectors: other key
+    text = copy.read_text(encoding="utf-8")
+    copy.write_text(text.replace('name: {lv: "Sabiedriskais transports"', 'name: {lv: "Sabiedriskais transports X"'),
+                    encoding="utf-8")
+    edited = th_mod.load_dictionary(copy)
+    assert edited is not first and edited.themes["public_transport"].names["lv"] == "Sabiedriskais transports X"

@@ -275,11 +275,12 @@ class Corpus:
         return self.n_word_tokens / s if s > 0 else float("nan")
 
 
-def preload() -> None:
+def preload(params: Mapping[str, Any] | None = None) -> None:
     """Load what this stage would otherwise wait for at its first texts: the language model, the
-    lemmatisers' dictionaries, the name lists quotes are checked against, scikit-learn. Called by
-    analysis.run.warm_up in the stage's kernel while the stage before it runs; loads nothing that
-    depends on a run's inputs and changes no result (the same cached loaders the stage calls)."""
+    lemmatisers' dictionaries, the name lists quotes are checked against, scikit-learn, and with
+    ``params`` (the run's ``codebook`` and ``themes``) the theme dictionary. Called by
+    analysis.run.warm_up in the stage's kernel while the stage before it runs; reads none of the
+    respondents' data and changes no result (the same cached loaders the stage calls)."""
     import sklearn.feature_extraction.text  # noqa: F401
     import sklearn.linear_model  # noqa: F401
 
@@ -290,6 +291,11 @@ def preload() -> None:
                  privacy._lv_first_names, privacy._lv_place_forms, privacy._lv_local_place_forms,
                  privacy._morph):
         load()
+    if params and params.get("themes"):
+        from . import codebook as cbmod, paths
+
+        sectors = list(cbmod.load(paths.resolve(params["codebook"])).sectors) if params.get("codebook") else None
+        th.load_dictionary(paths.resolve(params["themes"]), sectors=sectors)
 
 
 def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:

@@ -554,13 +554,14 @@ def notebook_imports(notebook: Path) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in sorted(found)))
 
 
-def warm_up(modules: list[str], preload: bool = True) -> list[str]:
+def warm_up(modules: list[str], preload: bool = True, params: dict[str, Any] | None = None) -> list[str]:
     """Run inside a stage's kernel before its notebook: import `modules` (one that fails is left
     for the notebook's own import to report, in its cell), then, with `preload`, call `preload()`
     of every module of this package that defines one (resources that take long to load: on small
     inputs the stage would wait on them; on big ones they would only sit in memory early while
-    the stage before runs). Returns the warnings raised meanwhile, formatted as Python prints
-    them, for the run's log."""
+    the stage before runs); a `preload` that takes an argument gets `params` (the run's
+    configuration files: codebook, themes). Returns the warnings raised meanwhile, formatted as
+    Python prints them, for the run's log."""
     import importlib
     import warnings
 
@@ -575,7 +576,9 @@ def warm_up(modules: list[str], preload: bool = True) -> list[str]:
             preload = getattr(sys.modules.get(name), "preload", None)
             if callable(preload):
                 try:
-                    preload()
+                    import inspect
+
+                    preload(params or {}) if inspect.signature(preload).parameters else preload()
                 except Exception:  # noqa: BLE001 - the stage loads it again and reports any error
                     pass
     return [warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught]
@@ -588,7 +591,7 @@ class Kernel:
     treats it as its own: it connects, waits until the kernel is ready (the imports are done),
     runs the cells and shuts the kernel down, exactly as with a kernel it starts itself."""
 
-    def __init__(self, stage: Stage, preload: bool = True):
+    def __init__(self, stage: Stage, preload: bool = True, params: dict[str, Any] | None = None):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -598,18 +601,18 @@ class Kernel:
         self.km = AsyncKernelManager(kernel_name="python3")
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS + ["--HistoryManager.hist_file=:memory:"],
                                        cwd=str(stage.notebook.parent))
-        self._thread = threading.Thread(target=self._warm, args=(notebook_imports(stage.notebook), preload),
+        self._thread = threading.Thread(target=self._warm, args=(notebook_imports(stage.notebook), preload, params),
                                         name=f"warm-{stage.name}", daemon=True)
         self._thread.start()
 
-    def _warm(self, modules: list[str], preload: bool) -> None:
+    def _warm(self, modules: list[str], preload: bool, params: dict[str, Any] | None) -> None:
         from jupyter_client.blocking import BlockingKernelClient
 
         kc = BlockingKernelClient()
         try:
             kc.load_connection_info(self.km.get_connection_info())
             kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-            expression = f"__import__({__name__!r}, fromlist=['warm_up']).warm_up({modules!r}, {preload!r})"
+            expression = f"__import__({__name__!r}, fromlist=['warm_up']).warm_up({modules!r}, {preload!r}, {params!r})"
             msg_id = kc.execute("pass", silent=True, store_history=False, allow_stdin=False,
                                 user_expressions={"warnings": expression})
             deadline = time.monotonic() + WARM_UP_TIMEOUT
@@ -649,10 +652,10 @@ class Kernel:
         return Started
 
     @classmethod
-    def try_start(cls, stage: Stage, preload: bool = True) -> Kernel | None:
+    def try_start(cls, stage: Stage, preload: bool = True, params: dict[str, Any] | None = None) -> Kernel | None:
         """A kernel for `stage` started now, or None (papermill then starts its own)."""
         try:
-            return cls(stage, preload)
+            return cls(stage, preload, params)
         except Exception:  # noqa: BLE001 - an optimisation only
             return None
 
@@ -679,13 +682,14 @@ class Kernels:
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.preload = True          # set per run: small inputs only (see SMALL_INPUTS)
+        self.params: dict[str, Any] = {}   # the run's configuration files, for preload(params)
         self._started: dict[str, Kernel] = {}
 
     def ahead(self, stage: Stage | None) -> None:
         if not self.enabled or stage is None or stage.name in self._started:
             return
         try:
-            self._started[stage.name] = Kernel(stage, self.preload)
+            self._started[stage.name] = Kernel(stage, self.preload, self.params)
         except Exception:  # noqa: BLE001 - no kernel ahead: papermill starts one as before
             pass
 
@@ -976,6 +980,7 @@ def _run(params_file, out, only, start, wait, render, skip_checks, notebook_dir,
     try:
         with snapshot.active():
             kernels.preload = _small(snapshot.params)
+            kernels.params = {k: snapshot.params[k] for k in CONFIG_KEYS if isinstance(snapshot.params.get(k), str)}
             kernels.ahead(stages[0])      # the first stage's kernel loads while the inputs are checked
             if not skip_checks and first_stage:
                 _check_inputs_or_stop(snapshot, say)
@@ -1024,7 +1029,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
                 other = wave[1]
                 say(f"[{other.name}] running {other.notebook.name} (beside {stage.name})")
                 beside = Beside(other, run_dir, snapshot.params, dirs["notebooks"] / other.notebook.name,
-                                timeout, kernels.take(other) or Kernel.try_start(other, kernels.preload))
+                                timeout, kernels.take(other) or Kernel.try_start(other, kernels.preload, kernels.params))
             for later in (waves[w + 1] if w + 1 < len(waves) else []):
                 kernels.ahead(later)          # the next stages load meanwhile
             if render and w == len(waves) - 1 and beside is None:

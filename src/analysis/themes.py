@@ -267,6 +267,12 @@ def is_locative(surface: str, lemma: str) -> bool:
     return w != lemma.lower() and w.endswith(_LV_LOCATIVE)
 
 
+# dictionaries already loaded in this process, by (file, sha256 of its bytes, sectors): a stage's
+# kernel loads its dictionary ahead (analysis.proposals.preload) and the stage takes it from here;
+# a file edited since is a new key. Nothing changes a Dictionary after it is loaded.
+_LOADED: dict[tuple, Dictionary] = {}
+
+
 def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint: bool = False) -> Dictionary:
     """Read and validate a theme dictionary; raise :class:`DictionaryError` naming the file,
     the theme and the pattern at fault. ``sectors`` (e.g. the codebook's) default to the eight
@@ -274,6 +280,23 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
     reference vocabulary (:func:`lint_dictionary`) and any word matched outside a pattern's
     intended lemma that the dictionary does not accept (``lint_ok``) is an error."""
     path = Path(path)
+    if lint:
+        return _load_dictionary(path, sectors, lint)
+    try:
+        import hashlib
+
+        key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest(),
+               None if sectors is None else tuple(sectors))
+    except OSError:
+        return _load_dictionary(path, sectors, lint)     # names the file and the fault
+    if key not in _LOADED:
+        if len(_LOADED) >= 4:
+            _LOADED.clear()
+        _LOADED[key] = _load_dictionary(path, sectors, lint)
+    return _LOADED[key]
+
+
+def _load_dictionary(path: Path, sectors: Iterable[str] | None, lint: bool) -> Dictionary:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except FileNotFoundError:
