@@ -226,6 +226,12 @@ def test_signature_names_are_redacted(text, expected):
     ("Šo iesniedz Andrešs\nPodnieks, kas dzīvo netālu.", "Šo iesniedz [VĀRDS], kas dzīvo netālu."),
     # a family named at the start of a text by a diminutive surname that is also a word
     ("Eglīšu ģimene no Jaunliepājas", "[VĀRDS] ģimene no Jaunliepājas"),
+    # spaced e-mail, a messenger user name, the operator code in brackets, "dzimšanas dati"
+    ("janis . ozols @ inbox . lv", "[E-PASTS]"),
+    ("skype: janis.ozols85", "skype: [PROFILS]"),
+    ("(29) 123456", "[TĀLRUNIS]"),
+    ("+371 (29) 123 456", "[TĀLRUNIS]"),
+    ("dzimšanas dati 01.01.1980", "dzimšanas dati [DZIMŠANAS DATUMS]"),
     # a Russian address with the Latvian street name first
     ("живу на Курземес проспекте 12", "живу на [ADRESE]"),
     ("Живу на Зивью улице 7-3, кв. 5", "Живу на [ADRESE]"),
@@ -237,7 +243,7 @@ def test_realistic_leaks_are_closed(text, expected):
 @pytest.mark.parametrize("text", [
     "es esmu pensionāre", "esmu maija beigās atbraukusi", "Rīgā A. Čaka ielā ir labi",
     "Nodaļa V. Ievads", "Bērziņš būtu labs koks parkā", "vērtējumi 1 2 3 4 5",
-    "Daudzbērnu ģimenes cieš.", "Mazu bērnu ģimenes cieš.", "Coca Cola", "Grand Hotel", "Baltic Podnieks", "Lielā Ozoliņa", "на Курземес проспекте 5 лет назад", "На Лиепаяс улице много ям", "Mūsu māte Liepāja ir skaista.", "Mans kolēģis Rīgā strādā.", "telpas 2345 6789 m2", "Raiņa skolā ir labi.", "Brāļu Kaudzīšu ielā ir bedres.", "Roberta parks ir skaists.",
+    "Daudzbērnu ģimenes cieš.", "Mazu bērnu ģimenes cieš.", "tiekamies @ parkā . Rīt", "skype: janis", "vērtējums (29) 123 punkti", "Laiks: 10.00", "Coca Cola", "Grand Hotel", "Baltic Podnieks", "Lielā Ozoliņa", "на Курземес проспекте 5 лет назад", "На Лиепаяс улице много ям", "Mūsu māte Liepāja ir skaista.", "Mans kolēģis Rīgā strādā.", "telpas 2345 6789 m2", "Raiņa skolā ir labi.", "Brāļu Kaudzīšu ielā ir bedres.", "Roberta parks ir skaists.",
 ])
 def test_the_new_rules_keep_ordinary_text(text):
     assert redact(text) == text

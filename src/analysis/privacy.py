@@ -187,6 +187,10 @@ _EMAIL_OBF_RE = re.compile(
     r"(?P<at>\s?[\[({<]\s?(?:at|et|@|собака)\s?[\])}>]\s?|\s+(?:at|собака)\s+|\s@\s?|@\s)"
     r"(?P<domain>[\w\-]+(?:" + _OBF_DOT + r"[\w\-]+)*?" + _OBF_DOT + r"[^\W\d_]{2,})(?![\w\-])",
     re.IGNORECASE)
+# spaces around the dots and the @: "janis . ozols @ inbox . lv"
+_EMAIL_SPACED_RE = re.compile(
+    r"(?<![\w.])\w[\w%+\-]*(?:[ ]?\.[ ]?\w[\w%+\-]*)*[ ]?@[ ]?[a-z0-9\-]+(?:[ ]?\.[ ]?[a-z0-9\-]+)*?[ ]?\.[ ]?"
+    r"[a-z]{2,6}(?![\w\-])", re.IGNORECASE)
 _MAIL_PROVIDERS = frozenset("""
 gmail inbox apollo tvnet one mail yandex ya rambler bk list outlook hotmail live msn yahoo icloud
 me proton protonmail gmx web tutanota zoho aol delfi lattelecom navigator
@@ -295,6 +299,8 @@ _PHONE_CUE_RE = re.compile(
     re.IGNORECASE)
 
 
+# the operator code in brackets: "(29) 123456", "+371 (29) 123 456"
+_PHONE_PAREN_RE = re.compile(r"(?<![\d+])(?:(?:\+|00)[ ]?371[ ]?)?\([ ]?[2689]\d[ ]?\)[ ]?\d(?:[ .\-]?\d){5}(?!\d)")
 # after a phone label, eight digits in any grouping are a phone ("Tel: 63 4 22 333")
 _PHONE_CUED_RE = re.compile(
     r"(?i:\b(?:tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|phone|тел(?:ефон\w*)?|моб(?:ил\w*)?|звон\w*)"
@@ -330,6 +336,10 @@ _PROFILE_URL_RE = re.compile(
     r"|draugiem\.lv|github\.com|snapchat\.com|pinterest\.com|reddit\.com|medium\.com)"
     r"/[^\s,;!?()<>\"'«»\[\]]+",
     re.IGNORECASE)
+# a user name after a messenger's name: "skype: janis.ozols85" (a dot, underscore or digit in it)
+_MESSENGER_HANDLE_RE = re.compile(
+    r"(?i:\b(?:skype|telegram|viber|discord|snapchat|signal|tiktok|instagram|insta|ig|twitter|fb|facebook"
+    r"|vk|wechat|threads)\b[ \t]*[:\-–][ \t]*)(?P<h>@?\w(?=[\w.\-]*[._\d])[\w.\-]{1,30}\w)(?![\w@])")
 _HANDLE_RE = re.compile(r"(?<![\w@.+\-/])@(?=[\w.]*[^\W\d_])\w(?:[\w.]{0,28}\w)?(?![\w@(])")
 
 
@@ -341,6 +351,8 @@ def _find_profiles(text: str) -> Iterable[Finding]:
         yield Finding("profile", m.start(), end, text[m.start():end])
     for m in _HANDLE_RE.finditer(text):
         yield Finding("profile", m.start(), m.end(), m.group())
+    for m in _MESSENGER_HANDLE_RE.finditer(text):
+        yield Finding("profile", m.start("h"), m.end("h"), m.group("h"))
 
 
 # --------------------------------------------------------------------------- addresses
@@ -498,7 +510,7 @@ _DATE = (r"(?:\d{1,2}\.[ ]?\d{1,2}\.[ ]?(?:19|20)\d{2}\.?(?![\d])"
          r"|\d{1,2}\.[ ]?" + _MONTHS_LV + r"[ ](?:19|20)\d{2}\.?"
          r"|(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/(?:19|20)\d{2})")
 _BIRTH_CUE_RE = re.compile(
-    r"(?:\bdzimis|\bdzimusi|\bdzim\.|\bdz\.|\bdzimšanas\s+datums|\bdzimšanas\s+dat\.|\bdz\.\s*datums"
+    r"(?:\bdzimis|\bdzimusi|\bdzim\.|\bdz\.|\bdzimšanas\s+datums|\bdzimšanas\s+dati|\bdzimšanas\s+dat\.|\bdz\.\s*datums"
     r"|\bd\.\s*dz\.|\bborn|\bDOB|\bdate\s+of\s+birth|\bдата\s+рождения|\bродил(?:ся|ась)|\bд\.\s*р\.)"
     r"\s*[:\-–]?\s*(?:\(\s*)?(?P<date>" + _DATE + ")", re.IGNORECASE)
 _BIRTH_AFTER_RE = re.compile(r"(?P<date>" + _DATE + r")\s*(?:г\.?\s*р\.?|g\.\s*dz\.|gadā\s+dzim\w*)",
@@ -531,7 +543,9 @@ def _find_structured(text: str) -> list[Finding]:
     if _EMAIL_HINT_RE.search(text):
         found += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL_RE.finditer(text)]
         found += _find_obfuscated_emails(text)
-    if "/" in text or "@" in text:
+        if " @" in text or "@ " in text:
+            found += [Finding("email", m.start(), m.end(), m.group()) for m in _EMAIL_SPACED_RE.finditer(text)]
+    if "/" in text or "@" in text or ":" in text:
         found += _find_profiles(text)
     found += _find_addresses(text)
     if _DIGIT_RE.search(text):
@@ -546,6 +560,8 @@ def _find_structured(text: str) -> list[Finding]:
         for m in _PHONE_RE.finditer(text):
             if m.group("body2") is None or _plausible_local_phone(text, m):
                 found.append(Finding("phone", m.start(), m.end(), m.group()))
+        for m in _PHONE_PAREN_RE.finditer(text):
+            found.append(Finding("phone", m.start(), m.end(), m.group()))
         for m in _PHONE_CUED_RE.finditer(text):
             found.append(Finding("phone", m.start("num"), m.end("num"), m.group("num")))
     return found
