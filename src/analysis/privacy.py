@@ -360,7 +360,7 @@ def _find_profiles(text: str) -> Iterable[Finding]:
 _UP = "A-ZĀČĒĢĪĶĻŅŠŪŽÕÄÖÜ"
 _STREET_WORD = (r"(?:iel(?:a|ā|as|u|ai)|prospekt(?:s|ā|a|u)|pr\.|prosp\.|bulvār(?:is|ī|a|i)|bulv\."
                 r"|laukum(?:s|ā|a|u)|gatv(?:e|ē|es|i)|šosej(?:a|ā|as|u)|alej(?:a|ā|as|u)"
-                r"|krastmal(?:a|ā|as|u)|līnij(?:a|ā|as|u)|šķērsiel(?:a|ā|as|u)|damb(?:is|ī|ja|i)"
+                r"|krastmal(?:a|ā|as|u)|ostmal(?:a|ā|as|u)|līnij(?:a|ā|as|u)|šķērsiel(?:a|ā|as|u)|damb(?:is|ī|ja|i)"
                 r"|ceļ(?:š|ā|a|u)|šķērslīnij(?:a|ā|as|u)|iel\.)")
 # house number, building (korpuss), flat (dzīvoklis), then town and postal code
 _HOUSE = (r"(?P<house>\d{1,4}(?:[A-Za-z](?![\w]))?(?:[ ]?/[ ]?\d{1,4}[A-Za-z]?)?)"
@@ -408,7 +408,7 @@ _ADDRESS_LEAD_RE = re.compile(
 def _find_addresses(text: str) -> Iterable[Finding]:
     spans: list[tuple[int, int]] = []
     low = text.lower()
-    if re.search(r"iel|prosp|pr\.|bulv|laukum|gatv|šosej|alej|krastmal|līnij|damb|ceļ", low):
+    if re.search(r"iel|prosp|pr\.|bulv|laukum|gatv|šosej|alej|krastmal|ostmal|līnij|damb|ceļ", low):
         spans += [(m.start(), m.end()) for m in _ADDRESS_RE.finditer(text)]
     if "dz" in low:
         spans += [(m.start(), m.end()) for m in _ADDRESS_FLAT_RE.finditer(text)]
