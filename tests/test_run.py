@@ -790,15 +790,15 @@ def test_big_inputs_or_the_switch_run_stages_one_after_another(monkeypatch):
     monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE", raising=False)
     monkeypatch.setattr(runmod.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(runmod, "_input_bytes", lambda params: runmod.SMALL_INPUTS - 1)
-    assert runmod._side_by_side({}) and runmod._small({})
+    assert runmod._side_by_side(runmod._small({})) and runmod._small({})
     monkeypatch.setenv("ANALYSIS_SIDE_BY_SIDE", "0")
-    assert not runmod._side_by_side({})
+    assert not runmod._side_by_side(runmod._small({}))
     monkeypatch.delenv("ANALYSIS_SIDE_BY_SIDE")
     monkeypatch.setattr(runmod, "_input_bytes", lambda params: runmod.SMALL_INPUTS)   # ~70,000 responses
-    assert not runmod._side_by_side({}) and not runmod._small({})
+    assert not runmod._side_by_side(runmod._small({})) and not runmod._small({})
     monkeypatch.setattr(runmod, "_input_bytes", lambda params: 0)
     monkeypatch.setattr(runmod.os, "cpu_count", lambda: 1)                          # one core: nothing to gain
-    assert not runmod._side_by_side({})
+    assert not runmod._side_by_side(runmod._small({}))
 
 
 def test_stages_side_by_side_that_write_the_same_file_fail_naming_it(tmp_path, monkeypatch):

@@ -292,10 +292,10 @@ _UNIT_AFTER_RE = re.compile(
     re.IGNORECASE)
 _UNIT_BEFORE_RE = re.compile(r"(?:€|\$|eur|eiro|euro|usd)\s?$", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
-# a label just before a number makes it a phone whatever its digits look like
+# a label just before a number makes it a phone whatever its digits look like ("tel", not "telpas")
+_PHONE_LABEL = r"tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|phone|тел(?:ефон\w*)?|моб(?:ил\w*)?|звон\w*"
 _PHONE_CUE_RE = re.compile(
-    r"(?:tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|numur\w*|nr|phone|call\w*|тел(?:ефон\w*)?"
-    r"|моб(?:ил\w*)?|звон\w*|номер\w*)(?!\w)\.?\s*[:\-–—]?\s*$",
+    r"(?:" + _PHONE_LABEL + r"|numur\w*|nr|call\w*|номер\w*)(?!\w)\.?\s*[:\-–—]?\s*$",
     re.IGNORECASE)
 
 
@@ -303,8 +303,7 @@ _PHONE_CUE_RE = re.compile(
 _PHONE_PAREN_RE = re.compile(r"(?<![\d+])(?:(?:\+|00)[ ]?371[ ]?)?\([ ]?[2689]\d[ ]?\)[ ]?\d(?:[ .\-]?\d){5}(?!\d)")
 # after a phone label, eight digits in any grouping are a phone ("Tel: 63 4 22 333")
 _PHONE_CUED_RE = re.compile(
-    r"(?i:\b(?:tālr\w*|tel(?:efon\w*)?|mob(?:il\w*)?|zvan\w*|phone|тел(?:ефон\w*)?|моб(?:ил\w*)?|звон\w*)"
-    r"(?!\w)\.?[ \t]*[:\-–—]?[ \t]*)"
+    r"(?i:\b(?:" + _PHONE_LABEL + r")(?!\w)\.?[ \t]*[:\-–—]?[ \t]*)"
     r"(?P<num>(?:(?:\+|00)?371[ .\-]?)?[2-9](?:[ .\-]?\d){7})(?!\d)(?![.,]\d)")
 
 
@@ -710,12 +709,13 @@ _PRECEDER_WORDS = frozenset("""
 улица улице улицы улицу ул проспект проспекте просп пр бульвар бульваре бул площадь площади пл
 переулок пер имени им
 """.split())
-# endings that mark a Latvian surname (diminutives, -nieks, Slavic -ovs/-evs, -skis)
-_LV_SURNAME_SUFFIXES = ("iņš", "iņa", "ītis", "īte", "ulis", "ule", "nieks", "niece", "ovs", "ova", "evs",
-                        "eva", "skis", "ska", "ckis", "cka", "ēns", "āns", "ons")
 # diminutive endings that make ordinary words into the commonest surnames ("Bērziņš", "Kalniņa",
 # "Zālīte"): such a word before an initial is a surname although hunspell knows it
-_DIMINUTIVE_SURNAME_ENDINGS = ("iņš", "iņa", "iņam", "iņai", "ītis", "īte", "ulis", "ule", "ītim", "ītei")
+_DIMINUTIVE_NOMINATIVE = ("iņš", "iņa", "ītis", "īte", "ulis", "ule")
+_DIMINUTIVE_SURNAME_ENDINGS = _DIMINUTIVE_NOMINATIVE + ("iņam", "iņai", "ītim", "ītei")
+# endings that mark a Latvian surname (diminutives, -nieks, Slavic -ovs/-evs, -skis)
+_LV_SURNAME_SUFFIXES = _DIMINUTIVE_NOMINATIVE + ("nieks", "niece", "ovs", "ova", "evs", "eva", "skis", "ska",
+                                                 "ckis", "cka", "ēns", "āns", "ons")
 _SURNAME_ENDINGS = tuple("sšaeuāiīmēūo") + tuple("вйнаяоук")  # Latvian and Russian
 # Russian surnames written in Latin script (Ivanov, Petrova, Sokolovsky, Shevchenko, Babich...)
 _LATIN_RU_SURNAME_RE = re.compile(

@@ -563,6 +563,7 @@ def warm_up(modules: list[str], preload: bool = True, params: dict[str, Any] | N
     configuration files: codebook, themes). Returns the warnings raised meanwhile, formatted as
     Python prints them, for the run's log."""
     import importlib
+    import inspect
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
@@ -576,8 +577,6 @@ def warm_up(modules: list[str], preload: bool = True, params: dict[str, Any] | N
             preload = getattr(sys.modules.get(name), "preload", None)
             if callable(preload):
                 try:
-                    import inspect
-
                     preload(params or {}) if inspect.signature(preload).parameters else preload()
                 except Exception:  # noqa: BLE001 - the stage loads it again and reports any error
                     pass
@@ -681,7 +680,7 @@ class Kernels:
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
-        self.preload = True          # set per run: small inputs only (see SMALL_INPUTS)
+        self.preload = True          # set per run: small inputs only (see SMALL_INPUTS); also decides side by side
         self.params: dict[str, Any] = {}   # the run's configuration files, for preload(params)
         self._started: dict[str, Kernel] = {}
 
@@ -721,10 +720,11 @@ def _small(params: dict[str, Any]) -> bool:
     return _input_bytes(params) < SMALL_INPUTS
 
 
-def _side_by_side(params: dict[str, Any]) -> bool:
+def _side_by_side(small: bool) -> bool:
+    """Two stages at once? `small`: the run's inputs are under SMALL_INPUTS (measured once, by _run)."""
     if os.environ.get("ANALYSIS_SIDE_BY_SIDE", "1").strip() in ("0", "false", "no", "off"):
         return False
-    return (os.cpu_count() or 1) >= 2 and _small(params)
+    return (os.cpu_count() or 1) >= 2 and small
 
 
 def plan_waves(stages: list[Stage], names: list[str], side_by_side: bool) -> list[list[Stage]]:
@@ -1016,7 +1016,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             writing.path = run_dir
             manifest["seeded_from"] = _seed_from_latest(survey_dir, run_dir, stages, manifest, say)
         ahead = None
-        waves = plan_waves(stages, stage_names(stages[0].notebook.parent), _side_by_side(snapshot.params))
+        waves = plan_waves(stages, stage_names(stages[0].notebook.parent), _side_by_side(kernels.preload))
         for w, wave in enumerate(waves):
             stage = wave[0]
             t0 = time.perf_counter()

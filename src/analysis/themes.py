@@ -9,6 +9,7 @@ pair per word token, see :mod:`analysis.proposals`), so the coding is pure set l
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 import re
@@ -283,8 +284,6 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
     if lint:
         return _load_dictionary(path, sectors, lint)
     try:
-        import hashlib
-
         key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest(),
                None if sectors is None else tuple(sectors))
     except OSError:
