@@ -170,6 +170,49 @@ def test_figures_are_svg_with_a_description_and_text_never_below_11_px():
     plt.close(fig)
 
 
+def test_text_measurements_are_shared_between_drawings_and_change_nothing():
+    """A label measured once is not measured again by the next drawing (the tight bounding
+    box's dry run, the drawing itself, the phone layout, the next figure); the SVG is the same
+    byte for byte as with matplotlib's own per-renderer measuring."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.text as mtext
+
+    from analysis import plots
+
+    plots.apply_style("lv")
+    shared = mtext._get_text_metrics_with_cache
+    assert getattr(shared, "_analysis_shared", False)
+
+    def figure(width):
+        fig, ax = plt.subplots(figsize=(width, 3))
+        ax.barh(["Mājokļu pieejamība", "Sabiedriskais transports", "Ielu apgaismojums"], [41, 23, 7])
+        ax.set_title("Mājokļi ir svarīgākie", loc="left")
+        return fig
+
+    plots._METRICS_CACHE.clear()
+    fig = figure(8)
+    with_shared = plots.figure_svg(fig)
+    n = len(plots._METRICS_CACHE)
+    assert n > 0
+    assert plots.figure_svg(fig) == with_shared and len(plots._METRICS_CACHE) == n   # all reused
+    plt.close(fig)
+    fig = figure(5)                                       # other size, same labels
+    plots.figure_svg(fig)
+    assert len(plots._METRICS_CACHE) == n
+    plt.close(fig)
+    # matplotlib's own measuring gives the same drawing
+    fig = figure(8)
+    mtext._get_text_metrics_with_cache = shared.__wrapped__
+    try:
+        assert plots.figure_svg(fig) == with_shared
+    finally:
+        mtext._get_text_metrics_with_cache = shared
+        plt.close(fig)
+
+
 def _tables(codebook):
     items = pd.DataFrame({"item": ["mobility_1", "housing_1", "urban_1"], "sector": ["mobility", "housing", "urban"],
                           "n": [400, 380, 390], "top2_share": [0.81, 0.62, 0.40], "rank": [1, 2, 3],

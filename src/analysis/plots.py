@@ -32,6 +32,7 @@ def apply_style(lang: str = "lv") -> None:
     """Matplotlib defaults for every notebook: readable, print-friendly, deterministic SVG ids."""
     _LANG["lang"] = lang
     _install_figure_format()
+    _install_text_metrics_cache()
     plt.rcParams.update({
         "figure.dpi": 100,
         "savefig.dpi": 100,
@@ -243,7 +244,56 @@ def _install_figure_format() -> None:
         # resolve the backend first: activating the inline backend clears every formatter
         # registered for Figure, so one registered before it would be lost
         plt.close(plt.figure())
-        shell.display_formatter.formatters["text/html"].for_type(Figure, lambda f: figure_html(f))
+        formatters = shell.display_formatter.formatters
+        formatters["text/html"].for_type(Figure, lambda f: figure_html(f))
+        # the inline backend would also draw every such figure as a PNG nobody reads (the
+        # report shows the HTML): a second full rendering, and a bitmap in the notebook
+        formatters["image/png"].type_printers.pop(Figure, None)
+
+
+# renderer classes whose text metrics depend only on the text, the font, the dpi and the
+# hinting settings (matplotlib's own cache is per renderer instance, so every savefig -- and a
+# tight bounding box's dry run before it -- measures every label again)
+_METRICS_RENDERERS = ("RendererSVG", "RendererAgg")
+_METRICS_CACHE: dict = {}
+_METRICS_CACHE_MAX = 50_000
+
+
+def _install_text_metrics_cache() -> None:
+    """Share text measurements between renderers of the same kind and dpi.
+
+    Measuring a string lays out each glyph with FreeType (about 1-3 ms per label here), and
+    matplotlib keeps those measurements per renderer instance; a report figure is drawn four
+    times (tight bounding box, then the drawing, for the page and for the phone layout), with
+    the same labels across figures. The result of a measurement is a function of the renderer's
+    class, its dpi, the string, the font properties, whether it is math, and the hinting
+    settings, which together are the key here; anything else (TeX, other renderers) goes to
+    matplotlib unchanged. Installed once per process."""
+    import matplotlib.text as mtext
+
+    original = mtext._get_text_metrics_with_cache
+    if getattr(original, "_analysis_shared", False):
+        return
+
+    def metrics(renderer, text, fontprop, ismath, dpi):
+        # a vector backend draws through a MixedModeRenderer, which measures with the
+        # renderer it currently holds (the vector one, or a raster one while rasterizing)
+        inner = renderer._renderer if type(renderer).__name__ == "MixedModeRenderer" else renderer
+        if ismath == "TeX" or type(inner).__name__ not in _METRICS_RENDERERS:
+            return original(renderer, text, fontprop, ismath, dpi)
+        rc = matplotlib.rcParams
+        key = (type(inner), inner.points_to_pixels(72), dpi, text, fontprop.copy(), ismath,
+               rc["text.hinting"], rc["text.hinting_factor"], rc["text.kerning_factor"], rc.get("text.language"))
+        hit = _METRICS_CACHE.get(key)
+        if hit is None:
+            if len(_METRICS_CACHE) >= _METRICS_CACHE_MAX:
+                _METRICS_CACHE.clear()
+            hit = _METRICS_CACHE[key] = original(renderer, text, fontprop, ismath, dpi)
+        return hit
+
+    metrics._analysis_shared = True
+    metrics.__wrapped__ = original
+    mtext._get_text_metrics_with_cache = metrics
 
 
 def xerr(x, low, high) -> np.ndarray:
