@@ -327,6 +327,28 @@ def test_fit_on_the_used_features_is_the_fit_on_all_features():
     assert np.allclose(L._proba(mine, X), full.predict_proba(X)[:, 1], rtol=0, atol=1e-12)
 
 
+def test_the_direct_liblinear_call_is_the_estimator_bit_for_bit():
+    """learn._logistic calls liblinear as LogisticRegression does, without the estimator's
+    wrapping; on TF-IDF features of texts, sliced as the folds slice them, the weights and the
+    intercept are equal to the estimator's to the last bit (a scikit-learn whose private module
+    changed would fail its check and fall back to the estimator: learn._direct_ok)."""
+    from analysis import learn as L
+
+    assert L._direct_ok()
+    rng = np.random.default_rng(11)
+    words = [f"w{i}" for i in range(400)]
+    docs = [list(rng.choice(words, size=int(rng.integers(1, 25)))) for _ in range(300)]
+    X = L.features(docs)
+    for k in range(12):
+        rows = np.flatnonzero(rng.random(300) < 0.8)
+        y = rng.random(len(rows)) < (0.05 + 0.04 * k)
+        Xr = X[rows]
+        used = np.flatnonzero(np.bincount(Xr.indices, minlength=Xr.shape[1]))
+        Xu = Xr[:, used]
+        a, b = L._logistic_direct(Xu, y), L._logistic_estimator(Xu, y)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
 def test_next_to_code_in_row_blocks_equals_all_rows_at_once():
     """Issue 15: the uncertainty margins are computed in blocks of 65,536 rows (not one float64
     texts x themes matrix per step); on 150,000 texts the table equals the all-at-once reference."""

@@ -46,7 +46,7 @@ def disagreement_sentence(tables: dict[str, pd.DataFrame], cb, lang: str, fdr: f
             return t("brief_disagree_none", lang)
         f = findings.assign(_s=findings.get("survives_adjustment", False).astype(str).str.lower() == "true")
         row = f.sort_values(["_s", "effect_size", "p_adj"], ascending=[False, False, True]).iloc[0]
-        from .likert_plots import grouping_label
+        from .report import grouping_label
 
         g = row["grouping"]
         return t("brief_disagree_plain", lang, item=outcome_label(row["outcome"], cb, lang),
@@ -82,7 +82,7 @@ def disagreement_sentence(tables: dict[str, pd.DataFrame], cb, lang: str, fdr: f
     size = "epsilon_squared" if "epsilon_squared" in sig else "effect_size"
     row = sig.sort_values([size, "p_adj"], ascending=[False, True]).iloc[0]
     g = row["grouping"]
-    from .likert_plots import grouping_label
+    from .report import grouping_label
 
     return t("brief_disagree_plain", lang, item=outcome_label(row["outcome"], cb, lang),
              high=group_label(g, row["highest_group"], cb, lang), low=group_label(g, row["lowest_group"], cb, lang),
@@ -150,7 +150,7 @@ def group_filter_html(summary, top: int = 5) -> str:
     pre-rendered in <details> (no script): a group of at least min_cell respondents each; the
     groups merged or left out are named in one sentence; a survey without a district role
     (or whose district is the main grouping) says so in one sentence."""
-    from .likert_plots import grouping_label
+    from .report import grouping_label
 
     lang, cb = summary.lang, summary.cb
     parts = [f'<h3 id="s-group-filter">{html.escape(t("brief_filter_title", lang))}</h3>',

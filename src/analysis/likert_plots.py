@@ -18,6 +18,7 @@ from .codebook import Codebook
 from . import plots
 from .plots import LIKERT_COLOURS, OKABE_ITO, likert_colours
 from .report import fmt_int, TEXT, fmt_ci, fmt_num, fmt_p, fmt_pct, t  # noqa: F401 (used by the notebook too)
+from .report import grouping_label, level_label as group_label  # noqa: F401 (labels live with the texts: no matplotlib to read them)
 
 def _t(lang: str, key: str) -> str:
     return t(f"likert_{key}", lang)
@@ -33,31 +34,6 @@ def item_label(cb: Codebook, item: str, lang: str = "lv", width: int = 60) -> st
     if item.startswith("sector_") and sector in cb.sectors:
         return f"{_t(lang, 'sector')}: {cb.sector_title(sector, lang)}"
     return short(cb.variable_label(item, lang), width)
-
-
-def grouping_label(cb: Codebook, grouping: str, lang: str = "lv") -> str:
-    if "__" in grouping:
-        var, code = grouping.split("__", 1)
-        return f"{cb.variable_label(var, lang)}: {cb.label_of(var, code, lang)}"
-    if grouping in cb.variables:
-        return cb.variable_label(grouping, lang)
-    if grouping == "form_language":
-        return _t(lang, "form_language")
-    return grouping
-
-
-def group_label(cb: Codebook, grouping: str, level: str, lang: str = "lv") -> str:
-    """Display label of a group: codebook option or merge label; yes/no for language indicators."""
-    if level == "all":
-        return _t(lang, "all")
-    if "__" in grouping:
-        var, code = grouping.split("__", 1)
-        return f"{cb.label_of(var, code, lang)}: {_t(lang, level)}"
-    if grouping == "form_language":
-        if f"likert_lang_{level}" in TEXT:
-            return _t(lang, f"lang_{level}")
-        return t(f"text_lang_{level}", lang) if f"text_lang_{level}" in TEXT else level   # any ISO code (et, lt…)
-    return cb.label_of(grouping, level, lang)
 
 
 # --- diverging stacked bars -----------------------------------------------------------

@@ -1872,7 +1872,7 @@ def page_words(cb: Codebook, lang: str = "lv") -> dict[str, Any]:
     rating scale's favourable answers (labels in `lang`, else their scores), its ends and middle,
     its "don't know", items per sector, reversed items, the roles' questions and model
     predictors. Values are plain text (the page escapes them); a missing part is None."""
-    from .likert_plots import grouping_label      # local: keeps matplotlib out of the tables' import
+    from .report import grouping_label
     from .report import t
 
     def quoted(text: str) -> str:

@@ -179,6 +179,36 @@ def difference_sentence(row: pd.Series, codebook, lang: str = "lv") -> str:
              effect=effect_word(row.get("effect_label"), lang), p=fmt_p_relation(row.get("p_adj"), lang))
 
 
+def _likert_t(lang: str, key: str) -> str:
+    return t(f"likert_{key}", lang)
+
+
+def grouping_label(cb, grouping: str, lang: str = "lv") -> str:
+    if "__" in grouping:
+        var, code = grouping.split("__", 1)
+        return f"{cb.variable_label(var, lang)}: {cb.label_of(var, code, lang)}"
+    if grouping in cb.variables:
+        return cb.variable_label(grouping, lang)
+    if grouping == "form_language":
+        return _likert_t(lang, "form_language")
+    return grouping
+
+
+def level_label(cb, grouping: str, level: str, lang: str = "lv") -> str:
+    """Display label of a group (a level of a grouping) in figures and the workbook: codebook
+    option or merge label; yes/no for language indicators."""
+    if level == "all":
+        return _likert_t(lang, "all")
+    if "__" in grouping:
+        var, code = grouping.split("__", 1)
+        return f"{cb.label_of(var, code, lang)}: {_likert_t(lang, level)}"
+    if grouping == "form_language":
+        if f"likert_lang_{level}" in TEXT:
+            return _likert_t(lang, f"lang_{level}")
+        return t(f"text_lang_{level}", lang) if f"text_lang_{level}" in TEXT else level   # any ISO code (et, lt…)
+    return cb.label_of(grouping, level, lang)
+
+
 def outcome_label(outcome: str, codebook, lang: str = "lv") -> str:
     """An item's statement, or 'Sector index: <title>' for a sector index outcome."""
     if outcome in codebook.variables:

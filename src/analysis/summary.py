@@ -403,7 +403,7 @@ class Summary:
             parts.append(t("brief_filter_not_compared", lang, groups=names([c for c in left if c in excluded])))
         if not parts:
             return None
-        from .likert_plots import grouping_label
+        from .report import grouping_label
 
         return t("brief_filter_small", lang, grouping=grouping_label(self.cb, var, lang), list="; ".join(parts))
 

@@ -68,8 +68,7 @@ def column_title(col: str, lang: str, cb=None, themes: dict[str, str] | None = N
 
 def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
     """A function (column, row index, value) -> the value as a person reads it."""
-    from . import likert_plots
-    from .report import outcome_label
+    from .report import grouping_label, level_label, outcome_label
 
     yes, no = t("likert_yes", lang), t("likert_no", lang)
     grouping_col = next((c for c in GROUPING_COLS if c in frame.columns), None)
@@ -95,12 +94,12 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
             if col == "term" and "=" in value:       # a model term 'age_band=18_29' -> 'Age: 18–29'
                 var, level = value.split("=", 1)
                 if var in cb.variables or var == "form_language":
-                    return (f"{likert_plots.grouping_label(cb, var, lang)}: "
-                            f"{likert_plots.group_label(cb, var, level, lang)}")
+                    return (f"{grouping_label(cb, var, lang)}: "
+                            f"{level_label(cb, var, level, lang)}")
             if col in SECTOR_COLS and value in cb.sectors:
                 return cb.sector_title(value, lang)
             if col in GROUPING_COLS and (value in cb.variables or "__" in value or value == "form_language"):
-                return likert_plots.grouping_label(cb, value, lang)
+                return grouping_label(cb, value, lang)
             if col in cb.variables and cb.variables[col].type in ("single", "multi"):
                 return cb.label_of(col, value, lang)
             if col == "levels" and grouping_col is not None and "+" in value:
@@ -111,7 +110,7 @@ def _labeller(frame: pd.DataFrame, cb, lang: str, themes: dict[str, str]):
             if col in GROUP_COLS and grouping_col is not None:
                 grouping = str(frame.iloc[i][grouping_col])
                 if grouping in cb.variables or "__" in grouping or grouping == "form_language":
-                    return likert_plots.group_label(cb, grouping, value, lang)
+                    return level_label(cb, grouping, value, lang)
         except (KeyError, ValueError, IndexError):
             return value
         return value
@@ -129,7 +128,8 @@ def _theme_names(themes: str | None, lang: str) -> dict[str, str]:
     from . import paths
 
     try:
-        raw = yaml.safe_load(paths.resolve(themes).read_text(encoding="utf-8")) or {}
+        raw = yaml.load(paths.resolve(themes).read_text(encoding="utf-8"),
+                        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except (OSError, yaml.YAMLError):
         return {}
     names = {}
