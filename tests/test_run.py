@@ -589,6 +589,53 @@ def test_a_stage_kernel_loads_its_imports_ahead_and_their_warnings_reach_the_log
     assert 'href="03_late.html"' in (run_dir / "report" / "01_make.html").read_text()
 
 
+def test_the_workbook_written_ahead_in_a_child_is_the_one_written_here(tmp_path, monkeypatch):
+    """RunPages.start_workbook writes the workbook in a child interpreter (beside the pages and
+    the last stage): byte for byte the workbook write_workbook_to makes in the run's process. A
+    child that fails leaves the writing to this process (finish_workbook), never a missing or
+    partial workbook; a stale one (forget_workbook) stops its child."""
+    import pandas as pd
+
+    from analysis import report_html, workbook
+
+    root = Path(__file__).resolve().parents[1]
+    run_dir = tmp_path / "run"
+    (run_dir / "tables").mkdir(parents=True)
+    pd.DataFrame({"item": ["housing_1", "mobility_1"], "n": [400, 380], "top2_share": [0.81, 0.62],
+                  "note": ["=1+1", "ok"]}).to_csv(run_dir / "tables" / "items.csv", index=False)
+    params = {"codebook": str(root / "params" / "codebooks" / "liepaja-2022.yaml"), "report_lang": "lv",
+              "themes": str(root / "params" / "themes" / "liepaja-2022.yaml")}
+    here = report_html.RunPages(run_dir, params)
+    assert here.cb is not None
+    here.write_workbook_to(tmp_path / "here.xlsx")
+    ahead = report_html.RunPages(run_dir, params)
+    ahead.spawn_workbook_child()
+    child = ahead._child
+    ahead.start_workbook(tmp_path / "child.xlsx")
+    ahead.finish_workbook()
+    assert child.returncode == 0 and ahead.workbook == tmp_path / "child.xlsx"
+    assert (tmp_path / "child.xlsx").read_bytes() == (tmp_path / "here.xlsx").read_bytes()
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "child.xlsx").worksheets[1]
+    assert sheet["A2"].value not in (None, "housing_1") and sheet["D2"].value == "'=1+1"   # labelled, neutralised
+    # a child that fails: written here instead
+    monkeypatch.setattr(workbook, "CHILD", "import sys; sys.exit(3)")
+    failing = report_html.RunPages(run_dir, params)
+    failing.start_workbook(tmp_path / "fallback.xlsx")
+    failing.finish_workbook()
+    assert (tmp_path / "fallback.xlsx").read_bytes() == (tmp_path / "here.xlsx").read_bytes()
+    # stale: the child is stopped and nothing is kept
+    monkeypatch.setattr(workbook, "CHILD", "import time; time.sleep(60)")
+    stale = report_html.RunPages(run_dir, params)
+    stale.start_workbook(tmp_path / "stale.xlsx")
+    waiting = stale._child
+    stale.forget_workbook()
+    assert waiting.poll() is not None and stale.workbook is None
+    stale.finish_workbook()
+    assert not (tmp_path / "stale.xlsx").exists()
+
+
 def test_the_input_check_of_big_inputs_runs_in_a_child_and_leaves_its_reading(tmp_path, monkeypatch):
     """Issue 15: from CHECK_CHILD_FROM bytes of inputs the check runs in a child interpreter (its
     memory goes back to the system when it ends, not kept by the run's process through every

@@ -321,6 +321,8 @@ class RunPages:
                                   params.get("min_cell", 10))
         self.prepared: dict[str, tuple[str, str]] = {}      # name -> (title, page without nav)
         self.workbook: Path | None = None                   # written ahead (`write_workbook_to`)
+        self._child: subprocess.Popen | None = None         # writing it ahead (`start_workbook`)
+        self._child_target: Path | None = None
         self._exporter = None
 
     def prepare(self, name: str) -> tuple[str, str]:
@@ -334,6 +336,54 @@ class RunPages:
                                                        html_exporter=self._exporter))
         return self.prepared[name]
 
+    def spawn_workbook_child(self) -> None:
+        """Start the child interpreter that will write the workbook (`start_workbook`): it imports
+        what it needs now and then waits for its job, so that loading costs nothing later."""
+        from . import paths
+        from .workbook import CHILD
+
+        if self._child is not None:
+            return
+        try:
+            self._child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                           env=paths.child_env())
+        except Exception:  # noqa: BLE001 - then finish_workbook writes it here
+            self._child = None
+
+    def start_workbook(self, path: Path) -> None:
+        """Start writing the workbook of the run's tables as they are now to `path`, in a child
+        interpreter: openpyxl's few seconds run beside the pages and the last stage instead of
+        after them (`finish_workbook` waits; if the child fails, the workbook is written here)."""
+        import pickle
+
+        self.spawn_workbook_child()
+        self._child_target = path
+        try:
+            self._child.stdin.write(pickle.dumps((str(self.run_dir / "tables"), str(path), self.params, self.lang)))
+            self._child.stdin.close()
+        except Exception:  # noqa: BLE001 - then finish_workbook writes it here
+            self._stop_child()
+
+    def finish_workbook(self) -> None:
+        """Wait for the child started by `start_workbook` (its workbook becomes `workbook`); when it
+        failed, write the workbook in this process (so a real error is raised here, as before)."""
+        child, target = self._child, self._child_target
+        if target is None:
+            return
+        self._child = self._child_target = None
+        if child is not None and child.wait() == 0 and target.exists():
+            self.workbook = target
+        else:
+            self.write_workbook_to(target)
+
+    def _stop_child(self) -> None:
+        child, self._child = self._child, None
+        if child is not None:
+            with contextlib.suppress(OSError):
+                child.kill()
+            child.wait()
+
     def write_workbook_to(self, path: Path) -> None:
         """The workbook of the run's tables as they are now, written to `path` (moved into
         tables/ by render_run unless `forget_workbook` was called: a later stage wrote tables)."""
@@ -341,6 +391,8 @@ class RunPages:
                                       themes=self.params.get("themes"))
 
     def forget_workbook(self) -> None:
+        self._stop_child()
+        self._child_target = None
         if self.workbook is not None:
             with contextlib.suppress(OSError):
                 self.workbook.unlink()
@@ -373,6 +425,7 @@ def render_run(run_dir: Path, params: dict[str, Any], stage_names: list[str],
                 _drop_pdf_link(out)
     titles = (cb.titles or {}) if cb else {}
     survey_title = titles.get(lang) or titles.get("en") or next(iter(titles.values()), "")
+    run.finish_workbook()
     write_index(report_dir, pages, run_dir.name, synthetic, lang, footer=footer, pdf=pdf is not None,
                 survey_title=str(survey_title))
     if run.workbook is not None and run.workbook.exists():

@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from . import paths
@@ -818,30 +819,46 @@ class Beside:
 
 class ReportsAhead:
     """While the last stage runs, the pages of the stages before it (nbconvert, the costly part
-    of rendering) and the workbook of the tables so far are made in a thread, in memory and in a
-    hidden folder of the run (run_dir/.report-ahead, outside data/, tables/, figures/: nothing a
-    stage's `wrote` could list). render_run finishes them after the last stage: the pages get
-    their navigation bar, the workbook moves into tables/ unless the last stage wrote tables (then
-    it is written again). Any error here is left for render_run to raise, as before."""
+    of rendering) are made in a thread, in memory, and the workbook of the tables so far in a
+    child interpreter, into a hidden folder of the run (run_dir/.report-ahead, outside data/,
+    tables/, figures/: nothing a stage's `wrote` could list). render_run finishes them after the
+    last stage: the pages get their navigation bar, the workbook moves into tables/ unless the
+    last stage wrote tables (then it is written again). Any error here is left for render_run to
+    raise, as before.
 
-    def __init__(self, run_dir: Path, params: dict[str, Any], skip: str):
+    Earlier too, when a stage ends while the one beside it still runs (a core is free): `only`
+    names the finished stages whose pages are made then, and the workbook's child interpreter is
+    started, to load its imports and wait (the tables are not all written yet). The last stage's
+    ReportsAhead takes those (`before`) and does the rest."""
+
+    def __init__(self, run_dir: Path, params: dict[str, Any], skip: str | None = None,
+                 only: Sequence[str] | None = None, before: "ReportsAhead | None" = None):
         self.run_dir = run_dir
         self.folder = run_dir / ".report-ahead"
         self.pages = None
-        self._thread = threading.Thread(target=self._work, args=(params, skip), name="reports-ahead", daemon=True)
+        self._before = before
+        self._thread = threading.Thread(target=self._work, args=(params, skip, only), name="reports-ahead",
+                                        daemon=True)
         self._thread.start()
 
-    def _work(self, params: dict[str, Any], skip: str) -> None:
+    def _work(self, params: dict[str, Any], skip: str | None, only: Sequence[str] | None) -> None:
         try:
             from . import report_html
 
-            pages = report_html.RunPages(self.run_dir, params)
-            for nb in sorted((self.run_dir / "notebooks").glob("*.ipynb")):
-                if nb.stem != skip:
-                    pages.prepare(nb.stem)
-            self.pages = pages
+            pages = None
+            if self._before is not None:
+                self._before._thread.join()
+                pages = self._before.pages
+            pages = pages or report_html.RunPages(self.run_dir, params)
             self.folder.mkdir(exist_ok=True)
-            pages.write_workbook_to(self.folder / "tables.xlsx")
+            if only is None:
+                pages.start_workbook(self.folder / "tables.xlsx")     # a child process, beside the pages
+            else:
+                pages.spawn_workbook_child()
+            self.pages = pages
+            for nb in sorted((self.run_dir / "notebooks").glob("*.ipynb")):
+                if nb.stem != skip and (only is None or nb.stem in only):
+                    pages.prepare(nb.stem)
         except Exception:  # noqa: BLE001 - render_run makes what is missing and raises any error
             pass
 
@@ -854,6 +871,9 @@ class ReportsAhead:
 
     def cleanup(self) -> None:
         self._thread.join()
+        for ahead in (self, self._before):
+            if ahead is not None and ahead.pages is not None:
+                ahead.pages._stop_child()     # a run stopped before render_run waited for it
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -1033,7 +1053,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             for later in (waves[w + 1] if w + 1 < len(waves) else []):
                 kernels.ahead(later)          # the next stages load meanwhile
             if render and w == len(waves) - 1 and beside is None:
-                ahead = ReportsAhead(run_dir, params, skip=stage.name)
+                ahead = ReportsAhead(run_dir, params, skip=stage.name, before=ahead)
             try:
                 execute_stage(stage, stage_parameters(snapshot.params, stage, run_dir),
                               dirs["notebooks"] / stage.notebook.name, timeout, kernel)
@@ -1049,6 +1069,9 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             _log_stage_warnings(dirs["notebooks"] / stage.notebook.name, stage.name, say,
                                 before=kernel.loaded_warnings() if kernel else ())
             if beside is not None:
+                if render and ahead is None:  # a core is free until the stage beside ends
+                    done = [s.notebook.stem for ws in waves[:w] for s in ws] + [stage.notebook.stem]
+                    ahead = ReportsAhead(run_dir, params, only=done)
                 writing.path = dirs["notebooks"] / beside.stage.name
                 try:
                     wrote = beside.finish(wrote)

@@ -263,3 +263,28 @@ def _rezip_fixed_times(data: bytes, out: Path) -> None:
                 content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
             dst.writestr(fixed, content)
     tmp.replace(out)
+
+
+# --- in a child interpreter --------------------------------------------------------------------
+
+CHILD = "from analysis.workbook import child_main; child_main()"
+
+
+def child_main() -> None:
+    """`python -c CHILD`: read (tables folder, output path, params, language) pickled on stdin and write the
+    workbook there, as `analysis.report_html.RunPages.write_workbook_to` would in the run's process
+    (same codebook, language and theme names; imports only what the workbook needs)."""
+    import pickle
+    import sys
+
+    import openpyxl  # noqa: F401 - loaded while the job is awaited
+
+    from . import codebook, paths
+
+    tables_dir, out, params, lang = pickle.load(sys.stdin.buffer)
+    try:
+        cb = codebook.load(paths.resolve(params["codebook"]))
+    except Exception:  # noqa: BLE001 - as the run's process: labels fall back to codes
+        cb = None
+    write_workbook(Path(tables_dir), str(out), cb=cb, lang=lang, themes=params.get("themes"))
+
