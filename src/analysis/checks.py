@@ -139,7 +139,7 @@ def stage_requirements(params: dict[str, Any], cb, root: Path | None = None,
 
 
 def _population_problems(population: str, cb, root) -> list[Problem]:
-    from .ratings import load_population
+    from .population import load_population
 
     path = paths.resolve(population, root)
     try:
