@@ -947,3 +947,48 @@ def test_a_dictionary_loaded_ahead_is_reused_until_its_file_changes(tmp_path):
                     encoding="utf-8")
     edited = th_mod.load_dictionary(copy)
     assert edited is not first and edited.themes["public_transport"].names["lv"] == "Sabiedriskais transports X"
+
+
+def test_a_loaded_dictionary_is_kept_on_disk_and_read_back_equal(tmp_path, monkeypatch):
+    """The loaded dictionary is cached beside the lemma cache, named by a hash of the file's
+    bytes, the sectors and the code: a rerun (or the stage after the input check) reads it back
+    equal to a fresh load, under the path it was given; another file's bytes miss; an unreadable
+    cache is rebuilt; ANALYSIS_CACHE_DIR=off keeps nothing."""
+    root = Path(__file__).resolve().parents[1]
+    src = root / "params" / "themes" / "liepaja-2022.yaml"
+    sectors = ["housing", "mobility", "urban", "education", "business", "culture", "participation", "newcomers"]
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    th._LOADED.clear()
+    fresh = th.load_dictionary(src, sectors=sectors)
+    kept = list((tmp_path / "cache").glob("themes-*.pickle"))
+    assert len(kept) == 1
+    copy = tmp_path / "copy.yaml"
+    copy.write_bytes(src.read_bytes())
+    th._LOADED.clear()
+
+    def no_build(*a, **k):
+        raise AssertionError("built again instead of read from the cache")
+
+    with monkeypatch.context() as m:
+        m.setattr(th, "_load_dictionary", no_build)
+        again = th.load_dictionary(copy, sectors=sectors)
+    import dataclasses
+
+    assert again.path == copy and again is not fresh and dataclasses.replace(again, path=src) == fresh
+    docs = [["veloceliņš", "karosta"], ["īre", "dzīvoklis", "dārgs"], ["парковка", "море"], ["nekas"]]
+    coded = th.code_texts(docs, again)
+    assert coded.to_numpy().any() and coded.equals(th.code_texts(docs, fresh))
+    # other bytes: another file; a broken cache file: rebuilt
+    copy.write_text(src.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    th._LOADED.clear()
+    th.load_dictionary(copy, sectors=sectors)
+    assert len(list((tmp_path / "cache").glob("themes-*.pickle"))) == 2
+    kept[0].write_bytes(b"not a pickle")
+    th._LOADED.clear()
+    assert th.load_dictionary(src, sectors=sectors) == fresh
+    # off: nothing kept
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", "off")
+    th._LOADED.clear()
+    assert th.load_dictionary(src, sectors=sectors) == fresh
+    assert len(list((tmp_path / "cache").glob("themes-*.pickle"))) == 2
+    th._LOADED.clear()

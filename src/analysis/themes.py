@@ -291,8 +291,72 @@ def load_dictionary(path: str | Path, sectors: Iterable[str] | None = None, lint
     if key not in _LOADED:
         if len(_LOADED) >= 4:
             _LOADED.clear()
-        _LOADED[key] = _load_dictionary(path, sectors, lint)
+        _LOADED[key] = _cached_dictionary(path, key[1], sectors)
     return _LOADED[key]
+
+
+# A loaded dictionary (patterns parsed, lemma forms expanded) is a pure function of the file's
+# bytes, the survey's sectors, this package's code and the text resources; it is kept beside the
+# lemma cache (analysis.text, ``$ANALYSIS_CACHE_DIR``; ``off`` turns both off) in a file named by
+# a hash of all of those, so a rerun reads it (~0.1 s) instead of building it (~1-2 s, once in the
+# input check and once in stage 03). Only a dictionary that loaded without error is kept.
+_DICT_CACHE_KEEP = 8
+
+
+@functools.lru_cache(maxsize=1)
+def _code_hash() -> str:
+    from . import text
+
+    h = hashlib.sha256(text._resource_hash().encode())
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(f"{sys.version_info[:2]} yaml={yaml.__version__}".encode())
+    return h.hexdigest()[:20]
+
+
+def _dictionary_cache_path(content_sha: str, sectors: Iterable[str] | None) -> Path | None:
+    from . import text
+
+    lemmas = text._cache_path()
+    if lemmas is None:
+        return None
+    h = hashlib.sha256(f"{content_sha}|{None if sectors is None else list(sectors)}|{_code_hash()}".encode())
+    return lemmas.parent / f"themes-{h.hexdigest()[:24]}.pickle"
+
+
+def _cached_dictionary(path: Path, content_sha: str, sectors: Iterable[str] | None) -> Dictionary:
+    import os
+    import pickle
+
+    try:
+        cache = _dictionary_cache_path(content_sha, sectors)
+    except Exception:  # noqa: BLE001 - no cache folder: build it
+        cache = None
+    if cache is not None and cache.exists():
+        try:
+            with open(cache, "rb") as f:
+                got = pickle.load(f)
+            if isinstance(got, Dictionary):
+                got.path = path
+                return got
+        except Exception:  # noqa: BLE001 - an unreadable cache is rebuilt, never an error
+            pass
+    d = _load_dictionary(path, sectors, False)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump(d, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+            old = sorted(cache.parent.glob("themes-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for stale in old[_DICT_CACHE_KEEP:]:
+                if stale != cache:
+                    stale.unlink(missing_ok=True)
+        except OSError:  # a read-only cache folder: the run goes on without it
+            pass
+    return d
 
 
 def _load_dictionary(path: Path, sectors: Iterable[str] | None, lint: bool) -> Dictionary:
