@@ -857,3 +857,23 @@ def test_stages_side_by_side_that_write_the_same_file_fail_naming_it(tmp_path, m
         runmod.run(toy["params"], out=toy["out"], notebook_dir=toy["nbdir"], skip_checks=True)
     assert err.value.exit_code == 1
     assert not (toy["out"] / "latest").exists()
+
+
+def test_the_command_line_does_not_load_the_unused_iri_grammars(tmp_path):
+    """`python -m analysis` marks rfc3987_syntax as unavailable before nbformat loads jsonschema
+    (that import builds ~40 grammars, 2.5 s, for format checks no notebook schema uses): in such
+    a process notebooks are still read, validated and written as before."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom analysis.__main__ import _skip_unused_imports\n_skip_unused_imports()\n"
+            "import nbformat, jsonschema\n"
+            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+            f"nbformat.write(nb, {str(tmp_path / 'n.ipynb')!r})\n"
+            f"back = nbformat.read({str(tmp_path / 'n.ipynb')!r}, as_version=4)\n"
+            "nbformat.validate(back)\n"
+            "bad = nbformat.from_dict({'nbformat': 4, 'nbformat_minor': 5, 'metadata': {}, 'cells': [{'x': 1}]})\n"
+            "try:\n    nbformat.validate(bad)\n    print('bad accepted')\nexcept nbformat.ValidationError:\n    pass\n"
+            "print(sys.modules.get('rfc3987_syntax') is None, back.cells[0].source)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "x", "=", "1"]

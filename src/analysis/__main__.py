@@ -104,8 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_unused_imports() -> None:
+    """jsonschema (which nbformat loads to read and write the executed notebooks) imports
+    rfc3987_syntax when it is installed (JupyterLab's jupyter-events asks for it), and that module
+    builds about 40 grammars when imported: 2.5 s at the start of every command, for IRI format
+    checks that no notebook schema uses. This process never needs it: the import is marked as
+    unavailable (jsonschema then leaves those two format checks out), unless it already happened."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _skip_unused_imports()
     from .run import Terminated
 
     def terminated(signum, frame):

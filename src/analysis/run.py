@@ -35,7 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import paths
@@ -747,13 +747,28 @@ def plan_waves(stages: list[Stage], names: list[str], side_by_side: bool) -> lis
     return waves
 
 
+class _Once:
+    """A callable that runs its function the first time it is called, from whichever thread."""
+
+    def __init__(self, fn: Callable[[], Any]):
+        self._fn, self._lock, self._done = fn, threading.Lock(), False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+        self._fn()
+
+
 class Beside:
     """One stage executed in a thread, in a private copy of the run folder's outputs
     (run_dir/.beside-<stage>: a hidden folder no stage lists among what it wrote)."""
 
     def __init__(self, stage: Stage, run_dir: Path, params: dict[str, Any], out_nb: Path,
-                 timeout: float | None, kernel: Kernel | None):
+                 timeout: float | None, kernel: Kernel | None, on_done: Callable[[], Any] | None = None):
         self.stage, self.run_dir, self.out_nb, self.kernel = stage, run_dir, out_nb, kernel
+        self.on_done = on_done            # called in its thread when the stage ends (ok or not)
         self.folder = run_dir / f".beside-{stage.name}"
         shutil.rmtree(self.folder, ignore_errors=True)
         for sub in ("data", "tables", "figures"):
@@ -779,6 +794,9 @@ class Beside:
             self.error = exc
         finally:
             self.seconds = round(time.perf_counter() - self._t0, 2)
+            if self.on_done is not None and self.error is None:
+                with contextlib.suppress(Exception):
+                    self.on_done()
 
     def stop(self) -> None:
         """Abandon the stage (the one beside it failed or the run was interrupted)."""
@@ -1045,13 +1063,18 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             writing.path = dirs["notebooks"] / stage.notebook.name
             kernel = kernels.take(stage)
             beside = None
+            # the next stages' kernels load meanwhile, once a core is free: now, or with two stages
+            # side by side, when the first of them ends (their loading would slow both down)
+            next_wave = waves[w + 1] if w + 1 < len(waves) else []
+            core_free = _Once(lambda stages=next_wave: [kernels.ahead(s) for s in stages])
             if len(wave) > 1:                 # the second stage runs meanwhile, in its own copy
                 other = wave[1]
                 say(f"[{other.name}] running {other.notebook.name} (beside {stage.name})")
                 beside = Beside(other, run_dir, snapshot.params, dirs["notebooks"] / other.notebook.name,
-                                timeout, kernels.take(other) or Kernel.try_start(other, kernels.preload, kernels.params))
-            for later in (waves[w + 1] if w + 1 < len(waves) else []):
-                kernels.ahead(later)          # the next stages load meanwhile
+                                timeout, kernels.take(other) or Kernel.try_start(other, kernels.preload, kernels.params),
+                                on_done=core_free)
+            else:
+                core_free()
             if render and w == len(waves) - 1 and beside is None:
                 ahead = ReportsAhead(run_dir, params, skip=stage.name, before=ahead)
             try:
@@ -1062,6 +1085,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
                     beside.stop()
                     beside.cleanup()
                 raise
+            core_free()
             seconds = round(time.perf_counter() - t0, 2)
             wrote = _changed(before, _file_state(run_dir))
             manifest["stages"][stage.name] = {"seconds": seconds, "status": "ok", "wrote": wrote}
