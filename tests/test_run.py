@@ -877,3 +877,49 @@ def test_the_command_line_does_not_load_the_unused_iri_grammars(tmp_path):
             "print(sys.modules.get('rfc3987_syntax') is None, back.cells[0].source)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "x", "=", "1"]
+
+
+def test_a_waves_kernels_load_in_turn_the_longest_stage_first(tmp_path, monkeypatch):
+    """Kernels.ahead_in_turn starts one kernel and the next when it has loaded (kernels loading at
+    once share the free core); critical_first puts the stage that took longest in the survey's
+    previous run first (without one: the stage beside the first). A stage taken before its turn
+    gets its kernel at once, and is not started again when the turn comes."""
+    started, loaded = [], {}
+
+    class FakeKernel:
+        def __init__(self, stage, preload=True, params=None, on_ready=None):
+            started.append(stage.name)
+            loaded[stage.name] = on_ready
+            self.stage = stage
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr(runmod, "Kernel", FakeKernel)
+    a, b, c = (runmod.Stage(n, tmp_path / f"{n}.ipynb", {}) for n in ("02_a", "03_b", "04_c"))
+    assert runmod.critical_first([a, b], {}) == [b, a]
+    assert runmod.critical_first([a, b], {"02_a": 30.0, "03_b": 12.0}) == [a, b]
+    assert runmod.critical_first([a, b], {"02_a": 3.0, "03_b": 12.0}) == [b, a]
+    assert runmod.critical_first([c], {}) == [c]
+
+    kernels = runmod.Kernels()
+    kernels.ahead_in_turn([b, a, c])
+    assert started == ["03_b"]                       # one at a time
+    loaded["03_b"]()                                 # 03_b has loaded: 02_a's turn
+    assert started == ["03_b", "02_a"]
+    assert kernels.take(c) is not None               # taken before its turn: started now
+    assert started == ["03_b", "02_a", "04_c"]
+    loaded["02_a"]()                                 # nothing left in turn: nothing started twice
+    assert started == ["03_b", "02_a", "04_c"]
+    assert kernels.take(a).stage is a and kernels.take(b).stage is b and kernels.take(a) is None
+    kernels.ahead_in_turn([a, b])
+    kernels.close()                                  # a run that stopped: no later turn starts
+    loaded["02_a"]()
+    assert started[-1] == "02_a" and started.count("03_b") == 1
+
+    (tmp_path / "survey" / "r1").mkdir(parents=True)
+    (tmp_path / "survey" / "r1" / "manifest.json").write_text(
+        json.dumps({"stages": {"02_a": {"seconds": 9.5}, "03_b": {"seconds": 20.1}}}))
+    (tmp_path / "survey" / "latest.txt").write_text("r1\n")
+    assert runmod._previous_seconds(tmp_path / "survey") == {"02_a": 9.5, "03_b": 20.1}
+    assert runmod._previous_seconds(tmp_path / "nothing") == {}

@@ -591,11 +591,13 @@ class Kernel:
     treats it as its own: it connects, waits until the kernel is ready (the imports are done),
     runs the cells and shuts the kernel down, exactly as with a kernel it starts itself."""
 
-    def __init__(self, stage: Stage, preload: bool = True, params: dict[str, Any] | None = None):
+    def __init__(self, stage: Stage, preload: bool = True, params: dict[str, Any] | None = None,
+                 on_ready: Callable[[], Any] | None = None):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self.stage = stage
+        self.on_ready = on_ready          # called in its loading thread once loaded (or given up)
         self.warnings: list[str] = []
         self._stop = threading.Event()
         self.km = AsyncKernelManager(kernel_name="python3")
@@ -633,6 +635,9 @@ class Kernel:
         finally:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
+            if self.on_ready is not None:
+                with contextlib.suppress(Exception):
+                    self.on_ready()
 
     def loaded_warnings(self) -> list[str]:
         """The warnings its imports raised (known once the stage ran: the kernel loads first)."""
@@ -677,29 +682,89 @@ class Kernel:
 
 class Kernels:
     """The kernels started ahead: `ahead(stage)` starts one, `take(stage)` hands it to the stage,
-    `close()` stops those never used (a run that stopped early)."""
+    `close()` stops those never used (a run that stopped early).
+
+    `ahead_in_turn(stages)` starts the first stage's kernel now and each next one when the one
+    before it has loaded: kernels loading at once share the free core and each is ready later
+    than it would be alone, so the stage that is waited for most (first in the list) gets it
+    first. A stage taken before its turn gets its kernel started at once."""
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.preload = True          # set per run: small inputs only (see SMALL_INPUTS); also decides side by side
         self.params: dict[str, Any] = {}   # the run's configuration files, for preload(params)
         self._started: dict[str, Kernel] = {}
+        self._pending: list[Stage] = []
+        self._lock = threading.Lock()
 
-    def ahead(self, stage: Stage | None) -> None:
-        if not self.enabled or stage is None or stage.name in self._started:
-            return
+    def ahead(self, stage: Stage | None, on_ready: Callable[[], Any] | None = None) -> None:
+        with self._lock:
+            if not self.enabled or stage is None or stage.name in self._started:
+                return
         try:
-            self._started[stage.name] = Kernel(stage, self.preload, self.params)
+            kernel = Kernel(stage, self.preload, self.params, on_ready=on_ready)
         except Exception:  # noqa: BLE001 - no kernel ahead: papermill starts one as before
-            pass
+            if on_ready is not None:
+                on_ready()
+            return
+        with self._lock:
+            self._started[stage.name] = kernel
+
+    def ahead_in_turn(self, stages: Sequence[Stage]) -> None:
+        stages = [s for s in stages if s is not None]
+        if not stages:
+            return
+        with self._lock:
+            self._pending = list(stages[1:])
+        self.ahead(stages[0], on_ready=self._next_in_turn)
+
+    def _next_in_turn(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            stage = self._pending.pop(0)
+        self.ahead(stage, on_ready=self._next_in_turn)
 
     def take(self, stage: Stage) -> Kernel | None:
-        return self._started.pop(stage.name, None)
+        with self._lock:
+            waiting = [s for s in self._pending if s.name == stage.name]
+            self._pending = [s for s in self._pending if s.name != stage.name]
+        if waiting:                   # its turn has not come: start it now
+            self.ahead(stage)
+        with self._lock:
+            return self._started.pop(stage.name, None)
 
     def close(self) -> None:
-        for kernel in self._started.values():
+        with self._lock:
+            self._pending = []
+            started, self._started = list(self._started.values()), {}
+        for kernel in started:
             kernel.shutdown()
-        self._started.clear()
+
+
+def critical_first(stages: Sequence[Stage], previous: dict[str, float]) -> list[Stage]:
+    """The stages of a wave in the order their kernels load (`Kernels.ahead_in_turn`): longest
+    first by the survey's previous run (its manifest's stage seconds), the one waited for; without
+    one, the stage that runs beside the first (in this workspace 03_proposals, whose kernel also
+    preloads the text resources), then the rest in order."""
+    stages = list(stages)
+    if len(stages) < 2:
+        return stages
+    if all(s.name in previous for s in stages):
+        return sorted(stages, key=lambda s: -previous[s.name])
+    return stages[1:] + stages[:1]
+
+
+def _previous_seconds(survey_dir: Path) -> dict[str, float]:
+    """Stage seconds of the survey's last successful run ({} if none or unreadable)."""
+    try:
+        latest = paths.latest_run(survey_dir)
+        if latest is None:
+            return {}
+        stages = json.loads((latest / "manifest.json").read_text(encoding="utf-8")).get("stages", {})
+        return {k: float(v["seconds"]) for k, v in stages.items() if isinstance(v, dict) and v.get("seconds")}
+    except Exception:  # noqa: BLE001 - an order of loading only
+        return {}
 
 
 # --- two stages side by side ------------------------------------------------------------------
@@ -1055,6 +1120,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             manifest["seeded_from"] = _seed_from_latest(survey_dir, run_dir, stages, manifest, say)
         ahead = None
         waves = plan_waves(stages, stage_names(stages[0].notebook.parent), _side_by_side(kernels.preload))
+        previous = _previous_seconds(survey_dir)
         for w, wave in enumerate(waves):
             stage = wave[0]
             t0 = time.perf_counter()
@@ -1066,7 +1132,7 @@ def _run_locked(params_path, params, snapshot, stages, survey_dir, render, first
             # the next stages' kernels load meanwhile, once a core is free: now, or with two stages
             # side by side, when the first of them ends (their loading would slow both down)
             next_wave = waves[w + 1] if w + 1 < len(waves) else []
-            core_free = _Once(lambda stages=next_wave: [kernels.ahead(s) for s in stages])
+            core_free = _Once(lambda stages=next_wave: kernels.ahead_in_turn(critical_first(stages, previous)))
             if len(wave) > 1:                 # the second stage runs meanwhile, in its own copy
                 other = wave[1]
                 say(f"[{other.name}] running {other.notebook.name} (beside {stage.name})")
