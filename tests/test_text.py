@@ -629,3 +629,37 @@ def test_language_sets_share_one_model_and_classify_as_a_fresh_identifier():
         for s in texts:
             assert shared.classify(s) == fresh.classify(s)
     assert T._langid(("lv", "ru"))._full_model is T._langid(("lv", "en"))._full_model
+
+
+def test_the_language_model_is_kept_on_disk_and_read_back_the_same(tmp_path, monkeypatch):
+    """py3langid's model (xz-compressed, ~0.85 s to read) is kept beside the lemma cache and read
+    back from there: the same model (same classifications and probabilities); a broken file is
+    read again from the package; ANALYSIS_CACHE_DIR=off keeps nothing."""
+    from py3langid.langid import LanguageIdentifier
+
+    from analysis import text
+
+    texts = ["Labdien, es gribētu vairāk velosipēdu celiņu", "Нужно больше парковок у моря",
+             "More bike lanes please", "Sveiki! Lūdzu salabojiet ceļus Karostā"]
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path))
+    text._langid_model.cache_clear()
+    fresh = text._langid_model()
+    kept = list(tmp_path.glob("langid-*.pickle"))
+    assert len(kept) == 1
+    expected = [fresh.classify(t) for t in texts]
+    text._langid_model.cache_clear()
+    with monkeypatch.context() as m:
+        m.setattr(LanguageIdentifier, "from_model_file", classmethod(lambda *a, **k: 1 / 0))
+        again = text._langid_model()
+    assert again is not fresh and [again.classify(t) for t in texts] == expected
+    kept[0].write_bytes(b"broken")
+    text._langid_model.cache_clear()
+    assert [text._langid_model().classify(t) for t in texts] == expected
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", "off")
+    for f in tmp_path.glob("langid-*.pickle"):
+        f.unlink()
+    text._langid_model.cache_clear()
+    assert [text._langid_model().classify(t) for t in texts] == expected
+    assert not list(tmp_path.glob("langid-*.pickle"))
+    text._langid_model.cache_clear()
+    text._langid.cache_clear()
