@@ -203,6 +203,12 @@ def test_text_measurements_are_shared_between_drawings_and_change_nothing():
     plots.figure_svg(fig)
     assert len(plots._METRICS_CACHE) == n
     plt.close(fig)
+    # another font for the same family name: measured afresh, not taken from the cache
+    with plt.rc_context({"font.sans-serif": ["DejaVu Sans Mono"]}):
+        fig = figure(8)
+        plots.figure_svg(fig)
+        plt.close(fig)
+    assert len(plots._METRICS_CACHE) > n
     # matplotlib's own measuring gives the same drawing
     fig = figure(8)
     mtext._get_text_metrics_with_cache = shared.__wrapped__

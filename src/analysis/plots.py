@@ -270,6 +270,7 @@ def _install_text_metrics_cache() -> None:
     settings, which together are the key here; anything else (TeX, other renderers) goes to
     matplotlib unchanged. Installed once per process."""
     import matplotlib.text as mtext
+    from matplotlib import font_manager
 
     original = mtext._get_text_metrics_with_cache
     if getattr(original, "_analysis_shared", False):
@@ -282,7 +283,9 @@ def _install_text_metrics_cache() -> None:
         if ismath == "TeX" or type(inner).__name__ not in _METRICS_RENDERERS:
             return original(renderer, text, fontprop, ismath, dpi)
         rc = matplotlib.rcParams
+        # the font file the properties resolve to now (rcParams' font lists can change in a session)
         key = (type(inner), inner.points_to_pixels(72), dpi, text, fontprop.copy(), ismath,
+               font_manager.findfont(fontprop),
                rc["text.hinting"], rc["text.hinting_factor"], rc["text.kerning_factor"], rc.get("text.language"))
         hit = _METRICS_CACHE.get(key)
         if hit is None:
