@@ -363,7 +363,7 @@ class RunPages:
             self._child.stdin.write(pickle.dumps((str(self.run_dir / "tables"), str(path), self.params, self.lang)))
             self._child.stdin.close()
         except Exception:  # noqa: BLE001 - then finish_workbook writes it here
-            self._stop_child()
+            self.stop_workbook()
 
     def finish_workbook(self) -> None:
         """Wait for the child started by `start_workbook` (its workbook becomes `workbook`); when it
@@ -377,7 +377,7 @@ class RunPages:
         else:
             self.write_workbook_to(target)
 
-    def _stop_child(self) -> None:
+    def stop_workbook(self) -> None:
         child, self._child = self._child, None
         if child is not None:
             with contextlib.suppress(OSError):
@@ -391,7 +391,7 @@ class RunPages:
                                       themes=self.params.get("themes"))
 
     def forget_workbook(self) -> None:
-        self._stop_child()
+        self.stop_workbook()
         self._child_target = None
         if self.workbook is not None:
             with contextlib.suppress(OSError):

@@ -956,7 +956,7 @@ class ReportsAhead:
         self._thread.join()
         for ahead in (self, self._before):
             if ahead is not None and ahead.pages is not None:
-                ahead.pages._stop_child()     # a run stopped before render_run waited for it
+                ahead.pages.stop_workbook()     # a run stopped before render_run waited for it
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

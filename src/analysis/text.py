@@ -102,34 +102,17 @@ def _langid_model():
     The model ships xz-compressed (0.85 s to read); the object read from it is kept beside the
     lemma cache (see below; ``ANALYSIS_CACHE_DIR=off`` turns it off) in a file named by
     py3langid's version and a hash of the model file, and read back from there (0.1 s)."""
-    import os
-    import pickle
-
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    cache = None
     try:
         cache = _langid_cache_path(MODEL_FILE)
-        if cache is not None and cache.exists():
-            with open(cache, "rb") as f:
-                got = pickle.load(f)
-            if isinstance(got, LanguageIdentifier):
-                return got
-    except Exception:  # noqa: BLE001 - an unreadable cache is rebuilt, never an error
-        pass
+    except Exception:  # noqa: BLE001 - no cache: read the package's file
+        cache = None
+    got = read_cached(cache, LanguageIdentifier)
+    if got is not None:
+        return got
     model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-            for old in cache.parent.glob("langid-*.pickle"):
-                if old != cache:
-                    old.unlink(missing_ok=True)
-        except OSError:  # a read-only cache folder: the run goes on without it
-            pass
+    write_cached(cache, model, keep=1)
     return model
 
 
@@ -919,23 +902,13 @@ def _disk_lemmas() -> dict:
 def save_lemma_cache() -> Path | None:
     """Write the Latvian lemmas analysed so far to the user's cache (see above), if any are
     new; atomically, so a run reading it at the same time sees the old or the new file."""
-    import os
-    import pickle
-
     disk, path = _DISK_STATE["lemmas"], _DISK_STATE["path"]
     if not disk or not _DISK_STATE["dirty"] or path is None:
         return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(disk, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        _DISK_STATE["dirty"] = False
-        _prune_lemma_caches(path)
-        return path
-    except OSError:  # a read-only home: the run goes on without it
-        return None
+    if not write_cached(path, disk, keep=_CACHE_KEEP):
+        return None                   # a read-only home: the run goes on without it
+    _DISK_STATE["dirty"] = False
+    return path
 
 
 _CACHE_KEEP = 3   # lemma files kept: this version's and the newest of other versions (checkouts)
@@ -945,9 +918,16 @@ def _prune_lemma_caches(current: Path, keep: int = _CACHE_KEEP) -> list[Path]:
     """Delete the lemma files of other code/resource versions beyond the ``keep`` most recently
     written (the current one always stays), so the cache folder does not grow with every
     upgrade. Returns what was deleted; a file another process removes first is skipped."""
+    return _prune_caches(current, keep)
+
+
+def _prune_caches(current: Path, keep: int) -> list[Path]:
+    """Of the cache files of the same kind as ``current`` (same name up to its last '-'), keep
+    ``current`` and the ``keep - 1`` other most recently written; delete the rest."""
+    kind = current.name.rsplit("-", 1)[0]
     others = []
-    for p in current.parent.glob("lv-lemmas-*.pickle"):
-        if p != current:
+    for p in current.parent.glob(f"{kind}-*{current.suffix}"):
+        if p != current and p.name.rsplit("-", 1)[0] == kind:
             try:
                 others.append((p.stat().st_mtime, p))
             except OSError:
@@ -961,6 +941,43 @@ def _prune_lemma_caches(current: Path, keep: int = _CACHE_KEEP) -> list[Path]:
         except OSError:
             continue
     return gone
+
+
+def read_cached(path: Path | None, kind: type):
+    """The object pickled at ``path`` (a file of the user's cache folder, see above) if it is a
+    ``kind``; None when there is no cache, no file, or a file that cannot be read (never an error:
+    the caller builds the object and writes it again)."""
+    import pickle
+
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            got = pickle.load(f)
+    except Exception:  # noqa: BLE001 - missing or unreadable: rebuilt
+        return None
+    return got if isinstance(got, kind) else None
+
+
+def write_cached(path: Path | None, obj, keep: int) -> bool:
+    """Pickle ``obj`` to ``path`` atomically (a reader sees the old or the new file), then keep
+    ``keep`` files of its kind (`_prune_caches`). False when there is no cache or it cannot be
+    written (a read-only home: the run goes on without it)."""
+    import os
+    import pickle
+
+    if path is None:
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    _prune_caches(path, keep)
+    return True
 
 
 # ---------------------------------------------------------------------------

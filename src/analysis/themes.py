@@ -326,36 +326,18 @@ def _dictionary_cache_path(content_sha: str, sectors: Iterable[str] | None) -> P
 
 
 def _cached_dictionary(path: Path, content_sha: str, sectors: Iterable[str] | None) -> Dictionary:
-    import os
-    import pickle
+    from . import text
 
     try:
         cache = _dictionary_cache_path(content_sha, sectors)
     except Exception:  # noqa: BLE001 - no cache folder: build it
         cache = None
-    if cache is not None and cache.exists():
-        try:
-            with open(cache, "rb") as f:
-                got = pickle.load(f)
-            if isinstance(got, Dictionary):
-                got.path = path
-                return got
-        except Exception:  # noqa: BLE001 - an unreadable cache is rebuilt, never an error
-            pass
+    got = text.read_cached(cache, Dictionary)
+    if got is not None:
+        got.path = path
+        return got
     d = _load_dictionary(path, sectors, False)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(d, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-            old = sorted(cache.parent.glob("themes-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for stale in old[_DICT_CACHE_KEEP:]:
-                if stale != cache:
-                    stale.unlink(missing_ok=True)
-        except OSError:  # a read-only cache folder: the run goes on without it
-            pass
+    text.write_cached(cache, d, keep=_DICT_CACHE_KEEP)
     return d
 
 
