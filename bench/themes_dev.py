@@ -4,7 +4,8 @@ held out (no report half, no proposals_b.csv, no fresh treebank sets are read).
     .venv/bin/python bench/themes_dev.py
 
 Printed: sector macro-F1 with per-sector P/R/F1 on the build half of data/devset/proposals.csv, on
-data/devset/proposals_c.csv (a second build set, every row tunable) and on both together; the
+data/devset/proposals_c.csv (a second build set, every row tunable) and on both together; on
+data/devset/social_a.csv (social-media posts, every row tunable) with its false-sector rate; the
 false-sector rate on data/devset/treebank_sectors.csv; pool A's fire rate and judged false rate
 (bench/themes_pool.py). Use bench/themes.py for the held-out figures, rarely.
 """
@@ -35,6 +36,9 @@ def main() -> None:
         tp, fp, fn = x["tp"] + y["tp"], x["fp"] + y["fp"], x["fn"] + y["fn"]
         both[s] = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else float("nan")
     print(f"\nboth build sets: sector macro-F1 {sum(both.values()) / len(both):.3f}")
+    r = bt.social_scores(d, "social_a.csv")
+    bt.print_devset("social_a.csv (social-media posts, build set)", r, "")
+    print(f"  posts with a sector the hand coding does not have: {r['false_rate']:.1%} (goal <= 3 %)")
     bt.print_treebank("treebank_sectors.csv", "tuned on", bt.treebank_false_rate(d, "treebank_sectors.csv"), True)
     print()
     subprocess.run([sys.executable, str(ROOT / "bench" / "themes_pool.py")], check=False)
