@@ -522,6 +522,9 @@ def _theme(path: Path, sector: str, code: Any, spec: Any, settings: Mapping[str,
                 windows.append(int(settings["ru_phrase_window"]))
             else:
                 phrase_list.append(ph)
+                if lang == "ru" and len(ph) == 2 and ph[::-1] != ph:
+                    # one content word and a function word ("нет работы"): either order ("работы нет")
+                    phrase_list.append(ph[::-1])
     raw_together = spec.get("together") or []
     if not isinstance(raw_together, list):
         raise DictionaryError(path, where, "together: expected a list of [part, part, ...] entries")
@@ -829,9 +832,14 @@ class _Matcher:
                 if plain and surface.isascii() and by_surface - by_lemma and _attested(surface, lemma):
                     # matched only as a diacritic-free spelling of a word the lemmatiser knows as
                     # another word: the restored lemma decides
+                    # A wildcard matched as typed stands when the typed word is itself a form of
+                    # the restored lemma (darba of darbs for darba*), not when restoring made it
+                    # another word (velos -> vēlos for velo*).
                     as_typed = self.key_atoms(surface, False, surface=True)
+                    own_form = surface in paradigm(lemma, "lv")
                     by_surface = by_surface - frozenset(
-                        a for a in by_surface - by_lemma if a not in as_typed or self.patterns[a].kind != "exact")
+                        a for a in by_surface - by_lemma
+                        if a not in as_typed or (self.patterns[a].kind != "exact" and not own_form))
                 got = by_lemma | by_surface
             self._tok_cache[key] = got
         return got
